@@ -1,0 +1,202 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"net/mail"
+	"strings"
+	"sync"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// PasswordCost is the bcrypt cost of new password hashes. Tests lower it.
+var PasswordCost = bcrypt.DefaultCost
+
+// MinPasswordLength is the shortest password a user may have.
+const MinPasswordLength = 8
+
+// CreateAccount creates an account with the default modules enabled.
+func (s *Store) CreateAccount(ctx context.Context, name string) (Account, error) {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return Account{}, &ValidationError{Fields: map[string]string{"account": "Account name is required."}}
+	}
+	a := Account{Name: name, CreatedAt: s.Now().UTC()}
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM accounts WHERE name = ?`, name).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return ErrConflict
+		}
+		id, err := newID(ctx, tx, "ACC", "accounts")
+		if err != nil {
+			return err
+		}
+		a.ID = id
+		if _, err := tx.ExecContext(ctx, `INSERT INTO accounts (id, name, created_at) VALUES (?, ?, ?)`,
+			a.ID, a.Name, a.CreatedAt.UnixMilli()); err != nil {
+			return err
+		}
+		for _, m := range DefaultModules {
+			mid, err := newID(ctx, tx, "MOD", "modules")
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO modules (id, account_id, name) VALUES (?, ?, ?)`, mid, a.ID, m); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return a, err
+}
+
+// AccountByName returns the account with the given name.
+func (s *Store) AccountByName(ctx context.Context, name string) (Account, error) {
+	var a Account
+	var created sql.NullInt64
+	err := s.read.QueryRowContext(ctx, `SELECT id, name, created_at FROM accounts WHERE name = ?`,
+		strings.TrimSpace(name)).Scan(&a.ID, &a.Name, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Account{}, ErrNotFound
+	}
+	a.CreatedAt = millis(created)
+	return a, err
+}
+
+// NewUser is what it takes to create a user.
+type NewUser struct {
+	AccountID string
+	Email     string
+	Name      string
+	Role      Role
+	Password  string
+}
+
+// CreateUser adds a user to an account.
+func (s *Store) CreateUser(ctx context.Context, n NewUser) (User, error) {
+	var v ValidationError
+	n.Email = strings.TrimSpace(n.Email)
+	n.Name = strings.TrimSpace(n.Name)
+	if addr, err := mail.ParseAddress(n.Email); err != nil || addr.Address != n.Email {
+		v.add("email", "Enter a valid email address.")
+	}
+	if n.Name == "" {
+		v.add("name", "Name is required.")
+	}
+	if n.Role != RoleAdmin && n.Role != RoleMember {
+		v.add("role", "Role must be admin or member.")
+	}
+	if len(n.Password) < MinPasswordLength {
+		v.add("password", "Password must be at least 8 characters.")
+	}
+	if err := v.err(); err != nil {
+		return User{}, err
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(n.Password), PasswordCost)
+	if err != nil {
+		return User{}, err
+	}
+	u := User{AccountID: n.AccountID, Email: n.Email, Name: n.Name, Role: n.Role}
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		var taken int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE email = ?`, n.Email).Scan(&taken); err != nil {
+			return err
+		}
+		if taken > 0 {
+			return ErrConflict
+		}
+		if err := tx.QueryRowContext(ctx, `SELECT name FROM accounts WHERE id = ?`, n.AccountID).Scan(&u.AccountName); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return ErrNotFound
+			}
+			return err
+		}
+		if u.ID, err = newID(ctx, tx, "USR", "users"); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO users (id, account_id, email, name, role, password_hash, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, u.ID, u.AccountID, u.Email, u.Name, u.Role, string(hash), s.now())
+		return err
+	})
+	return u, err
+}
+
+const userColumns = `u.id, u.account_id, a.name, u.email, u.name, u.role`
+
+func scanUser(row interface{ Scan(...any) error }) (User, error) {
+	var u User
+	err := row.Scan(&u.ID, &u.AccountID, &u.AccountName, &u.Email, &u.Name, &u.Role)
+	if errors.Is(err, sql.ErrNoRows) {
+		return User{}, ErrNotFound
+	}
+	return u, err
+}
+
+// UserByID returns a user.
+func (s *Store) UserByID(ctx context.Context, id string) (User, error) {
+	return scanUser(s.read.QueryRowContext(ctx, `SELECT `+userColumns+`
+		FROM users u JOIN accounts a ON a.id = u.account_id WHERE u.id = ?`, id))
+}
+
+// UserByEmail returns a user.
+func (s *Store) UserByEmail(ctx context.Context, email string) (User, error) {
+	return scanUser(s.read.QueryRowContext(ctx, `SELECT `+userColumns+`
+		FROM users u JOIN accounts a ON a.id = u.account_id WHERE u.email = ?`, strings.TrimSpace(email)))
+}
+
+// FirstAdmin returns the account's longest-standing administrator.
+func (s *Store) FirstAdmin(ctx context.Context, accountID string) (User, error) {
+	return scanUser(s.read.QueryRowContext(ctx, `SELECT `+userColumns+`
+		FROM users u JOIN accounts a ON a.id = u.account_id
+		WHERE u.account_id = ? AND u.role = 'admin' ORDER BY u.created_at, u.id LIMIT 1`, accountID))
+}
+
+// dummyHash is compared against when an e-mail is unknown, so that a wrong
+// address and a wrong password take the same time.
+// It is made on first use, to keep start-up fast.
+var dummyHash = sync.OnceValue(func() []byte {
+	h, _ := bcrypt.GenerateFromPassword([]byte("not a password"), PasswordCost)
+	return h
+})
+
+// Authenticate returns the user with this e-mail and password, or
+// ErrInvalidCredentials.
+func (s *Store) Authenticate(ctx context.Context, email, password string) (User, error) {
+	var hash string
+	err := s.read.QueryRowContext(ctx, `SELECT password_hash FROM users WHERE email = ?`, strings.TrimSpace(email)).Scan(&hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))
+		return User{}, ErrInvalidCredentials
+	}
+	if err != nil {
+		return User{}, err
+	}
+	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil {
+		return User{}, ErrInvalidCredentials
+	}
+	return s.UserByEmail(ctx, email)
+}
+
+// Modules returns the account's enabled modules, by name.
+func (s *Store) Modules(ctx context.Context, accountID string) ([]Module, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT id, name FROM modules
+		WHERE account_id = ? AND enabled = 1 ORDER BY name`, accountID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Module
+	for rows.Next() {
+		var m Module
+		if err := rows.Scan(&m.ID, &m.Name); err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}

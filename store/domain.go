@@ -1,0 +1,243 @@
+// Package store owns the domain of API-token management — accounts, users,
+// modules, tokens and their audit trail — and its SQLite implementation.
+package store
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Sentinel errors returned by the store. Callers compare with errors.Is.
+var (
+	// ErrNotFound means the object does not exist or is not visible to the
+	// caller's account. The two are deliberately indistinguishable.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict means the change clashes with what is stored (a duplicate
+	// e-mail address, for example).
+	ErrConflict = errors.New("conflict")
+	// ErrInvalidCredentials means an e-mail and password did not match a user.
+	ErrInvalidCredentials = errors.New("invalid email or password")
+	// ErrMalformedSecret means a string is not a well-formed token secret; it
+	// is detected without reading the database.
+	ErrMalformedSecret = errors.New("malformed token secret")
+)
+
+// ValidationError carries a message per invalid field, keyed by field name.
+type ValidationError struct {
+	Fields map[string]string
+}
+
+func (e *ValidationError) Error() string {
+	keys := make([]string, 0, len(e.Fields))
+	for k := range e.Fields {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		parts = append(parts, k+": "+e.Fields[k])
+	}
+	return "invalid input: " + strings.Join(parts, "; ")
+}
+
+// add records a message for field, keeping the first one.
+func (e *ValidationError) add(field, msg string) {
+	if e.Fields == nil {
+		e.Fields = map[string]string{}
+	}
+	if _, ok := e.Fields[field]; !ok {
+		e.Fields[field] = msg
+	}
+}
+
+// err returns e when it holds a message, nil otherwise.
+func (e *ValidationError) err() error {
+	if len(e.Fields) == 0 {
+		return nil
+	}
+	return e
+}
+
+// Role is what a user may do in their account.
+type Role string
+
+// Roles. Only administrators manage the account's tokens.
+const (
+	RoleAdmin  Role = "admin"
+	RoleMember Role = "member"
+)
+
+// Account is a customer of the platform; it owns users, modules and tokens.
+type Account struct {
+	ID        string // ACC-NNNN-NNNN
+	Name      string
+	CreatedAt time.Time
+}
+
+// User is a person who signs in. Each user belongs to exactly one account.
+type User struct {
+	ID          string // USR-NNNN-NNNN
+	AccountID   string
+	AccountName string
+	Email       string
+	Name        string
+	Role        Role
+}
+
+// IsAdmin reports whether the user may manage the account's tokens.
+func (u User) IsAdmin() bool { return u.Role == RoleAdmin }
+
+// Module is a part of the platform an account has enabled and a token can be
+// scoped to.
+type Module struct {
+	ID   string // MOD-NNNN-NNNN
+	Name string
+}
+
+// DefaultModules are enabled on every new account.
+var DefaultModules = []string{"Access management", "Billing", "Catalog", "Procurement"}
+
+// TokenStatus is the stored state of a token.
+type TokenStatus string
+
+// Stored token states. Expired is not stored: see Token.State.
+const (
+	StatusActive   TokenStatus = "active"
+	StatusDisabled TokenStatus = "disabled"
+	StatusDeleted  TokenStatus = "deleted"
+)
+
+// TokenState is what a person sees: the stored status, with an active token
+// past its expiry date shown as expired.
+type TokenState string
+
+// Token states as shown on the pages.
+const (
+	StateActive   TokenState = "Active"
+	StateDisabled TokenState = "Disabled"
+	StateExpired  TokenState = "Expired"
+	StateDeleted  TokenState = "Deleted"
+)
+
+// UserRef names a user on another object ("Created by", audit events).
+type UserRef struct {
+	ID   string
+	Name string
+}
+
+// Token is an API token of an account. Its secret is never part of it: the
+// secret is returned once, by CreateToken.
+type Token struct {
+	ID           string // TKN-NNNN-NNNN
+	AccountID    string
+	Name         string
+	Description  string
+	Status       TokenStatus
+	Modules      []Module
+	CreatedAt    time.Time
+	CreatedBy    UserRef
+	UpdatedAt    time.Time
+	UpdatedBy    UserRef
+	LastAccessAt time.Time // zero when never used
+	ExpiresAt    time.Time // zero when it never expires
+}
+
+// State returns the token's state at now.
+func (t Token) State(now time.Time) TokenState {
+	switch t.Status {
+	case StatusDeleted:
+		return StateDeleted
+	case StatusDisabled:
+		return StateDisabled
+	}
+	if !t.ExpiresAt.IsZero() && !now.Before(t.ExpiresAt) {
+		return StateExpired
+	}
+	return StateActive
+}
+
+// Limits on token fields, counted in characters (runes), not bytes.
+const (
+	MaxTokenName        = 200
+	MaxTokenDescription = 2000
+)
+
+// NewToken is what it takes to create a token.
+type NewToken struct {
+	AccountID   string
+	Name        string
+	Description string
+	ModuleIDs   []string
+	ExpiresAt   time.Time // zero: never
+}
+
+// Validate checks the fields a person typed; module membership is checked
+// against the account by the store.
+func (n *NewToken) Validate() error {
+	var v ValidationError
+	n.Name = strings.TrimSpace(n.Name)
+	switch {
+	case !utf8.ValidString(n.Name) || strings.ContainsRune(n.Name, 0):
+		v.add("name", "Name contains characters that are not allowed.")
+	case n.Name == "":
+		v.add("name", "Name is required.")
+	case utf8.RuneCountInString(n.Name) > MaxTokenName:
+		v.add("name", fmt.Sprintf("Name must be at most %d characters.", MaxTokenName))
+	}
+	switch {
+	case !utf8.ValidString(n.Description) || strings.ContainsRune(n.Description, 0):
+		v.add("description", "Description contains characters that are not allowed.")
+	case utf8.RuneCountInString(n.Description) > MaxTokenDescription:
+		v.add("description", fmt.Sprintf("Description must be at most %d characters.", MaxTokenDescription))
+	}
+	return v.err()
+}
+
+// TokenFilter selects a page of an account's tokens, newest first.
+type TokenFilter struct {
+	Offset int
+	Limit  int // 0 means DefaultPageSize
+}
+
+// DefaultPageSize is the number of tokens listed on one page.
+const DefaultPageSize = 50
+
+// MaxPageSize bounds TokenFilter.Limit.
+const MaxPageSize = 100
+
+// TokenPage is one page of tokens and how many there are in all.
+type TokenPage struct {
+	Tokens []Token
+	Total  int
+	Offset int
+	Limit  int
+}
+
+// Actor is who makes a change, and from where.
+type Actor struct {
+	UserID string
+	IP     string
+}
+
+// AuditEvent is one thing that happened to a token.
+type AuditEvent struct {
+	ID      int64
+	TokenID string
+	At      time.Time
+	Actor   UserRef
+	Action  string // created, enabled, disabled, deleted
+	Detail  string
+	IP      string
+}
+
+// Audit actions.
+const (
+	AuditCreated  = "created"
+	AuditEnabled  = "enabled"
+	AuditDisabled = "disabled"
+	AuditDeleted  = "deleted"
+)

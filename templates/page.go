@@ -1,0 +1,117 @@
+// Package templates holds the templ components that render every page.
+package templates
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"apitokens/store"
+)
+
+// Page is what the layout needs on every page.
+type Page struct {
+	Title   string
+	CSRF    string
+	User    store.User // zero when signed out
+	Flashes []Flash
+	Now     time.Time // the request's clock, for states and relative times
+}
+
+// SignedIn reports whether a user is signed in.
+func (p Page) SignedIn() bool { return p.User.ID != "" }
+
+// Flash is a one-time message shown after a redirect.
+type Flash struct {
+	Kind    string // "success" or "error"
+	Message string
+}
+
+// CSS and JS are the URLs of the stylesheet and script; they carry a content
+// hash so that browsers may cache them for good.
+var (
+	CSS = "/static/app.css"
+	JS  = "/static/app.js"
+)
+
+// TokensPath is the list page.
+const TokensPath = "/settings/api-tokens"
+
+// TokenPath is the details page of a token.
+func TokenPath(id string) string { return TokensPath + "/" + id }
+
+// TokenActionPath is the confirmation page (GET) and the action (POST) of a
+// token: "delete", "enable" or "disable".
+func TokenActionPath(id, action string) string { return TokenPath(id) + "/" + action }
+
+// formatDate renders a date for the pages; they are in UTC until users pick a
+// time zone.
+func formatDate(t time.Time) string {
+	if t.IsZero() {
+		return "Never"
+	}
+	return t.UTC().Format("2 Jan 2006, 15:04 UTC")
+}
+
+func isoDate(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+// relative renders how long ago t was, for "Last access".
+func relative(now, t time.Time) string {
+	if t.IsZero() {
+		return "Never"
+	}
+	d := now.Sub(t)
+	switch {
+	case d < time.Minute:
+		return "Just now"
+	case d < time.Hour:
+		return plural(int(d/time.Minute), "minute") + " ago"
+	case d < 24*time.Hour:
+		return plural(int(d/time.Hour), "hour") + " ago"
+	case d < 60*24*time.Hour:
+		return plural(int(d/(24*time.Hour)), "day") + " ago"
+	}
+	return t.UTC().Format("2 Jan 2006")
+}
+
+func plural(n int, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return fmt.Sprintf("%d %ss", n, unit)
+}
+
+// modulesSummary is the Modules column: the name when there is one module,
+// the count otherwise.
+func modulesSummary(ms []store.Module) string {
+	switch len(ms) {
+	case 0:
+		return "None"
+	case 1:
+		return ms[0].Name
+	}
+	return fmt.Sprintf("%d modules", len(ms))
+}
+
+func moduleNames(ms []store.Module) string {
+	names := make([]string, len(ms))
+	for i, m := range ms {
+		names[i] = m.Name
+	}
+	return strings.Join(names, ", ")
+}
+
+// auditLabel is how an audit action reads in the trail.
+func auditLabel(action string) string {
+	switch action {
+	case store.AuditCreated:
+		return "Created"
+	case store.AuditEnabled:
+		return "Enabled"
+	case store.AuditDisabled:
+		return "Disabled"
+	case store.AuditDeleted:
+		return "Deleted"
+	}
+	return action
+}

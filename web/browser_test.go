@@ -1,0 +1,495 @@
+package web_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
+	"apitokens/store"
+)
+
+// The browser tests drive Debian's Chromium. Without it they fail: a
+// missing browser is a broken test machine, not a reason to skip.
+
+var browser struct {
+	once   sync.Once
+	ctx    context.Context
+	stop   func()
+	dir    string
+	err    error
+	closed bool
+}
+
+func chromiumPath() (string, error) {
+	if p := os.Getenv("APITOKENS_CHROMIUM"); p != "" {
+		return p, nil
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p, nil
+		}
+	}
+	return "", errors.New("no chromium on PATH (apt-get install chromium, or set APITOKENS_CHROMIUM)")
+}
+
+func startBrowser() {
+	path, err := chromiumPath()
+	if err != nil {
+		browser.err = err
+		return
+	}
+	browser.dir, err = os.MkdirTemp("", "apitokens-chromium-")
+	if err != nil {
+		browser.err = err
+		return
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.UserDataDir(filepath.Join(browser.dir, "profile")),
+		chromedp.Env("TMPDIR="+browser.dir),
+		chromedp.WindowSize(1280, 900),
+	)
+	allocCtx, stopAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, stopBrowser := chromedp.NewContext(allocCtx)
+	browser.ctx = ctx
+	browser.stop = func() { stopBrowser(); stopAlloc() }
+	if err := chromedp.Do(ctx); err != nil {
+		browser.err = fmt.Errorf("start %s: %w", path, err)
+	}
+}
+
+func stopBrowser() {
+	if browser.stop != nil {
+		browser.stop()
+	}
+	if browser.dir != "" {
+		os.RemoveAll(browser.dir)
+	}
+}
+
+// newTab opens a tab in a fresh browser profile (its own cookies), with a
+// time limit for the whole test.
+func newTab(t *testing.T) context.Context {
+	t.Helper()
+	browser.once.Do(startBrowser)
+	if browser.err != nil {
+		t.Fatalf("browser tests need Chromium: %v", browser.err)
+	}
+	ctx, cancel := chromedp.NewContext(browser.ctx, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel)
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancelTimeout := context.WithTimeout(ctx, 45*time.Second)
+	t.Cleanup(cancelTimeout)
+	return ctx
+}
+
+// run runs steps and fails the test with what was being done.
+func run(t *testing.T, ctx context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		saveScreenshot(t, ctx, "failed")
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// saveScreenshot keeps a picture of the page in $APITOKENS_SCREENSHOTS, if
+// set, to see what a person would have seen.
+func saveScreenshot(t *testing.T, ctx context.Context, label string) {
+	dir := os.Getenv("APITOKENS_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	// A failed step may have used up the test's time: allow a moment more.
+	shotCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	shot, err := chromedp.Run(shotCtx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Logf("screenshot: %v", err)
+		return
+	}
+	name := strings.NewReplacer("/", "-", " ", "-").Replace(t.Name()) + "-" + label + ".png"
+	if err := os.WriteFile(filepath.Join(dir, name), shot, 0o644); err != nil {
+		t.Logf("screenshot: %v", err)
+	}
+}
+
+// waitUntil waits, a few seconds at most, for a JavaScript condition that
+// follows an event the page handles asynchronously.
+func waitUntil(t *testing.T, ctx context.Context, what, js string) {
+	t.Helper()
+	_, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](js, chromedp.WithPollingTimeout(5*time.Second)))
+	if err != nil {
+		saveScreenshot(t, ctx, "failed")
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+func text(t *testing.T, ctx context.Context, css string) string {
+	t.Helper()
+	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(css)))
+	if err != nil {
+		t.Fatalf("read %s: %v", css, err)
+	}
+	return strings.Join(strings.Fields(s), " ")
+}
+
+func eval[T any](t *testing.T, ctx context.Context, js string) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](js))
+	if err != nil {
+		t.Fatalf("evaluate %s: %v", js, err)
+	}
+	return v
+}
+
+// browserSignIn signs in through the form, as a person would.
+func browserSignIn(t *testing.T, ctx context.Context, app *testApp, u store.User) {
+	t.Helper()
+	run(t, ctx, "sign in",
+		chromedp.Navigate(app.url+tokensPath),
+		chromedp.WaitVisible(chromedp.CSS("#email")),
+		chromedp.SendKeys(chromedp.CSS("#email"), u.Email),
+		chromedp.SendKeys(chromedp.CSS("#password"), password),
+		chromedp.Click(chromedp.CSS("form.form button[type=submit]")),
+		// The settings navigation is there only once signed in.
+		chromedp.WaitVisible(chromedp.CSS("nav.sidenav")),
+	)
+	if h1 := text(t, ctx, "main h1"); h1 != "API tokens" {
+		t.Fatalf("after sign-in the page is %q, want the API tokens list", h1)
+	}
+}
+
+func rowSelector(id string) string { return `tr[data-token-id="` + id + `"]` }
+
+// rowExists reports whether the list shows the token.
+func rowExists(t *testing.T, ctx context.Context, id string) bool {
+	return eval[bool](t, ctx, `document.querySelector('`+rowSelector(id)+`') !== null`)
+}
+
+// openRowMenu opens the ••• menu of a row and chooses an action.
+func chooseFromRowMenu(t *testing.T, ctx context.Context, id, action string) {
+	t.Helper()
+	row := rowSelector(id)
+	run(t, ctx, "open the ••• menu and choose "+action,
+		chromedp.Click(chromedp.CSS(row+" summary")),
+		chromedp.WaitVisible(chromedp.CSS(row+` a[data-action="`+action+`"]`)),
+		chromedp.Click(chromedp.CSS(row+` a[data-action="`+action+`"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#"+action+"-dialog")),
+	)
+}
+
+func TestBrowserDeleteFromListMenu(t *testing.T) {
+	app := newTestApp(t)
+	keep, _ := app.createToken("Keep me")
+	tok, _ := app.createToken("ERP integration", app.modules[0])
+	ctx := newTab(t)
+	browserSignIn(t, ctx, app, app.admin)
+
+	chooseFromRowMenu(t, ctx, tok.ID, "delete")
+	if got := text(t, ctx, "#delete-dialog h2"); got != "Delete API token" {
+		t.Errorf("dialog title %q", got)
+	}
+	body := text(t, ctx, "#delete-dialog-text")
+	for _, want := range []string{"ERP integration", tok.ID, "can't be reinstated or reused"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("dialog says %q, lacking %q", body, want)
+		}
+	}
+	waitUntil(t, ctx, "focus on Cancel, the safe choice", `document.activeElement.textContent === "Cancel"`)
+	run(t, ctx, "confirm the delete",
+		chromedp.Click(chromedp.CSS(`#delete-dialog button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(".flash-success")),
+	)
+	msg := text(t, ctx, ".flash-success")
+	if want := "The API token “ERP integration” (" + tok.ID + ") has been deleted successfully."; msg != want {
+		t.Errorf("message %q, want %q", msg, want)
+	}
+	if loc := eval[string](t, ctx, `location.pathname`); loc != tokensPath {
+		t.Errorf("landed on %s, want the list", loc)
+	}
+	if rowExists(t, ctx, tok.ID) {
+		t.Error("the deleted token is still listed")
+	}
+	if !rowExists(t, ctx, keep.ID) {
+		t.Error("the other token disappeared")
+	}
+}
+
+func TestBrowserDeleteFromDetails(t *testing.T) {
+	app := newTestApp(t)
+	tok, _ := app.createToken("Storefront sync", app.modules[1], app.modules[2])
+	ctx := newTab(t)
+	browserSignIn(t, ctx, app, app.admin)
+	run(t, ctx, "open the details page from the list",
+		chromedp.Click(chromedp.CSS(rowSelector(tok.ID)+" a.token-name")),
+		chromedp.WaitVisible(chromedp.CSS(".token-head h1")),
+	)
+	if h1 := text(t, ctx, ".token-head h1"); h1 != "Storefront sync" {
+		t.Fatalf("details page title %q", h1)
+	}
+	run(t, ctx, "open the down arrow and choose Delete",
+		chromedp.Click(chromedp.CSS(".menu-head summary")),
+		chromedp.WaitVisible(chromedp.CSS(`.menu-head a[data-action="delete"]`)),
+		chromedp.Click(chromedp.CSS(`.menu-head a[data-action="delete"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#delete-dialog")),
+	)
+	if body := text(t, ctx, "#delete-dialog-text"); !strings.Contains(body, "Storefront sync") {
+		t.Errorf("dialog does not name the token: %q", body)
+	}
+	run(t, ctx, "confirm",
+		chromedp.Click(chromedp.CSS(`#delete-dialog button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(".flash-success")),
+	)
+	if msg := text(t, ctx, ".flash-success"); !strings.Contains(msg, "has been deleted successfully") {
+		t.Errorf("message %q", msg)
+	}
+	if loc := eval[string](t, ctx, `location.pathname`); loc != tokensPath {
+		t.Errorf("landed on %s, want the list", loc)
+	}
+	if rowExists(t, ctx, tok.ID) {
+		t.Error("the deleted token is still listed")
+	}
+	res, err := chromedp.Run(ctx, chromedp.NavigateResponse(app.url+tokensPath+"/"+tok.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != 404 || text(t, ctx, "main h1") != "Not found" {
+		t.Errorf("details page after delete: %d %q, want 404 Not found", res.Status, text(t, ctx, "main h1"))
+	}
+}
+
+func TestBrowserCancelKeepsToken(t *testing.T) {
+	app := newTestApp(t)
+	tok, _ := app.createToken("Billing export")
+	ctx := newTab(t)
+	browserSignIn(t, ctx, app, app.admin)
+
+	t.Run("CancelButton", func(t *testing.T) {
+		chooseFromRowMenu(t, ctx, tok.ID, "delete")
+		run(t, ctx, "cancel",
+			chromedp.Click(chromedp.CSS(`#delete-dialog [data-dialog-cancel]`)),
+			chromedp.WaitNotVisible(chromedp.CSS("#delete-dialog")),
+		)
+		waitUntil(t, ctx, "focus goes back to the row's menu button",
+			`document.activeElement.getAttribute("aria-label") === "Actions for Billing export"`)
+	})
+	t.Run("Escape", func(t *testing.T) {
+		chooseFromRowMenu(t, ctx, tok.ID, "delete")
+		run(t, ctx, "press Escape",
+			chromedp.KeyEvent(kb.Escape),
+			chromedp.WaitNotVisible(chromedp.CSS("#delete-dialog")),
+		)
+	})
+	run(t, ctx, "reload", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("main h1")))
+	if !rowExists(t, ctx, tok.ID) || !app.tokenExists(app.account.ID, tok.ID) {
+		t.Fatal("Cancel deleted the token")
+	}
+	if eval[bool](t, ctx, `document.querySelector(".flash") !== null`) {
+		t.Error("a message appeared although nothing happened")
+	}
+}
+
+func TestBrowserDeleteWithoutJavaScript(t *testing.T) {
+	app := newTestApp(t)
+	tok, _ := app.createToken("Legacy importer")
+	ctx := newTab(t)
+	if _, err := chromedp.Call(ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
+		t.Fatal(err)
+	}
+	browserSignIn(t, ctx, app, app.admin)
+	row := rowSelector(tok.ID)
+	run(t, ctx, "open the ••• menu and follow Delete",
+		chromedp.Click(chromedp.CSS(row+" summary")),
+		chromedp.WaitVisible(chromedp.CSS(row+` a[data-action="delete"]`)),
+		chromedp.Click(chromedp.CSS(row+` a[data-action="delete"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#confirm-title")),
+	)
+	if loc := eval[string](t, ctx, `location.pathname`); loc != tokensPath+"/"+tok.ID+"/delete" {
+		t.Fatalf("without JavaScript the link went to %s, want the confirmation page", loc)
+	}
+	if got := text(t, ctx, ".confirm"); !strings.Contains(got, "Delete API token") || !strings.Contains(got, "can't be reinstated or reused") {
+		t.Fatalf("confirmation page says %q", got)
+	}
+	run(t, ctx, "confirm",
+		chromedp.Click(chromedp.CSS(`.confirm button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(".flash-success")),
+	)
+	if msg := text(t, ctx, ".flash-success"); !strings.Contains(msg, "“Legacy importer”") || !strings.Contains(msg, "deleted successfully") {
+		t.Errorf("message %q", msg)
+	}
+	if rowExists(t, ctx, tok.ID) {
+		t.Error("the deleted token is still listed")
+	}
+}
+
+func TestBrowserDisableAndEnable(t *testing.T) {
+	app := newTestApp(t)
+	tok, _ := app.createToken("CI pipeline")
+	ctx := newTab(t)
+	browserSignIn(t, ctx, app, app.admin)
+
+	chooseFromRowMenu(t, ctx, tok.ID, "disable")
+	if got := text(t, ctx, "#disable-dialog h2"); got != "Disable API token" {
+		t.Errorf("dialog title %q", got)
+	}
+	run(t, ctx, "confirm disable",
+		chromedp.Click(chromedp.CSS(`#disable-dialog button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(".flash-success")),
+	)
+	if msg := text(t, ctx, ".flash-success"); !strings.Contains(msg, "has been disabled. Its status is now Disabled.") {
+		t.Errorf("message %q", msg)
+	}
+	if st := text(t, ctx, rowSelector(tok.ID)+" .badge"); st != "Disabled" {
+		t.Errorf("status column %q, want Disabled", st)
+	}
+
+	run(t, ctx, "enable from the details page",
+		chromedp.Navigate(app.url+tokensPath+"/"+tok.ID),
+		chromedp.Click(chromedp.CSS(".menu-head summary")),
+		chromedp.WaitVisible(chromedp.CSS(`.menu-head a[data-action="enable"]`)),
+		chromedp.Click(chromedp.CSS(`.menu-head a[data-action="enable"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#enable-dialog")),
+		chromedp.Click(chromedp.CSS(`#enable-dialog button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(".flash-success")),
+	)
+	if msg := text(t, ctx, ".flash-success"); !strings.Contains(msg, "has been enabled. Its status is now Active.") {
+		t.Errorf("message %q", msg)
+	}
+	if st := text(t, ctx, ".token-title .badge"); st != "Active" {
+		t.Errorf("details status %q, want Active", st)
+	}
+	if eval[bool](t, ctx, `document.querySelector('.menu-head a[data-action="enable"]') !== null`) {
+		t.Error("Enable is still offered on an active token")
+	}
+}
+
+func TestBrowserNamesAreNotMarkup(t *testing.T) {
+	app := newTestApp(t)
+	evil := `"><img src=x onerror=alert(1)>`
+	tok, _ := app.createToken(evil)
+	ctx := newTab(t)
+	// Watch for alert(): a name that became markup would open one. Each is
+	// dismissed so the test can go on and report it.
+	watchCtx, stopWatching := context.WithCancel(ctx)
+	dialogs := chromedp.Events(watchCtx, page.JavascriptDialogOpening)
+	var alerts atomic.Int32
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		for _, err := range dialogs {
+			if err != nil {
+				return
+			}
+			alerts.Add(1)
+			chromedp.Call(ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: true})
+		}
+	}()
+	browserSignIn(t, ctx, app, app.admin)
+	if got := text(t, ctx, rowSelector(tok.ID)+" a.token-name"); got != evil {
+		t.Errorf("name shows as %q, want the literal text", got)
+	}
+	chooseFromRowMenu(t, ctx, tok.ID, "delete")
+	if got := text(t, ctx, `#delete-dialog [data-fill="name"]`); got != evil {
+		t.Errorf("dialog shows %q, want the literal text", got)
+	}
+	run(t, ctx, "details page", chromedp.Navigate(app.url+tokensPath+"/"+tok.ID), chromedp.WaitVisible(chromedp.CSS(".token-head h1")))
+	if n := eval[int](t, ctx, `document.querySelectorAll("img").length`); n != 0 {
+		t.Errorf("the name made %d <img> elements", n)
+	}
+	stopWatching()
+	<-watched
+	if n := alerts.Load(); n > 0 {
+		t.Fatalf("a script from the token name ran (%d alerts)", n)
+	}
+}
+
+func TestBrowserPhoneWidth(t *testing.T) {
+	app := newTestApp(t)
+	for i := range 6 {
+		app.createToken(fmt.Sprintf("Integration with a rather long name number %d", i), app.modules...)
+	}
+	tok, _ := app.createToken("Newest")
+	ctx := newTab(t)
+	run(t, ctx, "phone viewport", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
+	browserSignIn(t, ctx, app, app.admin)
+	if w := eval[bool](t, ctx, `document.documentElement.scrollWidth <= window.innerWidth`); !w {
+		t.Error("the list page scrolls sideways at phone width")
+	}
+	chooseFromRowMenu(t, ctx, tok.ID, "delete")
+	saveScreenshot(t, ctx, "dialog")
+	run(t, ctx, "confirm",
+		chromedp.Click(chromedp.CSS(`#delete-dialog button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(".flash-success")),
+	)
+	if rowExists(t, ctx, tok.ID) {
+		t.Error("the deleted token is still listed")
+	}
+}
+
+func TestBrowserActionsMenuKeyboard(t *testing.T) {
+	app := newTestApp(t)
+	if _, err := app.store.SeedDemo(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	demoAdmin, err := app.store.UserByEmail(context.Background(), store.DemoAccount.AdminEmail)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := newTab(t)
+	run(t, ctx, "sign in as the demo administrator",
+		chromedp.Navigate(app.url+"/login"),
+		chromedp.SendKeys(chromedp.CSS("#email"), demoAdmin.Email),
+		chromedp.SendKeys(chromedp.CSS("#password"), store.DemoAccount.Password),
+		chromedp.Click(chromedp.CSS("form.form button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS("nav.sidenav")),
+	)
+	const second = "tbody tr:nth-child(2)"
+	run(t, ctx, "open the second row's ••• menu with the keyboard",
+		chromedp.Focus(chromedp.CSS(second+" summary")),
+		chromedp.KeyEvent(kb.Enter),
+		chromedp.WaitVisible(chromedp.CSS(second+" .menu-list")),
+	)
+	items := eval[[]string](t, ctx, `[...document.querySelectorAll("`+second+` .menu-item")].map(a => a.textContent)`)
+	if strings.Join(items, ",") != "Disable,Delete" && strings.Join(items, ",") != "Enable,Delete" {
+		t.Fatalf("menu items %v", items)
+	}
+	waitUntil(t, ctx, "focus on the first item", `document.activeElement.textContent === "`+items[0]+`"`)
+	saveScreenshot(t, ctx, "menu")
+	run(t, ctx, "close it with Escape", chromedp.KeyEvent(kb.Escape))
+	if eval[bool](t, ctx, `document.querySelector("`+second+` .menu-list").checkVisibility()`) {
+		t.Error("Escape did not close the menu")
+	}
+	waitUntil(t, ctx, "focus goes back to the menu button",
+		`(document.activeElement.getAttribute("aria-label") || "").startsWith("Actions for ")`)
+	run(t, ctx, "opening another menu closes the first",
+		chromedp.Click(chromedp.CSS("tbody tr:nth-child(1) summary")),
+		chromedp.Click(chromedp.CSS("tbody tr:nth-child(3) summary")),
+		chromedp.WaitVisible(chromedp.CSS("tbody tr:nth-child(3) .menu-list")),
+	)
+	if n := eval[int](t, ctx, `document.querySelectorAll("details[data-menu][open]").length`); n != 1 {
+		t.Errorf("%d menus open, want 1", n)
+	}
+}

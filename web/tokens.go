@@ -1,0 +1,140 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"apitokens/store"
+	"apitokens/templates"
+)
+
+// actor is the signed-in user acting from the request's address.
+func actor(c echo.Context) (store.User, store.Actor) {
+	u, _ := currentUser(c)
+	return u, store.Actor{UserID: u.ID, IP: c.RealIP()}
+}
+
+func (s *Server) handleTokenList(c echo.Context) error {
+	u, _ := currentUser(c)
+	// A bad offset is not worth an error page: show the first page.
+	offset, _ := strconv.Atoi(c.QueryParam("offset"))
+	page, err := s.store.ListTokens(c.Request().Context(), u.AccountID, store.TokenFilter{Offset: max(offset, 0)})
+	if err != nil {
+		return err
+	}
+	// Past the end (the last tokens were just deleted): go to the last page.
+	if len(page.Tokens) == 0 && page.Offset > 0 && page.Total > 0 {
+		last := (page.Total - 1) / page.Limit * page.Limit
+		return c.Redirect(http.StatusSeeOther, templates.TokensPath+"?offset="+strconv.Itoa(last))
+	}
+	p, err := s.page(c, "API tokens")
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, templates.TokenList(p, page))
+}
+
+func (s *Server) handleTokenDetails(c echo.Context) error {
+	u, _ := currentUser(c)
+	ctx := c.Request().Context()
+	t, err := s.store.TokenByID(ctx, u.AccountID, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	tab := c.QueryParam("tab")
+	var events []store.AuditEvent
+	switch tab {
+	case templates.TabAudit:
+		if events, err = s.store.AuditEvents(ctx, u.AccountID, t.ID); err != nil {
+			return err
+		}
+	case templates.TabModules, templates.TabDetails:
+	default:
+		tab = templates.TabGeneral
+	}
+	p, err := s.page(c, t.Name)
+	if err != nil {
+		return err
+	}
+	endpoint := c.Scheme() + "://" + c.Request().Host + "/public/v1/accounts/api-tokens"
+	return render(c, http.StatusOK, templates.TokenDetails(p, t, tab, events, endpoint))
+}
+
+// allowed reports whether action may be done to t now.
+func allowed(a templates.TokenAction, t store.Token) bool {
+	for _, b := range templates.ActionsFor(t) {
+		if b.Name == a.Name {
+			return true
+		}
+	}
+	return false
+}
+
+// handleTokenConfirm is the confirmation page of an action, for browsers
+// without JavaScript; with it, the same question comes as a dialog.
+func (s *Server) handleTokenConfirm(a templates.TokenAction) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		u, _ := currentUser(c)
+		t, err := s.store.TokenByID(c.Request().Context(), u.AccountID, c.Param("id"))
+		if err != nil {
+			return err
+		}
+		origin := templates.ParseOrigin(c.QueryParam("from"))
+		if !allowed(a, t) {
+			if err := s.flash(c, "success", alreadyMessage(t)); err != nil {
+				return err
+			}
+			return c.Redirect(http.StatusSeeOther, origin.Path(t.ID))
+		}
+		p, err := s.page(c, a.Title)
+		if err != nil {
+			return err
+		}
+		return render(c, http.StatusOK, templates.TokenConfirm(p, t, a, origin))
+	}
+}
+
+func (s *Server) handleTokenDelete(c echo.Context) error {
+	u, by := actor(c)
+	t, err := s.store.DeleteToken(c.Request().Context(), u.AccountID, c.Param("id"), by)
+	if err != nil {
+		return err
+	}
+	if err := s.flash(c, "success", fmt.Sprintf("The API token %s (%s) has been deleted successfully.", quote(t.Name), t.ID)); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, templates.TokensPath)
+}
+
+func (s *Server) handleTokenSetStatus(status store.TokenStatus) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		u, by := actor(c)
+		t, changed, err := s.store.SetTokenStatus(c.Request().Context(), u.AccountID, c.Param("id"), status, by)
+		if err != nil {
+			return err
+		}
+		msg := alreadyMessage(t)
+		if changed {
+			verb := "disabled"
+			if status == store.StatusActive {
+				verb = "enabled"
+			}
+			msg = fmt.Sprintf("The API token %s has been %s. Its status is now %s.", quote(t.Name), verb, t.State(s.now()))
+		}
+		if err := s.flash(c, "success", msg); err != nil {
+			return err
+		}
+		return c.Redirect(http.StatusSeeOther, templates.ParseOrigin(c.FormValue("from")).Path(t.ID))
+	}
+}
+
+// alreadyMessage answers a request for the state a token is already in.
+func alreadyMessage(t store.Token) string {
+	return fmt.Sprintf("The API token %s is already %s; nothing was changed.", quote(t.Name), strings.ToLower(string(t.Status)))
+}
+
+func quote(name string) string { return "“" + name + "”" }

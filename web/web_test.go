@@ -1,0 +1,485 @@
+package web_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"apitokens/store"
+)
+
+const tokensPath = "/settings/api-tokens"
+
+func TestSignIn(t *testing.T) {
+	app := newTestApp(t)
+	t.Run("SignedOutGoesToLoginAndBack", func(t *testing.T) {
+		c := app.client(t)
+		res := c.get(tokensPath + "?offset=0")
+		if res.status != http.StatusSeeOther || res.location() != "/login?next="+url.QueryEscape(tokensPath+"?offset=0") {
+			t.Fatalf("signed-out GET = %d to %q", res.status, res.location())
+		}
+		login := c.get(res.location())
+		res = c.post("/login", url.Values{"_csrf": {login.csrf(t)}, "email": {app.admin.Email},
+			"password": {password}, "next": {tokensPath + "?offset=0"}})
+		if res.status != http.StatusSeeOther || res.location() != tokensPath+"?offset=0" {
+			t.Fatalf("sign-in = %d to %q, want back to the list", res.status, res.location())
+		}
+		if page := c.follow(res); !strings.Contains(page.text(), "Ada Admin") {
+			t.Fatalf("signed-in page does not name the user:\n%s", page.text())
+		}
+	})
+	t.Run("ErrWrongPasswordKeepsEmail", func(t *testing.T) {
+		c := app.client(t)
+		login := c.get("/login")
+		res := c.post("/login", url.Values{"_csrf": {login.csrf(t)}, "email": {app.admin.Email}, "password": {"nope"}})
+		if res.status != http.StatusUnprocessableEntity {
+			t.Fatalf("wrong password = %d, want 422", res.status)
+		}
+		if !strings.Contains(res.text(), "The email or password is incorrect") || !strings.Contains(res.body, `value="admin@acme.test"`) {
+			t.Fatalf("page does not explain, or lost the email:\n%s", res.body)
+		}
+		if c.get(tokensPath).status != http.StatusSeeOther {
+			t.Fatal("a wrong password signed in")
+		}
+	})
+	t.Run("NextIsOnlyLocal", func(t *testing.T) {
+		for _, next := range []string{"//evil.example/", "https://evil.example/", `/\evil.example`} {
+			c := app.client(t)
+			login := c.get("/login")
+			res := c.post("/login", url.Values{"_csrf": {login.csrf(t)}, "email": {app.admin.Email}, "password": {password}, "next": {next}})
+			if res.location() != tokensPath {
+				t.Errorf("next=%q redirected to %q, want %s", next, res.location(), tokensPath)
+			}
+		}
+	})
+	t.Run("SignOut", func(t *testing.T) {
+		c := app.signedIn(t, app.admin)
+		res := c.submit(tokensPath, "/logout", nil)
+		page := c.follow(res)
+		if !strings.Contains(page.text(), "You have been signed out") {
+			t.Fatalf("no sign-out message:\n%s", page.text())
+		}
+		if c.get(tokensPath).status != http.StatusSeeOther {
+			t.Fatal("still signed in after signing out")
+		}
+	})
+	t.Run("ErrSignOutByGet", func(t *testing.T) {
+		c := app.signedIn(t, app.admin)
+		if res := c.get("/logout"); res.status != http.StatusMethodNotAllowed {
+			t.Fatalf("GET /logout = %d, want 405", res.status)
+		}
+		if c.get(tokensPath).status != http.StatusOK {
+			t.Fatal("a GET signed the user out")
+		}
+	})
+}
+
+func TestSecurityHeaders(t *testing.T) {
+	app := newTestApp(t)
+	tok, _ := app.createToken("headers")
+	admin := app.signedIn(t, app.admin)
+	member := app.signedIn(t, app.member)
+	anon := app.client(t)
+	cases := []struct {
+		name   string
+		res    *response
+		status int
+	}{
+		{"List", admin.get(tokensPath), 200},
+		{"Details", admin.get(tokensPath + "/" + tok.ID), 200},
+		{"Login", anon.get("/login"), 200},
+		{"Static", anon.get("/static/app.css"), 200},
+		{"NotFound", admin.get("/no/such/page"), 404},
+		{"TokenNotFound", admin.get(tokensPath + "/TKN-0000-0000"), 404},
+		{"Forbidden", member.get(tokensPath), 403},
+		{"CSRFRefused", admin.post(tokensPath+"/"+tok.ID+"/delete", nil), 403},
+		{"Redirect", anon.get(tokensPath), 303},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.res.status != tc.status {
+				t.Fatalf("status %d, want %d", tc.res.status, tc.status)
+			}
+			h := tc.res.header
+			csp := h.Get("Content-Security-Policy")
+			if !strings.Contains(csp, "script-src 'self'") || strings.Contains(csp, "unsafe-inline") ||
+				!strings.Contains(csp, "frame-ancestors 'none'") {
+				t.Errorf("Content-Security-Policy %q", csp)
+			}
+			if h.Get("X-Content-Type-Options") != "nosniff" || h.Get("Referrer-Policy") == "" || h.Get("X-Frame-Options") != "DENY" {
+				t.Errorf("headers %v", h)
+			}
+			if tc.res.status >= 400 && !strings.Contains(tc.res.body, "</html>") {
+				t.Errorf("error response is not a whole page:\n%s", tc.res.body)
+			}
+		})
+	}
+	t.Run("NoInlineScript", func(t *testing.T) {
+		body := admin.get(tokensPath + "/" + tok.ID).body
+		if strings.Contains(body, "<script>") || strings.Contains(body, " onclick=") || strings.Contains(body, " style=") {
+			t.Fatal("page has inline script or style, which the policy blocks")
+		}
+	})
+	t.Run("SessionCookie", func(t *testing.T) {
+		res := app.client(t).get("/login")
+		cookie := res.header.Get("Set-Cookie")
+		if !strings.Contains(cookie, "HttpOnly") || !strings.Contains(cookie, "SameSite=Lax") {
+			t.Fatalf("session cookie %q", cookie)
+		}
+	})
+}
+
+func TestTokenList(t *testing.T) {
+	app := newTestApp(t)
+	t.Run("EmptyState", func(t *testing.T) {
+		page := app.signedIn(t, app.admin).get(tokensPath)
+		if page.status != 200 || !strings.Contains(page.text(), "No API tokens yet") {
+			t.Fatalf("empty list = %d:\n%s", page.status, page.text())
+		}
+	})
+	one, _ := app.createToken("Billing export", app.modules[1])
+	app.clock.t = app.clock.t.Add(time.Hour)
+	many, _ := app.createToken("Everything", app.modules...)
+	theirs, _ := app.createTokenIn(app.otherAdmin, "Not yours")
+	page := app.signedIn(t, app.admin).get(tokensPath)
+	text := page.text()
+	t.Run("Columns", func(t *testing.T) {
+		for _, want := range []string{"API token", "Modules", "Created by", "Date created", "Last access", "Status"} {
+			if !strings.Contains(text, want) {
+				t.Errorf("no column %q", want)
+			}
+		}
+	})
+	t.Run("Rows", func(t *testing.T) {
+		for _, want := range []string{
+			"Billing export " + one.ID + " " + app.modules[1].Name + " Ada Admin " + app.admin.ID + " 4 May 2026 Never Active",
+			"Everything " + many.ID + " 4 modules Ada Admin",
+		} {
+			if !strings.Contains(text, want) {
+				t.Errorf("list lacks %q:\n%s", want, text)
+			}
+		}
+		if strings.Index(text, many.ID) > strings.Index(text, one.ID) {
+			t.Error("the newest token is not first")
+		}
+		if !strings.Contains(page.body, `href="/settings/api-tokens/`+one.ID+`"`) {
+			t.Error("the token name does not link to its details page")
+		}
+	})
+	t.Run("OnlyOwnAccount", func(t *testing.T) {
+		if strings.Contains(text, theirs.ID) || strings.Contains(text, "Not yours") {
+			t.Fatal("another account's token is listed")
+		}
+	})
+	t.Run("ActionsMenu", func(t *testing.T) {
+		for _, want := range []string{"/" + one.ID + "/disable?from=list", "/" + one.ID + "/delete?from=list"} {
+			if !strings.Contains(page.body, want) {
+				t.Errorf("row menu lacks %s", want)
+			}
+		}
+		if strings.Contains(page.body, "/"+one.ID+"/enable") {
+			t.Error("Enable is offered on an active token")
+		}
+	})
+	t.Run("BadOffsetShowsFirstPage", func(t *testing.T) {
+		res := app.signedIn(t, app.admin).get(tokensPath + "?offset=-5x")
+		if res.status != 200 || !strings.Contains(res.text(), "Everything") {
+			t.Fatalf("offset=-5x = %d", res.status)
+		}
+	})
+}
+
+func TestTokenDetails(t *testing.T) {
+	app := newTestApp(t)
+	tok, _ := app.createToken("Storefront sync", app.modules[2])
+	c := app.signedIn(t, app.admin)
+	path := tokensPath + "/" + tok.ID
+	cases := []struct {
+		tab  string
+		want []string
+	}{
+		{"", []string{"Storefront sync", tok.ID, "Active", "No description", "/public/v1/accounts/api-tokens"}},
+		{"modules", []string{app.modules[2].Name, app.modules[2].ID}},
+		{"details", []string{"Created 4 May 2026, 10:30 UTC by Ada Admin " + app.admin.ID, "Last access Never", "Expires Never"}},
+		{"audit", []string{"Created by Ada Admin " + app.admin.ID + " 4 May 2026, 10:30 UTC from 127.0.0.1"}},
+		{"nonsense", []string{"No description"}},
+	}
+	for _, tc := range cases {
+		t.Run("Tab_"+tc.tab, func(t *testing.T) {
+			res := c.get(path + "?tab=" + tc.tab)
+			if res.status != 200 {
+				t.Fatalf("status %d", res.status)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(res.text(), w) {
+					t.Errorf("lacks %q:\n%s", w, res.text())
+				}
+			}
+		})
+	}
+	t.Run("ErrMalformedID", func(t *testing.T) {
+		for _, id := range []string{"nope", "TKN-1", "'%20OR%201=1--", "TKN-0000-0000%00"} {
+			if res := c.get(tokensPath + "/" + id); res.status != http.StatusNotFound {
+				t.Errorf("GET %s = %d, want 404", id, res.status)
+			}
+		}
+		if !app.tokenExists(app.account.ID, tok.ID) {
+			t.Fatal("token lost")
+		}
+	})
+}
+
+func TestDeleteFlow(t *testing.T) {
+	app := newTestApp(t)
+	keep, _ := app.createToken("Keep me")
+	tok, secret := app.createToken("ERP integration", app.modules[0])
+	c := app.signedIn(t, app.admin)
+	confirmPath := tokensPath + "/" + tok.ID + "/delete?from=list"
+
+	t.Run("ConfirmationPage", func(t *testing.T) {
+		res := c.get(confirmPath)
+		text := res.text()
+		for _, want := range []string{"Delete API token", "ERP integration", tok.ID, "can't be reinstated or reused", "Cancel"} {
+			if !strings.Contains(text, want) {
+				t.Errorf("confirmation page lacks %q:\n%s", want, text)
+			}
+		}
+		if !strings.Contains(res.body, `<a class="button" href="/settings/api-tokens">Cancel</a>`) {
+			t.Error("Cancel does not lead back to the list")
+		}
+		if !app.tokenExists(app.account.ID, tok.ID) {
+			t.Fatal("showing the confirmation deleted the token")
+		}
+	})
+	t.Run("Delete", func(t *testing.T) {
+		res := c.submit(confirmPath, tokensPath+"/"+tok.ID+"/delete", url.Values{"from": {"details"}})
+		if res.status != http.StatusSeeOther || res.location() != tokensPath {
+			t.Fatalf("delete = %d to %q, want 303 to the list", res.status, res.location())
+		}
+		list := c.follow(res)
+		want := "The API token “ERP integration” (" + tok.ID + ") has been deleted successfully."
+		if !strings.Contains(list.text(), want) {
+			t.Fatalf("list lacks %q:\n%s", want, list.text())
+		}
+		if strings.Contains(list.body, `data-token-id="`+tok.ID+`"`) {
+			t.Fatal("deleted token still listed")
+		}
+		if !strings.Contains(list.text(), keep.ID) {
+			t.Fatal("the other token vanished")
+		}
+		if again := c.get(tokensPath); strings.Contains(again.text(), "deleted successfully") {
+			t.Fatal("the message shows again on reload")
+		}
+	})
+	t.Run("GoneEverywhere", func(t *testing.T) {
+		for _, p := range []string{"", "/delete", "/enable", "/disable"} {
+			if res := c.get(tokensPath + "/" + tok.ID + p); res.status != http.StatusNotFound {
+				t.Errorf("GET %s after delete = %d, want 404", p, res.status)
+			}
+		}
+		if _, err := app.store.TokenBySecret(context.Background(), secret); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("the deleted secret still authenticates: %v", err)
+		}
+	})
+	t.Run("ErrDeleteTwice", func(t *testing.T) {
+		res := c.submit(tokensPath, tokensPath+"/"+tok.ID+"/delete", nil)
+		if res.status != http.StatusNotFound {
+			t.Fatalf("second delete = %d, want 404", res.status)
+		}
+	})
+}
+
+func TestEnableDisable(t *testing.T) {
+	app := newTestApp(t)
+	tok, secret := app.createToken("Partner portal")
+	c := app.signedIn(t, app.admin)
+	ctx := context.Background()
+	t.Run("DisableFromList", func(t *testing.T) {
+		page := c.get(tokensPath + "/" + tok.ID + "/disable?from=list")
+		if !strings.Contains(page.text(), "Disable API token") {
+			t.Fatalf("confirmation:\n%s", page.text())
+		}
+		res := c.post(tokensPath+"/"+tok.ID+"/disable", url.Values{"_csrf": {page.csrf(t)}, "from": {"list"}})
+		list := c.follow(res)
+		if !strings.Contains(list.text(), "The API token “Partner portal” has been disabled. Its status is now Disabled.") {
+			t.Fatalf("no message:\n%s", list.text())
+		}
+		if !strings.Contains(list.text(), tok.ID+" None Ada Admin "+app.admin.ID+" 4 May 2026 Never Disabled") {
+			t.Fatalf("row does not show Disabled:\n%s", list.text())
+		}
+		if _, err := app.store.TokenBySecret(ctx, secret); !errors.Is(err, store.ErrNotFound) {
+			t.Fatal("a disabled token authenticates")
+		}
+	})
+	t.Run("DisableTwiceIsHarmless", func(t *testing.T) {
+		res := c.submit(tokensPath, tokensPath+"/"+tok.ID+"/disable", nil)
+		page := c.follow(res)
+		if !strings.Contains(page.text(), "is already disabled; nothing was changed") {
+			t.Fatalf("second disable:\n%s", page.text())
+		}
+	})
+	t.Run("EnableFromDetails", func(t *testing.T) {
+		res := c.submit(tokensPath+"/"+tok.ID, tokensPath+"/"+tok.ID+"/enable", url.Values{"from": {"details"}})
+		if res.location() != tokensPath+"/"+tok.ID {
+			t.Fatalf("enable went to %q, want the details page", res.location())
+		}
+		page := c.follow(res)
+		if !strings.Contains(page.text(), "has been enabled. Its status is now Active.") {
+			t.Fatalf("no message:\n%s", page.text())
+		}
+		if _, err := app.store.TokenBySecret(ctx, secret); err != nil {
+			t.Fatal("the re-enabled token does not authenticate with its old secret")
+		}
+	})
+	t.Run("EnableOnActiveIsNotOffered", func(t *testing.T) {
+		res := c.get(tokensPath + "/" + tok.ID + "/enable?from=details")
+		if res.status != http.StatusSeeOther {
+			t.Fatalf("enable confirmation for an active token = %d, want a redirect", res.status)
+		}
+		if page := c.follow(res); !strings.Contains(page.text(), "is already active") {
+			t.Fatalf("no explanation:\n%s", page.text())
+		}
+	})
+}
+
+func TestCSRF(t *testing.T) {
+	app := newTestApp(t)
+	tok, _ := app.createToken("Guarded")
+	c := app.signedIn(t, app.admin)
+	other := app.signedIn(t, app.admin)
+	action := tokensPath + "/" + tok.ID + "/delete"
+	valid := c.get(tokensPath).csrf(t)
+	cases := []struct {
+		name   string
+		form   url.Values
+		header []string
+	}{
+		{"Missing", url.Values{}, nil},
+		{"Wrong", url.Values{"_csrf": {"not-the-token"}}, nil},
+		{"AnotherSessions", url.Values{"_csrf": {other.get(tokensPath).csrf(t)}}, nil},
+		{"CrossSiteOrigin", url.Values{"_csrf": {valid}}, []string{"Origin", "https://evil.example"}},
+		{"CrossSiteFetch", url.Values{"_csrf": {valid}}, []string{"Sec-Fetch-Site", "cross-site"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			res := c.post(action, tc.form, tc.header...)
+			if res.status != http.StatusForbidden {
+				t.Fatalf("status %d, want 403", res.status)
+			}
+			if !strings.Contains(res.text(), "valid security token") {
+				t.Fatalf("403 page does not explain:\n%s", res.text())
+			}
+			if !app.tokenExists(app.account.ID, tok.ID) {
+				t.Fatal("the token was deleted")
+			}
+		})
+	}
+	t.Run("ErrSignInWithoutToken", func(t *testing.T) {
+		res := app.client(t).post("/login", url.Values{"email": {app.admin.Email}, "password": {password}})
+		if res.status != http.StatusForbidden {
+			t.Fatalf("sign-in without CSRF = %d, want 403", res.status)
+		}
+	})
+	t.Run("SameOriginOK", func(t *testing.T) {
+		res := c.post(action, url.Values{"_csrf": {valid}}, "Origin", app.url)
+		if res.status != http.StatusSeeOther || app.tokenExists(app.account.ID, tok.ID) {
+			t.Fatalf("same-origin delete = %d", res.status)
+		}
+	})
+}
+
+func TestAuthorization(t *testing.T) {
+	app := newTestApp(t)
+	tok, _ := app.createToken("Guarded", app.modules[0])
+	base := tokensPath + "/" + tok.ID
+	gets := []string{tokensPath, base, base + "?tab=audit", base + "/delete", base + "/enable", base + "/disable"}
+	posts := []string{base + "/delete", base + "/disable", base + "/enable"}
+
+	t.Run("MemberIsForbidden", func(t *testing.T) {
+		c := app.signedIn(t, app.member)
+		for _, p := range gets {
+			if res := c.get(p); res.status != http.StatusForbidden || !strings.Contains(res.text(), "Only account administrators") {
+				t.Errorf("member GET %s = %d", p, res.status)
+			}
+		}
+		for _, p := range posts {
+			if res := c.submit(tokensPath, p, nil); res.status != http.StatusForbidden {
+				t.Errorf("member POST %s = %d, want 403", p, res.status)
+			}
+		}
+	})
+	t.Run("OtherAccountSeesNotFound", func(t *testing.T) {
+		c := app.signedIn(t, app.otherAdmin)
+		for _, p := range gets[1:] {
+			if res := c.get(p); res.status != http.StatusNotFound {
+				t.Errorf("other account GET %s = %d, want 404", p, res.status)
+			}
+		}
+		for _, p := range posts {
+			if res := c.submit(tokensPath, p, nil); res.status != http.StatusNotFound {
+				t.Errorf("other account POST %s = %d, want 404", p, res.status)
+			}
+		}
+		unknown := c.get(tokensPath + "/TKN-0000-0001")
+		theirs := c.get(base)
+		if unknown.text() != theirs.text() {
+			t.Error("another account's token answers differently from an unknown one")
+		}
+	})
+	t.Run("SignedOutPostGoesToLogin", func(t *testing.T) {
+		c := app.client(t)
+		res := c.submit("/login", base+"/delete", nil)
+		if res.status != http.StatusSeeOther || !strings.HasPrefix(res.location(), "/login") {
+			t.Fatalf("signed-out POST = %d to %q", res.status, res.location())
+		}
+	})
+	if got, err := app.store.TokenByID(context.Background(), app.account.ID, tok.ID); err != nil || got.Status != store.StatusActive {
+		t.Fatalf("after all that the token is %v, %v; want untouched", got.Status, err)
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	app := newTestApp(t)
+	tok, _ := app.createToken("Sturdy")
+	c := app.signedIn(t, app.admin)
+	t.Run("OversizedBody", func(t *testing.T) {
+		csrf := c.get(tokensPath).csrf(t)
+		res := c.post(tokensPath+"/"+tok.ID+"/delete", url.Values{"_csrf": {csrf}, "pad": {strings.Repeat("x", 100<<10)}})
+		if res.status != http.StatusRequestEntityTooLarge {
+			t.Fatalf("100 KB form = %d, want 413", res.status)
+		}
+		if !app.tokenExists(app.account.ID, tok.ID) {
+			t.Fatal("the token was deleted")
+		}
+	})
+	t.Run("UnknownMethod", func(t *testing.T) {
+		req, _ := http.NewRequest(http.MethodDelete, app.url+tokensPath+"/"+tok.ID, nil)
+		if res := c.do(req); res.status != http.StatusMethodNotAllowed && res.status != http.StatusForbidden {
+			t.Fatalf("DELETE = %d, want 405 or 403", res.status)
+		}
+		if !app.tokenExists(app.account.ID, tok.ID) {
+			t.Fatal("the token was deleted")
+		}
+	})
+}
+
+func TestSecretsNotLogged(t *testing.T) {
+	app := newTestApp(t)
+	tok, secret := app.createToken("Quiet")
+	c := app.signedIn(t, app.admin)
+	req, _ := http.NewRequest(http.MethodGet, app.url+tokensPath+"/"+tok.ID+"?token="+secret, nil)
+	req.Header.Set("Authorization", "Bearer "+secret)
+	c.do(req)
+	c.submit(tokensPath, tokensPath+"/"+tok.ID+"/delete", nil)
+	logs := app.logs.String()
+	if !strings.Contains(logs, tok.ID) {
+		t.Fatalf("the log has no request lines:\n%s", logs)
+	}
+	if strings.Contains(logs, secret) || strings.Contains(logs, password) {
+		t.Fatalf("the log holds a secret:\n%s", logs)
+	}
+}

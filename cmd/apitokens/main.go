@@ -1,0 +1,300 @@
+// Command apitokens serves the API-token settings pages and administers the
+// database behind them.
+//
+//	apitokens serve [--addr 127.0.0.1:8080] [--db PATH] [--demo]
+//	apitokens user create --db PATH --account NAME --email EMAIL --name NAME [--role admin|member]
+//	apitokens token create --db PATH --account NAME --name NAME [--module NAME]...
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"apitokens/store"
+	"apitokens/web"
+)
+
+const usage = `usage:
+  apitokens serve [--addr 127.0.0.1:8080] [--db PATH] [--demo] [--trust-proxy]
+  apitokens user create --db PATH --account NAME --email EMAIL --name NAME [--role admin|member]
+      (reads the password from standard input, one line)
+  apitokens token create --db PATH --account NAME --name NAME [--module NAME]... [--description TEXT] [--by EMAIL]
+      (prints the token, with its secret, as JSON)
+
+Environment: APITOKENS_DB, APITOKENS_ADDR, APITOKENS_DEMO=1, APITOKENS_TRUST_PROXY=1,
+APITOKENS_SESSION_AUTH_KEY, APITOKENS_SESSION_ENCRYPTION_KEY, APITOKENS_DIGEST_KEY,
+APITOKENS_ENCRYPTION_KEY (32 bytes each, base64; by default they are generated into
+a key file beside the database).
+`
+
+func main() {
+	if err := run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "apitokens:", err)
+		var ue usageError
+		if errors.As(err, &ue) {
+			fmt.Fprint(os.Stderr, usage)
+			os.Exit(2)
+		}
+		os.Exit(1)
+	}
+}
+
+type usageError string
+
+func (e usageError) Error() string { return string(e) }
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	switch {
+	case len(args) >= 1 && args[0] == "serve":
+		return serve(ctx, args[1:], stdout, stderr)
+	case len(args) >= 2 && args[0] == "user" && args[1] == "create":
+		return createUser(ctx, args[2:], stdin, stdout)
+	case len(args) >= 2 && args[0] == "token" && args[1] == "create":
+		return createToken(ctx, args[2:], stdout)
+	case len(args) >= 1 && (args[0] == "help" || args[0] == "-h" || args[0] == "--help"):
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	return usageError("unknown command " + strings.Join(args, " "))
+}
+
+func envOr(name, fallback string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return fallback
+}
+
+func envBool(name string) bool {
+	v := strings.ToLower(os.Getenv(name))
+	return v == "1" || v == "true" || v == "yes"
+}
+
+func newFlags(name string) (*flag.FlagSet, *string) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	db := fs.String("db", envOr("APITOKENS_DB", "data/apitokens.db"), "SQLite database file")
+	return fs, db
+}
+
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return usageError(fs.Name() + ": " + err.Error())
+	}
+	if fs.NArg() > 0 {
+		return usageError(fs.Name() + ": unexpected argument " + fs.Arg(0))
+	}
+	return nil
+}
+
+func openStore(dbPath string) (*store.Store, serverKeys, error) {
+	keys, err := loadKeys(dbPath)
+	if err != nil {
+		return nil, keys, err
+	}
+	st, err := store.Open(dbPath, keys.tokens)
+	return st, keys, err
+}
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, db := newFlags("serve")
+	addr := fs.String("addr", envOr("APITOKENS_ADDR", "127.0.0.1:8080"), "address to listen on")
+	demo := fs.Bool("demo", envBool("APITOKENS_DEMO"), "seed a demo account on first run")
+	trustProxy := fs.Bool("trust-proxy", envBool("APITOKENS_TRUST_PROXY"), "take client addresses from X-Forwarded-For")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	st, keys, err := openStore(*db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if *demo {
+		seeded, err := st.SeedDemo(ctx)
+		if err != nil {
+			return fmt.Errorf("seed demo data: %w", err)
+		}
+		if seeded {
+			logger.Info("seeded demo account", "account", store.DemoAccount.AccountName)
+		}
+	}
+	srv, err := web.New(st, web.Config{
+		SessionAuthKey:       keys.sessionAuth,
+		SessionEncryptionKey: keys.sessionEncryption,
+		TrustProxy:           *trustProxy,
+		Logger:               logger,
+	})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	httpServer := &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	fmt.Fprintf(stdout, "apitokens is listening on http://%s/settings/api-tokens\n", ln.Addr())
+	if *demo {
+		fmt.Fprintf(stdout, "demo sign-in: %s / %s (administrator), %s / %s (member)\n",
+			store.DemoAccount.AdminEmail, store.DemoAccount.Password,
+			store.DemoAccount.MemberEmail, store.DemoAccount.Password)
+	}
+
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- httpServer.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	// Let requests in flight finish, so no write is cut in half.
+	logger.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	return httpServer.Shutdown(shutdownCtx)
+}
+
+func createUser(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
+	fs, db := newFlags("user create")
+	account := fs.String("account", "", "account name (created if it does not exist)")
+	email := fs.String("email", "", "email address")
+	name := fs.String("name", "", "full name")
+	role := fs.String("role", string(store.RoleMember), "admin or member")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *account == "" || *email == "" || *name == "" {
+		return usageError("user create: --account, --email and --name are required")
+	}
+	password, err := bufio.NewReader(stdin).ReadString('\n')
+	if err != nil && !(errors.Is(err, io.EOF) && password != "") {
+		return errors.New("user create: read the password from standard input: none given")
+	}
+	password = strings.TrimRight(password, "\r\n")
+	st, _, err := openStore(*db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	acc, err := st.AccountByName(ctx, *account)
+	if errors.Is(err, store.ErrNotFound) {
+		acc, err = st.CreateAccount(ctx, *account)
+	}
+	if err != nil {
+		return err
+	}
+	u, err := st.CreateUser(ctx, store.NewUser{AccountID: acc.ID, Email: *email, Name: *name, Role: store.Role(*role), Password: password})
+	if errors.Is(err, store.ErrConflict) {
+		return fmt.Errorf("a user with the email %s exists already", *email)
+	}
+	if err != nil {
+		return err
+	}
+	return json.NewEncoder(stdout).Encode(map[string]string{
+		"id": u.ID, "account": acc.ID, "email": u.Email, "name": u.Name, "role": string(u.Role),
+	})
+}
+
+type moduleNames []string
+
+func (m *moduleNames) String() string     { return strings.Join(*m, ",") }
+func (m *moduleNames) Set(v string) error { *m = append(*m, v); return nil }
+
+func createToken(ctx context.Context, args []string, stdout io.Writer) error {
+	fs, db := newFlags("token create")
+	account := fs.String("account", "", "account name")
+	name := fs.String("name", "", "token name")
+	description := fs.String("description", "", "token description")
+	by := fs.String("by", "", "email of the administrator recorded as creator (default: the account's first administrator)")
+	var modules moduleNames
+	fs.Var(&modules, "module", "module name (repeatable)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *account == "" || *name == "" {
+		return usageError("token create: --account and --name are required")
+	}
+	st, _, err := openStore(*db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	acc, err := st.AccountByName(ctx, *account)
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("no account named %q", *account)
+	}
+	if err != nil {
+		return err
+	}
+	creator, err := st.FirstAdmin(ctx, acc.ID)
+	if *by != "" {
+		creator, err = st.UserByEmail(ctx, *by)
+		if err == nil && (creator.AccountID != acc.ID || !creator.IsAdmin()) {
+			err = store.ErrNotFound
+		}
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("account %q has no such administrator; create one with 'apitokens user create --role admin'", *account)
+	}
+	if err != nil {
+		return err
+	}
+	all, err := st.Modules(ctx, acc.ID)
+	if err != nil {
+		return err
+	}
+	var ids []string
+	for _, want := range modules {
+		found := false
+		for _, m := range all {
+			if strings.EqualFold(m.Name, want) {
+				ids, found = append(ids, m.ID), true
+			}
+		}
+		if !found {
+			return fmt.Errorf("account %q has no module %q", *account, want)
+		}
+	}
+	t, secret, err := st.CreateToken(ctx, store.NewToken{AccountID: acc.ID, Name: *name, Description: *description, ModuleIDs: ids},
+		store.Actor{UserID: creator.ID, IP: "cli"})
+	if err != nil {
+		return err
+	}
+	type module struct {
+		ID   string `json:"id"`
+		Name string `json:"name"`
+	}
+	out := struct {
+		ID      string   `json:"id"`
+		Name    string   `json:"name"`
+		Token   string   `json:"token"`
+		Modules []module `json:"modules"`
+	}{ID: t.ID, Name: t.Name, Token: secret, Modules: []module{}}
+	for _, m := range t.Modules {
+		out.Modules = append(out.Modules, module{m.ID, m.Name})
+	}
+	return json.NewEncoder(stdout).Encode(out)
+}

@@ -1,0 +1,38 @@
+# apitokens — the two commands that matter: `make run` and `make test`.
+GO   ?= go
+DB   ?= data/apitokens.db
+ADDR ?= 127.0.0.1:8080
+
+.PHONY: run test check build generate screenshot clean
+
+## run: build and start the app on $(DB) with demo data, at http://$(ADDR)
+run:
+	$(GO) run ./cmd/apitokens serve --demo --db $(DB) --addr $(ADDR)
+
+## test: formatting, vet, generated files up to date, then every test
+## (store, HTTP and Chromium browser tests) with the race detector
+test: check
+	$(GO) test -race -count=1 ./...
+
+check:
+	@unformatted="$$(gofmt -l cmd web templates static store)"; \
+	  if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) tool templ generate -check -log-level error
+
+## build: a self-contained binary in bin/
+build:
+	$(GO) build -trimpath -o bin/apitokens ./cmd/apitokens
+
+## generate: regenerate the *_templ.go files after editing a .templ file
+generate:
+	$(GO) tool templ generate -log-level error
+
+## screenshot: refresh the README's picture of the list with a menu open
+screenshot:
+	mkdir -p /tmp/apitokens-shots
+	APITOKENS_SCREENSHOTS=/tmp/apitokens-shots $(GO) test -count=1 -run 'TestBrowserActionsMenuKeyboard' ./web
+	cp /tmp/apitokens-shots/TestBrowserActionsMenuKeyboard-menu.png static/screenshots/list-actions-menu.png
+
+clean:
+	rm -rf bin

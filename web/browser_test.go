@@ -250,6 +250,7 @@ func TestBrowserDeleteFromDetails(t *testing.T) {
 	if h1 := text(t, ctx, ".token-head h1"); h1 != "Storefront sync" {
 		t.Fatalf("details page title %q", h1)
 	}
+	saveScreenshot(t, ctx, "details")
 	run(t, ctx, "open the down arrow and choose Delete",
 		chromedp.Click(chromedp.CSS(".menu-head summary")),
 		chromedp.WaitVisible(chromedp.CSS(`.menu-head a[data-action="delete"]`)),
@@ -263,6 +264,7 @@ func TestBrowserDeleteFromDetails(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`#delete-dialog button[type=submit]`)),
 		chromedp.WaitVisible(chromedp.CSS(".flash-success")),
 	)
+	saveScreenshot(t, ctx, "deleted")
 	if msg := text(t, ctx, ".flash-success"); !strings.Contains(msg, "has been deleted successfully") {
 		t.Errorf("message %q", msg)
 	}
@@ -276,6 +278,7 @@ func TestBrowserDeleteFromDetails(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	saveScreenshot(t, ctx, "not-found")
 	if res.Status != 404 || text(t, ctx, "main h1") != "Not found" {
 		t.Errorf("details page after delete: %d %q, want 404 Not found", res.Status, text(t, ctx, "main h1"))
 	}
@@ -330,6 +333,7 @@ func TestBrowserDeleteWithoutJavaScript(t *testing.T) {
 	if loc := eval[string](t, ctx, `location.pathname`); loc != tokensPath+"/"+tok.ID+"/delete" {
 		t.Fatalf("without JavaScript the link went to %s, want the confirmation page", loc)
 	}
+	saveScreenshot(t, ctx, "confirm-page")
 	if got := text(t, ctx, ".confirm"); !strings.Contains(got, "Delete API token") || !strings.Contains(got, "can't be reinstated or reused") {
 		t.Fatalf("confirmation page says %q", got)
 	}

@@ -1,0 +1,186 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"apitokens/store"
+)
+
+func TestMain(m *testing.M) {
+	store.PasswordCost = bcrypt.MinCost
+	os.Exit(m.Run())
+}
+
+// cli runs the command as a person would type it.
+func cli(t *testing.T, stdin string, args ...string) (string, error) {
+	t.Helper()
+	var out bytes.Buffer
+	err := run(context.Background(), args, strings.NewReader(stdin), &out, io.Discard)
+	return out.String(), err
+}
+
+func TestAdminCommands(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "sub", "cli.db")
+	t.Run("UserCreate", func(t *testing.T) {
+		out, err := cli(t, "a long password\n", "user", "create", "--db", db, "--account", "Initech",
+			"--email", "boss@initech.test", "--name", "Bill L", "--role", "admin")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var u map[string]string
+		if err := json.Unmarshal([]byte(out), &u); err != nil || !strings.HasPrefix(u["id"], "USR-") || u["role"] != "admin" {
+			t.Fatalf("output %q: %v", out, err)
+		}
+		info, err := os.Stat(keyPath(db))
+		if err != nil || info.Mode().Perm() != 0o600 {
+			t.Fatalf("key file: %v, mode %v; want 0600", err, info.Mode().Perm())
+		}
+		if info, err := os.Stat(db); err != nil || info.Mode().Perm() != 0o600 {
+			t.Fatalf("database mode %v, want 0600", info.Mode().Perm())
+		}
+	})
+	t.Run("ErrDuplicateUser", func(t *testing.T) {
+		_, err := cli(t, "another password\n", "user", "create", "--db", db, "--account", "Initech",
+			"--email", "boss@initech.test", "--name", "Again")
+		if err == nil || !strings.Contains(err.Error(), "exists already") {
+			t.Fatalf("err = %v", err)
+		}
+	})
+	t.Run("ErrShortPassword", func(t *testing.T) {
+		_, err := cli(t, "short\n", "user", "create", "--db", db, "--account", "Initech",
+			"--email", "peter@initech.test", "--name", "Peter")
+		if err == nil || !strings.Contains(err.Error(), "at least 8") {
+			t.Fatalf("err = %v", err)
+		}
+	})
+	var secret, id string
+	t.Run("TokenCreate", func(t *testing.T) {
+		out, err := cli(t, "", "token", "create", "--db", db, "--account", "Initech", "--name", "TPS reports",
+			"--module", "billing", "--module", "Catalog")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var tok struct {
+			ID, Name, Token string
+			Modules         []struct{ ID, Name string }
+		}
+		if err := json.Unmarshal([]byte(out), &tok); err != nil {
+			t.Fatalf("output %q: %v", out, err)
+		}
+		if !strings.HasPrefix(tok.ID, "TKN-") || store.ParseSecret(tok.Token) != nil || len(tok.Modules) != 2 {
+			t.Fatalf("token %+v", tok)
+		}
+		secret, id = tok.Token, tok.ID
+	})
+	t.Run("SecretWorksWithTheSameKeys", func(t *testing.T) {
+		keys, err := loadKeys(db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := store.Open(db, keys.tokens)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		got, err := st.TokenBySecret(context.Background(), secret)
+		if err != nil || got.ID != id || got.CreatedBy.Name != "Bill L" {
+			t.Fatalf("TokenBySecret = %+v, %v", got, err)
+		}
+	})
+	errCases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"ErrUnknownAccount", []string{"token", "create", "--db", db, "--account", "Nobody", "--name", "x"}, "no account"},
+		{"ErrUnknownModule", []string{"token", "create", "--db", db, "--account", "Initech", "--name", "x", "--module", "Teleport"}, "no module"},
+		{"ErrMissingName", []string{"token", "create", "--db", db, "--account", "Initech"}, "required"},
+		{"ErrUnknownCommand", []string{"frobnicate"}, "unknown command"},
+		{"ErrUnknownFlag", []string{"serve", "--colour"}, "flag provided but not defined"},
+	}
+	for _, tc := range errCases {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := cli(t, "", tc.args...); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want it to say %q", err, tc.want)
+			}
+		})
+	}
+	t.Run("ErrAccountWithoutAdmin", func(t *testing.T) {
+		if _, err := cli(t, "member password\n", "user", "create", "--db", db, "--account", "Hooli",
+			"--email", "m@hooli.test", "--name", "M"); err != nil {
+			t.Fatal(err)
+		}
+		_, err := cli(t, "", "token", "create", "--db", db, "--account", "Hooli", "--name", "x")
+		if err == nil || !strings.Contains(err.Error(), "no such administrator") {
+			t.Fatalf("err = %v", err)
+		}
+	})
+}
+
+func TestKeysFromEnvironment(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "env.db")
+	for _, name := range []string{"APITOKENS_SESSION_AUTH_KEY", "APITOKENS_SESSION_ENCRYPTION_KEY", "APITOKENS_DIGEST_KEY", "APITOKENS_ENCRYPTION_KEY"} {
+		t.Setenv(name, "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=") // 32 bytes
+	}
+	if _, err := loadKeys(db); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(keyPath(db)); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a key file was written although the environment had every key: %v", err)
+	}
+	t.Setenv("APITOKENS_DIGEST_KEY", "dG9vIHNob3J0")
+	if _, err := loadKeys(db); err == nil || !strings.Contains(err.Error(), "token_digest") {
+		t.Fatalf("a short key was accepted: %v", err)
+	}
+}
+
+func TestServe(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "serve.db")
+	ctx, stop := context.WithCancel(context.Background())
+	out, w := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--db", db, "--addr", "127.0.0.1:0", "--demo"}, strings.NewReader(""), w, io.Discard)
+		w.Close()
+	}()
+	lines := bufio.NewScanner(out)
+	if !lines.Scan() {
+		t.Fatalf("serve printed nothing; it returned %v", <-done)
+	}
+	first := lines.Text()
+	url := first[strings.Index(first, "http://"):]
+	if !lines.Scan() || !strings.Contains(lines.Text(), store.DemoAccount.AdminEmail) {
+		t.Fatalf("serve did not print the demo sign-in: %q", lines.Text())
+	}
+	go io.Copy(io.Discard, out)
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || res.Request.URL.Path != "/login" {
+		t.Fatalf("GET %s ended at %s with %d, want the sign-in page", url, res.Request.URL.Path, res.StatusCode)
+	}
+	stop()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve returned %v after shutdown", err)
+		}
+	case <-time.After(25 * time.Second):
+		t.Fatal("serve did not shut down")
+	}
+}

@@ -3,7 +3,7 @@ GO   ?= go
 DB   ?= data/apitokens.db
 ADDR ?= 127.0.0.1:8080
 
-.PHONY: run test check build generate screenshot clean
+.PHONY: run test check bench build generate screenshot clean
 
 ## run: build and start the app on $(DB) with demo data, at http://$(ADDR)
 run:
@@ -19,6 +19,11 @@ check:
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) tool templ generate -check -log-level error
+
+## bench: Go benchmarks of the store's hot paths (list, secret look-up,
+## durable delete)
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./...
 
 ## build: a self-contained binary in bin/
 build:

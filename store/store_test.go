@@ -38,7 +38,7 @@ func (c *clock) Add(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-func randomKeys(t *testing.T) Keys {
+func randomKeys(t testing.TB) Keys {
 	t.Helper()
 	k := Keys{Digest: make([]byte, KeySize), Encryption: make([]byte, KeySize)}
 	rand.Read(k.Digest)
@@ -56,7 +56,7 @@ type fixture struct {
 	actor   Actor
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "test.db")
 	s, err := Open(path, randomKeys(t))

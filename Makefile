@@ -1,7 +1,8 @@
 # apitokens — the two commands that matter: `make run` and `make test`.
-GO   ?= go
-DB   ?= data/apitokens.db
-ADDR ?= 127.0.0.1:8080
+GO    ?= go
+GOFMT ?= $(shell $(GO) env GOROOT)/bin/gofmt
+DB    ?= data/apitokens.db
+ADDR  ?= 127.0.0.1:8080
 
 .PHONY: run test check bench build generate screenshot clean
 
@@ -15,7 +16,7 @@ test: check
 	$(GO) test -race -count=1 ./...
 
 check:
-	@unformatted="$$(gofmt -l cmd web templates static store)"; \
+	@unformatted="$$($(GOFMT) -l cmd web templates static store)" || exit 1; \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) tool templ generate -check -log-level error

@@ -137,12 +137,6 @@ func scanUser(row interface{ Scan(...any) error }) (User, error) {
 	return u, err
 }
 
-// UserByID returns a user.
-func (s *Store) UserByID(ctx context.Context, id string) (User, error) {
-	return scanUser(s.read.QueryRowContext(ctx, `SELECT `+userColumns+`
-		FROM users u JOIN accounts a ON a.id = u.account_id WHERE u.id = ?`, id))
-}
-
 // UserByEmail returns a user.
 func (s *Store) UserByEmail(ctx context.Context, email string) (User, error) {
 	return scanUser(s.read.QueryRowContext(ctx, `SELECT `+userColumns+`

@@ -64,7 +64,9 @@ func Open(path string, keys Keys) (*Store, error) {
 			q.Add("_pragma", p)
 		}
 		q.Set("_txlock", "immediate")
-		return "file:" + path + "?" + q.Encode()
+		// SQLite reads the name as a URI: keep %, ? and # in it literal.
+		name := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
+		return "file:" + name + "?" + q.Encode()
 	}
 	write, err := sql.Open("sqlite", dsn())
 	if err != nil {

@@ -127,6 +127,18 @@ func TestOpen(t *testing.T) {
 			t.Fatalf("journal_mode=%s synchronous=%d foreign_keys=%d, want wal 2 1", mode, sync, fk)
 		}
 	})
+	t.Run("PathIsTakenLiterally", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "odd #1 100%41?.db")
+		s, err := Open(path, randomKeys(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+		info, err := os.Stat(path)
+		if err != nil || info.Size() == 0 || info.Mode().Perm() != 0o600 {
+			t.Fatalf("database at the given path: %v (mode %v)", err, info.Mode().Perm())
+		}
+	})
 	t.Run("ErrShortKeys", func(t *testing.T) {
 		_, err := Open(filepath.Join(t.TempDir(), "k.db"), Keys{Digest: []byte("short"), Encryption: make([]byte, KeySize)})
 		if err == nil {
@@ -473,9 +485,11 @@ func TestDeleteToken(t *testing.T) {
 		if _, _, err := f.s.SetTokenStatus(ctx, f.account.ID, tok.ID, StatusActive, f.actor); !errors.Is(err, ErrNotFound) {
 			t.Fatalf("enable after delete = %v, want ErrNotFound", err)
 		}
-		// Not even a statement past the store's own checks brings it back.
-		if _, err := f.s.write.Exec(`UPDATE tokens SET status = 'active' WHERE id = ?`, tok.ID); err == nil {
-			t.Fatal("the database let a deleted token become active")
+		// Not even a statement past the store's own checks changes a
+		// tombstone: the trigger refuses any update, not just a new status.
+		if _, err := f.s.write.Exec(`UPDATE tokens SET name = 'revived' WHERE id = ?`, tok.ID); err == nil ||
+			!strings.Contains(err.Error(), "deleted token is final") {
+			t.Fatalf("renaming a deleted token = %v, want the trigger's refusal", err)
 		}
 	})
 	t.Run("TombstoneKeepsHistoryNotSecrets", func(t *testing.T) {
@@ -597,4 +611,51 @@ func TestSeedDemo(t *testing.T) {
 	if err != nil || again {
 		t.Fatalf("second SeedDemo = %v, %v; want false, nil", again, err)
 	}
+}
+
+func TestSessions(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	id, err := f.s.CreateSession(ctx, f.admin.ID, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run("OK", func(t *testing.T) {
+		u, err := f.s.SessionUser(ctx, id)
+		if err != nil || u.ID != f.admin.ID || u.AccountName != "Test account" {
+			t.Fatalf("SessionUser = %+v, %v", u, err)
+		}
+	})
+	t.Run("OnlyADigestIsStored", func(t *testing.T) {
+		var n int
+		f.s.read.QueryRow(`SELECT COUNT(*) FROM sessions WHERE digest = ?`, []byte(id)).Scan(&n)
+		var stored int
+		f.s.read.QueryRow(`SELECT COUNT(*) FROM sessions WHERE digest = ?`, sessionDigest(id)).Scan(&stored)
+		if n != 0 || stored != 1 {
+			t.Fatalf("raw ID rows %d, digest rows %d; want 0 and 1", n, stored)
+		}
+	})
+	t.Run("ErrUnknown", func(t *testing.T) {
+		if _, err := f.s.SessionUser(ctx, id+"x"); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("SessionUser(unknown) = %v", err)
+		}
+	})
+	t.Run("ErrExpired", func(t *testing.T) {
+		short, _ := f.s.CreateSession(ctx, f.admin.ID, time.Minute)
+		f.clock.Add(time.Minute)
+		if _, err := f.s.SessionUser(ctx, short); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("SessionUser(expired) = %v", err)
+		}
+	})
+	t.Run("ErrEnded", func(t *testing.T) {
+		if err := f.s.EndSession(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.s.SessionUser(ctx, id); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("SessionUser(ended) = %v", err)
+		}
+		if err := f.s.EndSession(ctx, id); err != nil {
+			t.Fatalf("ending twice = %v", err)
+		}
+	})
 }

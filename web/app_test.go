@@ -47,6 +47,12 @@ func (c *clock) Now() time.Time {
 	return c.t
 }
 
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
 // syncBuffer collects the server log; requests log from many goroutines.
 type syncBuffer struct {
 	mu  sync.Mutex

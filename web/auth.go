@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -13,12 +14,18 @@ import (
 
 // safeNext returns next when it is a path on this site, and the list page
 // otherwise, so the sign-in page cannot be used to send people elsewhere.
+// Browsers drop tabs and newlines from URLs and read a backslash as a slash,
+// so "/<tab>/evil.example" and "/\\evil.example" would both leave the site:
+// any control character or backslash disqualifies.
 func safeNext(next string) string {
-	if strings.HasPrefix(next, "/") && !strings.HasPrefix(next, "//") &&
-		!strings.ContainsAny(next, "\\\r\n") {
-		return next
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") ||
+		strings.ContainsFunc(next, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '\\' }) {
+		return templates.TokensPath
 	}
-	return templates.TokensPath
+	if u, err := url.Parse(next); err != nil || u.Scheme != "" || u.Host != "" {
+		return templates.TokensPath
+	}
+	return next
 }
 
 func (s *Server) handleLoginPage(c echo.Context) error {
@@ -34,8 +41,8 @@ func (s *Server) handleLoginPage(c echo.Context) error {
 }
 
 func (s *Server) handleLogin(c echo.Context) error {
-	email, password := c.FormValue("email"), c.FormValue("password")
-	next := safeNext(c.FormValue("next"))
+	email, password := postValue(c, "email"), postValue(c, "password")
+	next := safeNext(postValue(c, "next"))
 	u, err := s.store.Authenticate(c.Request().Context(), email, password)
 	if errors.Is(err, store.ErrInvalidCredentials) {
 		p, err := s.page(c, "Sign in")
@@ -48,13 +55,16 @@ func (s *Server) handleLogin(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	sid, err := s.store.CreateSession(c.Request().Context(), u.ID, sessionMaxAge)
+	if err != nil {
+		return err
+	}
 	// A new sign-in gets a new session: nothing from before it, not even
 	// the CSRF token, carries over.
 	sess := session(c)
 	clear(sess.Values)
-	sess.Values[keyUserID] = u.ID
+	sess.Values[keySessionID] = sid
 	sess.Values[keyCSRF] = randomToken()
-	sess.Values[keyAuthAt] = s.now().Unix()
 	if err := s.saveSession(c, sess); err != nil {
 		return err
 	}
@@ -63,10 +73,15 @@ func (s *Server) handleLogin(c echo.Context) error {
 
 func (s *Server) handleLogout(c echo.Context) error {
 	sess := session(c)
+	if sid, ok := sess.Values[keySessionID].(string); ok {
+		// Ended in the store, the session is dead even for a copy of
+		// the cookie.
+		if err := s.store.EndSession(c.Request().Context(), sid); err != nil {
+			return err
+		}
+	}
 	clear(sess.Values)
 	sess.Values[keyCSRF] = randomToken()
-	if err := s.flash(c, "success", "You have been signed out."); err != nil {
-		return err
-	}
+	s.flash(c, "success", "You have been signed out.")
 	return c.Redirect(http.StatusSeeOther, "/login")
 }

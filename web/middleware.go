@@ -21,10 +21,11 @@ import (
 
 const (
 	sessionName = "apitokens_session"
-	// Session values.
-	keyUserID = "uid"
-	keyCSRF   = "csrf"
-	keyAuthAt = "auth_at"
+	// Session cookie values. The sign-in itself lives in the store, so that
+	// signing out ends it even for a copy of the cookie.
+	keySessionID = "sid"
+	keyCSRF      = "csrf"
+	keyFlash     = "flash"
 	// Echo context keys.
 	ctxSession = "session"
 	ctxUser    = "user"
@@ -39,7 +40,7 @@ const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 
 
 // securityHeaders runs before routing, so every response carries the headers,
 // errors and unknown paths included.
-func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		h := c.Response().Header()
 		h.Set("Content-Security-Policy", contentSecurityPolicy)
@@ -49,7 +50,7 @@ func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 		h.Set("Cross-Origin-Opener-Policy", "same-origin")
 		h.Set("Cross-Origin-Resource-Policy", "same-origin")
 		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
-		if c.IsTLS() {
+		if s.isHTTPS(c) {
 			h.Set("Strict-Transport-Security", "max-age=63072000")
 		}
 		// Pages carry account data and CSRF tokens: never cache them.
@@ -111,14 +112,14 @@ func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 				return err
 			}
 		}
-		if uid, ok := sess.Values[keyUserID].(string); ok {
-			u, err := s.store.UserByID(c.Request().Context(), uid)
+		if sid, ok := sess.Values[keySessionID].(string); ok {
+			u, err := s.store.SessionUser(c.Request().Context(), sid)
 			switch {
 			case err == nil:
 				c.Set(ctxUser, u)
 			case errors.Is(err, store.ErrNotFound):
-				// The user was removed: the sign-in ends with them.
-				delete(sess.Values, keyUserID)
+				// Signed out, expired, or the user is gone.
+				delete(sess.Values, keySessionID)
 				if err := s.saveSession(c, sess); err != nil {
 					return err
 				}
@@ -130,8 +131,15 @@ func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// isHTTPS reports whether the client reached the server over TLS; behind a
+// trusted proxy, the proxy says so.
+func (s *Server) isHTTPS(c echo.Context) bool {
+	r := c.Request()
+	return r.TLS != nil || (s.trustProxy && r.Header.Get(echo.HeaderXForwardedProto) == "https")
+}
+
 func (s *Server) saveSession(c echo.Context, sess *sessions.Session) error {
-	sess.Options.Secure = c.Scheme() == "https"
+	sess.Options.Secure = s.isHTTPS(c)
 	return sess.Save(c.Request(), c.Response())
 }
 
@@ -181,8 +189,17 @@ func (s *Server) checkCSRF(next echo.HandlerFunc) echo.HandlerFunc {
 				return errCSRF
 			}
 		}
+		// Only the body counts: a token in the query string would end up in
+		// logs and Referer headers.
+		if err := r.ParseForm(); err != nil {
+			var he *echo.HTTPError
+			if errors.As(err, &he) {
+				return he // the body is over the size limit
+			}
+			return echo.NewHTTPError(http.StatusBadRequest, "The form could not be read.")
+		}
 		want := csrfToken(c)
-		got := c.FormValue(csrfField)
+		got := r.PostForm.Get(csrfField)
 		if want == "" || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
 			return errCSRF
 		}
@@ -198,7 +215,7 @@ func (s *Server) requireUser(next echo.HandlerFunc) echo.HandlerFunc {
 			return next(c)
 		}
 		target := "/login"
-		if r := c.Request(); r.Method == http.MethodGet {
+		if r := c.Request(); r.Method == http.MethodGet || r.Method == http.MethodHead {
 			target += "?next=" + url.QueryEscape(r.URL.RequestURI())
 		}
 		return c.Redirect(http.StatusSeeOther, target)
@@ -215,17 +232,14 @@ func (s *Server) requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// page gathers what the layout needs, taking the session's flashes.
+// page gathers what the layout needs, taking the session's flash message.
 func (s *Server) page(c echo.Context, title string) (templates.Page, error) {
 	p := templates.Page{Title: title, CSRF: csrfToken(c), Now: s.now()}
 	p.User, _ = currentUser(c)
 	if sess := session(c); sess != nil {
-		if fs := sess.Flashes(); len(fs) > 0 {
-			for _, f := range fs {
-				if f, ok := f.(templates.Flash); ok {
-					p.Flashes = append(p.Flashes, f)
-				}
-			}
+		if f, ok := sess.Values[keyFlash].(templates.Flash); ok {
+			p.Flashes = []templates.Flash{f}
+			delete(sess.Values, keyFlash)
 			if err := s.saveSession(c, sess); err != nil {
 				return p, err
 			}
@@ -234,9 +248,20 @@ func (s *Server) page(c echo.Context, title string) (templates.Page, error) {
 	return p, nil
 }
 
-// flash queues a message for the next page and saves the session.
-func (s *Server) flash(c echo.Context, kind, message string) error {
+// flash leaves a message for the next page. It runs after a change has been
+// committed, so it never fails the request: a message that cannot be saved
+// is logged and lost, and the page itself shows the change. A new message
+// replaces one not yet shown, keeping the cookie small.
+func (s *Server) flash(c echo.Context, kind, message string) {
 	sess := session(c)
-	sess.AddFlash(templates.Flash{Kind: kind, Message: message})
-	return s.saveSession(c, sess)
+	sess.Values[keyFlash] = templates.Flash{Kind: kind, Message: message}
+	if err := s.saveSession(c, sess); err != nil {
+		s.log.Error("save flash message", slog.String("path", c.Request().URL.Path), slog.Any("err", err))
+	}
+}
+
+// postValue is a field of the request body, which checkCSRF has parsed. The
+// query string is never read for a form field.
+func postValue(c echo.Context, name string) string {
+	return c.Request().PostForm.Get(name)
 }

@@ -21,7 +21,9 @@ import (
 // Store is what the handlers need of the domain; *store.Store satisfies it.
 type Store interface {
 	Authenticate(ctx context.Context, email, password string) (store.User, error)
-	UserByID(ctx context.Context, id string) (store.User, error)
+	CreateSession(ctx context.Context, userID string, ttl time.Duration) (string, error)
+	SessionUser(ctx context.Context, sessionID string) (store.User, error)
+	EndSession(ctx context.Context, sessionID string) error
 	ListTokens(ctx context.Context, accountID string, f store.TokenFilter) (store.TokenPage, error)
 	TokenByID(ctx context.Context, accountID, id string) (store.Token, error)
 	AuditEvents(ctx context.Context, accountID, tokenID string) ([]store.AuditEvent, error)
@@ -45,11 +47,12 @@ type Config struct {
 
 // Server is the web application.
 type Server struct {
-	echo     *echo.Echo
-	store    Store
-	sessions *sessions.CookieStore
-	log      *slog.Logger
-	now      func() time.Time
+	echo       *echo.Echo
+	store      Store
+	sessions   *sessions.CookieStore
+	log        *slog.Logger
+	now        func() time.Time
+	trustProxy bool
 }
 
 // sessionMaxAge bounds how long a sign-in lasts.
@@ -88,10 +91,10 @@ func New(st Store, cfg Config) (*Server, error) {
 	if cfg.TrustProxy {
 		e.IPExtractor = echo.ExtractIPFromXFFHeader()
 	}
-	s := &Server{echo: e, store: st, sessions: cookies, log: cfg.Logger, now: cfg.Now}
+	s := &Server{echo: e, store: st, sessions: cookies, log: cfg.Logger, now: cfg.Now, trustProxy: cfg.TrustProxy}
 	e.HTTPErrorHandler = s.handleError
 
-	e.Pre(securityHeaders, middleware.RemoveTrailingSlash())
+	e.Pre(s.securityHeaders, middleware.RemoveTrailingSlash())
 	e.Use(s.logRequests, s.recoverPanics, middleware.BodyLimit("64K"), s.loadSession, s.checkCSRF)
 	s.registerRoutes()
 	return s, nil
@@ -100,27 +103,37 @@ func New(st Store, cfg Config) (*Server, error) {
 // ServeHTTP makes the server an http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
 
+// readMethods are the methods of every page: Echo does not answer HEAD for a
+// GET route by itself.
+var readMethods = []string{http.MethodGet, http.MethodHead}
+
 func (s *Server) registerRoutes() {
 	e := s.echo
-	e.GET("/static/*", echo.WrapHandler(staticHandler()))
-	e.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, templates.TokensPath) })
-	e.GET("/settings", func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, templates.TokensPath) })
-	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok\n") })
-	e.GET("/login", s.handleLoginPage)
+	e.Match(readMethods, "/static/*", echo.WrapHandler(staticHandler()))
+	toList := func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, templates.TokensPath) }
+	e.Match(readMethods, "/", toList)
+	e.Match(readMethods, "/settings", toList)
+	e.Match(readMethods, "/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok\n") })
+	e.Match(readMethods, "/login", s.handleLoginPage)
 	e.POST("/login", s.handleLogin)
 	e.POST("/logout", s.handleLogout)
-	s.registerTokenRoutes(e.Group(templates.TokensPath, s.requireUser, s.requireAdmin))
+	s.registerTokenRoutes()
 }
 
-func (s *Server) registerTokenRoutes(g *echo.Group) {
-	g.GET("", s.handleTokenList)
-	g.GET("/:id", s.handleTokenDetails)
+// registerTokenRoutes adds the token pages, for administrators only. The
+// guards go on each route rather than on a group, so that a wrong method on
+// a token path is still a 405 and not a group-wide 404.
+func (s *Server) registerTokenRoutes() {
+	e, base := s.echo, templates.TokensPath
+	admin := []echo.MiddlewareFunc{s.requireUser, s.requireAdmin}
+	e.Match(readMethods, base, s.handleTokenList, admin...)
+	e.Match(readMethods, base+"/:id", s.handleTokenDetails, admin...)
 	for _, a := range []templates.TokenAction{templates.DeleteAction, templates.EnableAction, templates.DisableAction} {
-		g.GET("/:id/"+a.Name, s.handleTokenConfirm(a))
+		e.Match(readMethods, base+"/:id/"+a.Name, s.handleTokenConfirm(a), admin...)
 	}
-	g.POST("/:id/delete", s.handleTokenDelete)
-	g.POST("/:id/enable", s.handleTokenSetStatus(store.StatusActive))
-	g.POST("/:id/disable", s.handleTokenSetStatus(store.StatusDisabled))
+	e.POST(base+"/:id/delete", s.handleTokenDelete, admin...)
+	e.POST(base+"/:id/enable", s.handleTokenSetStatus(store.StatusActive), admin...)
+	e.POST(base+"/:id/disable", s.handleTokenSetStatus(store.StatusDisabled), admin...)
 }
 
 // staticHandler serves the embedded assets; a versioned URL is cached for good.

@@ -85,9 +85,7 @@ func (s *Server) handleTokenConfirm(a templates.TokenAction) echo.HandlerFunc {
 		}
 		origin := templates.ParseOrigin(c.QueryParam("from"))
 		if !allowed(a, t) {
-			if err := s.flash(c, "success", alreadyMessage(t)); err != nil {
-				return err
-			}
+			s.flash(c, "success", alreadyMessage(t))
 			return c.Redirect(http.StatusSeeOther, origin.Path(t.ID))
 		}
 		p, err := s.page(c, a.Title)
@@ -104,9 +102,7 @@ func (s *Server) handleTokenDelete(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.flash(c, "success", fmt.Sprintf("The API token %s (%s) has been deleted successfully.", quote(t.Name), t.ID)); err != nil {
-		return err
-	}
+	s.flash(c, "success", fmt.Sprintf("The API token %s (%s) has been deleted successfully.", quote(t.Name), t.ID))
 	return c.Redirect(http.StatusSeeOther, templates.TokensPath)
 }
 
@@ -125,10 +121,8 @@ func (s *Server) handleTokenSetStatus(status store.TokenStatus) echo.HandlerFunc
 			}
 			msg = fmt.Sprintf("The API token %s has been %s. Its status is now %s.", quote(t.Name), verb, t.State(s.now()))
 		}
-		if err := s.flash(c, "success", msg); err != nil {
-			return err
-		}
-		return c.Redirect(http.StatusSeeOther, templates.ParseOrigin(c.FormValue("from")).Path(t.ID))
+		s.flash(c, "success", msg)
+		return c.Redirect(http.StatusSeeOther, templates.ParseOrigin(postValue(c, "from")).Path(t.ID))
 	}
 }
 

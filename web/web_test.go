@@ -47,7 +47,8 @@ func TestSignIn(t *testing.T) {
 		}
 	})
 	t.Run("NextIsOnlyLocal", func(t *testing.T) {
-		for _, next := range []string{"//evil.example/", "https://evil.example/", `/\evil.example`} {
+		for _, next := range []string{"//evil.example/", "https://evil.example/", `/\evil.example`,
+			"/\t/evil.example", "/\n/evil.example", "javascript:alert(1)", "evil.example"} {
 			c := app.client(t)
 			login := c.get("/login")
 			res := c.post("/login", url.Values{"_csrf": {login.csrf(t)}, "email": {app.admin.Email}, "password": {password}, "next": {next}})
@@ -56,8 +57,16 @@ func TestSignIn(t *testing.T) {
 			}
 		}
 	})
-	t.Run("SignOut", func(t *testing.T) {
+	t.Run("NextFromQueryOnLoginPage", func(t *testing.T) {
 		c := app.signedIn(t, app.admin)
+		if res := c.get("/login?next=/%09/evil.example"); res.location() != tokensPath {
+			t.Fatalf("signed-in GET /login?next=/<tab>/evil.example went to %q", res.location())
+		}
+	})
+	t.Run("SignOutEndsCopiedCookies", func(t *testing.T) {
+		c := app.signedIn(t, app.admin)
+		base, _ := url.Parse(app.url)
+		stolen := c.http.Jar.Cookies(base)
 		res := c.submit(tokensPath, "/logout", nil)
 		page := c.follow(res)
 		if !strings.Contains(page.text(), "You have been signed out") {
@@ -65,6 +74,28 @@ func TestSignIn(t *testing.T) {
 		}
 		if c.get(tokensPath).status != http.StatusSeeOther {
 			t.Fatal("still signed in after signing out")
+		}
+		thief := app.client(t)
+		thief.http.Jar.SetCookies(base, stolen)
+		if res := thief.get(tokensPath); res.status != http.StatusSeeOther {
+			t.Fatalf("a copy of the cookie taken before sign-out still works: %d", res.status)
+		}
+	})
+	t.Run("SessionsExpire", func(t *testing.T) {
+		c := app.signedIn(t, app.admin)
+		app.clock.Add(12*time.Hour + time.Second)
+		defer app.clock.Add(-12*time.Hour - time.Second)
+		if res := c.get(tokensPath); res.status != http.StatusSeeOther {
+			t.Fatalf("a session older than 12 hours still works: %d", res.status)
+		}
+	})
+	t.Run("ErrPasswordInQueryString", func(t *testing.T) {
+		c := app.client(t)
+		login := c.get("/login")
+		res := c.post("/login?email="+url.QueryEscape(app.admin.Email)+"&password="+url.QueryEscape(password),
+			url.Values{"_csrf": {login.csrf(t)}})
+		if res.status != http.StatusUnprocessableEntity {
+			t.Fatalf("credentials in the query string = %d, want 422 (ignored)", res.status)
 		}
 	})
 	t.Run("ErrSignOutByGet", func(t *testing.T) {
@@ -142,7 +173,7 @@ func TestTokenList(t *testing.T) {
 		}
 	})
 	one, _ := app.createToken("Billing export", app.modules[1])
-	app.clock.t = app.clock.t.Add(time.Hour)
+	app.clock.Add(time.Hour)
 	many, _ := app.createToken("Everything", app.modules...)
 	theirs, _ := app.createTokenIn(app.otherAdmin, "Not yours")
 	page := app.signedIn(t, app.admin).get(tokensPath)
@@ -456,13 +487,60 @@ func TestBadInput(t *testing.T) {
 			t.Fatal("the token was deleted")
 		}
 	})
-	t.Run("UnknownMethod", func(t *testing.T) {
+	t.Run("WrongMethod", func(t *testing.T) {
+		csrf := c.get(tokensPath).csrf(t)
+		for _, method := range []string{http.MethodPut, http.MethodPost, http.MethodPatch} {
+			req, _ := http.NewRequest(method, app.url+tokensPath+"/"+tok.ID, strings.NewReader("_csrf="+csrf))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			if res := c.do(req); res.status != http.StatusMethodNotAllowed {
+				t.Errorf("%s on the details page = %d, want 405", method, res.status)
+			}
+		}
+		// A DELETE has no form body to carry the CSRF token: it is refused
+		// before routing.
 		req, _ := http.NewRequest(http.MethodDelete, app.url+tokensPath+"/"+tok.ID, nil)
-		if res := c.do(req); res.status != http.StatusMethodNotAllowed && res.status != http.StatusForbidden {
-			t.Fatalf("DELETE = %d, want 405 or 403", res.status)
+		if res := c.do(req); res.status != http.StatusForbidden {
+			t.Errorf("DELETE on the details page = %d, want 403", res.status)
 		}
 		if !app.tokenExists(app.account.ID, tok.ID) {
 			t.Fatal("the token was deleted")
+		}
+	})
+	t.Run("CSRFTokenInQueryStringIgnored", func(t *testing.T) {
+		csrf := c.get(tokensPath).csrf(t)
+		res := c.post(tokensPath+"/"+tok.ID+"/delete?_csrf="+url.QueryEscape(csrf), url.Values{})
+		if res.status != http.StatusForbidden || !app.tokenExists(app.account.ID, tok.ID) {
+			t.Fatalf("CSRF token in the URL = %d, want 403 and nothing deleted", res.status)
+		}
+	})
+	t.Run("HEAD", func(t *testing.T) {
+		anon := app.client(t)
+		for _, p := range []string{"/login", "/static/app.css", "/healthz", tokensPath, tokensPath + "/" + tok.ID} {
+			req, _ := http.NewRequest(http.MethodHead, app.url+p, nil)
+			who := c
+			if p == "/login" {
+				who = anon
+			}
+			if res := who.do(req); res.status != http.StatusOK || res.body != "" {
+				t.Errorf("HEAD %s = %d with %d bytes, want 200 and no body", p, res.status, len(res.body))
+			}
+		}
+	})
+	t.Run("LongNamesInMessages", func(t *testing.T) {
+		// Messages carry the name: three 200-character names of 4-byte
+		// runes, acted on with no page shown between, must not overflow
+		// the session cookie or report a committed change as a failure.
+		csrf := c.get(tokensPath).csrf(t)
+		var last store.Token
+		for i := range 3 {
+			last, _ = app.createToken(strings.Repeat(string(rune(0x1F511+i)), store.MaxTokenName))
+			res := c.post(tokensPath+"/"+last.ID+"/disable", url.Values{"_csrf": {csrf}})
+			if res.status != http.StatusSeeOther {
+				t.Fatalf("disable %d = %d, want 303", i, res.status)
+			}
+		}
+		if page := c.get(tokensPath); !strings.Contains(page.text(), last.Name+"” has been disabled") {
+			t.Fatalf("the last message is not shown:\n%s", page.text())
 		}
 	})
 }

@@ -1,0 +1,56 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/base64"
+	"time"
+)
+
+// sessionDigest is what the database keeps of a session ID.
+func sessionDigest(id string) []byte {
+	sum := sha256.Sum256([]byte(id))
+	return sum[:]
+}
+
+// CreateSession starts a sign-in session for the user that lasts at most
+// ttl, and returns its ID (256 random bits) for the cookie. The user's
+// sessions that have already expired are removed on the way.
+func (s *Store) CreateSession(ctx context.Context, userID string, ttl time.Duration) (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	id := base64.RawURLEncoding.EncodeToString(b)
+	now := s.Now()
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ? AND expires_at <= ?`,
+			userID, now.UnixMilli()); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO sessions (digest, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)`,
+			sessionDigest(id), userID, now.UnixMilli(), now.Add(ttl).UnixMilli())
+		return err
+	})
+	return id, err
+}
+
+// SessionUser returns the user of a session that has not expired or ended;
+// any other ID is ErrNotFound.
+func (s *Store) SessionUser(ctx context.Context, sessionID string) (User, error) {
+	return scanUser(s.read.QueryRowContext(ctx, `SELECT `+userColumns+`
+		FROM sessions se
+		JOIN users u ON u.id = se.user_id
+		JOIN accounts a ON a.id = u.account_id
+		WHERE se.digest = ? AND se.expires_at > ?`, sessionDigest(sessionID), s.now()))
+}
+
+// EndSession ends a session at once. Ending one that is gone is not an error.
+func (s *Store) EndSession(ctx context.Context, sessionID string) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE digest = ?`, sessionDigest(sessionID))
+		return err
+	})
+}

@@ -433,8 +433,12 @@ func TestAuthorization(t *testing.T) {
 	t.Run("MemberIsForbidden", func(t *testing.T) {
 		c := app.signedIn(t, app.member)
 		for _, p := range gets {
-			if res := c.get(p); res.status != http.StatusForbidden || !strings.Contains(res.text(), "Only account administrators") {
+			res := c.get(p)
+			if res.status != http.StatusForbidden || !strings.Contains(res.text(), "Only account administrators") {
 				t.Errorf("member GET %s = %d", p, res.status)
+			}
+			if !strings.Contains(res.text(), "Sign in as someone else") || strings.Contains(res.text(), "Back to API tokens") {
+				t.Errorf("member GET %s: the 403 page should offer another sign-in, not a way back to a page they cannot see", p)
 			}
 		}
 		for _, p := range posts {

@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -564,4 +565,31 @@ func TestSecretsNotLogged(t *testing.T) {
 	if strings.Contains(logs, secret) || strings.Contains(logs, password) {
 		t.Fatalf("the log holds a secret:\n%s", logs)
 	}
+}
+
+func TestTokenListPages(t *testing.T) {
+	app := newTestApp(t)
+	for i := range store.DefaultPageSize + 3 {
+		app.createToken(fmt.Sprintf("token %02d", i))
+		app.clock.Add(time.Second)
+	}
+	c := app.signedIn(t, app.admin)
+	first := c.get(tokensPath)
+	if !strings.Contains(first.text(), "Showing 1–50 of 53 API tokens") || strings.Contains(first.body, `rel="prev"`) {
+		t.Fatalf("first page:\n%s", first.text())
+	}
+	if !strings.Contains(first.body, `href="/settings/api-tokens?offset=50" rel="next"`) {
+		t.Fatal("no link to the next page")
+	}
+	second := c.get(tokensPath + "?offset=50")
+	if !strings.Contains(second.text(), "Showing 51–53 of 53 API tokens") || strings.Contains(second.body, `rel="next"`) ||
+		!strings.Contains(second.text(), "token 00") || strings.Contains(second.text(), "token 52") {
+		t.Fatalf("second page:\n%s", second.text())
+	}
+	t.Run("PastTheEnd", func(t *testing.T) {
+		res := c.get(tokensPath + "?offset=500")
+		if res.status != http.StatusSeeOther || res.location() != tokensPath+"?offset=50" {
+			t.Fatalf("offset past the end = %d to %q, want the last page", res.status, res.location())
+		}
+	})
 }

@@ -60,7 +60,11 @@ func (s *Server) handleTokenDetails(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	endpoint := c.Scheme() + "://" + c.Request().Host + "/public/v1/accounts/api-tokens"
+	scheme := "http"
+	if s.isHTTPS(c) {
+		scheme = "https"
+	}
+	endpoint := scheme + "://" + c.Request().Host + "/public/v1/accounts/api-tokens"
 	return render(c, http.StatusOK, templates.TokenDetails(p, t, tab, events, endpoint))
 }
 

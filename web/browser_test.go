@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
@@ -22,13 +23,12 @@ import (
 // The browser tests drive Debian's Chromium. Without it they fail: a
 // missing browser is a broken test machine, not a reason to skip.
 
-var browser struct {
+var chrome struct {
 	once   sync.Once
 	ctx    context.Context
 	stop   func()
 	dir    string
 	err    error
-	closed bool
 }
 
 func chromiumPath() (string, error) {
@@ -46,12 +46,12 @@ func chromiumPath() (string, error) {
 func startBrowser() {
 	path, err := chromiumPath()
 	if err != nil {
-		browser.err = err
+		chrome.err = err
 		return
 	}
-	browser.dir, err = os.MkdirTemp("", "apitokens-chromium-")
+	chrome.dir, err = os.MkdirTemp("", "apitokens-chromium-")
 	if err != nil {
-		browser.err = err
+		chrome.err = err
 		return
 	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
@@ -64,25 +64,25 @@ func startBrowser() {
 		chromedp.Flag("no-first-run", true),
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-quic", true),
-		chromedp.UserDataDir(filepath.Join(browser.dir, "profile")),
-		chromedp.Env("TMPDIR="+browser.dir),
+		chromedp.UserDataDir(filepath.Join(chrome.dir, "profile")),
+		chromedp.Env("TMPDIR="+chrome.dir),
 		chromedp.WindowSize(1280, 900),
 	)
 	allocCtx, stopAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, stopBrowser := chromedp.NewContext(allocCtx)
-	browser.ctx = ctx
-	browser.stop = func() { stopBrowser(); stopAlloc() }
+	chrome.ctx = ctx
+	chrome.stop = func() { stopBrowser(); stopAlloc() }
 	if err := chromedp.Do(ctx); err != nil {
-		browser.err = fmt.Errorf("start %s: %w", path, err)
+		chrome.err = fmt.Errorf("start %s: %w", path, err)
 	}
 }
 
 func stopBrowser() {
-	if browser.stop != nil {
-		browser.stop()
+	if chrome.stop != nil {
+		chrome.stop()
 	}
-	if browser.dir != "" {
-		os.RemoveAll(browser.dir)
+	if chrome.dir != "" {
+		os.RemoveAll(chrome.dir)
 	}
 }
 
@@ -90,11 +90,11 @@ func stopBrowser() {
 // time limit for the whole test.
 func newTab(t *testing.T) context.Context {
 	t.Helper()
-	browser.once.Do(startBrowser)
-	if browser.err != nil {
-		t.Fatalf("browser tests need Chromium: %v", browser.err)
+	chrome.once.Do(startBrowser)
+	if chrome.err != nil {
+		t.Fatalf("browser tests need Chromium: %v", chrome.err)
 	}
-	ctx, cancel := chromedp.NewContext(browser.ctx, chromedp.WithNewBrowserContext())
+	ctx, cancel := chromedp.NewContext(chrome.ctx, chromedp.WithNewBrowserContext())
 	t.Cleanup(cancel)
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatal(err)
@@ -483,5 +483,37 @@ func TestBrowserActionsMenuKeyboard(t *testing.T) {
 	)
 	if n := eval[int](t, ctx, `document.querySelectorAll("details[data-menu][open]").length`); n != 1 {
 		t.Errorf("%d menus open, want 1", n)
+	}
+}
+
+func TestBrowserCopyEndpoint(t *testing.T) {
+	app := newTestApp(t)
+	tok, _ := app.createToken("Copy me")
+	ctx := newTab(t)
+	browserSignIn(t, ctx, app, app.admin)
+	run(t, ctx, "copy the API endpoint",
+		chromedp.Navigate(app.url+tokensPath+"/"+tok.ID),
+		chromedp.WaitVisible(chromedp.CSS(`[data-copy="endpoint-value"]`)),
+		chromedp.Click(chromedp.CSS(`[data-copy="endpoint-value"]`)),
+		chromedp.WaitVisible(chromedp.CSS(".flashes .flash")),
+	)
+	if msg := text(t, ctx, ".flashes .flash"); msg != "Copied to the clipboard." {
+		t.Fatalf("message %q", msg)
+	}
+	// Reading the clipboard back needs a permission a person would grant.
+	if _, err := chromedp.CallBrowser(ctx, browser.SetPermission, browser.SetPermissionParams{
+		Permission:       &browser.PermissionDescriptor{Name: "clipboard-read"},
+		Setting:          browser.PermissionSettingGranted,
+		Origin:           app.url,
+		BrowserContextID: chromedp.FromContext(ctx).BrowserContextID,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[string](`navigator.clipboard.readText()`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("read the clipboard: %v", err)
+	}
+	if want := app.url + "/public/v1/accounts/api-tokens"; got != want {
+		t.Fatalf("clipboard holds %q, want %q", got, want)
 	}
 }

@@ -24,11 +24,11 @@ import (
 // missing browser is a broken test machine, not a reason to skip.
 
 var chrome struct {
-	once   sync.Once
-	ctx    context.Context
-	stop   func()
-	dir    string
-	err    error
+	once sync.Once
+	ctx  context.Context
+	stop func()
+	dir  string
+	err  error
 }
 
 func chromiumPath() (string, error) {

@@ -21,8 +21,9 @@
     }
   }, true);
 
+  // Close the other menus on the click itself: the toggle event comes later.
   document.addEventListener("click", (ev) => {
-    if (!ev.target.closest("details[data-menu]")) closeMenus(null);
+    closeMenus(ev.target.closest("details[data-menu]"));
   });
 
   document.addEventListener("keydown", (ev) => {

@@ -60,8 +60,13 @@ func (s *Server) handleLogin(c echo.Context) error {
 		return err
 	}
 	// A new sign-in gets a new session: nothing from before it, not even
-	// the CSRF token, carries over.
+	// the CSRF token, carries over, and a session it replaces ends.
 	sess := session(c)
+	if old, ok := sess.Values[keySessionID].(string); ok {
+		if err := s.store.EndSession(c.Request().Context(), old); err != nil {
+			return err
+		}
+	}
 	clear(sess.Values)
 	sess.Values[keySessionID] = sid
 	sess.Values[keyCSRF] = randomToken()

@@ -236,7 +236,8 @@ func (s *Server) requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 func (s *Server) page(c echo.Context, title string) (templates.Page, error) {
 	p := templates.Page{Title: title, CSRF: csrfToken(c), Now: s.now()}
 	p.User, _ = currentUser(c)
-	if sess := session(c); sess != nil {
+	// A HEAD request shows nothing, so it must not use up the message.
+	if sess := session(c); sess != nil && c.Request().Method != http.MethodHead {
 		if f, ok := sess.Values[keyFlash].(templates.Flash); ok {
 			p.Flashes = []templates.Flash{f}
 			delete(sess.Values, keyFlash)

@@ -82,6 +82,24 @@ func TestSignIn(t *testing.T) {
 			t.Fatalf("a copy of the cookie taken before sign-out still works: %d", res.status)
 		}
 	})
+	t.Run("SigningInAgainEndsTheOldSession", func(t *testing.T) {
+		c := app.signedIn(t, app.admin)
+		base, _ := url.Parse(app.url)
+		before := c.http.Jar.Cookies(base)
+		// Signed in, /login redirects: post its form from the list page.
+		res := c.submit(tokensPath, "/login", url.Values{"email": {app.admin.Email}, "password": {password}})
+		if res.status != http.StatusSeeOther {
+			t.Fatalf("second sign-in = %d", res.status)
+		}
+		old := app.client(t)
+		old.http.Jar.SetCookies(base, before)
+		if res := old.get(tokensPath); res.status != http.StatusSeeOther {
+			t.Fatalf("the session replaced by a new sign-in still works: %d", res.status)
+		}
+		if res := c.get(tokensPath); res.status != http.StatusOK {
+			t.Fatalf("the new session does not work: %d", res.status)
+		}
+	})
 	t.Run("SessionsExpire", func(t *testing.T) {
 		c := app.signedIn(t, app.admin)
 		app.clock.Add(12*time.Hour + time.Second)
@@ -402,8 +420,8 @@ func TestCSRF(t *testing.T) {
 			if res.status != http.StatusForbidden {
 				t.Fatalf("status %d, want 403", res.status)
 			}
-			if !strings.Contains(res.text(), "valid security token") {
-				t.Fatalf("403 page does not explain:\n%s", res.text())
+			if !strings.Contains(res.text(), "valid security token") || !strings.Contains(res.text(), "Back to API tokens") {
+				t.Fatalf("403 page does not explain or lead back:\n%s", res.text())
 			}
 			if !app.tokenExists(app.account.ID, tok.ID) {
 				t.Fatal("the token was deleted")
@@ -526,10 +544,20 @@ func TestBadInput(t *testing.T) {
 			if p == "/login" {
 				who = anon
 			}
-			if res := who.do(req); res.status != http.StatusOK || res.body != "" {
-				t.Errorf("HEAD %s = %d with %d bytes, want 200 and no body", p, res.status, len(res.body))
+			if res := who.do(req); res.status != http.StatusOK || res.header.Get("Content-Type") == "" {
+				t.Errorf("HEAD %s = %d (%q), want 200 with the GET's content type", p, res.status, res.header.Get("Content-Type"))
 			}
 		}
+		t.Run("KeepsTheMessage", func(t *testing.T) {
+			c.submit(tokensPath, tokensPath+"/"+tok.ID+"/disable", nil)
+			req, _ := http.NewRequest(http.MethodHead, app.url+tokensPath, nil)
+			c.do(req)
+			if page := c.get(tokensPath); !strings.Contains(page.text(), "has been disabled") {
+				t.Fatalf("a HEAD request used up the message:\n%s", page.text())
+			}
+			c.submit(tokensPath, tokensPath+"/"+tok.ID+"/enable", nil)
+			c.get(tokensPath)
+		})
 	})
 	t.Run("LongNamesInMessages", func(t *testing.T) {
 		// Messages carry the name: three 200-character names of 4-byte

@@ -7,4 +7,4 @@ CREATE TABLE sessions (
     created_at INTEGER NOT NULL,
     expires_at INTEGER NOT NULL
 ) WITHOUT ROWID;
-CREATE INDEX sessions_user ON sessions (user_id, expires_at);
+CREATE INDEX sessions_expires ON sessions (expires_at);

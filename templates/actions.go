@@ -1,10 +1,6 @@
 package templates
 
-import (
-	"time"
-
-	"apitokens/store"
-)
+import "apitokens/store"
 
 // TokenAction is a change a person confirms before it happens: it has a
 // dialog (with JavaScript) and a confirmation page (without).
@@ -80,11 +76,4 @@ func (o Origin) Path(tokenID string) string {
 		return TokensPath
 	}
 	return TokenPath(tokenID)
-}
-
-func now(p Page) time.Time {
-	if p.Now.IsZero() {
-		return time.Now()
-	}
-	return p.Now
 }

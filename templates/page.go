@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"apitokens/static"
 	"apitokens/store"
 )
 
@@ -30,8 +31,8 @@ type Flash struct {
 // CSS and JS are the URLs of the stylesheet and script; they carry a content
 // hash so that browsers may cache them for good.
 var (
-	CSS = "/static/app.css"
-	JS  = "/static/app.js"
+	CSS = static.Versioned("app.css")
+	JS  = static.Versioned("app.js")
 )
 
 // TokensPath is the list page.

@@ -58,11 +58,8 @@ type Server struct {
 // sessionMaxAge bounds how long a sign-in lasts.
 const sessionMaxAge = 12 * time.Hour
 
-func init() {
-	gob.Register(templates.Flash{})
-	templates.CSS = static.Versioned("app.css")
-	templates.JS = static.Versioned("app.js")
-}
+// The flash message travels in the session cookie, which gob encodes.
+func init() { gob.Register(templates.Flash{}) }
 
 // New builds the server and its routes.
 func New(st Store, cfg Config) (*Server, error) {

@@ -144,6 +144,7 @@ type Token struct {
 	UpdatedBy    UserRef
 	LastAccessAt time.Time // zero when never used
 	ExpiresAt    time.Time // zero when it never expires
+	HasLogo      bool      // the logo is read with TokenLogo
 }
 
 // State returns the token's state at now.
@@ -173,29 +174,55 @@ type NewToken struct {
 	Description string
 	ModuleIDs   []string
 	ExpiresAt   time.Time // zero: never
+	Logo        []byte    // a PNG made by NormalizeLogo; nil: none
 }
 
 // Validate checks the fields a person typed; module membership is checked
-// against the account by the store.
+// against the account, and the expiry date against the clock, by the store.
 func (n *NewToken) Validate() error {
 	var v ValidationError
-	n.Name = strings.TrimSpace(n.Name)
+	n.Name, n.Description = validateText(&v, n.Name, n.Description)
+	return v.err()
+}
+
+// TokenUpdate is what Edit may change. Logo, status and expiry are not
+// among it.
+type TokenUpdate struct {
+	Name        string
+	Description string
+	ModuleIDs   []string
+}
+
+// Validate checks the fields the same way as NewToken.Validate.
+func (u *TokenUpdate) Validate() error {
+	var v ValidationError
+	u.Name, u.Description = validateText(&v, u.Name, u.Description)
+	return v.err()
+}
+
+// validateText checks a token's name and description, returning the name
+// without surrounding white space.
+func validateText(v *ValidationError, name, description string) (string, string) {
+	name = strings.TrimSpace(name)
 	switch {
-	case !utf8.ValidString(n.Name) || strings.ContainsRune(n.Name, 0):
+	case !utf8.ValidString(name) || strings.ContainsRune(name, 0):
 		v.add("name", "Name contains characters that are not allowed.")
-	case n.Name == "":
+	case name == "":
 		v.add("name", "Name is required.")
-	case utf8.RuneCountInString(n.Name) > MaxTokenName:
+	case utf8.RuneCountInString(name) > MaxTokenName:
 		v.add("name", fmt.Sprintf("Name must be at most %d characters.", MaxTokenName))
 	}
 	switch {
-	case !utf8.ValidString(n.Description) || strings.ContainsRune(n.Description, 0):
+	case !utf8.ValidString(description) || strings.ContainsRune(description, 0):
 		v.add("description", "Description contains characters that are not allowed.")
-	case utf8.RuneCountInString(n.Description) > MaxTokenDescription:
+	case utf8.RuneCountInString(description) > MaxTokenDescription:
 		v.add("description", fmt.Sprintf("Description must be at most %d characters.", MaxTokenDescription))
 	}
-	return v.err()
+	return name, description
 }
+
+// MaxExpiry is how far ahead an expiry date may be.
+const MaxExpiry = 5 * 366 * 24 * time.Hour
 
 // TokenFilter selects a page of an account's tokens, newest first.
 type TokenFilter struct {
@@ -228,16 +255,27 @@ type AuditEvent struct {
 	ID      int64
 	TokenID string
 	At      time.Time
-	Actor   UserRef
-	Action  string // created, enabled, disabled, deleted
+	Actor   UserRef // a user, or a token when the change came through the API
+	Action  string  // one of the Audit… constants
 	Detail  string
+	Changes []FieldChange // what an update changed
 	IP      string
+}
+
+// FieldChange is one field an update changed. Old and New are shown to
+// people, so they never hold secret material.
+type FieldChange struct {
+	Field string `json:"field"`
+	Old   string `json:"old"`
+	New   string `json:"new"`
 }
 
 // Audit actions.
 const (
 	AuditCreated  = "created"
+	AuditUpdated  = "updated"
 	AuditEnabled  = "enabled"
 	AuditDisabled = "disabled"
+	AuditRevealed = "revealed"
 	AuditDeleted  = "deleted"
 )

@@ -13,24 +13,29 @@ import (
 	"strings"
 )
 
-// A token secret looks like "apitk_" + 32 random base62 characters + a
-// 6-character base62 CRC32 of everything before it, in the manner of GitHub's
-// tokens: a scanner can recognise it by its prefix, and the server rejects a
-// mistyped or made-up value from the checksum alone, without a database read.
+// A token secret looks like "apitk_01234567_" + 32 random base62 characters
+// + a 6-character base62 CRC32 of everything before it. The digits are those
+// of the token's ID (TKN-0123-4567), so a person or a log line can tell which
+// token a leaked secret belongs to; the checksum follows GitHub's tokens: a
+// scanner recognises the prefix, and the server rejects a mistyped or made-up
+// value from the checksum alone, without a database read.
 const (
 	SecretPrefix       = "apitk_"
+	secretIDDigits     = 8
 	secretRandomChars  = 32 // 32 × log2(62) ≈ 190 bits from crypto/rand
 	secretChecksumSize = 6  // 62^6 > 2^32
-	SecretLength       = len(SecretPrefix) + secretRandomChars + secretChecksumSize
+	SecretLength       = len(SecretPrefix) + secretIDDigits + 1 + secretRandomChars + secretChecksumSize
 )
 
 const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
-// newSecret returns a fresh secret.
-func newSecret() string {
+// newSecret returns a fresh secret for the token with the given ID.
+func newSecret(tokenID string) string {
 	var b strings.Builder
 	b.Grow(SecretLength)
 	b.WriteString(SecretPrefix)
+	b.WriteString(strings.ReplaceAll(strings.TrimPrefix(tokenID, "TKN-"), "-", ""))
+	b.WriteByte('_')
 	buf := make([]byte, 64)
 	for n := 0; n < secretRandomChars; {
 		if _, err := rand.Read(buf); err != nil {
@@ -61,22 +66,32 @@ func checksum(s string) string {
 	return string(out)
 }
 
-// ParseSecret checks the form and checksum of a presented secret. It reads no
-// database, so it is the first gate for any credential.
-func ParseSecret(s string) error {
+// ParseSecret checks the form and checksum of a presented secret and returns
+// the ID of the token it names. It reads no database, so it is the first gate
+// for any credential.
+func ParseSecret(s string) (tokenID string, err error) {
 	if len(s) != SecretLength || !strings.HasPrefix(s, SecretPrefix) {
-		return ErrMalformedSecret
+		return "", ErrMalformedSecret
 	}
-	for i := len(SecretPrefix); i < len(s); i++ {
+	digits := s[len(SecretPrefix) : len(SecretPrefix)+secretIDDigits]
+	for i := 0; i < len(digits); i++ {
+		if digits[i] < '0' || digits[i] > '9' {
+			return "", ErrMalformedSecret
+		}
+	}
+	if s[len(SecretPrefix)+secretIDDigits] != '_' {
+		return "", ErrMalformedSecret
+	}
+	for i := len(SecretPrefix) + secretIDDigits + 1; i < len(s); i++ {
 		if strings.IndexByte(base62, s[i]) < 0 {
-			return ErrMalformedSecret
+			return "", ErrMalformedSecret
 		}
 	}
 	body := s[:len(s)-secretChecksumSize]
 	if !hmac.Equal([]byte(checksum(body)), []byte(s[len(body):])) {
-		return ErrMalformedSecret
+		return "", ErrMalformedSecret
 	}
-	return nil
+	return "TKN-" + digits[:4] + "-" + digits[4:], nil
 }
 
 // Keys are the server-side keys that protect token secrets at rest. Neither

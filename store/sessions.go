@@ -6,7 +6,10 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/base64"
+	"errors"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
 )
 
 // sessionDigest is what the database keeps of a session ID.
@@ -29,8 +32,10 @@ func (s *Store) CreateSession(ctx context.Context, userID string, ttl time.Durat
 		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= ?`, now.UnixMilli()); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO sessions (digest, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)`,
-			sessionDigest(id), userID, now.UnixMilli(), now.Add(ttl).UnixMilli())
+		// Signing in is a password confirmation of its own.
+		_, err := tx.ExecContext(ctx, `INSERT INTO sessions (digest, user_id, created_at, expires_at, confirmed_at)
+			VALUES (?, ?, ?, ?, ?)`,
+			sessionDigest(id), userID, now.UnixMilli(), now.Add(ttl).UnixMilli(), now.UnixMilli())
 		return err
 	})
 	return id, err
@@ -50,6 +55,40 @@ func (s *Store) SessionUser(ctx context.Context, sessionID string) (User, error)
 func (s *Store) EndSession(ctx context.Context, sessionID string) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE digest = ?`, sessionDigest(sessionID))
+		return err
+	})
+}
+
+// SessionConfirmedAt returns when the session's user last gave their
+// password: at sign-in, or through ConfirmPassword.
+func (s *Store) SessionConfirmedAt(ctx context.Context, sessionID string) (time.Time, error) {
+	var at sql.NullInt64
+	err := s.read.QueryRowContext(ctx, `SELECT confirmed_at FROM sessions WHERE digest = ? AND expires_at > ?`,
+		sessionDigest(sessionID), s.now()).Scan(&at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, ErrNotFound
+	}
+	return millis(at), err
+}
+
+// ConfirmPassword checks the password of the session's user and, when it is
+// right, records the confirmation on the session. A wrong password is
+// ErrInvalidCredentials.
+func (s *Store) ConfirmPassword(ctx context.Context, sessionID, password string) error {
+	var hash string
+	err := s.read.QueryRowContext(ctx, `SELECT u.password_hash FROM sessions se JOIN users u ON u.id = se.user_id
+		WHERE se.digest = ? AND se.expires_at > ?`, sessionDigest(sessionID), s.now()).Scan(&hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNotFound
+	}
+	if err != nil {
+		return err
+	}
+	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil {
+		return ErrInvalidCredentials
+	}
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE sessions SET confirmed_at = ? WHERE digest = ?`, s.now(), sessionDigest(sessionID))
 		return err
 	})
 }

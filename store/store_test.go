@@ -167,8 +167,8 @@ func TestCreateToken(t *testing.T) {
 		if tok.State(f.clock.Now()) != StateActive {
 			t.Errorf("state %s, want Active", tok.State(f.clock.Now()))
 		}
-		if err := ParseSecret(secret); err != nil {
-			t.Errorf("issued secret %q does not parse: %v", secret, err)
+		if id, err := ParseSecret(secret); err != nil || id != tok.ID {
+			t.Errorf("issued secret does not parse to its token: %q, %v", id, err)
 		}
 		got, err := f.s.TokenBySecret(ctx, secret)
 		if err != nil || got.ID != tok.ID {
@@ -236,7 +236,7 @@ func tokenIDPattern(id string) bool {
 }
 
 func TestParseSecret(t *testing.T) {
-	valid := newSecret()
+	valid := newSecret("TKN-0123-4567")
 	flip := func(s string, i int) string {
 		b := []byte(s)
 		if b[i] == 'a' {
@@ -258,21 +258,26 @@ func TestParseSecret(t *testing.T) {
 		{"ErrTypoInChecksum", flip(valid, len(valid)-1), false},
 		{"ErrTooShort", valid[:len(valid)-1], false},
 		{"ErrTooLong", valid + "a", false},
-		{"ErrNotBase62", valid[:10] + "-" + valid[11:], false},
+		{"ErrNotBase62", valid[:20] + "-" + valid[21:], false},
+		{"ErrIDNotDigits", valid[:7] + "x" + valid[8:], false},
+		{"ErrNoSeparator", valid[:14] + "a" + valid[15:], false},
 		{"ErrLookAlikePrefix", "аpitk_" + valid[len(SecretPrefix):], false}, // Cyrillic а
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			err := ParseSecret(tc.secret)
+			id, err := ParseSecret(tc.secret)
 			if (err == nil) != tc.ok {
 				t.Fatalf("ParseSecret(%q) = %v, want ok=%v", tc.secret, err, tc.ok)
+			}
+			if tc.ok && id != "TKN-0123-4567" {
+				t.Fatalf("ParseSecret names token %q, want TKN-0123-4567", id)
 			}
 		})
 	}
 	t.Run("Unique", func(t *testing.T) {
 		seen := map[string]bool{}
 		for range 1000 {
-			s := newSecret()
+			s := newSecret("TKN-0123-4567")
 			if seen[s] {
 				t.Fatalf("secret %s issued twice", s)
 			}
@@ -286,7 +291,7 @@ func TestSecretBox(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	secret := newSecret()
+	secret := newSecret("TKN-1111-2222")
 	sealed := box.seal("TKN-1111-2222", secret)
 	if bytes.Contains(sealed, []byte(secret)) {
 		t.Fatal("sealed value contains the secret")
@@ -327,7 +332,8 @@ func TestSecretNeverStoredInPlaintext(t *testing.T) {
 		}
 		for _, s := range secrets {
 			// The random part alone must not appear either.
-			if bytes.Contains(b, []byte(s[len(SecretPrefix):len(SecretPrefix)+20])) {
+			random := s[len(SecretPrefix)+secretIDDigits+1:]
+			if bytes.Contains(b, []byte(s)) || bytes.Contains(b, []byte(random[:20])) {
 				t.Fatalf("%s contains an issued secret", filepath.Base(file))
 			}
 		}

@@ -3,19 +3,26 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 )
 
 // tokenColumns is what every token query selects; scanToken reads it.
 const tokenColumns = `t.id, t.account_id, t.name, t.description, t.status,
-	t.created_at, t.created_by, COALESCE(cu.name, ''),
-	t.updated_at, t.updated_by, COALESCE(uu.name, ''),
-	t.last_access_at, t.expires_at`
+	t.created_at, t.created_by, COALESCE(cu.name, ct.name, ''),
+	t.updated_at, t.updated_by, COALESCE(uu.name, ut.name, ''),
+	t.last_access_at, t.expires_at, t.logo IS NOT NULL`
 
+// tokenJoins names who created and last changed a token: a user, or a token
+// when the change came through the API.
 const tokenJoins = `FROM tokens t
 	LEFT JOIN users cu ON cu.id = t.created_by
-	LEFT JOIN users uu ON uu.id = t.updated_by`
+	LEFT JOIN tokens ct ON ct.id = t.created_by
+	LEFT JOIN users uu ON uu.id = t.updated_by
+	LEFT JOIN tokens ut ON ut.id = t.updated_by`
 
 func scanToken(row interface{ Scan(...any) error }) (Token, error) {
 	var t Token
@@ -23,7 +30,7 @@ func scanToken(row interface{ Scan(...any) error }) (Token, error) {
 	err := row.Scan(&t.ID, &t.AccountID, &t.Name, &t.Description, &t.Status,
 		&created, &t.CreatedBy.ID, &t.CreatedBy.Name,
 		&updated, &t.UpdatedBy.ID, &t.UpdatedBy.Name,
-		&lastAccess, &expires)
+		&lastAccess, &expires, &t.HasLogo)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Token{}, ErrNotFound
 	}
@@ -38,8 +45,13 @@ func (s *Store) CreateToken(ctx context.Context, n NewToken, by Actor) (Token, s
 	if err := n.Validate(); err != nil {
 		return Token{}, "", err
 	}
-	secret := newSecret()
-	var id string
+	if now := s.Now(); !n.ExpiresAt.IsZero() && (!n.ExpiresAt.After(now) || n.ExpiresAt.After(now.Add(MaxExpiry))) {
+		return Token{}, "", &ValidationError{Fields: map[string]string{"expires": "The expiry date must be in the future and within five years."}}
+	}
+	if len(n.Logo) > MaxLogoBytes {
+		return Token{}, "", &ValidationError{Fields: map[string]string{"logo": fmt.Sprintf("The logo must be at most %d KB.", MaxLogoBytes>>10)}}
+	}
+	var id, secret string
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		if err := checkModules(ctx, tx, n.AccountID, n.ModuleIDs); err != nil {
 			return err
@@ -48,13 +60,18 @@ func (s *Store) CreateToken(ctx context.Context, n NewToken, by Actor) (Token, s
 		if id, err = newID(ctx, tx, "TKN", "tokens"); err != nil {
 			return err
 		}
+		secret = newSecret(id)
+		var logo any
+		if len(n.Logo) > 0 {
+			logo = n.Logo
+		}
 		now := s.now()
 		if _, err := tx.ExecContext(ctx, `INSERT INTO tokens (id, account_id, name, description, status,
-			secret_digest, secret_ciphertext, secret_key_id, expires_at,
+			secret_digest, secret_ciphertext, secret_key_id, expires_at, logo,
 			created_at, created_by, updated_at, updated_by)
-			VALUES (?, ?, ?, ?, 'active', ?, ?, ?, ?, ?, ?, ?, ?)`,
+			VALUES (?, ?, ?, ?, 'active', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			id, n.AccountID, n.Name, n.Description,
-			s.secrets.digest(secret), s.secrets.seal(id, secret), s.secrets.keyID, nullMillis(n.ExpiresAt),
+			s.secrets.digest(secret), s.secrets.seal(id, secret), s.secrets.keyID, nullMillis(n.ExpiresAt), logo,
 			now, by.UserID, now, by.UserID); err != nil {
 			return err
 		}
@@ -63,7 +80,7 @@ func (s *Store) CreateToken(ctx context.Context, n NewToken, by Actor) (Token, s
 				return err
 			}
 		}
-		return audit(ctx, tx, id, n.AccountID, now, by, AuditCreated, "")
+		return audit(ctx, tx, id, n.AccountID, now, by, AuditCreated, "", nil)
 	})
 	if err != nil {
 		return Token{}, "", err
@@ -106,9 +123,17 @@ func dedupe(ids []string) []string {
 	return out
 }
 
-func audit(ctx context.Context, tx *sql.Tx, tokenID, accountID string, at int64, by Actor, action, detail string) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO audit_events (token_id, account_id, at, actor_id, action, detail, ip)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, tokenID, accountID, at, by.UserID, action, detail, by.IP)
+func audit(ctx context.Context, tx *sql.Tx, tokenID, accountID string, at int64, by Actor, action, detail string, changes []FieldChange) error {
+	var encoded string
+	if len(changes) > 0 {
+		b, err := json.Marshal(changes)
+		if err != nil {
+			return err
+		}
+		encoded = string(b)
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO audit_events (token_id, account_id, at, actor_id, action, detail, changes, ip)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, tokenID, accountID, at, by.UserID, action, detail, encoded, by.IP)
 	return err
 }
 
@@ -219,7 +244,7 @@ func (s *Store) SetTokenStatus(ctx context.Context, accountID, id string, status
 			return err
 		}
 		changed = true
-		return audit(ctx, tx, id, accountID, now, by, action, "")
+		return audit(ctx, tx, id, accountID, now, by, action, "", nil)
 	})
 	if err != nil {
 		return Token{}, false, err
@@ -243,12 +268,12 @@ func (s *Store) DeleteToken(ctx context.Context, accountID, id string, by Actor)
 		}
 		now := s.now()
 		if _, err := tx.ExecContext(ctx, `UPDATE tokens SET status = 'deleted',
-			secret_digest = NULL, secret_ciphertext = NULL, secret_key_id = NULL,
+			secret_digest = NULL, secret_ciphertext = NULL, secret_key_id = NULL, logo = NULL,
 			deleted_at = ?, deleted_by = ?, updated_at = ?, updated_by = ?
 			WHERE id = ?`, now, by.UserID, now, by.UserID, id); err != nil {
 			return err
 		}
-		return audit(ctx, tx, id, accountID, now, by, AuditDeleted, "")
+		return audit(ctx, tx, id, accountID, now, by, AuditDeleted, "", nil)
 	})
 	return t, err
 }
@@ -257,7 +282,8 @@ func (s *Store) DeleteToken(ctx context.Context, accountID, id string, by Actor)
 // authenticate at now: malformed, unknown, disabled, deleted and expired
 // secrets are all ErrNotFound (a malformed one without a database read).
 func (s *Store) TokenBySecret(ctx context.Context, secret string) (Token, error) {
-	if err := ParseSecret(secret); err != nil {
+	id, err := ParseSecret(secret)
+	if err != nil {
 		return Token{}, ErrNotFound
 	}
 	t, err := scanToken(s.read.QueryRowContext(ctx, `SELECT `+tokenColumns+` `+tokenJoins+`
@@ -265,7 +291,7 @@ func (s *Store) TokenBySecret(ctx context.Context, secret string) (Token, error)
 	if err != nil {
 		return Token{}, err
 	}
-	if t.State(s.Now()) != StateActive {
+	if t.ID != id || t.State(s.Now()) != StateActive {
 		return Token{}, ErrNotFound
 	}
 	return t, nil
@@ -274,8 +300,11 @@ func (s *Store) TokenBySecret(ctx context.Context, secret string) (Token, error)
 // AuditEvents returns the token's history, newest first. It includes the
 // history of deleted tokens, which is kept.
 func (s *Store) AuditEvents(ctx context.Context, accountID, tokenID string) ([]AuditEvent, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT e.id, e.token_id, e.at, e.actor_id, COALESCE(u.name, ''), e.action, e.detail, e.ip
-		FROM audit_events e LEFT JOIN users u ON u.id = e.actor_id
+	rows, err := s.read.QueryContext(ctx, `SELECT e.id, e.token_id, e.at, e.actor_id, COALESCE(u.name, tk.name, ''),
+		e.action, e.detail, e.changes, e.ip
+		FROM audit_events e
+		LEFT JOIN users u ON u.id = e.actor_id
+		LEFT JOIN tokens tk ON tk.id = e.actor_id
 		WHERE e.token_id = ? AND e.account_id = ? ORDER BY e.at DESC, e.id DESC`, tokenID, accountID)
 	if err != nil {
 		return nil, err
@@ -285,11 +314,159 @@ func (s *Store) AuditEvents(ctx context.Context, accountID, tokenID string) ([]A
 	for rows.Next() {
 		var e AuditEvent
 		var at sql.NullInt64
-		if err := rows.Scan(&e.ID, &e.TokenID, &at, &e.Actor.ID, &e.Actor.Name, &e.Action, &e.Detail, &e.IP); err != nil {
+		var changes string
+		if err := rows.Scan(&e.ID, &e.TokenID, &at, &e.Actor.ID, &e.Actor.Name, &e.Action, &e.Detail, &changes, &e.IP); err != nil {
 			return nil, err
 		}
 		e.At = millis(at)
+		if changes != "" {
+			if err := json.Unmarshal([]byte(changes), &e.Changes); err != nil {
+				return nil, fmt.Errorf("audit event %d: %w", e.ID, err)
+			}
+		}
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+// UpdateToken changes a token's name, description and modules, with the same
+// validation as CreateToken, and records which fields changed in the audit
+// trail. Saving without a change writes nothing; changed reports whether
+// anything was written. A deleted token is ErrNotFound.
+func (s *Store) UpdateToken(ctx context.Context, accountID, id string, u TokenUpdate, by Actor) (t Token, changed bool, err error) {
+	if err := u.Validate(); err != nil {
+		return Token{}, false, err
+	}
+	u.ModuleIDs = dedupe(u.ModuleIDs)
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		var old Token
+		err := tx.QueryRowContext(ctx, `SELECT name, description FROM tokens
+			WHERE id = ? AND account_id = ? AND status != 'deleted'`, id, accountID).Scan(&old.Name, &old.Description)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if err := checkModules(ctx, tx, accountID, u.ModuleIDs); err != nil {
+			return err
+		}
+		oldModules, err := tokenModules(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		newModules, err := moduleNames(ctx, tx, u.ModuleIDs)
+		if err != nil {
+			return err
+		}
+		var changes []FieldChange
+		if old.Name != u.Name {
+			changes = append(changes, FieldChange{Field: "name", Old: old.Name, New: u.Name})
+		}
+		if old.Description != u.Description {
+			changes = append(changes, FieldChange{Field: "description", Old: old.Description, New: u.Description})
+		}
+		if !slices.Equal(oldModules, newModules) {
+			changes = append(changes, FieldChange{Field: "modules",
+				Old: strings.Join(oldModules, ", "), New: strings.Join(newModules, ", ")})
+		}
+		if len(changes) == 0 {
+			return nil
+		}
+		now := s.now()
+		if _, err := tx.ExecContext(ctx, `UPDATE tokens SET name = ?, description = ?, updated_at = ?, updated_by = ?
+			WHERE id = ?`, u.Name, u.Description, now, by.UserID, id); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM token_modules WHERE token_id = ?`, id); err != nil {
+			return err
+		}
+		for _, m := range u.ModuleIDs {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO token_modules (token_id, module_id) VALUES (?, ?)`, id, m); err != nil {
+				return err
+			}
+		}
+		changed = true
+		return audit(ctx, tx, id, accountID, now, by, AuditUpdated, "", changes)
+	})
+	if err != nil {
+		return Token{}, false, err
+	}
+	t, err = s.TokenByID(ctx, accountID, id)
+	return t, changed, err
+}
+
+// tokenModules returns the names of a token's modules, sorted.
+func tokenModules(ctx context.Context, tx *sql.Tx, tokenID string) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT m.name FROM token_modules tm JOIN modules m ON m.id = tm.module_id
+		WHERE tm.token_id = ? ORDER BY m.name`, tokenID)
+	if err != nil {
+		return nil, err
+	}
+	return scanStrings(rows)
+}
+
+// moduleNames returns the names of the modules with the given IDs, sorted.
+func moduleNames(ctx context.Context, tx *sql.Tx, ids []string) ([]string, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT name FROM modules WHERE id IN (`+placeholders(len(ids))+`) ORDER BY name`, args...)
+	if err != nil {
+		return nil, err
+	}
+	return scanStrings(rows)
+}
+
+func scanStrings(rows *sql.Rows) ([]string, error) {
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// RevealSecret returns a token's secret so that it can be shown again, and
+// records that it was shown (never what was shown) in the audit trail. A
+// deleted token is ErrNotFound: its secret is gone for good.
+func (s *Store) RevealSecret(ctx context.Context, accountID, id string, by Actor) (string, error) {
+	var secret string
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var sealed []byte
+		var keyID string
+		err := tx.QueryRowContext(ctx, `SELECT secret_ciphertext, secret_key_id FROM tokens
+			WHERE id = ? AND account_id = ? AND status != 'deleted'`, id, accountID).Scan(&sealed, &keyID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if secret, err = s.secrets.open(id, keyID, sealed); err != nil {
+			return fmt.Errorf("reveal %s: %w", id, err)
+		}
+		return audit(ctx, tx, id, accountID, s.now(), by, AuditRevealed, "", nil)
+	})
+	return secret, err
+}
+
+// TokenLogo returns a token's logo, a PNG. A token without one, a deleted
+// token and another account's token are ErrNotFound.
+func (s *Store) TokenLogo(ctx context.Context, accountID, id string) ([]byte, error) {
+	var logo []byte
+	err := s.read.QueryRowContext(ctx, `SELECT logo FROM tokens
+		WHERE id = ? AND account_id = ? AND status != 'deleted' AND logo IS NOT NULL`, id, accountID).Scan(&logo)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	return logo, err
 }

@@ -65,7 +65,8 @@
 
   // While a confirmed action is posted, say so and refuse a second click.
   document.addEventListener("submit", (ev) => {
-    const button = ev.target.querySelector("button[data-working]");
+    if (ev.defaultPrevented) return;
+    const button = ev.submitter && ev.submitter.matches("button[data-working]") ? ev.submitter : null;
     if (!button) return;
     if (button.disabled) {
       ev.preventDefault();
@@ -77,20 +78,209 @@
     setTimeout(() => { button.disabled = true; }, 0);
   });
 
-  // Copy buttons copy the text of the element they name, and say so.
+  // Copy buttons copy the value of the element they name (its data-value,
+  // so that a masked value copies too), and say so.
   for (const button of document.querySelectorAll("[data-copy]")) {
     if (!navigator.clipboard) continue;
     button.hidden = false;
-    button.addEventListener("click", async () => {
+    button.addEventListener("click", () => {
       const source = document.getElementById(button.dataset.copy);
+      copy(source.dataset.value || source.textContent.trim(), button.dataset.copied);
+    });
+  }
+
+  async function copy(text, message) {
+    try {
+      await navigator.clipboard.writeText(text);
+      announce(message || "Copied to the clipboard.");
+    } catch (err) {
+      announce("Could not copy: select the text and copy it by hand.", "error");
+    }
+  }
+
+  // Show and Hide of a value that is not secret (the API endpoint) happen
+  // in the page; without the script they are links.
+  document.addEventListener("click", (ev) => {
+    const toggle = ev.target.closest("[data-mask-toggle]");
+    if (!toggle) return;
+    ev.preventDefault();
+    const code = document.getElementById(toggle.getAttribute("aria-controls"));
+    const masked = code.hasAttribute("data-masked");
+    code.textContent = masked ? code.dataset.value : "••••••••••••••••••••••••";
+    code.toggleAttribute("data-masked", !masked);
+    toggle.textContent = masked ? "Hide" : "Show";
+  });
+
+  // The token value: Show and Copy ask the server for it (a POST with the
+  // CSRF token), confirming the password in a dialog when the server asks.
+  const reveal = document.querySelector("form[data-reveal]");
+  if (reveal && window.fetch) {
+    const code = document.getElementById("token-value");
+    const showButton = reveal.querySelector("[data-reveal-show]");
+    const copyButton = reveal.querySelector("[data-reveal-copy]");
+    const dialog = document.getElementById("password-dialog");
+    const masked = code.textContent;
+    let value = "";
+    if (navigator.clipboard) copyButton.hidden = false;
+
+    const request = async (password) => {
+      const body = new FormData(reveal);
+      if (password !== undefined) body.set("password", password);
+      const res = await fetch(reveal.action, {
+        method: "POST", body, credentials: "same-origin", headers: { Accept: "application/json" },
+      });
+      const data = await res.json().catch(() => ({}));
+      if (res.ok && data.token) return data.token;
+      if (data.confirm) return confirmPassword(data.error);
+      throw new Error(data.error || "The token value could not be shown.");
+    };
+
+    // confirmPassword opens the dialog and resolves with the value once the
+    // server accepts the password, or with "" when the person cancels.
+    const confirmPassword = (problem) => new Promise((resolve, reject) => {
+      const form = dialog.querySelector("form");
+      const error = dialog.querySelector("[data-password-error]");
+      const message = dialog.querySelector("[data-password-message]");
+      const cancel = dialog.querySelector("[data-dialog-cancel]");
+      const input = form.elements.password;
+      cancel.hidden = false;
+      error.hidden = !problem;
+      message.textContent = problem || "";
+      input.value = "";
+      const done = (v, err) => {
+        form.removeEventListener("submit", onSubmit);
+        dialog.removeEventListener("close", onClose);
+        if (dialog.open) dialog.close();
+        err ? reject(err) : resolve(v);
+      };
+      const onClose = () => done("");
+      const onSubmit = async (ev) => {
+        ev.preventDefault();
+        const submit = form.querySelector("button[type=submit]");
+        submit.disabled = true;
+        try {
+          const body = new FormData(reveal);
+          body.set("password", input.value);
+          const res = await fetch(reveal.action, {
+            method: "POST", body, credentials: "same-origin", headers: { Accept: "application/json" },
+          });
+          const data = await res.json().catch(() => ({}));
+          if (res.ok && data.token) return done(data.token);
+          if (data.confirm) {
+            error.hidden = false;
+            message.textContent = data.error || "Enter your password.";
+            input.select();
+            return;
+          }
+          done("", new Error(data.error || "The token value could not be shown."));
+        } catch (err) {
+          done("", err);
+        } finally {
+          submit.disabled = false;
+        }
+      };
+      form.addEventListener("submit", onSubmit);
+      dialog.addEventListener("close", onClose);
+      dialog.returnFocus = document.activeElement;
+      dialog.showModal();
+      input.focus();
+    });
+
+    const getValue = async () => {
+      if (!value) value = await request();
+      return value;
+    };
+
+    reveal.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      if (value && !code.hasAttribute("data-masked")) {
+        code.textContent = masked;
+        code.setAttribute("data-masked", "");
+        value = "";
+        showButton.textContent = "Show";
+        return;
+      }
       try {
-        await navigator.clipboard.writeText(source.textContent.trim());
-        announce("Copied to the clipboard.");
+        const v = await getValue();
+        if (!v) return;
+        code.textContent = v;
+        code.removeAttribute("data-masked");
+        showButton.textContent = "Hide";
       } catch (err) {
-        announce("Could not copy: select the text and copy it by hand.", "error");
+        announce(err.message, "error");
+      }
+    });
+
+    copyButton.addEventListener("click", async () => {
+      try {
+        const v = await getValue();
+        if (v) await copy(v, "The API token value has been copied.");
+      } catch (err) {
+        announce(err.message, "error");
       }
     });
   }
+
+  // Name and description count characters as the server does: by code
+  // point, so an emoji is one character.
+  for (const field of document.querySelectorAll("[data-max-runes]")) {
+    const counter = document.querySelector(`[data-counter-for="${field.id}"]`);
+    if (!counter) continue;
+    const max = Number(field.dataset.maxRunes);
+    const update = () => {
+      const n = [...field.value].length;
+      counter.textContent = `${n} / ${max} characters`;
+      counter.classList.toggle("over", n > max);
+    };
+    field.addEventListener("input", update);
+  }
+
+  // The custom date is only asked for when "Custom date" is chosen.
+  for (const select of document.querySelectorAll("select[data-expiry]")) {
+    const date = select.form.querySelector("[data-expires-on]");
+    const label = date && select.form.querySelector(`label[for="${date.id}"]`);
+    const update = () => {
+      const custom = select.value === "custom";
+      date.hidden = !custom;
+      if (label) label.hidden = !custom;
+    };
+    if (date) {
+      select.addEventListener("change", update);
+      update();
+    }
+  }
+
+  // Dropping an image on the logo field picks it, with a preview.
+  for (const zone of document.querySelectorAll("[data-dropzone]")) {
+    const input = zone.querySelector("input[type=file]");
+    const preview = zone.querySelector("[data-logo-preview]");
+    const show = (file) => {
+      if (!file || !preview) return;
+      const reader = new FileReader();
+      reader.onload = () => {
+        preview.src = reader.result;
+        preview.hidden = false;
+      };
+      reader.readAsDataURL(file);
+    };
+    zone.addEventListener("dragover", (ev) => {
+      ev.preventDefault();
+      zone.classList.add("dragging");
+    });
+    zone.addEventListener("dragleave", () => zone.classList.remove("dragging"));
+    zone.addEventListener("drop", (ev) => {
+      ev.preventDefault();
+      zone.classList.remove("dragging");
+      if (!ev.dataTransfer.files.length) return;
+      input.files = ev.dataTransfer.files;
+      show(input.files[0]);
+    });
+    input.addEventListener("change", () => show(input.files[0]));
+  }
+
+  // A form sent back with problems puts the summary of them in focus.
+  const summary = document.querySelector("[data-error-summary]");
+  if (summary) summary.focus();
 
   function announce(message, kind) {
     const region = document.querySelector(".flashes");

@@ -107,6 +107,10 @@ func auditLabel(action string) string {
 	switch action {
 	case store.AuditCreated:
 		return "Created"
+	case store.AuditUpdated:
+		return "Updated"
+	case store.AuditRevealed:
+		return "Token value shown"
 	case store.AuditEnabled:
 		return "Enabled"
 	case store.AuditDisabled:
@@ -115,4 +119,15 @@ func auditLabel(action string) string {
 		return "Deleted"
 	}
 	return action
+}
+
+// Quote puts a token's name in quotation marks for a message.
+func Quote(name string) string { return "“" + name + "”" }
+
+// orNone shows an empty value in an audit change as "(none)".
+func orNone(v string) string {
+	if v == "" {
+		return "(none)"
+	}
+	return v
 }

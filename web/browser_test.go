@@ -465,7 +465,7 @@ func TestBrowserActionsMenuKeyboard(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(second+" .menu-list")),
 	)
 	items := eval[[]string](t, ctx, `[...document.querySelectorAll("`+second+` .menu-item")].map(a => a.textContent)`)
-	if strings.Join(items, ",") != "Disable,Delete" && strings.Join(items, ",") != "Enable,Delete" {
+	if strings.Join(items, ",") != "Edit,Disable,Delete" && strings.Join(items, ",") != "Edit,Enable,Delete" {
 		t.Fatalf("menu items %v", items)
 	}
 	waitUntil(t, ctx, "focus on the first item", `document.activeElement.textContent === "`+items[0]+`"`)
@@ -496,7 +496,7 @@ func TestBrowserCopyEndpoint(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`[data-copy="endpoint-value"]`)),
 		chromedp.WaitVisible(chromedp.CSS(".flashes .flash")),
 	)
-	if msg := text(t, ctx, ".flashes .flash"); msg != "Copied to the clipboard." {
+	if msg := text(t, ctx, ".flashes .flash"); msg != "The API endpoint has been copied." {
 		t.Fatalf("message %q", msg)
 	}
 	// Reading the clipboard back needs a permission a person would grant.

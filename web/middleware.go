@@ -191,7 +191,12 @@ func (s *Server) checkCSRF(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		// Only the body counts: a token in the query string would end up in
 		// logs and Referer headers.
-		if err := r.ParseForm(); err != nil {
+		parse := r.ParseForm
+		if strings.HasPrefix(r.Header.Get(echo.HeaderContentType), echo.MIMEMultipartForm) {
+			// The body limit keeps the whole form in memory, never on disk.
+			parse = func() error { return r.ParseMultipartForm(2 << 20) }
+		}
+		if err := parse(); err != nil {
 			var he *echo.HTTPError
 			if errors.As(err, &he) {
 				return he // the body is over the size limit

@@ -24,6 +24,13 @@ type Store interface {
 	CreateSession(ctx context.Context, userID string, ttl time.Duration) (string, error)
 	SessionUser(ctx context.Context, sessionID string) (store.User, error)
 	EndSession(ctx context.Context, sessionID string) error
+	SessionConfirmedAt(ctx context.Context, sessionID string) (time.Time, error)
+	ConfirmPassword(ctx context.Context, sessionID, password string) error
+	Modules(ctx context.Context, accountID string) ([]store.Module, error)
+	CreateToken(ctx context.Context, n store.NewToken, by store.Actor) (store.Token, string, error)
+	UpdateToken(ctx context.Context, accountID, id string, u store.TokenUpdate, by store.Actor) (store.Token, bool, error)
+	RevealSecret(ctx context.Context, accountID, id string, by store.Actor) (string, error)
+	TokenLogo(ctx context.Context, accountID, id string) ([]byte, error)
 	ListTokens(ctx context.Context, accountID string, f store.TokenFilter) (store.TokenPage, error)
 	TokenByID(ctx context.Context, accountID, id string) (store.Token, error)
 	AuditEvents(ctx context.Context, accountID, tokenID string) ([]store.AuditEvent, error)
@@ -92,7 +99,7 @@ func New(st Store, cfg Config) (*Server, error) {
 	e.HTTPErrorHandler = s.handleError
 
 	e.Pre(s.securityHeaders, middleware.RemoveTrailingSlash())
-	e.Use(s.logRequests, s.recoverPanics, middleware.BodyLimit("64K"), s.loadSession, s.checkCSRF)
+	e.Use(s.logRequests, s.recoverPanics, limitBody(), s.loadSession, s.checkCSRF)
 	s.registerRoutes()
 	return s, nil
 }
@@ -124,13 +131,34 @@ func (s *Server) registerTokenRoutes() {
 	e, base := s.echo, templates.TokensPath
 	admin := []echo.MiddlewareFunc{s.requireUser, s.requireAdmin}
 	e.Match(readMethods, base, s.handleTokenList, admin...)
+	e.Match(readMethods, templates.NewTokenPath, s.handleTokenNew, admin...)
+	e.POST(templates.NewTokenPath, s.handleTokenWizard, admin...)
 	e.Match(readMethods, base+"/:id", s.handleTokenDetails, admin...)
+	e.Match(readMethods, base+"/:id/edit", s.handleTokenEdit, admin...)
+	e.POST(base+"/:id/edit", s.handleTokenSave, admin...)
+	e.POST(base+"/:id/reveal", s.handleTokenReveal, admin...)
+	e.Match(readMethods, base+"/:id/logo", s.handleTokenLogo, admin...)
 	for _, a := range []templates.TokenAction{templates.DeleteAction, templates.EnableAction, templates.DisableAction} {
 		e.Match(readMethods, base+"/:id/"+a.Name, s.handleTokenConfirm(a), admin...)
 	}
 	e.POST(base+"/:id/delete", s.handleTokenDelete, admin...)
 	e.POST(base+"/:id/enable", s.handleTokenSetStatus(store.StatusActive), admin...)
 	e.POST(base+"/:id/disable", s.handleTokenSetStatus(store.StatusDisabled), admin...)
+}
+
+// limitBody caps request bodies: 64 KB for every form but the Add wizard's,
+// which may carry a logo of up to 256 KB, twice (the upload and its copy).
+func limitBody() echo.MiddlewareFunc {
+	small, large := middleware.BodyLimit("64K"), middleware.BodyLimit("1M")
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		toSmall, toLarge := small(next), large(next)
+		return func(c echo.Context) error {
+			if c.Request().URL.Path == templates.NewTokenPath {
+				return toLarge(c)
+			}
+			return toSmall(c)
+		}
+	}
 }
 
 // staticHandler serves the embedded assets; a versioned URL is cached for good.

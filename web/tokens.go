@@ -60,12 +60,18 @@ func (s *Server) handleTokenDetails(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	return render(c, http.StatusOK, templates.TokenDetails(p, t, templates.DetailsView{
+		Tab: tab, Events: events, Endpoint: s.endpoint(c), ShowEndpoint: c.QueryParam("show") == "endpoint",
+	}))
+}
+
+// endpoint is the address of the tokens API as this request reached the server.
+func (s *Server) endpoint(c echo.Context) string {
 	scheme := "http"
 	if s.isHTTPS(c) {
 		scheme = "https"
 	}
-	endpoint := scheme + "://" + c.Request().Host + "/public/v1/accounts/api-tokens"
-	return render(c, http.StatusOK, templates.TokenDetails(p, t, tab, events, endpoint))
+	return scheme + "://" + c.Request().Host + "/public/v1/accounts/api-tokens"
 }
 
 // allowed reports whether action may be done to t now.
@@ -106,7 +112,7 @@ func (s *Server) handleTokenDelete(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s.flash(c, "success", fmt.Sprintf("The API token %s (%s) has been deleted successfully.", quote(t.Name), t.ID))
+	s.flash(c, "success", fmt.Sprintf("The API token %s (%s) has been deleted successfully.", templates.Quote(t.Name), t.ID))
 	return c.Redirect(http.StatusSeeOther, templates.TokensPath)
 }
 
@@ -123,7 +129,7 @@ func (s *Server) handleTokenSetStatus(status store.TokenStatus) echo.HandlerFunc
 			if status == store.StatusActive {
 				verb = "enabled"
 			}
-			msg = fmt.Sprintf("The API token %s has been %s. Its status is now %s.", quote(t.Name), verb, t.State(s.now()))
+			msg = fmt.Sprintf("The API token %s has been %s. Its status is now %s.", templates.Quote(t.Name), verb, t.State(s.now()))
 		}
 		s.flash(c, "success", msg)
 		return c.Redirect(http.StatusSeeOther, templates.ParseOrigin(postValue(c, "from")).Path(t.ID))
@@ -132,7 +138,5 @@ func (s *Server) handleTokenSetStatus(status store.TokenStatus) echo.HandlerFunc
 
 // alreadyMessage answers a request for the state a token is already in.
 func alreadyMessage(t store.Token) string {
-	return fmt.Sprintf("The API token %s is already %s; nothing was changed.", quote(t.Name), strings.ToLower(string(t.Status)))
+	return fmt.Sprintf("The API token %s is already %s; nothing was changed.", templates.Quote(t.Name), strings.ToLower(string(t.Status)))
 }
-
-func quote(name string) string { return "“" + name + "”" }

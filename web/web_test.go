@@ -252,7 +252,8 @@ func TestTokenDetails(t *testing.T) {
 		tab  string
 		want []string
 	}{
-		{"", []string{"Storefront sync", tok.ID, "Active", "No description", "/public/v1/accounts/api-tokens"}},
+		{"", []string{"Storefront sync", tok.ID, "Active", "No description", "API endpoint ••••"}},
+		{"general&show=endpoint", []string{"API endpoint " + app.url + "/public/v1/accounts/api-tokens Hide"}},
 		{"modules", []string{app.modules[2].Name, app.modules[2].ID}},
 		{"details", []string{"Created 4 May 2026, 10:30 UTC by Ada Admin " + app.admin.ID, "Last access Never", "Expires Never"}},
 		{"audit", []string{"Created by Ada Admin " + app.admin.ID + " 4 May 2026, 10:30 UTC from 127.0.0.1"}},

@@ -1,0 +1,127 @@
+package templates
+
+import (
+	"slices"
+
+	"github.com/a-h/templ"
+	"time"
+
+	"apitokens/store"
+)
+
+// Steps of the Add wizard, in order. The summary is not a form: it is the
+// answer to Add.
+const (
+	StepGeneral  = "general"
+	StepModules  = "modules"
+	StepOverview = "overview"
+	StepSummary  = "summary"
+)
+
+var wizardSteps = []struct{ id, label string }{
+	{StepGeneral, "General"}, {StepModules, "Modules"}, {StepOverview, "Overview"}, {StepSummary, "Summary"},
+}
+
+// Expiry choices of the Add wizard.
+const (
+	ExpiryNever  = "never"
+	ExpiryCustom = "custom"
+)
+
+// ExpiryChoices are the options of the expiry field: a number of days, never,
+// or a date of the person's choosing.
+var ExpiryChoices = []struct{ Value, Label string }{
+	{ExpiryNever, "No expiry"}, {"30", "30 days"}, {"60", "60 days"}, {"90", "90 days"}, {ExpiryCustom, "Custom date"},
+}
+
+// TokenForm is what the Add wizard and the Edit form show: the person's input
+// as they typed it, and a message per field that needs attention.
+type TokenForm struct {
+	Step        string // the wizard step shown
+	Draft       string // identifies one run of the wizard, so Add counts once
+	Name        string
+	Description string
+	ModuleIDs   []string       // the modules ticked
+	Modules     []store.Module // the account's enabled modules, to choose from
+	Expiry      string         // one of ExpiryChoices
+	ExpiresOn   string         // YYYY-MM-DD, with ExpiryCustom
+	ExpiresAt   time.Time      // what Expiry means, for the overview
+	Logo        string         // base64 of the normalised PNG, carried between steps
+	Errors      map[string]string
+}
+
+// Checked reports whether the module with the given ID is ticked.
+func (f TokenForm) Checked(id string) bool { return slices.Contains(f.ModuleIDs, id) }
+
+// Chosen returns the ticked modules, in the account's order.
+func (f TokenForm) Chosen() []store.Module {
+	var out []store.Module
+	for _, m := range f.Modules {
+		if f.Checked(m.ID) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// fieldError is the message for a field, "" when it is fine.
+func (f TokenForm) fieldError(field string) string { return f.Errors[field] }
+
+// errorFields lists the fields with a message, in the order they appear on
+// the forms, for the summary of errors at the top.
+func (f TokenForm) errorFields() []string {
+	var out []string
+	for _, k := range []string{"form", "logo", "name", "description", "expires", "modules"} {
+		if f.Errors[k] != "" {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// fieldLabel names a field in the summary of errors.
+func fieldLabel(field string) string {
+	switch field {
+	case "logo":
+		return "Logo"
+	case "name":
+		return "Name"
+	case "description":
+		return "Description"
+	case "expires":
+		return "Expiry"
+	case "modules":
+		return "Modules"
+	}
+	return "Form"
+}
+
+// fieldAnchor is the id a summary entry links to.
+func fieldAnchor(field string) string {
+	switch field {
+	case "expires":
+		return "#expiry"
+	case "modules":
+		return "#modules"
+	case "form":
+		return "#main"
+	}
+	return "#" + field
+}
+
+// NewTokenPath is the Add wizard.
+const NewTokenPath = TokensPath + "/new"
+
+// TokenEditPath is the Edit form of a token.
+func TokenEditPath(id string) string { return TokenPath(id) + "/edit" }
+
+// TokenRevealPath shows a token's secret again (POST only).
+func TokenRevealPath(id string) string { return TokenPath(id) + "/reveal" }
+
+// TokenLogoPath is a token's logo.
+func TokenLogoPath(id string) string { return TokenPath(id) + "/logo" }
+
+// logoDataURL shows a logo carried between wizard steps; the policy allows
+// data: images, never scripts.
+// The value is base64 of a PNG this server encoded, so it is safe to mark.
+func logoDataURL(b64 string) templ.SafeURL { return templ.SafeURL("data:image/png;base64," + b64) }

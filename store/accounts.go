@@ -128,9 +128,10 @@ func (s *Store) CreateUser(ctx context.Context, n NewUser) (User, error) {
 
 const userColumns = `u.id, u.account_id, a.name, u.email, u.name, u.role`
 
-func scanUser(row interface{ Scan(...any) error }) (User, error) {
+// scanUser reads userColumns, and then extra columns into extra.
+func scanUser(row interface{ Scan(...any) error }, extra ...any) (User, error) {
 	var u User
-	err := row.Scan(&u.ID, &u.AccountID, &u.AccountName, &u.Email, &u.Name, &u.Role)
+	err := row.Scan(append([]any{&u.ID, &u.AccountID, &u.AccountName, &u.Email, &u.Name, &u.Role}, extra...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return User{}, ErrNotFound
 	}

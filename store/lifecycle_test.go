@@ -282,3 +282,36 @@ func TestConfirmPassword(t *testing.T) {
 		t.Fatalf("unknown session: %v", err)
 	}
 }
+
+func TestSessionTimeouts(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	t.Run("IdleEnds", func(t *testing.T) {
+		id, _ := f.s.CreateSession(ctx, f.admin.ID, 12*time.Hour)
+		// Used every 50 minutes, it lives on past the idle timeout…
+		for range 3 {
+			f.clock.Add(50 * time.Minute)
+			if _, err := f.s.SessionUser(ctx, id); err != nil {
+				t.Fatalf("a session in use ended: %v", err)
+			}
+		}
+		// …and ends after an hour without use.
+		f.clock.Add(SessionIdleTimeout)
+		if _, err := f.s.SessionUser(ctx, id); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("idle session: %v, want ErrNotFound", err)
+		}
+	})
+	t.Run("AbsoluteEnds", func(t *testing.T) {
+		id, _ := f.s.CreateSession(ctx, f.admin.ID, 2*time.Hour)
+		for range 4 {
+			f.clock.Add(29 * time.Minute)
+			if _, err := f.s.SessionUser(ctx, id); err != nil {
+				t.Fatalf("session ended early: %v", err)
+			}
+		}
+		f.clock.Add(5 * time.Minute) // 2 h 1 min after sign-in, in use all along
+		if _, err := f.s.SessionUser(ctx, id); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("session past its absolute expiry: %v, want ErrNotFound", err)
+		}
+	})
+}

@@ -33,22 +33,47 @@ func (s *Store) CreateSession(ctx context.Context, userID string, ttl time.Durat
 			return err
 		}
 		// Signing in is a password confirmation of its own.
-		_, err := tx.ExecContext(ctx, `INSERT INTO sessions (digest, user_id, created_at, expires_at, confirmed_at)
-			VALUES (?, ?, ?, ?, ?)`,
-			sessionDigest(id), userID, now.UnixMilli(), now.Add(ttl).UnixMilli(), now.UnixMilli())
+		_, err := tx.ExecContext(ctx, `INSERT INTO sessions (digest, user_id, created_at, expires_at, confirmed_at, last_seen_at)
+			VALUES (?, ?, ?, ?, ?, ?)`,
+			sessionDigest(id), userID, now.UnixMilli(), now.Add(ttl).UnixMilli(), now.UnixMilli(), now.UnixMilli())
 		return err
 	})
 	return id, err
 }
 
-// SessionUser returns the user of a session that has not expired or ended;
-// any other ID is ErrNotFound.
+// SessionIdleTimeout ends a session that has not been used for this long,
+// before its absolute expiry.
+const SessionIdleTimeout = time.Hour
+
+// sessionTouchEvery is how stale last_seen_at may get before a request
+// writes it again: a write a minute per active session, not one a request.
+const sessionTouchEvery = time.Minute
+
+// SessionUser returns the user of a session that has not expired, ended or
+// sat idle for SessionIdleTimeout, and marks the session as used; any other
+// ID is ErrNotFound.
 func (s *Store) SessionUser(ctx context.Context, sessionID string) (User, error) {
-	return scanUser(s.read.QueryRowContext(ctx, `SELECT `+userColumns+`
+	now := s.Now()
+	digest := sessionDigest(sessionID)
+	var lastSeen int64
+	u, err := scanUser(s.read.QueryRowContext(ctx, `SELECT `+userColumns+`, se.last_seen_at
 		FROM sessions se
 		JOIN users u ON u.id = se.user_id
 		JOIN accounts a ON a.id = u.account_id
-		WHERE se.digest = ? AND se.expires_at > ?`, sessionDigest(sessionID), s.now()))
+		WHERE se.digest = ? AND se.expires_at > ? AND se.last_seen_at > ?`,
+		digest, now.UnixMilli(), now.Add(-SessionIdleTimeout).UnixMilli()), &lastSeen)
+	if err != nil {
+		return User{}, err
+	}
+	if now.Sub(time.UnixMilli(lastSeen)) >= sessionTouchEvery {
+		if err := s.inTx(ctx, func(tx *sql.Tx) error {
+			_, err := tx.ExecContext(ctx, `UPDATE sessions SET last_seen_at = ? WHERE digest = ?`, now.UnixMilli(), digest)
+			return err
+		}); err != nil {
+			return User{}, err
+		}
+	}
+	return u, nil
 }
 
 // EndSession ends a session at once. Ending one that is gone is not an error.

@@ -4,7 +4,9 @@ GOFMT ?= $(shell $(GO) env GOROOT)/bin/gofmt
 DB    ?= data/apitokens.db
 ADDR  ?= 127.0.0.1:8080
 
-.PHONY: run test check bench build generate screenshot clean
+FUZZTIME ?= 5s
+
+.PHONY: run test check fuzz soak bench build generate screenshot clean
 
 ## run: build and start the app on $(DB) with demo data, at http://$(ADDR)
 run:
@@ -14,6 +16,20 @@ run:
 ## (store, HTTP and Chromium browser tests) with the race detector
 test: check
 	$(GO) test -race -count=1 ./...
+	$(MAKE) --no-print-directory fuzz
+
+## fuzz: a short run of each fuzz test on top of its committed corpus
+## (testdata/fuzz); FUZZTIME=2m for a longer one
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzParseSecret$$' -fuzztime $(FUZZTIME) ./store
+	$(GO) test -run '^$$' -fuzz '^FuzzNormalizeLogo$$' -fuzztime $(FUZZTIME) ./store
+
+## soak: the heavy versions — 200 SIGKILLs of a writing process, the race
+## tests ten times over, two minutes per fuzz test
+soak:
+	APITOKENS_CRASH_ROUNDS=200 $(GO) test -race -count=1 -run 'TestCrashSafety' -timeout 30m ./store
+	$(GO) test -race -count=10 -run 'Concurrent|Interleaved' ./...
+	$(MAKE) --no-print-directory fuzz FUZZTIME=2m
 
 check:
 	@unformatted="$$($(GOFMT) -l cmd web templates static store)" || exit 1; \

@@ -17,6 +17,11 @@ import (
 
 func TestMain(m *testing.M) {
 	PasswordCost = bcrypt.MinCost
+	if os.Getenv(crashChildEnv) != "" {
+		// This process is the writer that TestCrashSafety kills.
+		crashChild()
+		os.Exit(0)
+	}
 	os.Exit(m.Run())
 }
 

@@ -1,0 +1,117 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+)
+
+// TestInterleavedStatusChanges races 1,000 enables, disables and deletes of
+// one token. Exactly one delete wins, and once it has, the token never comes
+// back: every later change is ErrNotFound and nothing else fails.
+func TestInterleavedStatusChanges(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	tok, secret := f.createToken(t, "contested")
+	var deletes atomic.Int64
+	var deletedFlag atomic.Bool
+	var wg sync.WaitGroup
+	errs := make(chan error, 1000)
+	for i := range 1000 {
+		wg.Go(func() {
+			deletedBefore := deletedFlag.Load()
+			var err error
+			switch i % 3 {
+			case 0:
+				_, _, err = f.s.SetTokenStatus(ctx, f.account.ID, tok.ID, StatusDisabled, f.actor)
+			case 1:
+				_, _, err = f.s.SetTokenStatus(ctx, f.account.ID, tok.ID, StatusActive, f.actor)
+			default:
+				if i == 500 || deletedFlag.Load() {
+					_, err = f.s.DeleteToken(ctx, f.account.ID, tok.ID, f.actor)
+					if err == nil {
+						deletes.Add(1)
+						deletedFlag.Store(true)
+						return
+					}
+				} else {
+					_, err = f.s.TokenByID(ctx, f.account.ID, tok.ID)
+				}
+			}
+			switch {
+			case errors.Is(err, ErrNotFound):
+			case err != nil:
+				errs <- err
+			case deletedBefore:
+				errs <- fmt.Errorf("change %d succeeded after the delete had returned", i)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("unexpected error: %v", err)
+	}
+	if deletes.Load() != 1 {
+		t.Fatalf("%d deletes succeeded, want exactly 1", deletes.Load())
+	}
+	var status string
+	if err := f.s.read.QueryRow(`SELECT status FROM tokens WHERE id = ?`, tok.ID).Scan(&status); err != nil || status != "deleted" {
+		t.Fatalf("final status %q, %v; want deleted", status, err)
+	}
+	if _, err := f.s.TokenBySecret(ctx, secret); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("the secret still authenticates: %v", err)
+	}
+	events, _ := f.s.AuditEvents(ctx, f.account.ID, tok.ID)
+	if events[0].Action != AuditDeleted {
+		t.Fatalf("newest event %q, want deleted last", events[0].Action)
+	}
+	n := 0
+	for _, e := range events {
+		if e.Action == AuditDeleted {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%d deleted events, want 1", n)
+	}
+}
+
+// TestConcurrentCreates makes 50 tokens at once: 50 distinct IDs and secrets.
+func TestConcurrentCreates(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	ids, secrets := map[string]bool{}, map[string]bool{}
+	errs := make(chan error, 50)
+	for i := range 50 {
+		wg.Go(func() {
+			tok, secret, err := f.s.CreateToken(ctx, NewToken{AccountID: f.account.ID, Name: fmt.Sprintf("parallel %d", i)}, f.actor)
+			if err != nil {
+				errs <- err
+				return
+			}
+			mu.Lock()
+			ids[tok.ID], secrets[secret] = true, true
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if len(ids) != 50 || len(secrets) != 50 {
+		t.Fatalf("%d IDs and %d secrets, want 50 of each", len(ids), len(secrets))
+	}
+	for secret := range secrets {
+		tok, err := f.s.TokenBySecret(ctx, secret)
+		if err != nil || !ids[tok.ID] {
+			t.Fatalf("secret does not find its token: %v", err)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -201,11 +202,11 @@ func (u *TokenUpdate) Validate() error {
 }
 
 // validateText checks a token's name and description, returning the name
-// without surrounding white space.
+// without surrounding white space or invisible characters.
 func validateText(v *ValidationError, name, description string) (string, string) {
-	name = strings.TrimSpace(name)
+	name = strings.TrimFunc(name, invisible)
 	switch {
-	case !utf8.ValidString(name) || strings.ContainsRune(name, 0):
+	case !utf8.ValidString(name) || strings.ContainsFunc(name, unicode.IsControl) || strings.ContainsFunc(name, bidiControl):
 		v.add("name", "Name contains characters that are not allowed.")
 	case name == "":
 		v.add("name", "Name is required.")
@@ -213,12 +214,22 @@ func validateText(v *ValidationError, name, description string) (string, string)
 		v.add("name", fmt.Sprintf("Name must be at most %d characters.", MaxTokenName))
 	}
 	switch {
-	case !utf8.ValidString(description) || strings.ContainsRune(description, 0):
+	case !utf8.ValidString(description) || strings.ContainsRune(description, 0) || strings.ContainsFunc(description, bidiControl):
 		v.add("description", "Description contains characters that are not allowed.")
 	case utf8.RuneCountInString(description) > MaxTokenDescription:
 		v.add("description", fmt.Sprintf("Description must be at most %d characters.", MaxTokenDescription))
 	}
 	return name, description
+}
+
+// invisible is white space and format characters (zero-width space and
+// the like): a name made only of them would look empty.
+func invisible(r rune) bool { return unicode.IsSpace(r) || unicode.Is(unicode.Cf, r) }
+
+// bidiControl reports the embedding, override and isolate controls that can
+// make text display in another order than it is stored ("Trojan Source").
+func bidiControl(r rune) bool {
+	return (r >= '\u202A' && r <= '\u202E') || (r >= '\u2066' && r <= '\u2069')
 }
 
 // MaxExpiry is how far ahead an expiry date may be.

@@ -193,6 +193,10 @@ func TestCreateToken(t *testing.T) {
 		{"ErrNameTooLong", "name", NewToken{Name: strings.Repeat("é", MaxTokenName+1)}},
 		{"ErrNameInvalidUTF8", "name", NewToken{Name: "bad\xffname"}},
 		{"ErrNameNUL", "name", NewToken{Name: "a\x00b"}},
+		{"ErrNameControl", "name", NewToken{Name: "line\nbreak"}},
+		{"ErrNameRightToLeftOverride", "name", NewToken{Name: "invoice\u202Efdp.exe"}},
+		{"ErrNameZeroWidthOnly", "name", NewToken{Name: "\u200B\u200C\uFEFF"}},
+		{"ErrDescriptionIsolate", "description", NewToken{Name: "ok", Description: "a\u2067b"}},
 		{"ErrDescriptionTooLong", "description", NewToken{Name: "ok", Description: strings.Repeat("x", MaxTokenDescription+1)}},
 		{"ErrModuleUnknown", "modules", NewToken{Name: "ok", ModuleIDs: []string{"MOD-0000-0000"}}},
 	}
@@ -213,6 +217,11 @@ func TestCreateToken(t *testing.T) {
 	}
 	t.Run("NameOf200CharactersOK", func(t *testing.T) {
 		f.createToken(t, strings.Repeat("é", MaxTokenName))
+	})
+	t.Run("NameWithJoinedEmojiOK", func(t *testing.T) {
+		if tok, _ := f.createToken(t, "\u200Bdev 👩\u200D💻\u200B"); tok.Name != "dev 👩\u200D💻" {
+			t.Fatalf("name %q, want the invisible ends trimmed and the joiner kept", tok.Name)
+		}
 	})
 	t.Run("ErrModuleOfAnotherAccount", func(t *testing.T) {
 		other, err := f.s.CreateAccount(ctx, "Other")

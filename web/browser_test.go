@@ -9,11 +9,13 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
@@ -393,6 +395,14 @@ func TestBrowserNamesAreNotMarkup(t *testing.T) {
 	evil := `"><img src=x onerror=alert(1)><b>bold</b>`
 	tok, _ := app.createToken(evil)
 	ctx := newTab(t)
+	var dialogs atomic.Int32
+	if err := chromedp.Listen(ctx, func(ev any) {
+		if _, ok := ev.(*page.EventJavascriptDialogOpening); ok {
+			dialogs.Add(1)
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
 	browserSignIn(t, ctx, app, app.admin)
 	// Markup in the name would make elements: there must be none, on any
 	// page or in the dialog the script fills in.
@@ -416,6 +426,14 @@ func TestBrowserNamesAreNotMarkup(t *testing.T) {
 		t.Errorf("details title %q, want the literal text", got)
 	}
 	noMarkup("details")
+	run(t, ctx, "edit page", chromedp.Navigate(app.url+tokensPath+"/"+tok.ID+"/edit"), chromedp.WaitVisible(chromedp.CSS("#name")))
+	if got := eval[string](t, ctx, `document.querySelector("#name").value`); got != evil {
+		t.Errorf("edit field holds %q, want the literal text", got)
+	}
+	noMarkup("edit")
+	if n := dialogs.Load(); n != 0 {
+		t.Fatalf("%d JavaScript dialogs opened: the name ran as script", n)
+	}
 }
 
 func TestBrowserPhoneWidth(t *testing.T) {

@@ -376,7 +376,7 @@ func TestRevealToken(t *testing.T) {
 		}
 	})
 	t.Run("JSON", func(t *testing.T) {
-		app.clock.Add(time.Hour)
+		app.clock.Add(11 * time.Minute)
 		csrf := c.get(details).csrf(t)
 		ask := func(form url.Values) (int, map[string]any) {
 			form.Set("_csrf", csrf)

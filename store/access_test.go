@@ -60,6 +60,14 @@ func TestTokenBySecretReasons(t *testing.T) {
 			t.Fatalf("TokenBySecret = %s, %v", got.ID, err)
 		}
 	})
+	t.Run("ActiveWithScope", func(t *testing.T) {
+		scoped, secret := f.createToken(t, "scoped", f.modules[0], f.modules[2])
+		got, err := f.s.TokenBySecret(ctx, secret)
+		if err != nil || got.ID != scoped.ID || len(got.Modules) != 2 ||
+			got.Modules[0] != f.modules[0] || got.Modules[1] != f.modules[2] {
+			t.Fatalf("TokenBySecret = %+v, %v; want its two modules", got, err)
+		}
+	})
 }
 
 func flip(c byte) string {

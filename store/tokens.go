@@ -297,7 +297,13 @@ func (s *Store) TokenBySecret(ctx context.Context, secret string) (Token, error)
 	}
 	switch t.State(s.Now()) {
 	case StateActive:
-		return t, nil
+		// The modules are the token's scope: whoever authenticates it
+		// checks them next.
+		tokens := []Token{t}
+		if err := s.loadModules(ctx, tokens); err != nil {
+			return Token{}, err
+		}
+		return tokens[0], nil
 	case StateExpired:
 		return Token{}, &SecretRejected{TokenID: id, Reason: RejectExpired}
 	default:

@@ -542,13 +542,16 @@ func (s *Server) handleAPIError(err error, c echo.Context) {
 			slog.String("path", c.Request().URL.Path), slog.Any("err", err))
 		p = problemServerError.with("The server could not complete the request. Nothing was changed; please try again.")
 	}
-	b, err := json.Marshal(p)
-	if err != nil {
+	// Not HTML-escaped: a detail such as "Bearer <token>" reads as written.
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(p); err != nil {
 		s.log.Error("encode problem", slog.Any("err", err))
 		c.NoContent(http.StatusInternalServerError)
 		return
 	}
-	c.Blob(p.Status, "application/problem+json", b)
+	c.Blob(p.Status, "application/problem+json", b.Bytes())
 }
 
 // handleOpenAPI serves the API's description.

@@ -280,21 +280,35 @@ func (s *Store) DeleteToken(ctx context.Context, accountID, id string, by Actor)
 
 // TokenBySecret returns the token a presented secret belongs to, if it may
 // authenticate at now: malformed, unknown, disabled, deleted and expired
-// secrets are all ErrNotFound (a malformed one without a database read).
+// secrets are all ErrNotFound (a malformed one without a database read),
+// as a *SecretRejected that says which for the server's log.
 func (s *Store) TokenBySecret(ctx context.Context, secret string) (Token, error) {
 	id, err := ParseSecret(secret)
 	if err != nil {
-		return Token{}, ErrNotFound
+		return Token{}, &SecretRejected{Reason: RejectMalformed}
 	}
 	t, err := scanToken(s.read.QueryRowContext(ctx, `SELECT `+tokenColumns+` `+tokenJoins+`
 		WHERE t.secret_digest = ?`, s.secrets.digest(secret)))
+	if errors.Is(err, ErrNotFound) || (err == nil && t.ID != id) {
+		return Token{}, &SecretRejected{TokenID: id, Reason: RejectUnknown}
+	}
 	if err != nil {
 		return Token{}, err
 	}
-	if t.ID != id || t.State(s.Now()) != StateActive {
-		return Token{}, ErrNotFound
+	switch t.State(s.Now()) {
+	case StateActive:
+		// The modules are the token's scope: whoever authenticates it
+		// checks them next.
+		tokens := []Token{t}
+		if err := s.loadModules(ctx, tokens); err != nil {
+			return Token{}, err
+		}
+		return tokens[0], nil
+	case StateExpired:
+		return Token{}, &SecretRejected{TokenID: id, Reason: RejectExpired}
+	default:
+		return Token{}, &SecretRejected{TokenID: id, Reason: RejectDisabled}
 	}
-	return t, nil
 }
 
 // AuditEvents returns the token's history, newest first. It includes the

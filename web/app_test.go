@@ -75,6 +75,7 @@ func (b *syncBuffer) String() string {
 type testApp struct {
 	t       *testing.T
 	store   *store.Store
+	srv     *web.Server
 	url     string
 	clock   *clock
 	logs    *syncBuffer
@@ -86,7 +87,8 @@ type testApp struct {
 	modules    []store.Module
 }
 
-func newTestApp(t *testing.T) *testApp {
+// newTestApp starts the app; options adjust its configuration.
+func newTestApp(t *testing.T, options ...func(*web.Config)) *testApp {
 	t.Helper()
 	keys := store.Keys{Digest: randomBytes(32), Encryption: randomBytes(32)}
 	st, err := store.Open(filepath.Join(t.TempDir(), "web.db"), keys)
@@ -97,19 +99,24 @@ func newTestApp(t *testing.T) *testApp {
 	c := &clock{t: time.Date(2026, 5, 4, 10, 30, 0, 0, time.UTC)}
 	st.Now = c.Now
 	logs := &syncBuffer{}
-	srv, err := web.New(st, web.Config{
+	cfg := web.Config{
 		SessionAuthKey:       randomBytes(32),
 		SessionEncryptionKey: randomBytes(32),
 		Logger:               slog.New(slog.NewTextHandler(logs, nil)),
 		Now:                  c.Now,
-	})
+	}
+	for _, o := range options {
+		o(&cfg)
+	}
+	srv, err := web.New(st, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { srv.Close() })
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
 
-	a := &testApp{t: t, store: st, url: ts.URL, clock: c, logs: logs}
+	a := &testApp{t: t, store: st, srv: srv, url: ts.URL, clock: c, logs: logs}
 	ctx := context.Background()
 	a.account = a.mustAccount("Acme")
 	a.admin = a.mustUser(a.account, "admin@acme.test", "Ada Admin", store.RoleAdmin)

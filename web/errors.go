@@ -38,6 +38,10 @@ func (s *Server) handleError(err error, c echo.Context) {
 		s.log.Error("error after response started", slog.String("path", c.Request().URL.Path), slog.Any("err", err))
 		return
 	}
+	if isAPIPath(c.Request().URL.Path) {
+		s.handleAPIError(err, c)
+		return
+	}
 	status, title, message := http.StatusInternalServerError, "Something went wrong",
 		"The server could not complete the request. Nothing was changed; please try again."
 	var he *echo.HTTPError

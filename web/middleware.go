@@ -99,7 +99,9 @@ func (s *Server) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
 // token, and loads the signed-in user, if any.
 func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if strings.HasPrefix(c.Request().URL.Path, "/static/") {
+		// The API authenticates by bearer token alone: a session cookie
+		// must not count there.
+		if p := c.Request().URL.Path; strings.HasPrefix(p, "/static/") || isAPIPath(p) {
 			return next(c)
 		}
 		// A cookie that does not decode (old keys, tampering) starts a new
@@ -178,6 +180,11 @@ func (s *Server) checkCSRF(next echo.HandlerFunc) echo.HandlerFunc {
 		r := c.Request()
 		switch r.Method {
 		case http.MethodGet, http.MethodHead, http.MethodOptions:
+			return next(c)
+		}
+		// A bearer token is never sent by a browser on its own, so another
+		// site cannot forge an API call: CSRF does not apply there.
+		if isAPIPath(r.URL.Path) {
 			return next(c)
 		}
 		if r.Header.Get("Sec-Fetch-Site") == "cross-site" {

@@ -20,6 +20,7 @@ import (
 
 // Store is what the handlers need of the domain; *store.Store satisfies it.
 type Store interface {
+	APIStore
 	Authenticate(ctx context.Context, email, password string) (store.User, error)
 	CreateSession(ctx context.Context, userID string, ttl time.Duration) (string, error)
 	SessionUser(ctx context.Context, sessionID string) (store.User, error)
@@ -60,6 +61,7 @@ type Server struct {
 	log        *slog.Logger
 	now        func() time.Time
 	trustProxy bool
+	api        apiState
 }
 
 // sessionMaxAge bounds how long a sign-in lasts.
@@ -122,6 +124,7 @@ func (s *Server) registerRoutes() {
 	e.POST("/login", s.handleLogin)
 	e.POST("/logout", s.handleLogout)
 	s.registerTokenRoutes()
+	s.registerAPIRoutes()
 }
 
 // registerTokenRoutes adds the token pages, for administrators only. The

@@ -174,7 +174,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	logger.Info("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	return httpServer.Shutdown(shutdownCtx)
+	err = httpServer.Shutdown(shutdownCtx)
+	// Then write the last-access times the API calls left pending.
+	return errors.Join(err, srv.Close())
 }
 
 func createUser(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {

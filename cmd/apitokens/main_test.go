@@ -174,6 +174,33 @@ func TestServe(t *testing.T) {
 	if res.StatusCode != http.StatusOK || res.Request.URL.Path != "/login" {
 		t.Fatalf("GET %s ended at %s with %d, want the sign-in page", url, res.Request.URL.Path, res.StatusCode)
 	}
+
+	// The README's API example: a token from the command line, beside the
+	// running server, then a call with it.
+	out2, err := cli(t, "", "token", "create", "--db", db, "--account", store.DemoAccount.AccountName,
+		"--name", "curl example", "--module", store.ModuleAccessManagement)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tok struct{ ID, Token string }
+	if err := json.Unmarshal([]byte(out2), &tok); err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodGet, strings.TrimSuffix(url, "/settings/api-tokens")+"/public/v1/accounts/api-tokens?limit=5", nil)
+	req.Header.Set("Authorization", "Bearer "+tok.Token)
+	res, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var page struct {
+		Meta struct{ Pagination struct{ Total int } } `json:"$meta"`
+		Data []struct{ ID string }
+	}
+	err = json.NewDecoder(res.Body).Decode(&page)
+	res.Body.Close()
+	if err != nil || res.StatusCode != http.StatusOK || page.Meta.Pagination.Total != 13 || len(page.Data) != 5 || page.Data[0].ID != tok.ID {
+		t.Fatalf("API call = %d, %+v, %v; want the 12 demo tokens and the new one first", res.StatusCode, page, err)
+	}
 	stop()
 	select {
 	case err := <-done:
@@ -182,6 +209,19 @@ func TestServe(t *testing.T) {
 		}
 	case <-time.After(25 * time.Second):
 		t.Fatal("serve did not shut down")
+	}
+	keys, err := loadKeys(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(db, keys.tokens)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	acc, _ := st.AccountByName(context.Background(), store.DemoAccount.AccountName)
+	if got, err := st.TokenByID(context.Background(), acc.ID, tok.ID); err != nil || got.LastAccessAt.IsZero() {
+		t.Fatalf("the API call's last access was not written by shutdown: %+v, %v", got.LastAccessAt, err)
 	}
 }
 

@@ -1,0 +1,257 @@
+package web_test
+
+import (
+	"encoding/json"
+	"mime"
+	"net/http"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	"apitokens/store"
+)
+
+// openAPI is the part of an OpenAPI 3.1 document the test reads.
+type openAPI struct {
+	OpenAPI    string                                `json:"openapi"`
+	Paths      map[string]map[string]json.RawMessage `json:"paths"`
+	Components struct {
+		Responses map[string]openAPIResponse `json:"responses"`
+	} `json:"components"`
+}
+
+type openAPIOperation struct {
+	OperationID string                     `json:"operationId"`
+	Responses   map[string]openAPIResponse `json:"responses"`
+}
+
+type openAPIResponse struct {
+	Ref     string                     `json:"$ref"`
+	Content map[string]json.RawMessage `json:"content"`
+	Headers map[string]json.RawMessage `json:"headers"`
+}
+
+// documented is one status an operation documents.
+type documented struct {
+	op, method, path string
+	status           int
+	response         openAPIResponse
+}
+
+func loadOpenAPI(t *testing.T) (openAPI, []documented) {
+	t.Helper()
+	raw, err := os.ReadFile("openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc openAPI
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatalf("openapi.json: %v", err)
+	}
+	var out []documented
+	for path, item := range doc.Paths {
+		for method, rawOp := range item {
+			if method == "parameters" {
+				continue
+			}
+			var op openAPIOperation
+			if err := json.Unmarshal(rawOp, &op); err != nil {
+				t.Fatalf("%s %s: %v", method, path, err)
+			}
+			for code, res := range op.Responses {
+				status, err := strconv.Atoi(code)
+				if err != nil {
+					t.Fatalf("%s documents response %q: only status codes are allowed", op.OperationID, code)
+				}
+				if res.Ref != "" {
+					name := strings.TrimPrefix(res.Ref, "#/components/responses/")
+					shared, ok := doc.Components.Responses[name]
+					if !ok {
+						t.Fatalf("%s %d refers to %s, which is not defined", op.OperationID, status, res.Ref)
+					}
+					res = shared
+				}
+				out = append(out, documented{op.OperationID, strings.ToUpper(method), path, status, res})
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].op != out[j].op {
+			return out[i].op < out[j].op
+		}
+		return out[i].status < out[j].status
+	})
+	return doc, out
+}
+
+// openAPIFixture is what the request builders work on.
+type openAPIFixture struct {
+	t              *testing.T
+	app            *testApp
+	manager        *apiClient // may use the API
+	outOfScope     *apiClient // authenticates, without Access management
+	anonymous      *apiClient
+	withLogo, live string // token IDs of the manager's account
+}
+
+// pathFor fills in the path's {id} with a live token of the manager's
+// account; a delete gets a token of its own.
+func (f *openAPIFixture) pathFor(d documented) string {
+	id := f.live
+	switch {
+	case d.op == "deleteToken":
+		tok, _ := f.app.createToken("to delete")
+		id = tok.ID
+	case d.op == "getTokenIcon":
+		id = f.withLogo
+	}
+	return strings.ReplaceAll(d.path, "{id}", id)
+}
+
+// limited is a client whose address has failed to authenticate too often.
+func (f *openAPIFixture) limited() *apiClient {
+	c := f.manager.from(uniqueIP())
+	wrong := c.as(forgeSecret(f.live))
+	for range 10 {
+		wrong.get(apiTokens)
+	}
+	return c
+}
+
+// jsonBody is the body a write sends when the case is not about the body.
+const jsonBody = `{"name": "From the OpenAPI test"}`
+
+// build makes the request that should get d's status.
+type build func(f *openAPIFixture, d documented) *apiResponse
+
+// sendValid sends the request as a well-behaved client would.
+func sendValid(c *apiClient, f *openAPIFixture, d documented) *apiResponse {
+	path := f.pathFor(d)
+	if d.method == http.MethodPost && !strings.HasSuffix(path, "able") || d.method == http.MethodPut {
+		return c.send(d.method, path, "application/json", []byte(jsonBody))
+	}
+	return c.send(d.method, path, "", nil)
+}
+
+// byStatus builds the cases every authenticated operation shares.
+var byStatus = map[int]build{
+	http.StatusOK:        func(f *openAPIFixture, d documented) *apiResponse { return sendValid(f.manager, f, d) },
+	http.StatusCreated:   func(f *openAPIFixture, d documented) *apiResponse { return sendValid(f.manager, f, d) },
+	http.StatusNoContent: func(f *openAPIFixture, d documented) *apiResponse { return sendValid(f.manager, f, d) },
+	http.StatusUnauthorized: func(f *openAPIFixture, d documented) *apiResponse {
+		return sendValid(f.anonymous, f, d)
+	},
+	http.StatusForbidden: func(f *openAPIFixture, d documented) *apiResponse {
+		return sendValid(f.outOfScope, f, d)
+	},
+	http.StatusTooManyRequests: func(f *openAPIFixture, d documented) *apiResponse {
+		return sendValid(f.limited(), f, d)
+	},
+	http.StatusNotFound: func(f *openAPIFixture, d documented) *apiResponse {
+		path := strings.ReplaceAll(d.path, "{id}", "TKN-0000-0000")
+		if d.method == http.MethodPut {
+			return f.manager.send(d.method, path, "application/json", []byte(jsonBody))
+		}
+		return f.manager.send(d.method, path, "", nil)
+	},
+	http.StatusRequestEntityTooLarge: func(f *openAPIFixture, d documented) *apiResponse {
+		return f.manager.send(d.method, f.pathFor(d), "application/json", []byte(`{"name": "`+strings.Repeat("x", 65<<10)+`"}`))
+	},
+	http.StatusUnsupportedMediaType: func(f *openAPIFixture, d documented) *apiResponse {
+		return f.manager.send(d.method, f.pathFor(d), "text/plain", []byte(jsonBody))
+	},
+	http.StatusUnprocessableEntity: func(f *openAPIFixture, d documented) *apiResponse {
+		return f.manager.send(d.method, f.pathFor(d), "application/json", []byte(`{"name": "", "status": "active"}`))
+	},
+}
+
+// byOperation builds the cases particular to one operation.
+var byOperation = map[string]build{
+	"getOpenAPI 200": func(f *openAPIFixture, d documented) *apiResponse { return f.anonymous.get(d.path) },
+	"listTokens 400": func(f *openAPIFixture, d documented) *apiResponse { return f.manager.get(d.path + "?limit=0") },
+	"createToken 400": func(f *openAPIFixture, d documented) *apiResponse {
+		return f.manager.send(d.method, d.path, "application/json", []byte(`{"name": `))
+	},
+	"updateToken 400": func(f *openAPIFixture, d documented) *apiResponse {
+		return f.manager.send(d.method, f.pathFor(d), "application/json", []byte(`["name"]`))
+	},
+}
+
+// TestOpenAPI drives every status of every operation openapi.json
+// documents against the real handlers, and checks the answer's status,
+// media type and documented headers.
+func TestOpenAPI(t *testing.T) {
+	doc, cases := loadOpenAPI(t)
+	if doc.OpenAPI != "3.1.0" {
+		t.Fatalf("openapi %q, want 3.1.0", doc.OpenAPI)
+	}
+	app := newAPIApp(t)
+	_, manager := app.managerToken("OpenAPI manager")
+	_, billing := app.createToken("Billing only", app.module("Billing"))
+	live, _ := app.createToken("Live", app.module("Catalog"))
+	withLogo, _, err := app.store.CreateToken(t.Context(), store.NewToken{AccountID: app.account.ID, Name: "With logo", Logo: pngLogo(t)},
+		store.Actor{UserID: app.admin.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &openAPIFixture{t: t, app: app, manager: app.api(t, manager), outOfScope: app.api(t, billing),
+		anonymous: app.api(t, ""), live: live.ID, withLogo: withLogo.ID}
+
+	t.Run("Served", func(t *testing.T) {
+		res := f.anonymous.get("/public/v1/openapi.json")
+		var served openAPI
+		res.decode(t, http.StatusOK, &served)
+		if served.OpenAPI != doc.OpenAPI || len(served.Paths) != len(doc.Paths) {
+			t.Fatal("the served description is not openapi.json")
+		}
+	})
+	used := map[string]bool{}
+	for _, d := range cases {
+		key := d.op + " " + strconv.Itoa(d.status)
+		t.Run(strings.ReplaceAll(key, " ", "_"), func(t *testing.T) {
+			b, ok := byOperation[key]
+			used[key] = ok
+			if !ok {
+				b, ok = byStatus[d.status]
+			}
+			if !ok {
+				t.Fatalf("no request is known to produce %s", key)
+			}
+			res := b(f, d)
+			if res.status != d.status {
+				t.Fatalf("%s %s = %d, documented %d; body:\n%s", d.method, d.path, res.status, d.status, res.body)
+			}
+			if len(d.response.Content) == 0 {
+				if len(res.body) != 0 {
+					t.Fatalf("documented without content, answered %q", res.body)
+				}
+			} else {
+				media, _, err := mime.ParseMediaType(res.header.Get("Content-Type"))
+				if _, ok := d.response.Content[media]; err != nil || !ok {
+					t.Fatalf("Content-Type %q is not documented (%v)", res.header.Get("Content-Type"), keys(d.response.Content))
+				}
+			}
+			for name := range d.response.Headers {
+				if res.header.Get(name) == "" {
+					t.Errorf("documented header %s missing", name)
+				}
+			}
+		})
+	}
+	for key := range byOperation {
+		if !used[key] {
+			t.Errorf("a request builder for %q, which openapi.json does not document", key)
+		}
+	}
+}
+
+func keys(m map[string]json.RawMessage) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

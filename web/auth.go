@@ -2,9 +2,13 @@ package web
 
 import (
 	"errors"
+	"fmt"
+	"math"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -40,11 +44,31 @@ func (s *Server) handleLoginPage(c echo.Context) error {
 	return render(c, http.StatusOK, templates.Login(p, "", next, ""))
 }
 
+// Wrong passwords from one address: ten in a row, then one every 30 seconds.
+const (
+	signInFailureBurst    = 10
+	signInFailureInterval = 30 * time.Second
+)
+
 func (s *Server) handleLogin(c echo.Context) error {
 	email, password := postValue(c, "email"), postValue(c, "password")
 	next := safeNext(postValue(c, "next"))
+	client := clientKey(c.RealIP())
+	if wait := s.signIns.wait(client, s.now()); wait > 0 {
+		// Refused before the password is checked, so guessing costs the
+		// guesser time and the server no bcrypt.
+		secs := int(math.Ceil(wait.Seconds()))
+		c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
+		p, err := s.page(c, "Sign in")
+		if err != nil {
+			return err
+		}
+		return render(c, http.StatusTooManyRequests, templates.Login(p, email, next,
+			fmt.Sprintf("Too many failed sign-ins from your network. Try again in %d seconds.", secs)))
+	}
 	u, err := s.store.Authenticate(c.Request().Context(), email, password)
 	if errors.Is(err, store.ErrInvalidCredentials) {
+		s.signIns.fail(client, s.now())
 		p, err := s.page(c, "Sign in")
 		if err != nil {
 			return err

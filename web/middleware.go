@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"mime"
 	"net/http"
 	"net/url"
 	"strings"
@@ -198,6 +199,12 @@ func (s *Server) checkCSRF(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		// Only the body counts: a token in the query string would end up in
 		// logs and Referer headers.
+		// Pages post forms, nothing else: a JSON or XML body would be read
+		// as an empty form, so it is refused for what it is.
+		if ct, _, _ := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType)); ct != "" &&
+			ct != echo.MIMEApplicationForm && ct != echo.MIMEMultipartForm {
+			return echo.NewHTTPError(http.StatusUnsupportedMediaType, "This address accepts forms only.")
+		}
 		parse := r.ParseForm
 		if strings.HasPrefix(r.Header.Get(echo.HeaderContentType), echo.MIMEMultipartForm) {
 			// The body limit keeps the whole form in memory, never on disk.

@@ -62,6 +62,9 @@ type Server struct {
 	now        func() time.Time
 	trustProxy bool
 	api        apiState
+	// signIns slows and then refuses sign-in attempts from an address
+	// after repeated wrong passwords.
+	signIns *failureLimiter
 }
 
 // sessionMaxAge bounds how long a sign-in lasts.
@@ -97,7 +100,8 @@ func New(st Store, cfg Config) (*Server, error) {
 	if cfg.TrustProxy {
 		e.IPExtractor = echo.ExtractIPFromXFFHeader()
 	}
-	s := &Server{echo: e, store: st, sessions: cookies, log: cfg.Logger, now: cfg.Now, trustProxy: cfg.TrustProxy}
+	s := &Server{echo: e, store: st, sessions: cookies, log: cfg.Logger, now: cfg.Now, trustProxy: cfg.TrustProxy,
+		signIns: newFailureLimiter(signInFailureBurst, signInFailureInterval, authFailureClients)}
 	e.HTTPErrorHandler = s.handleError
 
 	e.Pre(s.securityHeaders, middleware.RemoveTrailingSlash())

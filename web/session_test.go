@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -18,5 +19,47 @@ func TestSessionIdleTimeout(t *testing.T) {
 	res := c.get(tokensPath)
 	if res.status != http.StatusSeeOther || !strings.HasPrefix(res.location(), "/login") {
 		t.Fatalf("after an idle hour = %d → %q, want the sign-in page", res.status, res.location())
+	}
+}
+
+func TestSignInThrottle(t *testing.T) {
+	app := newTestApp(t)
+	c := app.client(t)
+	wrong := url.Values{"email": {app.admin.Email}, "password": {"guess"}}
+	for i := range 10 {
+		if res := c.submit("/login", "/login", wrong); res.status != http.StatusUnprocessableEntity {
+			t.Fatalf("wrong password %d = %d, want 422", i+1, res.status)
+		}
+	}
+	// The eleventh try is refused before the password is even checked,
+	// the right password included.
+	right := url.Values{"email": {app.admin.Email}, "password": {password}}
+	res := c.submit("/login", "/login", right)
+	if res.status != http.StatusTooManyRequests || res.header.Get("Retry-After") == "" ||
+		!strings.Contains(res.text(), "Too many failed sign-ins from your network.") {
+		t.Fatalf("after 10 failures = %d, Retry-After %q:\n%s", res.status, res.header.Get("Retry-After"), res.text())
+	}
+	if !strings.Contains(res.body, `value="`+app.admin.Email+`"`) {
+		t.Error("the email was not kept")
+	}
+	app.clock.Add(31 * time.Second)
+	if res := c.submit("/login", "/login", right); res.status != http.StatusSeeOther {
+		t.Fatalf("after waiting = %d, want 303", res.status)
+	}
+}
+
+func TestFormsOnly(t *testing.T) {
+	app := newTestApp(t)
+	tok, _ := app.createToken("Kept")
+	c := app.signedIn(t, app.admin)
+	csrf := c.get(tokensPath).csrf(t)
+	for _, ct := range []string{"application/json", "text/xml", "text/plain"} {
+		res := c.post(tokensPath+"/"+tok.ID+"/delete", url.Values{"_csrf": {csrf}}, "Content-Type", ct)
+		if res.status != http.StatusUnsupportedMediaType || !strings.Contains(res.text(), "This address accepts forms only.") {
+			t.Fatalf("%s = %d:\n%s", ct, res.status, res.text())
+		}
+	}
+	if !app.tokenExists(app.account.ID, tok.ID) {
+		t.Fatal("a refused request deleted the token")
 	}
 }

@@ -23,6 +23,7 @@ test: check
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseSecret$$' -fuzztime $(FUZZTIME) ./store
 	$(GO) test -run '^$$' -fuzz '^FuzzNormalizeLogo$$' -fuzztime $(FUZZTIME) ./store
+	$(GO) test -run '^$$' -fuzz '^FuzzTokenForms$$' -fuzztime $(FUZZTIME) ./web
 
 ## soak: the heavy versions — 200 SIGKILLs of a writing process, the race
 ## tests ten times over, two minutes per fuzz test

@@ -73,7 +73,7 @@ func (b *syncBuffer) String() string {
 
 // testApp is the real server on the real store, over loopback.
 type testApp struct {
-	t       *testing.T
+	t       testing.TB
 	store   *store.Store
 	srv     *web.Server
 	url     string
@@ -88,7 +88,7 @@ type testApp struct {
 }
 
 // newTestApp starts the app; options adjust its configuration.
-func newTestApp(t *testing.T, options ...func(*web.Config)) *testApp {
+func newTestApp(t testing.TB, options ...func(*web.Config)) *testApp {
 	t.Helper()
 	keys := store.Keys{Digest: randomBytes(32), Encryption: randomBytes(32)}
 	st, err := store.Open(filepath.Join(t.TempDir(), "web.db"), keys)

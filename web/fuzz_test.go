@@ -1,0 +1,48 @@
+package web_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// FuzzTokenForms posts arbitrary form bodies, with a valid CSRF token, to
+// the Add wizard and the Edit form. Whatever comes in, the answer is a page
+// or a redirect with a 2xx, 3xx or 4xx status — never a 500 — and the token
+// being edited keeps a name the rules allow.
+func FuzzTokenForms(f *testing.F) {
+	app := newTestApp(f)
+	tok, _ := app.createToken("Fuzzed", app.modules[0])
+	for _, seed := range []string{
+		"name=ok&description=&modules=" + app.modules[1].ID,
+		"name=&go=next&step=modules",
+		"name=%00&description=%FF%FE",
+		"name=" + strings.Repeat("x", 201) + "&expiry=custom&expires_on=2020-13-45",
+		"step=overview&go=add&name=a&logo_data=%21%21",
+		"status=disabled&account_id=ACC-0000-0000&name=x",
+		"name=a&name=b&modules=MOD-0000-0000&modules=",
+		"%zz=1&name",
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		c := app.signedIn(t, app.admin)
+		csrf := c.get(tokensPath).csrf(t)
+		for _, path := range []string{tokensPath + "/new", tokensPath + "/" + tok.ID + "/edit"} {
+			req, err := http.NewRequest(http.MethodPost, app.url+path, strings.NewReader(body+"&_csrf="+url.QueryEscape(csrf)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			res := c.do(req)
+			if res.status >= 500 || res.status < 200 {
+				t.Fatalf("POST %s with %q = %d:\n%.400s", path, body, res.status, res.text())
+			}
+		}
+		got, err := app.store.TokenByID(t.Context(), app.account.ID, tok.ID)
+		if err != nil || got.Name == "" || len([]rune(got.Name)) > 200 || strings.ContainsRune(got.Name, 0) {
+			t.Fatalf("token after %q: %+v, %v", body, got, err)
+		}
+	})
+}

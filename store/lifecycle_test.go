@@ -315,3 +315,63 @@ func TestSessionTimeouts(t *testing.T) {
 		}
 	})
 }
+
+func TestRotateKeys(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	tok, secret := f.createToken(t, "Survives rotation")
+	gone, _ := f.createToken(t, "Deleted before")
+	f.s.DeleteToken(ctx, f.account.ID, gone.ID, f.actor)
+	f.s.Close()
+	reopen := func(t *testing.T, k Keys) *Store {
+		t.Helper()
+		s, err := Open(f.path, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	works := func(t *testing.T, s *Store) {
+		t.Helper()
+		if got, err := s.TokenBySecret(ctx, secret); err != nil || got.ID != tok.ID {
+			t.Fatalf("TokenBySecret = %v, %v", got.ID, err)
+		}
+		if got, err := s.RevealSecret(ctx, f.account.ID, tok.ID, f.actor); err != nil || got != secret {
+			t.Fatalf("RevealSecret = %v", err)
+		}
+	}
+	fresh := randomKeys(t)
+
+	t.Run("ErrWrongPreviousKeys", func(t *testing.T) {
+		wrong := fresh
+		wrong.Previous = ptr(randomKeys(t))
+		if _, err := reopen(t, wrong).RotateKeys(ctx); err == nil {
+			t.Fatal("rotating from keys that did not seal the secrets succeeded")
+		}
+		works(t, reopen(t, f.keys)) // and nothing changed
+	})
+	t.Run("MidRotationBothWork", func(t *testing.T) {
+		both := fresh
+		both.Previous = ptr(f.keys)
+		works(t, reopen(t, both))
+	})
+	t.Run("Rotate", func(t *testing.T) {
+		both := fresh
+		both.Previous = ptr(f.keys)
+		s := reopen(t, both)
+		if n, err := s.RotateKeys(ctx); err != nil || n != 1 {
+			t.Fatalf("RotateKeys = %d, %v; want 1 live token moved", n, err)
+		}
+		if n, err := s.RotateKeys(ctx); err != nil || n != 0 {
+			t.Fatalf("second RotateKeys = %d, %v; want nothing left to move", n, err)
+		}
+		s.Close()
+		works(t, reopen(t, fresh))
+		if _, err := reopen(t, f.keys).TokenBySecret(ctx, secret); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("the old keys still find the secret: %v", err)
+		}
+	})
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -102,6 +102,10 @@ type Keys struct {
 	// Encryption is the AES-256 key for the copy of the secret that can be
 	// shown again.
 	Encryption []byte
+	// Previous are the keys being rotated away from, while RotateKeys has
+	// not yet moved every secret to the keys above. Secrets are still found
+	// and shown under them meanwhile. Nil when no rotation is under way.
+	Previous *Keys
 }
 
 // KeySize is the size, in bytes, of each key.
@@ -122,11 +126,22 @@ type secretBox struct {
 	digestKey []byte
 	aead      cipher.AEAD
 	keyID     string
+	previous  *secretBox // during a rotation: the keys rotated away from
 }
 
 func newSecretBox(k Keys) (*secretBox, error) {
 	if err := k.validate(); err != nil {
 		return nil, err
+	}
+	var previous *secretBox
+	if k.Previous != nil {
+		if k.Previous.Previous != nil {
+			return nil, errors.New("keys: only one previous set of keys at a time")
+		}
+		var err error
+		if previous, err = newSecretBox(*k.Previous); err != nil {
+			return nil, fmt.Errorf("previous %w", err)
+		}
 	}
 	block, err := aes.NewCipher(k.Encryption)
 	if err != nil {
@@ -143,6 +158,7 @@ func newSecretBox(k Keys) (*secretBox, error) {
 		digestKey: append([]byte(nil), k.Digest...),
 		aead:      aead,
 		keyID:     hex.EncodeToString(id[:4]),
+		previous:  previous,
 	}, nil
 }
 
@@ -163,8 +179,11 @@ func (b *secretBox) seal(tokenID, secret string) []byte {
 	return b.aead.Seal(nonce, nonce, []byte(secret), []byte(tokenID))
 }
 
-// open reverses seal.
+// open reverses seal, under the previous key when that sealed it.
 func (b *secretBox) open(tokenID, keyID string, sealed []byte) (string, error) {
+	if keyID != b.keyID && b.previous != nil {
+		return b.previous.open(tokenID, keyID, sealed)
+	}
 	if keyID != b.keyID {
 		return "", errors.New("secret sealed under an unknown key")
 	}

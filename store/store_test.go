@@ -53,6 +53,7 @@ func randomKeys(t testing.TB) Keys {
 
 type fixture struct {
 	s       *Store
+	keys    Keys
 	path    string
 	clock   *clock
 	account Account
@@ -64,7 +65,8 @@ type fixture struct {
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "test.db")
-	s, err := Open(path, randomKeys(t))
+	keys := randomKeys(t)
+	s, err := Open(path, keys)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +86,7 @@ func newFixture(t testing.TB) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{s: s, path: path, clock: c, account: acc, admin: admin, modules: mods,
+	return &fixture{s: s, keys: keys, path: path, clock: c, account: acc, admin: admin, modules: mods,
 		actor: Actor{UserID: admin.ID, IP: "192.0.2.1"}}
 }
 

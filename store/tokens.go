@@ -289,6 +289,12 @@ func (s *Store) TokenBySecret(ctx context.Context, secret string) (Token, error)
 	}
 	t, err := scanToken(s.read.QueryRowContext(ctx, `SELECT `+tokenColumns+` `+tokenJoins+`
 		WHERE t.secret_digest = ?`, s.secrets.digest(secret)))
+	if prev := s.secrets.previous; errors.Is(err, ErrNotFound) && prev != nil {
+		// Mid-rotation, a token not yet moved has its digest under the
+		// previous key.
+		t, err = scanToken(s.read.QueryRowContext(ctx, `SELECT `+tokenColumns+` `+tokenJoins+`
+			WHERE t.secret_digest = ?`, prev.digest(secret)))
+	}
 	if errors.Is(err, ErrNotFound) || (err == nil && t.ID != id) {
 		return Token{}, &SecretRejected{TokenID: id, Reason: RejectUnknown}
 	}

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -21,6 +23,9 @@ type keyFile struct {
 	SessionEncryption string `json:"session_encryption"`
 	TokenDigest       string `json:"token_digest"`
 	TokenEncryption   string `json:"token_encryption"`
+	// The token keys being rotated away from, while `keys rotate` runs.
+	PreviousTokenDigest     string `json:"previous_token_digest,omitempty"`
+	PreviousTokenEncryption string `json:"previous_token_encryption,omitempty"`
 }
 
 // serverKeys are the decoded keys.
@@ -45,6 +50,9 @@ func loadKeys(dbPath string) (serverKeys, error) {
 		SessionEncryption: os.Getenv("APITOKENS_SESSION_ENCRYPTION_KEY"),
 		TokenDigest:       os.Getenv("APITOKENS_DIGEST_KEY"),
 		TokenEncryption:   os.Getenv("APITOKENS_ENCRYPTION_KEY"),
+
+		PreviousTokenDigest:     os.Getenv("APITOKENS_PREVIOUS_DIGEST_KEY"),
+		PreviousTokenEncryption: os.Getenv("APITOKENS_PREVIOUS_ENCRYPTION_KEY"),
 	}
 	kf := env
 	if env.SessionAuth == "" || env.SessionEncryption == "" || env.TokenDigest == "" || env.TokenEncryption == "" {
@@ -59,6 +67,7 @@ func loadKeys(dbPath string) (serverKeys, error) {
 		}{
 			{&kf.SessionAuth, env.SessionAuth}, {&kf.SessionEncryption, env.SessionEncryption},
 			{&kf.TokenDigest, env.TokenDigest}, {&kf.TokenEncryption, env.TokenEncryption},
+			{&kf.PreviousTokenDigest, env.PreviousTokenDigest}, {&kf.PreviousTokenEncryption, env.PreviousTokenEncryption},
 		} {
 			if f.v != "" {
 				*f.dst = f.v
@@ -82,15 +91,99 @@ func loadKeys(dbPath string) (serverKeys, error) {
 		}
 		*f.dst = b
 	}
+	if kf.PreviousTokenDigest != "" || kf.PreviousTokenEncryption != "" {
+		var prev store.Keys
+		for _, f := range []struct {
+			name string
+			v    string
+			dst  *[]byte
+		}{
+			{"previous_token_digest", kf.PreviousTokenDigest, &prev.Digest},
+			{"previous_token_encryption", kf.PreviousTokenEncryption, &prev.Encryption},
+		} {
+			b, err := base64.StdEncoding.DecodeString(f.v)
+			if err != nil || len(b) != store.KeySize {
+				return serverKeys{}, fmt.Errorf("key %s must be %d bytes in base64", f.name, store.KeySize)
+			}
+			*f.dst = b
+		}
+		k.tokens.Previous = &prev
+	}
 	return k, nil
 }
 
-func readOrCreateKeyFile(path string) (keyFile, error) {
+// keysFromEnvironment reports whether the token keys come from the
+// environment rather than the key file.
+func keysFromEnvironment() bool {
+	return os.Getenv("APITOKENS_DIGEST_KEY") != "" || os.Getenv("APITOKENS_ENCRYPTION_KEY") != ""
+}
+
+// rotateKeys gives the database new token keys: the new keys and the old go
+// into the key file first, then every secret moves to the new keys in one
+// transaction, then the old keys leave the file. Interrupted at any point,
+// it can be run again and finishes the job. Sessions get new keys too, which
+// signs everyone out. The server must be restarted afterwards.
+func rotateKeys(ctx context.Context, args []string, stdout io.Writer) error {
+	fs, db := newFlags("keys rotate")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	path := keyPath(*db)
+	if keysFromEnvironment() {
+		// Keys kept elsewhere are rotated there: the caller supplies the
+		// new keys and the old ones as APITOKENS_PREVIOUS_*_KEY.
+		if os.Getenv("APITOKENS_PREVIOUS_DIGEST_KEY") == "" || os.Getenv("APITOKENS_PREVIOUS_ENCRYPTION_KEY") == "" {
+			return errors.New("keys rotate: the token keys come from the environment; set the new ones there, " +
+				"and the old ones in APITOKENS_PREVIOUS_DIGEST_KEY and APITOKENS_PREVIOUS_ENCRYPTION_KEY")
+		}
+		n, err := moveSecrets(ctx, *db)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "moved the secrets of %d tokens to the new keys; remove the APITOKENS_PREVIOUS_* keys and restart the server\n", n)
+		return nil
+	}
+	kf, err := readKeyFile(path)
+	if err != nil {
+		return err
+	}
+	if kf.PreviousTokenDigest == "" {
+		fresh := newKeyFile()
+		kf = keyFile{
+			SessionAuth: fresh.SessionAuth, SessionEncryption: fresh.SessionEncryption,
+			TokenDigest: fresh.TokenDigest, TokenEncryption: fresh.TokenEncryption,
+			PreviousTokenDigest: kf.TokenDigest, PreviousTokenEncryption: kf.TokenEncryption,
+		}
+		if err := writeKeyFile(path, kf); err != nil {
+			return err
+		}
+	}
+	n, err := moveSecrets(ctx, *db)
+	if err != nil {
+		return err
+	}
+	kf.PreviousTokenDigest, kf.PreviousTokenEncryption = "", ""
+	if err := writeKeyFile(path, kf); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "new keys in %s; moved the secrets of %d tokens; everyone is signed out; restart the server\n", path, n)
+	return nil
+}
+
+// moveSecrets opens the database with the current and previous keys and
+// moves every secret to the current ones.
+func moveSecrets(ctx context.Context, db string) (int, error) {
+	st, _, err := openStore(db)
+	if err != nil {
+		return 0, err
+	}
+	defer st.Close()
+	return st.RotateKeys(ctx)
+}
+
+func readKeyFile(path string) (keyFile, error) {
 	var kf keyFile
 	b, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return createKeyFile(path)
-	}
 	if err != nil {
 		return kf, err
 	}
@@ -100,13 +193,57 @@ func readOrCreateKeyFile(path string) (keyFile, error) {
 	return kf, nil
 }
 
-func createKeyFile(path string) (keyFile, error) {
+// writeKeyFile replaces the key file whole: written to a temporary file,
+// synced, then renamed over the old one, so a crash leaves one or the other.
+func writeKeyFile(path string, kf keyFile) error {
+	b, _ := json.MarshalIndent(kf, "", "  ")
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".keys-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return err
+	}
+	if _, err := tmp.Write(append(b, '\n')); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := errors.Join(tmp.Sync(), tmp.Close()); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	dir, err := os.Open(filepath.Dir(path))
+	if err != nil {
+		return err
+	}
+	defer dir.Close()
+	return dir.Sync()
+}
+
+func readOrCreateKeyFile(path string) (keyFile, error) {
+	kf, err := readKeyFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return createKeyFile(path)
+	}
+	return kf, err
+}
+
+// newKeyFile returns fresh random keys.
+func newKeyFile() keyFile {
 	fresh := func() string {
 		b := make([]byte, store.KeySize)
 		rand.Read(b)
 		return base64.StdEncoding.EncodeToString(b)
 	}
-	kf := keyFile{SessionAuth: fresh(), SessionEncryption: fresh(), TokenDigest: fresh(), TokenEncryption: fresh()}
+	return keyFile{SessionAuth: fresh(), SessionEncryption: fresh(), TokenDigest: fresh(), TokenEncryption: fresh()}
+}
+
+func createKeyFile(path string) (keyFile, error) {
+	kf := newKeyFile()
 	b, _ := json.MarshalIndent(kf, "", "  ")
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return kf, err

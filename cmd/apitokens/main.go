@@ -33,11 +33,14 @@ const usage = `usage:
       (reads the password from standard input, one line)
   apitokens token create --db PATH --account NAME --name NAME [--module NAME]... [--description TEXT] [--by EMAIL]
       (prints the token, with its secret, as JSON)
+  apitokens keys rotate --db PATH
+      (new keys for token secrets and sessions; stop the server first, start it after)
 
 Environment: APITOKENS_DB, APITOKENS_ADDR, APITOKENS_DEMO=1, APITOKENS_TRUST_PROXY=1,
 APITOKENS_SESSION_AUTH_KEY, APITOKENS_SESSION_ENCRYPTION_KEY, APITOKENS_DIGEST_KEY,
 APITOKENS_ENCRYPTION_KEY (32 bytes each, base64; by default they are generated into
-a key file beside the database).
+a key file beside the database), APITOKENS_PREVIOUS_DIGEST_KEY and
+APITOKENS_PREVIOUS_ENCRYPTION_KEY (while rotating keys kept in the environment).
 `
 
 func main() {
@@ -64,6 +67,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return createUser(ctx, args[2:], stdin, stdout)
 	case len(args) >= 2 && args[0] == "token" && args[1] == "create":
 		return createToken(ctx, args[2:], stdout)
+	case len(args) >= 2 && args[0] == "keys" && args[1] == "rotate":
+		return rotateKeys(ctx, args[2:], stdout)
 	case len(args) >= 1 && (args[0] == "help" || args[0] == "-h" || args[0] == "--help"):
 		fmt.Fprint(stdout, usage)
 		return nil

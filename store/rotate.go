@@ -1,0 +1,63 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+)
+
+// RotateKeys moves every live token's secret material from the previous keys
+// (Keys.Previous) to the current ones: each secret is decrypted, digested
+// and sealed again. It runs in one transaction, so a crash leaves every
+// token under the old keys or every token under the new; with both keys
+// given, the store works either way, and RotateKeys can simply run again.
+// It returns how many tokens were moved.
+func (s *Store) RotateKeys(ctx context.Context) (int, error) {
+	prev := s.secrets.previous
+	if prev == nil {
+		return 0, errors.New("rotate keys: no previous keys given")
+	}
+	moved := 0
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT id, secret_ciphertext, secret_key_id FROM tokens
+			WHERE status != 'deleted' AND secret_key_id != ?`, s.secrets.keyID)
+		if err != nil {
+			return err
+		}
+		type sealed struct {
+			id, keyID  string
+			ciphertext []byte
+		}
+		var todo []sealed
+		for rows.Next() {
+			var r sealed
+			if err := rows.Scan(&r.id, &r.ciphertext, &r.keyID); err != nil {
+				rows.Close()
+				return err
+			}
+			todo = append(todo, r)
+		}
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			return err
+		}
+		update, err := tx.PrepareContext(ctx, `UPDATE tokens SET secret_digest = ?, secret_ciphertext = ?, secret_key_id = ?
+			WHERE id = ?`)
+		if err != nil {
+			return err
+		}
+		defer update.Close()
+		for _, r := range todo {
+			secret, err := s.secrets.open(r.id, r.keyID, r.ciphertext)
+			if err != nil {
+				return fmt.Errorf("rotate keys: token %s: %w", r.id, err)
+			}
+			if _, err := update.ExecContext(ctx, s.secrets.digest(secret), s.secrets.seal(r.id, secret), s.secrets.keyID, r.id); err != nil {
+				return err
+			}
+		}
+		moved = len(todo)
+		return nil
+	})
+	return moved, err
+}

@@ -53,7 +53,8 @@ func (s *Server) handleError(err error, c echo.Context) {
 		status = he.Code
 		title = http.StatusText(status)
 		message = describe(status)
-		if m, ok := he.Message.(string); ok && status != http.StatusNotFound && status < 500 {
+		// Echo's own messages only repeat the status text; ours explain.
+		if m, ok := he.Message.(string); ok && m != http.StatusText(status) && status != http.StatusNotFound && status < 500 {
 			message = m
 		}
 	}

@@ -105,7 +105,9 @@ func New(st Store, cfg Config) (*Server, error) {
 	e.HTTPErrorHandler = s.handleError
 
 	e.Pre(s.securityHeaders, middleware.RemoveTrailingSlash())
-	e.Use(s.logRequests, s.recoverPanics, limitBody(), s.loadSession, s.checkCSRF)
+	// The session loads before the body limit, so that even a 413 page
+	// knows who is signed in.
+	e.Use(s.logRequests, s.recoverPanics, s.loadSession, limitBody(), s.checkCSRF)
 	s.registerRoutes()
 	return s, nil
 }

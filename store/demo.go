@@ -1,8 +1,12 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"image"
+	"image/color"
+	"image/png"
 	"time"
 )
 
@@ -24,7 +28,7 @@ var DemoAccount = Demo{
 }
 
 // SeedDemo fills an empty database with the demo account: two
-// administrators, a plain member, the default modules, and a dozen tokens in
+// administrators, a plain member, the default modules, and thirteen tokens in
 // different states, with varied modules, creators, dates and last access. It
 // does nothing (and returns false) when the demo account exists already.
 func (s *Store) SeedDemo(ctx context.Context) (seeded bool, err error) {
@@ -67,19 +71,22 @@ func (s *Store) SeedDemo(ctx context.Context) (seeded bool, err error) {
 		modules           []string
 		age, lastUse      time.Duration // lastUse 0: never used
 		disabled          bool
+		expires           time.Duration // from now, may be past; 0: never
+		logo              color.RGBA    // zero: no logo
 	}{
-		{"Storefront sync", "Pushes catalog changes to the public storefront every night.", []string{"Catalog"}, 210 * day, 2 * time.Hour, false},
-		{"ERP integration", "Two-way order and invoice sync with the ERP.", []string{"Billing", "Procurement"}, 180 * day, 15 * time.Minute, false},
-		{"Billing export", "Monthly invoice export for finance.", []string{"Billing"}, 150 * day, 26 * day, false},
-		{"CI pipeline", "Deploys price lists from the release pipeline.", []string{"Catalog", "Procurement"}, 120 * day, 3 * day, false},
-		{"Legacy importer", "Old product importer, kept until the migration is signed off.", []string{"Catalog"}, 400 * day, 95 * day, true},
-		{"User provisioning", "Creates and removes users from the HR system.", []string{"Access management"}, 90 * day, 40 * time.Minute, false},
-		{"Partner portal", "", []string{"Catalog", "Billing", "Procurement"}, 75 * day, 9 * day, false},
-		{"Procurement bot", "Raises purchase orders when stock runs low.", []string{"Procurement"}, 60 * day, 0, true},
-		{"Analytics warehouse", "Read-only feed for the data warehouse.", []string{"Billing", "Catalog"}, 45 * day, 6 * time.Hour, false},
-		{"Support tooling", "Lets the support desk look up subscriptions.", []string{"Access management", "Billing"}, 30 * day, 0, false},
-		{"Staging smoke tests", "", []string{"Catalog"}, 12 * day, 20 * time.Hour, true},
-		{"Token automation", "Rotates the other tokens on schedule.", []string{"Access management", "Billing", "Catalog", "Procurement"}, 3 * day, 5 * time.Minute, false},
+		{"Storefront sync", "Pushes catalog changes to the public storefront every night.", []string{"Catalog"}, 210 * day, 2 * time.Hour, false, 0, color.RGBA{R: 0x25, G: 0x63, B: 0xeb, A: 0xff}},
+		{"ERP integration", "Two-way order and invoice sync with the ERP.", []string{"Billing", "Procurement"}, 180 * day, 15 * time.Minute, false, 0, color.RGBA{R: 0x0f, G: 0x76, B: 0x6e, A: 0xff}},
+		{"Billing export", "Monthly invoice export for finance.", []string{"Billing"}, 150 * day, 26 * day, false, 0, color.RGBA{}},
+		{"CI pipeline", "Deploys price lists from the release pipeline.", []string{"Catalog", "Procurement"}, 120 * day, 3 * day, false, 60 * day, color.RGBA{R: 0x7c, G: 0x3a, B: 0xed, A: 0xff}},
+		{"Legacy importer", "Old product importer, kept until the migration is signed off.", []string{"Catalog"}, 400 * day, 95 * day, true, 0, color.RGBA{}},
+		{"User provisioning", "Creates and removes users from the HR system.", []string{"Access management"}, 90 * day, 40 * time.Minute, false, 0, color.RGBA{}},
+		{"Partner portal", "", []string{"Catalog", "Billing", "Procurement"}, 75 * day, 9 * day, false, 0, color.RGBA{}},
+		{"Procurement bot", "Raises purchase orders when stock runs low.", []string{"Procurement"}, 60 * day, 0, true, 0, color.RGBA{}},
+		{"Analytics warehouse", "Read-only feed for the data warehouse.", []string{"Billing", "Catalog"}, 45 * day, 6 * time.Hour, false, 0, color.RGBA{R: 0xea, G: 0x58, B: 0x0c, A: 0xff}},
+		{"Support tooling", "Lets the support desk look up subscriptions.", []string{"Access management", "Billing"}, 30 * day, 0, false, 0, color.RGBA{}},
+		{"Staging smoke tests", "", []string{"Catalog"}, 12 * day, 20 * time.Hour, true, 0, color.RGBA{}},
+		{"Quarterly audit", "Read access for the external auditors; expired after the audit.", []string{"Billing"}, 100 * day, 12 * day, false, -10 * day, color.RGBA{}},
+		{"Token automation", "Rotates the other tokens on schedule.", []string{"Access management", "Billing", "Catalog", "Procurement"}, 3 * day, 5 * time.Minute, false, 0, color.RGBA{}},
 	}
 	now := s.Now()
 	for i, d := range tokens {
@@ -88,7 +95,13 @@ func (s *Store) SeedDemo(ctx context.Context) (seeded bool, err error) {
 			ids = append(ids, byName[m])
 		}
 		by := Actor{UserID: admins[i%len(admins)].ID}
-		t, _, err := s.CreateToken(ctx, NewToken{AccountID: acc.ID, Name: d.name, Description: d.description, ModuleIDs: ids}, by)
+		var logo []byte
+		if d.logo.A != 0 {
+			if logo, err = demoLogo(d.logo); err != nil {
+				return false, err
+			}
+		}
+		t, _, err := s.CreateToken(ctx, NewToken{AccountID: acc.ID, Name: d.name, Description: d.description, ModuleIDs: ids, Logo: logo}, by)
 		if err != nil {
 			return false, err
 		}
@@ -97,9 +110,14 @@ func (s *Store) SeedDemo(ctx context.Context) (seeded bool, err error) {
 		if d.lastUse > 0 {
 			lastAccess = now.Add(-d.lastUse)
 		}
-		// Back-date the token and its creation event so the list looks lived in.
-		if _, err := s.write.ExecContext(ctx, `UPDATE tokens SET created_at = ?, updated_at = ?, last_access_at = ? WHERE id = ?`,
-			created.UnixMilli(), created.UnixMilli(), nullMillis(lastAccess), t.ID); err != nil {
+		var expires time.Time
+		if d.expires != 0 {
+			expires = now.Add(d.expires)
+		}
+		// Back-date the token and its creation event so the list looks lived
+		// in; an expiry in the past can only be set this way.
+		if _, err := s.write.ExecContext(ctx, `UPDATE tokens SET created_at = ?, updated_at = ?, last_access_at = ?, expires_at = ? WHERE id = ?`,
+			created.UnixMilli(), created.UnixMilli(), nullMillis(lastAccess), nullMillis(expires), t.ID); err != nil {
 			return false, err
 		}
 		if _, err := s.write.ExecContext(ctx, `UPDATE audit_events SET at = ? WHERE token_id = ?`, created.UnixMilli(), t.ID); err != nil {
@@ -112,4 +130,31 @@ func (s *Store) SeedDemo(ctx context.Context) (seeded bool, err error) {
 		}
 	}
 	return true, nil
+}
+
+// demoLogo draws a small rounded tile in one colour, with a lighter band, as
+// a stand-in for a company's logo.
+func demoLogo(c color.RGBA) ([]byte, error) {
+	const size = 64
+	img := image.NewNRGBA(image.Rect(0, 0, size, size))
+	light := color.RGBA{R: c.R/2 + 128, G: c.G/2 + 128, B: c.B/2 + 128, A: 0xff}
+	for y := range size {
+		for x := range size {
+			// Cut the corners: a tile, not a square.
+			dx, dy := min(x, size-1-x), min(y, size-1-y)
+			if dx < 10 && dy < 10 && (10-dx)*(10-dx)+(10-dy)*(10-dy) > 100 {
+				continue
+			}
+			if y > 38 && y < 48 {
+				img.Set(x, y, light)
+			} else {
+				img.Set(x, y, c)
+			}
+		}
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		return nil, err
+	}
+	return NormalizeLogo(buf.Bytes())
 }

@@ -4,6 +4,7 @@
 //	apitokens serve [--addr 127.0.0.1:8080] [--db PATH] [--demo]
 //	apitokens user create --db PATH --account NAME --email EMAIL --name NAME [--role admin|member]
 //	apitokens token create --db PATH --account NAME --name NAME [--module NAME]...
+//	apitokens seed --db PATH --account NAME --tokens N [--by EMAIL]
 package main
 
 import (
@@ -28,13 +29,16 @@ import (
 )
 
 const usage = `usage:
-  apitokens serve [--addr 127.0.0.1:8080] [--db PATH] [--demo] [--trust-proxy]
+  apitokens serve [--addr 127.0.0.1:8080] [--db PATH] [--demo] [--trust-proxy] [--pprof 127.0.0.1:6060]
   apitokens user create --db PATH --account NAME --email EMAIL --name NAME [--role admin|member]
       (reads the password from standard input, one line)
   apitokens token create --db PATH --account NAME --name NAME [--module NAME]... [--description TEXT] [--by EMAIL]
       (prints the token, with its secret, as JSON)
   apitokens keys rotate --db PATH
       (new keys for token secrets and sessions; stop the server first, start it after)
+  apitokens seed --db PATH --account NAME --tokens N [--by EMAIL]
+      (adds N generated tokens, for load tests and trying the pages at scale; prints
+      as JSON the secrets of an active token with every module and of a disabled one)
 
 Environment: APITOKENS_DB, APITOKENS_ADDR, APITOKENS_DEMO=1, APITOKENS_TRUST_PROXY=1,
 APITOKENS_SESSION_AUTH_KEY, APITOKENS_SESSION_ENCRYPTION_KEY, APITOKENS_DIGEST_KEY,
@@ -69,6 +73,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return createToken(ctx, args[2:], stdout)
 	case len(args) >= 2 && args[0] == "keys" && args[1] == "rotate":
 		return rotateKeys(ctx, args[2:], stdout)
+	case len(args) >= 1 && args[0] == "seed":
+		return seed(ctx, args[1:], stdout)
 	case len(args) >= 1 && (args[0] == "help" || args[0] == "-h" || args[0] == "--help"):
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -119,8 +125,21 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	addr := fs.String("addr", envOr("APITOKENS_ADDR", "127.0.0.1:8080"), "address to listen on")
 	demo := fs.Bool("demo", envBool("APITOKENS_DEMO"), "seed a demo account on first run")
 	trustProxy := fs.Bool("trust-proxy", envBool("APITOKENS_TRUST_PROXY"), "take client addresses from X-Forwarded-For")
+	pprofAddr := fs.String("pprof", "", "serve net/http/pprof on this loopback address (off by default)")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	var pprofLn net.Listener
+	if *pprofAddr != "" {
+		// Profiles show secrets in memory and cost CPU: loopback only.
+		if !isLoopback(*pprofAddr) {
+			return usageError("serve: --pprof must be a loopback address such as 127.0.0.1:6060")
+		}
+		var err error
+		if pprofLn, err = net.Listen("tcp", *pprofAddr); err != nil {
+			return err
+		}
+		defer pprofLn.Close()
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 	st, keys, err := openStore(*db)
@@ -170,6 +189,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	defer stop()
 	errc := make(chan error, 1)
 	go func() { errc <- httpServer.Serve(ln) }()
+	if pprofLn != nil {
+		fmt.Fprintf(stdout, "pprof is listening on http://%s/debug/pprof/\n", pprofLn.Addr())
+		go http.Serve(pprofLn, profileHandler())
+	}
 	select {
 	case err := <-errc:
 		return err
@@ -304,4 +327,63 @@ func createToken(ctx context.Context, args []string, stdout io.Writer) error {
 		out.Modules = append(out.Modules, module{m.ID, m.Name})
 	}
 	return json.NewEncoder(stdout).Encode(out)
+}
+
+func seed(ctx context.Context, args []string, stdout io.Writer) error {
+	fs, db := newFlags("seed")
+	account := fs.String("account", "", "account name")
+	count := fs.Int("tokens", 0, "how many tokens to add")
+	by := fs.String("by", "", "email of the administrator recorded as creator (default: the account's first administrator)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *account == "" || *count <= 0 {
+		return usageError("seed: --account and a positive --tokens are required")
+	}
+	st, _, err := openStore(*db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	acc, err := st.AccountByName(ctx, *account)
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("no account named %q", *account)
+	}
+	if err != nil {
+		return err
+	}
+	creator, err := st.FirstAdmin(ctx, acc.ID)
+	if *by != "" {
+		creator, err = st.UserByEmail(ctx, *by)
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("account %q has no such administrator; create one with 'apitokens user create --role admin'", *account)
+	}
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	res, err := st.SeedTokens(ctx, store.SeedOptions{AccountID: acc.ID, CreatedBy: creator.ID, Count: *count})
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("%s is not an administrator of %q", creator.Email, *account)
+	}
+	var invalid *store.ValidationError
+	if errors.As(err, &invalid) {
+		return fmt.Errorf("seed: %s", invalid.Error())
+	}
+	if err != nil {
+		return err
+	}
+	type token struct {
+		ID    string `json:"id"`
+		Token string `json:"token"`
+	}
+	return json.NewEncoder(stdout).Encode(struct {
+		Account  string  `json:"account"`
+		Created  int     `json:"created"`
+		Seconds  float64 `json:"seconds"`
+		Active   token   `json:"active"`
+		Disabled token   `json:"disabled"`
+	}{acc.ID, res.Created, time.Since(start).Seconds(),
+		token{res.Active.ID, res.Active.Secret}, token{res.Disabled.ID, res.Disabled.Secret}})
 }

@@ -16,8 +16,6 @@ import (
 	"sort"
 	"strings"
 	"time"
-
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
 //go:embed migrations/*.sql
@@ -68,10 +66,7 @@ func Open(path string, keys Keys) (*Store, error) {
 		name := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
 		return "file:" + name + "?" + q.Encode()
 	}
-	write, err := sql.Open("sqlite", dsn())
-	if err != nil {
-		return nil, err
-	}
+	write := openDB(dsn())
 	write.SetMaxOpenConns(1)
 	write.SetMaxIdleConns(1)
 	write.SetConnMaxLifetime(0)
@@ -80,11 +75,7 @@ func Open(path string, keys Keys) (*Store, error) {
 		write.Close()
 		return nil, fmt.Errorf("migrate %s: %w", path, err)
 	}
-	read, err := sql.Open("sqlite", dsn("query_only(1)"))
-	if err != nil {
-		write.Close()
-		return nil, err
-	}
+	read := openDB(dsn("query_only(1)"))
 	n := max(4, runtime.GOMAXPROCS(0))
 	read.SetMaxOpenConns(n)
 	read.SetMaxIdleConns(n)

@@ -38,9 +38,13 @@ check:
 	$(GO) vet ./...
 	$(GO) tool templ generate -check -log-level error
 
-## bench: Go benchmarks of the store's hot paths (list, secret look-up,
-## durable delete)
-bench:
+## bench: the built app under load beside a net/http hello world
+## (cmd/apitokens-bench: wrk when installed, else a built-in generator;
+## results in bench/results/), then the Go benchmarks. Shorter:
+## make bench BENCH_FLAGS='--tokens 100 --duration 2s'
+BENCH_FLAGS ?=
+bench: build
+	$(GO) run ./cmd/apitokens-bench --bin bin/apitokens $(BENCH_FLAGS)
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./...
 
 ## build: a self-contained binary in bin/

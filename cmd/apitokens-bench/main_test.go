@@ -57,7 +57,8 @@ func TestHarness(t *testing.T) {
 			t.Errorf("no row for %s", id)
 			continue
 		}
-		if r.Requests == 0 || r.RPS <= 0 || r.P50Ms <= 0 || r.P99Ms < r.P50Ms || r.PeakRSS <= 0 || r.BaselineRPS <= 0 || r.Ratio <= 0 {
+		if r.Requests == 0 || r.RPS <= 0 || r.P50Ms <= 0 || r.P99Ms < r.P50Ms || r.PeakRSS <= 0 || r.CPUPerReqUs <= 0 ||
+			r.BaselineRPS <= 0 || r.Ratio <= 0 {
 			t.Errorf("%s: %+v, want requests, latencies, RSS and a baseline", id, r)
 		}
 	}

@@ -6,26 +6,32 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 )
 
 // row is one line of the table.
 type row struct {
-	ID          string  `json:"id"`
-	Scenario    string  `json:"scenario"`
-	Tokens      int     `json:"tokens"`
-	RPS         float64 `json:"rps"`
-	P50Ms       float64 `json:"p50_ms"`
-	P99Ms       float64 `json:"p99_ms"`
-	PeakRSS     int64   `json:"peak_rss_bytes"`
-	BaselineRPS float64 `json:"baseline_rps,omitempty"`
-	BaselineP50 float64 `json:"baseline_p50_ms,omitempty"`
-	Ratio       float64 `json:"ratio,omitempty"`
-	Requests    int     `json:"requests"`
-	NA          bool    `json:"na,omitempty"`
-	Note        string  `json:"note,omitempty"`
-	Profile     string  `json:"profile,omitempty"`
+	ID       string  `json:"id"`
+	Scenario string  `json:"scenario"`
+	Tokens   int     `json:"tokens"`
+	RPS      float64 `json:"rps"`
+	P50Ms    float64 `json:"p50_ms"`
+	P99Ms    float64 `json:"p99_ms"`
+	PeakRSS  int64   `json:"peak_rss_bytes"`
+	// CPUPerReqUs is the server's CPU time (user + system) per request, in
+	// microseconds: unlike req/s, it does not depend on what else the
+	// machine was doing.
+	CPUPerReqUs         float64 `json:"cpu_per_request_us,omitempty"`
+	BaselineRPS         float64 `json:"baseline_rps,omitempty"`
+	BaselineP50         float64 `json:"baseline_p50_ms,omitempty"`
+	BaselineCPUPerReqUs float64 `json:"baseline_cpu_per_request_us,omitempty"`
+	Ratio               float64 `json:"ratio,omitempty"`
+	Requests            int     `json:"requests"`
+	NA                  bool    `json:"na,omitempty"`
+	Note                string  `json:"note,omitempty"`
+	Profile             string  `json:"profile,omitempty"`
 }
 
 func (r *row) fromLoad(res, base loadResult) {
@@ -199,11 +205,33 @@ func ms(v float64) string {
 	return fmt.Sprintf("%.1f ms", v)
 }
 
+func us(v float64) string {
+	if v == 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%.0f µs", v)
+}
+
 func mib(b int64) string {
 	if b == 0 {
 		return "—"
 	}
 	return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20))
+}
+
+// baselineCPU is the median CPU time per request of the baseline runs.
+func (r *report) baselineCPU() float64 {
+	var v []float64
+	for _, x := range r.Rows {
+		if x.BaselineCPUPerReqUs > 0 {
+			v = append(v, x.BaselineCPUPerReqUs)
+		}
+	}
+	if len(v) == 0 {
+		return 0
+	}
+	slices.Sort(v)
+	return v[len(v)/2]
 }
 
 // stem names the result files after the start of the run.
@@ -219,7 +247,7 @@ func (r *report) markdown() string {
 		"(the generator, both servers and anything else running share the CPUs). Binary: %s.\n\n",
 		r.Settings.Generator, r.Settings.Threads, r.Settings.Connections, r.Settings.Duration,
 		r.Host.CPUs, r.Host.Kernel, r.Host.LoadAtStart, r.Host.LoadAtEnd, mib(r.Binary.Bytes))
-	table := [][]string{{"scenario", "tokens", "req/s", "p50", "p99", "peak RSS", "baseline req/s", "× baseline", "note"}}
+	table := [][]string{{"scenario", "tokens", "req/s", "p50", "p99", "peak RSS", "CPU/req", "baseline req/s", "× baseline", "note"}}
 	for _, x := range r.Rows {
 		rps, base, ratio := "—", "—", "—"
 		if x.RPS > 0 {
@@ -233,7 +261,7 @@ func (r *report) markdown() string {
 			rps = "n/a"
 		}
 		table = append(table, []string{x.Scenario, fmt.Sprint(x.Tokens), rps, ms(x.P50Ms), ms(x.P99Ms),
-			mib(x.PeakRSS), base, ratio, x.Note})
+			mib(x.PeakRSS), us(x.CPUPerReqUs), base, ratio, x.Note})
 	}
 	writeTable(&b, table)
 	if len(r.Seeding) > 0 {
@@ -241,8 +269,9 @@ func (r *report) markdown() string {
 		for _, s := range r.Seeding {
 			parts = append(parts, fmt.Sprintf("%d tokens in %.1f s", s.Tokens, s.Seconds))
 		}
-		fmt.Fprintf(&b, "\nSeeding (apitokens seed): %s. Delete-flow req/s are deletes per second of one sequential browser.\n",
-			strings.Join(parts, ", "))
+		fmt.Fprintf(&b, "\nSeeding (apitokens seed): %s. Delete-flow req/s are deletes per second of one sequential browser. "+
+			"CPU/req is the server's user + system CPU time per request (the baseline's is %s), which unlike req/s does not "+
+			"depend on what else the machine is running.\n", strings.Join(parts, ", "), us(r.baselineCPU()))
 	}
 	b.WriteString("\n## Targets\n\n")
 	targets := [][]string{{"target", "want", "got", "met"}}

@@ -201,11 +201,14 @@ func benchTokens(ctx context.Context, cfg config, gen generator, bin string, hel
 			fmt.Fprintf(progress, "%-34s %s\n", sc.name, sc.na)
 			continue
 		}
+		helloCPU := hello.cpuTime()
 		base, err := gen.run(ctx, loadSpec{url: hello.base + "/"})
 		if err != nil {
 			return fmt.Errorf("baseline before %s: %w", sc.name, err)
 		}
+		helloCPU = hello.cpuTime() - helloCPU
 		srv.resetPeakRSS()
+		appCPU := srv.cpuTime()
 		var profiled chan error
 		profilePath := ""
 		if srv.pprof != "" {
@@ -222,9 +225,19 @@ func benchTokens(ctx context.Context, cfg config, gen generator, bin string, hel
 				profilePath = ""
 			}
 		}
+		appCPU = srv.cpuTime() - appCPU
 		r.fromLoad(res, base)
 		r.PeakRSS = srv.peakRSS()
+		r.CPUPerReqUs = perRequest(appCPU, res.Requests)
+		r.BaselineCPUPerReqUs = perRequest(helloCPU, base.Requests)
 		r.Profile = profilePath
+		if sc.want == http.StatusUnauthorized {
+			// The app refuses an address that keeps failing before it
+			// reads the database: say which answer was measured.
+			if status, _, _, err := b.probe(ctx, sc.path, sc.headers); err == nil && status == http.StatusTooManyRequests {
+				r.Note = "after the first failures, 429 from the failure limiter, before any database read"
+			}
+		}
 		// Every answer should have the status the probe saw; wrk only
 		// counts those outside 2xx and 3xx.
 		wantUnexpected := 0
@@ -238,18 +251,20 @@ func benchTokens(ctx context.Context, cfg config, gen generator, bin string, hel
 			r.Note = strings.TrimPrefix(r.Note+"; MISBEHAVED: see failures", "; ")
 		}
 		rep.add(r)
-		fmt.Fprintf(progress, "%-34s %9.0f req/s  p50 %7s  p99 %7s  %6s  baseline %9.0f req/s  ×%.2f\n",
-			sc.name, r.RPS, ms(r.P50Ms), ms(r.P99Ms), mib(r.PeakRSS), r.BaselineRPS, r.Ratio)
+		fmt.Fprintf(progress, "%-34s %9.0f req/s  p50 %8s  p99 %8s  %8s  %8s CPU/req  baseline %9.0f req/s  ×%.2f\n",
+			sc.name, r.RPS, ms(r.P50Ms), ms(r.P99Ms), mib(r.PeakRSS), us(r.CPUPerReqUs), r.BaselineRPS, r.Ratio)
 	}
 
 	if cfg.only.MatchString("delete flow") && cfg.deletes > 0 {
 		count := min(cfg.deletes, n/2)
 		srv.resetPeakRSS()
+		appCPU := srv.cpuTime()
 		start := time.Now()
-		times, err := b.deleteFlow(ctx, count)
+		times, posts, err := b.deleteFlow(ctx, count)
 		elapsed := time.Since(start)
 		r := row{ID: idDelete, Scenario: "delete flow (POST + redirected GET)", Tokens: n,
-			Note: fmt.Sprintf("%d deletes, one browser, synchronous=FULL", len(times))}
+			Note: fmt.Sprintf("%d deletes, one browser, synchronous=FULL; the POST alone: p50 %s, p99 %s",
+				len(times), ms(millis(percentile(posts, 50))), ms(millis(percentile(posts, 99))))}
 		if err != nil {
 			rep.Failures = append(rep.Failures, fmt.Sprintf("delete flow (%d tokens): %v", n, err))
 			r.Note += "; MISBEHAVED: see failures"
@@ -260,6 +275,7 @@ func benchTokens(ctx context.Context, cfg config, gen generator, bin string, hel
 			r.P50Ms, r.P99Ms = millis(percentile(times, 50)), millis(percentile(times, 99))
 		}
 		r.PeakRSS = srv.peakRSS()
+		r.CPUPerReqUs = perRequest(srv.cpuTime()-appCPU, len(times))
 		rep.add(r)
 		fmt.Fprintf(progress, "%-34s %9.0f deletes/s  p50 %7s  p99 %7s  %6s\n", r.Scenario, r.RPS, ms(r.P50Ms), ms(r.P99Ms), mib(r.PeakRSS))
 	}
@@ -322,6 +338,14 @@ func prepareScenarios(ctx context.Context, cfg config, b *browser, n int, scenar
 		}
 	}
 	return nil
+}
+
+// perRequest is the CPU time per request, in microseconds.
+func perRequest(cpu time.Duration, requests int) float64 {
+	if requests == 0 {
+		return 0
+	}
+	return float64(cpu) / float64(time.Microsecond) / float64(requests)
 }
 
 // probe sends one request as the load generator will: only the scenario's

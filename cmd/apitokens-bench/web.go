@@ -191,7 +191,7 @@ func (b *browser) deepPage(ctx context.Context, hops int) (string, string, error
 			}
 		}
 	}
-	return path, fmt.Sprintf("followed Next %d times", hops), nil
+	return path, fmt.Sprintf("followed Next ×%d", hops), nil
 }
 
 // extrapolate returns the URL hops pages in, if first and second (the Next
@@ -249,43 +249,45 @@ func searchNote(body, word string) string {
 // deleteFlow deletes n tokens as a person does without JavaScript, from the
 // top of the list: POST the row's delete form with the CSRF token, follow the
 // 303 to the list, which shows the success message and the next token to
-// delete. It returns the time of each POST + redirected GET.
-func (b *browser) deleteFlow(ctx context.Context, n int) ([]time.Duration, error) {
+// delete. It returns the time of each POST + redirected GET, and of the
+// POST alone.
+func (b *browser) deleteFlow(ctx context.Context, n int) (times, posts []time.Duration, err error) {
 	status, body, _, err := b.get(ctx, listPath)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if status != http.StatusOK {
-		return nil, fmt.Errorf("GET %s: %d", listPath, status)
+		return nil, nil, fmt.Errorf("GET %s: %d", listPath, status)
 	}
-	times := make([]time.Duration, 0, n)
 	for range n {
 		ids := listedTokens(body)
 		if len(ids) == 0 {
-			return times, errors.New("the list shows no token to delete")
+			return times, posts, errors.New("the list shows no token to delete")
 		}
 		id := ids[0]
 		csrf := csrfFrom(body)
 		start := time.Now()
 		status, loc, err := b.post(ctx, listPath+"/"+id+"/delete", url.Values{"_csrf": {csrf}})
+		posted := time.Since(start)
 		if err != nil {
-			return times, err
+			return times, posts, err
 		}
 		if status != http.StatusSeeOther {
-			return times, fmt.Errorf("POST delete %s: %d, want 303", id, status)
+			return times, posts, fmt.Errorf("POST delete %s: %d, want 303", id, status)
 		}
 		status, body, _, err = b.get(ctx, loc)
 		if err != nil {
-			return times, err
+			return times, posts, err
 		}
 		times = append(times, time.Since(start))
+		posts = append(posts, posted)
 		if status != http.StatusOK || !strings.Contains(body, "deleted successfully") {
-			return times, fmt.Errorf("GET %s after deleting %s: %d, success message shown: %v",
+			return times, posts, fmt.Errorf("GET %s after deleting %s: %d, success message shown: %v",
 				loc, id, status, strings.Contains(body, "deleted successfully"))
 		}
 		if after := listedTokens(body); len(after) > 0 && after[0] == id {
-			return times, fmt.Errorf("%s still listed after its delete", id)
+			return times, posts, fmt.Errorf("%s still listed after its delete", id)
 		}
 	}
-	return times, nil
+	return times, posts, nil
 }

@@ -198,8 +198,8 @@ func TestServe(t *testing.T) {
 	}
 	err = json.NewDecoder(res.Body).Decode(&page)
 	res.Body.Close()
-	if err != nil || res.StatusCode != http.StatusOK || page.Meta.Pagination.Total != 13 || len(page.Data) != 5 || page.Data[0].ID != tok.ID {
-		t.Fatalf("API call = %d, %+v, %v; want the 12 demo tokens and the new one first", res.StatusCode, page, err)
+	if err != nil || res.StatusCode != http.StatusOK || page.Meta.Pagination.Total != 14 || len(page.Data) != 5 || page.Data[0].ID != tok.ID {
+		t.Fatalf("API call = %d, %+v, %v; want the 13 demo tokens and the new one first", res.StatusCode, page, err)
 	}
 	stop()
 	select {

@@ -44,9 +44,10 @@
     ev.preventDefault();
     const form = dialog.querySelector("form");
     form.action = link.pathname;
-    for (const el of dialog.querySelectorAll("[data-fill=name]")) el.textContent = link.dataset.tokenName;
-    for (const el of dialog.querySelectorAll("[data-fill=id]")) el.textContent = link.dataset.tokenId;
     const menu = link.closest("details[data-menu]");
+    const token = menu ? menu.dataset : link.dataset;
+    for (const el of dialog.querySelectorAll("[data-fill=name]")) el.textContent = token.tokenName;
+    for (const el of dialog.querySelectorAll("[data-fill=id]")) el.textContent = token.tokenId;
     if (menu) menu.open = false;
     dialog.returnFocus = menu ? menu.querySelector("summary") : link;
     dialog.showModal();

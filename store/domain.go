@@ -135,6 +135,7 @@ type UserRef struct {
 type Token struct {
 	ID           string // TKN-NNNN-NNNN
 	AccountID    string
+	AccountName  string // filled in by TokenByID and TokenBySecret
 	Name         string
 	Description  string
 	Status       TokenStatus

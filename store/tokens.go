@@ -24,19 +24,49 @@ const tokenJoins = `FROM tokens t
 	LEFT JOIN users uu ON uu.id = t.updated_by
 	LEFT JOIN tokens ut ON ut.id = t.updated_by`
 
-func scanToken(row interface{ Scan(...any) error }) (Token, error) {
+// scanToken reads tokenColumns, and then extra columns into extra.
+func scanToken(row interface{ Scan(...any) error }, extra ...any) (Token, error) {
 	var t Token
 	var created, updated, lastAccess, expires sql.NullInt64
-	err := row.Scan(&t.ID, &t.AccountID, &t.Name, &t.Description, &t.Status,
+	err := row.Scan(append([]any{&t.ID, &t.AccountID, &t.Name, &t.Description, &t.Status,
 		&created, &t.CreatedBy.ID, &t.CreatedBy.Name,
 		&updated, &t.UpdatedBy.ID, &t.UpdatedBy.Name,
-		&lastAccess, &expires, &t.HasLogo)
+		&lastAccess, &expires, &t.HasLogo}, extra...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Token{}, ErrNotFound
 	}
 	t.CreatedAt, t.UpdatedAt = millis(created), millis(updated)
 	t.LastAccessAt, t.ExpiresAt = millis(lastAccess), millis(expires)
 	return t, err
+}
+
+// oneTokenColumns read a single token whole, in one query: its columns, its
+// account's name and its modules as JSON ([[id, name], …]).
+const oneTokenColumns = tokenColumns + `, a.name,
+	(SELECT json_group_array(json_array(m.id, m.name))
+		FROM token_modules tm JOIN modules m ON m.id = tm.module_id WHERE tm.token_id = t.id)`
+
+const oneTokenJoins = tokenJoins + `
+	JOIN accounts a ON a.id = t.account_id`
+
+// scanOneToken reads oneTokenColumns.
+func scanOneToken(row *sql.Row) (Token, error) {
+	var modules string
+	var accountName string
+	t, err := scanToken(row, &accountName, &modules)
+	if err != nil {
+		return Token{}, err
+	}
+	t.AccountName = accountName
+	var pairs [][2]string
+	if err := json.Unmarshal([]byte(modules), &pairs); err != nil {
+		return Token{}, fmt.Errorf("modules of %s: %w", t.ID, err)
+	}
+	for _, p := range pairs {
+		t.Modules = append(t.Modules, Module{ID: p[0], Name: p[1]})
+	}
+	slices.SortFunc(t.Modules, func(a, b Module) int { return strings.Compare(a.Name, b.Name) })
+	return t, nil
 }
 
 // CreateToken creates an active token and returns it with its secret. The
@@ -140,16 +170,8 @@ func audit(ctx context.Context, tx *sql.Tx, tokenID, accountID string, at int64,
 // TokenByID returns a token of the account with its modules. A deleted token,
 // and a token of another account, are ErrNotFound.
 func (s *Store) TokenByID(ctx context.Context, accountID, id string) (Token, error) {
-	t, err := scanToken(s.read.QueryRowContext(ctx, `SELECT `+tokenColumns+` `+tokenJoins+`
+	return scanOneToken(s.read.QueryRowContext(ctx, `SELECT `+oneTokenColumns+` `+oneTokenJoins+`
 		WHERE t.id = ? AND t.account_id = ? AND t.status != 'deleted'`, id, accountID))
-	if err != nil {
-		return Token{}, err
-	}
-	tokens := []Token{t}
-	if err := s.loadModules(ctx, tokens); err != nil {
-		return Token{}, err
-	}
-	return tokens[0], nil
 }
 
 // ListTokens returns a page of the account's tokens that are not deleted,
@@ -287,12 +309,14 @@ func (s *Store) TokenBySecret(ctx context.Context, secret string) (Token, error)
 	if err != nil {
 		return Token{}, &SecretRejected{Reason: RejectMalformed}
 	}
-	t, err := scanToken(s.read.QueryRowContext(ctx, `SELECT `+tokenColumns+` `+tokenJoins+`
+	// One query brings the token with its account and modules: the
+	// modules are its scope, which whoever authenticates it checks next.
+	t, err := scanOneToken(s.read.QueryRowContext(ctx, `SELECT `+oneTokenColumns+` `+oneTokenJoins+`
 		WHERE t.secret_digest = ?`, s.secrets.digest(secret)))
 	if prev := s.secrets.previous; errors.Is(err, ErrNotFound) && prev != nil {
 		// Mid-rotation, a token not yet moved has its digest under the
 		// previous key.
-		t, err = scanToken(s.read.QueryRowContext(ctx, `SELECT `+tokenColumns+` `+tokenJoins+`
+		t, err = scanOneToken(s.read.QueryRowContext(ctx, `SELECT `+oneTokenColumns+` `+oneTokenJoins+`
 			WHERE t.secret_digest = ?`, prev.digest(secret)))
 	}
 	if errors.Is(err, ErrNotFound) || (err == nil && t.ID != id) {
@@ -303,13 +327,7 @@ func (s *Store) TokenBySecret(ctx context.Context, secret string) (Token, error)
 	}
 	switch t.State(s.Now()) {
 	case StateActive:
-		// The modules are the token's scope: whoever authenticates it
-		// checks them next.
-		tokens := []Token{t}
-		if err := s.loadModules(ctx, tokens); err != nil {
-			return Token{}, err
-		}
-		return tokens[0], nil
+		return t, nil
 	case StateExpired:
 		return Token{}, &SecretRejected{TokenID: id, Reason: RejectExpired}
 	default:

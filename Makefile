@@ -5,6 +5,10 @@ DB    ?= data/apitokens.db
 ADDR  ?= 127.0.0.1:8080
 
 FUZZTIME ?= 5s
+# axe-core, from npm, checks the pages' accessibility in the browser tests.
+AXE_VERSION ?= 4.10.3
+AXE_DIR     := .cache/axe-core-$(AXE_VERSION)
+AXE         := $(AXE_DIR)/node_modules/axe-core/axe.min.js
 
 .PHONY: run test check fuzz soak bench build generate screenshot clean
 
@@ -14,8 +18,8 @@ run:
 
 ## test: formatting, vet, generated files up to date, then every test
 ## (store, HTTP and Chromium browser tests) with the race detector
-test: check
-	$(GO) test -race -count=1 ./...
+test: check $(AXE)
+	APITOKENS_AXE=$(CURDIR)/$(AXE) $(GO) test -race -count=1 ./...
 	$(MAKE) --no-print-directory fuzz
 
 ## fuzz: a short run of each fuzz test on top of its committed corpus
@@ -31,6 +35,9 @@ soak:
 	APITOKENS_CRASH_ROUNDS=200 $(GO) test -race -count=1 -run 'TestCrashSafety' -timeout 30m ./store
 	$(GO) test -race -count=10 -run 'Concurrent|Interleaved' ./...
 	$(MAKE) --no-print-directory fuzz FUZZTIME=2m
+
+$(AXE):
+	npm install --no-audit --no-fund --silent --prefix $(AXE_DIR) axe-core@$(AXE_VERSION)
 
 check:
 	@unformatted="$$($(GOFMT) -l cmd web templates static store)" || exit 1; \

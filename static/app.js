@@ -26,13 +26,35 @@
     closeMenus(ev.target.closest("details[data-menu]"));
   });
 
+  // In an open menu, the arrow keys, Home and End move between the items,
+  // Escape closes it and gives focus back to its button. On a closed
+  // menu's button, the down arrow opens it.
   document.addEventListener("keydown", (ev) => {
-    if (ev.key !== "Escape") return;
     const open = document.querySelector("details[data-menu][open]");
-    if (open) {
+    if (ev.key === "ArrowDown" && !open && ev.target.matches("details[data-menu] > summary")) {
+      ev.preventDefault();
+      ev.target.parentElement.open = true;
+      return;
+    }
+    if (!open) return;
+    if (ev.key === "Escape") {
       open.open = false;
       open.querySelector("summary").focus();
+      return;
     }
+    const items = [...open.querySelectorAll(".menu-item")];
+    const at = items.indexOf(document.activeElement);
+    let next = -1;
+    switch (ev.key) {
+      case "ArrowDown": next = (at + 1) % items.length; break;
+      case "ArrowUp": next = (at - 1 + items.length) % items.length; break;
+      case "Home": next = 0; break;
+      case "End": next = items.length - 1; break;
+      case "Tab": open.open = false; return;
+      default: return;
+    }
+    ev.preventDefault();
+    items[next].focus();
   });
 
   // A confirmation link opens its action's dialog, filled in for the token.

@@ -488,12 +488,24 @@ func TestBrowserActionsMenuKeyboard(t *testing.T) {
 	}
 	waitUntil(t, ctx, "focus on the first item", `document.activeElement.textContent === "`+items[0]+`"`)
 	saveScreenshot(t, ctx, "menu")
+	for _, step := range []struct{ key, want string }{
+		{kb.ArrowDown, items[1]}, {kb.ArrowDown, items[2]}, {kb.ArrowDown, items[0]}, // wraps round
+		{kb.ArrowUp, items[2]}, {kb.Home, items[0]}, {kb.End, items[2]},
+	} {
+		run(t, ctx, "press a key in the menu", chromedp.KeyEvent(step.key))
+		if got := eval[string](t, ctx, `document.activeElement.textContent`); got != step.want {
+			t.Fatalf("after %q the focus is on %q, want %q", step.key, got, step.want)
+		}
+	}
 	run(t, ctx, "close it with Escape", chromedp.KeyEvent(kb.Escape))
 	if eval[bool](t, ctx, `document.querySelector("`+second+` .menu-list").checkVisibility()`) {
 		t.Error("Escape did not close the menu")
 	}
 	waitUntil(t, ctx, "focus goes back to the menu button",
 		`(document.activeElement.getAttribute("aria-label") || "").startsWith("Actions for ")`)
+	run(t, ctx, "the down arrow opens it again", chromedp.KeyEvent(kb.ArrowDown))
+	waitUntil(t, ctx, "open, with focus on the first item", `document.querySelector("`+second+` details").open && document.activeElement.textContent === "Edit"`)
+	run(t, ctx, "and Escape closes it", chromedp.KeyEvent(kb.Escape))
 	// An open menu covers the rows below it, so the second click goes above.
 	run(t, ctx, "opening another menu closes the first",
 		chromedp.Click(chromedp.CSS("tbody tr:nth-child(3) summary")),

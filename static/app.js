@@ -301,6 +301,21 @@
     input.addEventListener("change", () => show(input.files[0]));
   }
 
+  // Dates arrive in UTC; show them in the person's own time zone and
+  // format. The exact UTC time stays in the title, shown on hover.
+  if (window.Intl) {
+    const day = { year: "numeric", month: "short", day: "numeric" };
+    const formats = {
+      date: new Intl.DateTimeFormat(undefined, day),
+      datetime: new Intl.DateTimeFormat(undefined, { ...day, hour: "numeric", minute: "2-digit", timeZoneName: "short" }),
+    };
+    for (const el of document.querySelectorAll("time[data-local]")) {
+      const when = new Date(el.dateTime);
+      const format = formats[el.dataset.local];
+      if (format && !isNaN(when)) el.textContent = format.format(when);
+    }
+  }
+
   // A form sent back with problems puts the summary of them in focus.
   const summary = document.querySelector("[data-error-summary]");
   if (summary) summary.focus();

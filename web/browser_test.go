@@ -698,3 +698,29 @@ func TestBrowserTokenLifecycle(t *testing.T) {
 		t.Fatalf("%d tokens left", n)
 	}
 }
+
+// TestBrowserLocalDates: dates show in the person's time zone and format,
+// with the exact UTC time on hover.
+func TestBrowserLocalDates(t *testing.T) {
+	app := newTestApp(t)
+	tok, _ := app.createToken("Dated") // created 4 May 2026, 10:30 UTC
+	ctx := newTab(t)
+	if _, err := chromedp.Call(ctx, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: "Asia/Tokyo"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Call(ctx, emulation.SetLocaleOverride, emulation.SetLocaleOverrideParams{Locale: "en-US"}); err != nil {
+		t.Fatal(err)
+	}
+	browserSignIn(t, ctx, app, app.admin)
+	cell := rowSelector(tok.ID) + ` td[data-label="Date created"] time`
+	if got := text(t, ctx, cell); got != "May 4, 2026" {
+		t.Errorf("date created shows %q, want the local date", got)
+	}
+	if got := eval[string](t, ctx, `document.querySelector('`+cell+`').title`); got != "4 May 2026, 10:30 UTC" {
+		t.Errorf("hover shows %q, want the exact UTC time", got)
+	}
+	run(t, ctx, "details tab", chromedp.Navigate(app.url+tokensPath+"/"+tok.ID+"?tab=details"), chromedp.WaitVisible(chromedp.CSS(".facts")))
+	if got := text(t, ctx, ".facts dd time"); got != "May 4, 2026, 7:30 PM GMT+9" {
+		t.Errorf("created shows %q, want Tokyo time", got)
+	}
+}

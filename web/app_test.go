@@ -179,12 +179,12 @@ func (a *testApp) tokenExists(accountID, id string) bool {
 // client is a browser without JavaScript: it keeps cookies and does not
 // follow redirects, so each step of post/redirect/get can be checked.
 type client struct {
-	t    *testing.T
+	t    testing.TB
 	app  *testApp
 	http *http.Client
 }
 
-func (a *testApp) client(t *testing.T) *client {
+func (a *testApp) client(t testing.TB) *client {
 	jar, _ := cookiejar.New(nil)
 	return &client{t: t, app: a, http: &http.Client{
 		Jar:           jar,
@@ -212,7 +212,7 @@ func (r *response) text() string {
 var csrfPattern = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
 
 // csrf is the CSRF token of the page's forms, read like a browser would.
-func (r *response) csrf(t *testing.T) string {
+func (r *response) csrf(t testing.TB) string {
 	t.Helper()
 	m := csrfPattern.FindStringSubmatch(r.body)
 	if m == nil {
@@ -288,7 +288,7 @@ func (c *client) signIn(u store.User) {
 	}
 }
 
-func (a *testApp) signedIn(t *testing.T, u store.User) *client {
+func (a *testApp) signedIn(t testing.TB, u store.User) *client {
 	c := a.client(t)
 	c.signIn(u)
 	return c

@@ -207,3 +207,23 @@ func (s *Store) Modules(ctx context.Context, accountID string) ([]Module, error)
 	}
 	return out, rows.Err()
 }
+
+// Users returns the account's users, by name.
+func (s *Store) Users(ctx context.Context, accountID string) ([]User, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT `+userColumns+`
+		FROM users u JOIN accounts a ON a.id = u.account_id
+		WHERE u.account_id = ? ORDER BY u.name, u.id`, accountID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}

@@ -375,3 +375,17 @@ func TestRotateKeys(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+func TestUsers(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	if _, err := f.s.CreateUser(ctx, NewUser{AccountID: f.account.ID, Email: "bea@test.example", Name: "Bea Member", Role: RoleMember, Password: "correct horse"}); err != nil {
+		t.Fatal(err)
+	}
+	other, _ := f.s.CreateAccount(ctx, "Other")
+	f.s.CreateUser(ctx, NewUser{AccountID: other.ID, Email: "x@other.example", Name: "Xavier Other", Role: RoleAdmin, Password: "correct horse"})
+	users, err := f.s.Users(ctx, f.account.ID)
+	if err != nil || len(users) != 2 || users[0].Name != "Ada Admin" || users[1].Name != "Bea Member" {
+		t.Fatalf("Users = %+v, %v; want the account's two, by name", users, err)
+	}
+}

@@ -34,12 +34,13 @@ const (
 func (s *Server) requireToken(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		client, now := clientKey(c.RealIP()), s.now()
-		if wait := s.api.failures.wait(client, now); wait > 0 {
+		if wait := s.api.failures.reserve(client, now); wait > 0 {
 			c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 			return problemTooManyFailures.with("Too many requests from this address failed to authenticate. Wait as long as Retry-After says, then try again with a valid token.")
 		}
 		secret, ok := bearerSecret(c.Request())
 		if !ok {
+			s.api.failures.succeed(client, now) // no credentials is no failed guess
 			// RFC 6750: no error code when no credentials were sent.
 			c.Response().Header().Set(echo.HeaderWWWAuthenticate, "Bearer")
 			return errInvalidToken()
@@ -47,7 +48,6 @@ func (s *Server) requireToken(next echo.HandlerFunc) echo.HandlerFunc {
 		t, err := s.store.TokenBySecret(c.Request().Context(), secret)
 		var rejected *store.SecretRejected
 		if errors.As(err, &rejected) {
-			s.api.failures.fail(client, now)
 			s.log.LogAttrs(c.Request().Context(), slog.LevelWarn, "API token rejected",
 				slog.String("reason", rejected.Reason), slog.String("token", rejected.TokenID),
 				slog.String("ip", c.RealIP()), slog.String("path", c.Request().URL.Path))
@@ -55,8 +55,10 @@ func (s *Server) requireToken(next echo.HandlerFunc) echo.HandlerFunc {
 			return errInvalidToken()
 		}
 		if err != nil {
+			s.api.failures.succeed(client, now)
 			return err
 		}
+		s.api.failures.succeed(client, now)
 		c.Set(ctxToken, t)
 		s.api.access.record(t, now)
 		return next(c)
@@ -147,6 +149,10 @@ func (l *failureLimiter) levelAt(b *failureBucket, now time.Time) float64 {
 func (l *failureLimiter) wait(client string, now time.Time) time.Duration {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	return l.waitLocked(client, now)
+}
+
+func (l *failureLimiter) waitLocked(client string, now time.Time) time.Duration {
 	b, ok := l.clients[client]
 	if !ok {
 		return 0
@@ -158,10 +164,39 @@ func (l *failureLimiter) wait(client string, now time.Time) time.Duration {
 	return time.Duration(over * float64(l.interval))
 }
 
+// reserve counts an attempt of client as a failure before it is made, when
+// client may try now, and returns zero; otherwise it returns how long to
+// wait and counts nothing. A success then gives the count back with
+// succeed. Counting first means attempts sent all at once cannot slip past
+// the limit while the first of them is still being checked.
+func (l *failureLimiter) reserve(client string, now time.Time) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if wait := l.waitLocked(client, now); wait > 0 {
+		return wait
+	}
+	l.failLocked(client, now)
+	return 0
+}
+
+// succeed takes back the failure that reserve counted for an attempt that
+// turned out right.
+func (l *failureLimiter) succeed(client string, now time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if b, ok := l.clients[client]; ok {
+		b.level, b.at = max(0, l.levelAt(b, now)-1), now
+	}
+}
+
 // fail counts a failure of client.
 func (l *failureLimiter) fail(client string, now time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.failLocked(client, now)
+}
+
+func (l *failureLimiter) failLocked(client string, now time.Time) {
 	b, ok := l.clients[client]
 	if !ok {
 		if len(l.clients) >= l.max {

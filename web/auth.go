@@ -54,7 +54,7 @@ func (s *Server) handleLogin(c echo.Context) error {
 	email, password := postValue(c, "email"), postValue(c, "password")
 	next := safeNext(postValue(c, "next"))
 	client := clientKey(c.RealIP())
-	if wait := s.signIns.wait(client, s.now()); wait > 0 {
+	if wait := s.signIns.reserve(client, s.now()); wait > 0 {
 		// Refused before the password is checked, so guessing costs the
 		// guesser time and the server no bcrypt.
 		secs := int(math.Ceil(wait.Seconds()))
@@ -67,8 +67,10 @@ func (s *Server) handleLogin(c echo.Context) error {
 			fmt.Sprintf("Too many failed sign-ins from your network. Try again in %d seconds.", secs)))
 	}
 	u, err := s.store.Authenticate(c.Request().Context(), email, password)
+	if !errors.Is(err, store.ErrInvalidCredentials) {
+		s.signIns.succeed(client, s.now())
+	}
 	if errors.Is(err, store.ErrInvalidCredentials) {
-		s.signIns.fail(client, s.now())
 		p, err := s.page(c, "Sign in")
 		if err != nil {
 			return err

@@ -1,15 +1,19 @@
 package web
 
 import (
+	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"math"
 	"net/http"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -21,6 +25,12 @@ import (
 // revealWindow is how long a password confirmation lets a person show token
 // values without being asked again.
 const revealWindow = 10 * time.Minute
+
+// Wrong passwords when confirming, per user: five, then one a minute.
+const (
+	confirmFailureBurst    = 5
+	confirmFailureInterval = time.Minute
+)
 
 // The fields each form posts. Anything else is refused with a 422, so that
 // no field a page does not show (status, account, digest…) can be slipped in.
@@ -148,6 +158,18 @@ func (s *Server) handleTokenWizard(c echo.Context) error {
 		s.flash(c, "success", "This API token has already been added.")
 		return c.Redirect(http.StatusSeeOther, templates.TokenPath(id))
 	}
+	// Two Adds of one wizard sent at once carry the same cookie: the first
+	// to claim the draft adds the token, the other waits for it.
+	draftKey := u.ID + " " + f.Draft
+	claim, first := s.drafts.claim(draftKey, s.now())
+	if !first {
+		id := claim.wait(ctx)
+		if id == "" {
+			return echo.NewHTTPError(http.StatusConflict, "This API token is being added already. Check the list in a moment.")
+		}
+		s.flash(c, "success", "This API token has already been added.")
+		return c.Redirect(http.StatusSeeOther, templates.TokenPath(id))
+	}
 	var logo []byte
 	if f.Logo != "" {
 		logo, _ = base64.StdEncoding.DecodeString(f.Logo)
@@ -156,6 +178,7 @@ func (s *Server) handleTokenWizard(c echo.Context) error {
 		AccountID: u.AccountID, Name: f.Name, Description: f.Description,
 		ModuleIDs: f.ModuleIDs, ExpiresAt: f.ExpiresAt, Logo: logo,
 	}, by)
+	s.drafts.settle(draftKey, claim, t.ID, err == nil)
 	var ve *store.ValidationError
 	if errors.As(err, &ve) {
 		for k, v := range ve.Fields {
@@ -383,13 +406,21 @@ func (s *Server) handleTokenReveal(c echo.Context) error {
 		if password == "" {
 			return ask(http.StatusForbidden, "")
 		}
+		if wait := s.confirms.reserve(u.ID, s.now()); wait > 0 {
+			secs := int(math.Ceil(wait.Seconds()))
+			c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
+			return ask(http.StatusTooManyRequests,
+				fmt.Sprintf("Too many wrong passwords. Try again in %d seconds.", secs))
+		}
 		err := s.store.ConfirmPassword(ctx, sid, password)
 		if errors.Is(err, store.ErrInvalidCredentials) {
+			s.log.Warn("password confirmation failed", slog.String("user", u.ID), slog.String("token", t.ID), slog.String("ip", c.RealIP()))
 			return ask(http.StatusUnprocessableEntity, "That password is not right. Try again.")
 		}
 		if err != nil {
 			return err
 		}
+		s.confirms.succeed(u.ID, s.now())
 	}
 	secret, err := s.store.RevealSecret(ctx, u.AccountID, t.ID, by)
 	if err != nil {
@@ -416,4 +447,63 @@ func (s *Server) handleTokenLogo(c echo.Context) error {
 	}
 	c.Response().Header().Set("Cache-Control", "private, max-age=300")
 	return c.Blob(http.StatusOK, "image/png", logo)
+}
+
+// draftClaims lets one request per Add wizard create its token. Claims are
+// kept for a while after, so that a late duplicate finds the token too.
+type draftClaims struct {
+	mu     sync.Mutex
+	claims map[string]*draftClaim
+}
+
+type draftClaim struct {
+	at      time.Time
+	settled chan struct{}
+	tokenID string // once settled; "" when the Add failed
+}
+
+// draftClaimLife is how long a claim is remembered.
+const draftClaimLife = 10 * time.Minute
+
+func newDraftClaims() *draftClaims { return &draftClaims{claims: map[string]*draftClaim{}} }
+
+// claim returns the claim on key and whether this caller made it.
+func (d *draftClaims) claim(key string, now time.Time) (*draftClaim, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if c, ok := d.claims[key]; ok && now.Sub(c.at) < draftClaimLife {
+		return c, false
+	}
+	for k, c := range d.claims {
+		if now.Sub(c.at) >= draftClaimLife {
+			delete(d.claims, k)
+		}
+	}
+	c := &draftClaim{at: now, settled: make(chan struct{})}
+	d.claims[key] = c
+	return c, true
+}
+
+// settle ends a claim. A failed Add leaves no token and no claim, so that
+// the wizard can be sent again.
+func (d *draftClaims) settle(key string, c *draftClaim, tokenID string, ok bool) {
+	d.mu.Lock()
+	if ok {
+		c.tokenID = tokenID
+	} else if d.claims[key] == c {
+		delete(d.claims, key)
+	}
+	d.mu.Unlock()
+	close(c.settled)
+}
+
+// wait returns the token the claim's owner added, "" if it failed or the
+// request ends first.
+func (c *draftClaim) wait(ctx context.Context) string {
+	select {
+	case <-c.settled:
+		return c.tokenID
+	case <-ctx.Done():
+		return ""
+	}
 }

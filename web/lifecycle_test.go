@@ -12,7 +12,9 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -162,6 +164,25 @@ func TestAddWizard(t *testing.T) {
 		}
 		if n := app.tokenCount(app.account.ID); n != 1 {
 			t.Fatalf("%d tokens, want 1", n)
+		}
+	})
+
+	t.Run("AddsSentAtOnceMakeOne", func(t *testing.T) {
+		first := c.get(newTokenPath)
+		page := c.step(first, url.Values{"name": {"Raced"}, "go": {"next"}}, nil)
+		page = c.step(page, url.Values{"go": {"next"}}, nil)
+		before := app.tokenCount(app.account.ID)
+		var wg sync.WaitGroup
+		statuses := make([]int, 4)
+		for i := range statuses {
+			wg.Go(func() { statuses[i] = c.step(page, url.Values{"go": {"add"}}, nil).status })
+		}
+		wg.Wait()
+		if n := app.tokenCount(app.account.ID) - before; n != 1 {
+			t.Fatalf("4 Adds at once made %d tokens (statuses %v), want 1", n, statuses)
+		}
+		if slices.Index(statuses, http.StatusOK) < 0 || slices.ContainsFunc(statuses, func(s int) bool { return s != 200 && s != 303 }) {
+			t.Fatalf("statuses %v: want one summary and redirects to it", statuses)
 		}
 	})
 
@@ -375,6 +396,22 @@ func TestRevealToken(t *testing.T) {
 			t.Fatalf("within 10 minutes of confirming = %d", res.status)
 		}
 	})
+	t.Run("ErrTooManyWrongPasswords", func(t *testing.T) {
+		app.clock.Add(11 * time.Minute)
+		for i := range 5 {
+			if res := c.submit(details, reveal, url.Values{"password": {"guess"}}); res.status != http.StatusUnprocessableEntity {
+				t.Fatalf("wrong password %d = %d, want 422", i+1, res.status)
+			}
+		}
+		res := c.submit(details, reveal, url.Values{"password": {password}})
+		if res.status != http.StatusTooManyRequests || strings.Contains(res.body, secret) || !strings.Contains(res.text(), "Too many wrong passwords.") {
+			t.Fatalf("sixth try = %d:\n%.300s", res.status, res.text())
+		}
+		app.clock.Add(time.Minute)
+		if res := c.submit(details, reveal, url.Values{"password": {password}}); res.status != 200 || !strings.Contains(res.body, secret) {
+			t.Fatalf("after a minute = %d", res.status)
+		}
+	})
 	t.Run("JSON", func(t *testing.T) {
 		app.clock.Add(11 * time.Minute)
 		csrf := c.get(details).csrf(t)
@@ -399,8 +436,8 @@ func TestRevealToken(t *testing.T) {
 	})
 	t.Run("AuditedWithoutTheValue", func(t *testing.T) {
 		audit := c.get(details + "?tab=audit").text()
-		if n := strings.Count(audit, "Token value shown by Ada Admin"); n != 4 {
-			t.Errorf("%d reveals in the audit trail, want 4:\n%s", n, audit)
+		if n := strings.Count(audit, "Token value shown by Ada Admin"); n != 5 {
+			t.Errorf("%d reveals in the audit trail, want 5:\n%s", n, audit)
 		}
 		if strings.Contains(audit, secret) || strings.Contains(app.logs.String(), secret) {
 			t.Fatal("the secret is in the audit trail or the log")

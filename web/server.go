@@ -65,6 +65,12 @@ type Server struct {
 	// signIns slows and then refuses sign-in attempts from an address
 	// after repeated wrong passwords.
 	signIns *failureLimiter
+	// confirms does the same for password confirmations before a token
+	// value is shown, per user: a stolen session must not guess on.
+	confirms *failureLimiter
+	// drafts remembers Add wizards that have added their token, so that two
+	// Adds of one wizard sent at once make one token.
+	drafts *draftClaims
 }
 
 // sessionMaxAge bounds how long a sign-in lasts.
@@ -101,7 +107,9 @@ func New(st Store, cfg Config) (*Server, error) {
 		e.IPExtractor = echo.ExtractIPFromXFFHeader()
 	}
 	s := &Server{echo: e, store: st, sessions: cookies, log: cfg.Logger, now: cfg.Now, trustProxy: cfg.TrustProxy,
-		signIns: newFailureLimiter(signInFailureBurst, signInFailureInterval, authFailureClients)}
+		signIns:  newFailureLimiter(signInFailureBurst, signInFailureInterval, authFailureClients),
+		confirms: newFailureLimiter(confirmFailureBurst, confirmFailureInterval, authFailureClients),
+		drafts:   newDraftClaims()}
 	e.HTTPErrorHandler = s.handleError
 
 	e.Pre(s.securityHeaders, middleware.RemoveTrailingSlash())

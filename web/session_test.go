@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -61,5 +63,30 @@ func TestFormsOnly(t *testing.T) {
 	}
 	if !app.tokenExists(app.account.ID, tok.ID) {
 		t.Fatal("a refused request deleted the token")
+	}
+}
+
+func TestSignInThrottleConcurrent(t *testing.T) {
+	app := newTestApp(t)
+	c := app.client(t)
+	csrf := c.get("/login").csrf(t)
+	var wg sync.WaitGroup
+	var tried, refused atomic.Int32
+	for range 40 {
+		wg.Go(func() {
+			res := c.post("/login", url.Values{"_csrf": {csrf}, "email": {app.admin.Email}, "password": {"guess"}})
+			switch res.status {
+			case http.StatusUnprocessableEntity:
+				tried.Add(1)
+			case http.StatusTooManyRequests:
+				refused.Add(1)
+			default:
+				t.Errorf("status %d", res.status)
+			}
+		})
+	}
+	wg.Wait()
+	if tried.Load() > 10 || tried.Load()+refused.Load() != 40 {
+		t.Fatalf("%d passwords were checked and %d refused, of 40 sent at once; want at most 10 checked", tried.Load(), refused.Load())
 	}
 }

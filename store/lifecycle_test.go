@@ -351,6 +351,12 @@ func TestRotateKeys(t *testing.T) {
 		}
 		works(t, reopen(t, f.keys)) // and nothing changed
 	})
+	t.Run("ErrDigestKeyAlone", func(t *testing.T) {
+		digestOnly := Keys{Digest: fresh.Digest, Encryption: f.keys.Encryption, Previous: ptr(f.keys)}
+		if _, err := reopen(t, digestOnly).RotateKeys(ctx); err == nil {
+			t.Fatal("rotating the digest key alone succeeded, leaving every digest under the old key")
+		}
+	})
 	t.Run("MidRotationBothWork", func(t *testing.T) {
 		both := fresh
 		both.Previous = ptr(f.keys)

@@ -18,6 +18,12 @@ func (s *Store) RotateKeys(ctx context.Context) (int, error) {
 	if prev == nil {
 		return 0, errors.New("rotate keys: no previous keys given")
 	}
+	// Rows are moved by the ID of their encryption key: a new digest key
+	// with the old encryption key would move none of them and leave every
+	// digest under a key that is about to go.
+	if prev.keyID == s.secrets.keyID {
+		return 0, errors.New("rotate keys: the encryption key must change together with the digest key")
+	}
 	moved := 0
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, `SELECT id, secret_ciphertext, secret_key_id FROM tokens

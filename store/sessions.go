@@ -66,12 +66,13 @@ func (s *Store) SessionUser(ctx context.Context, sessionID string) (User, error)
 		return User{}, err
 	}
 	if now.Sub(time.UnixMilli(lastSeen)) >= sessionTouchEvery {
-		if err := s.inTx(ctx, func(tx *sql.Tx) error {
+		// Best effort: when the write cannot be made now (the database busy
+		// with a long write), the page is still served, and the next
+		// request tries again; the session is at worst idle a minute early.
+		_ = s.inTx(ctx, func(tx *sql.Tx) error {
 			_, err := tx.ExecContext(ctx, `UPDATE sessions SET last_seen_at = ? WHERE digest = ?`, now.UnixMilli(), digest)
 			return err
-		}); err != nil {
-			return User{}, err
-		}
+		})
 	}
 	return u, nil
 }

@@ -146,13 +146,22 @@
     let value = "";
     if (navigator.clipboard) copyButton.hidden = false;
 
-    const request = async (password) => {
+    // post asks the server for the value; a session that has ended comes
+    // back as the sign-in page, which is said in words.
+    const post = async (password) => {
       const body = new FormData(reveal);
       if (password !== undefined) body.set("password", password);
       const res = await fetch(reveal.action, {
         method: "POST", body, credentials: "same-origin", headers: { Accept: "application/json" },
       });
-      const data = await res.json().catch(() => ({}));
+      if (res.redirected || !(res.headers.get("Content-Type") || "").includes("application/json")) {
+        throw new Error("You have been signed out. Reload the page and sign in to show the token value.");
+      }
+      return { res, data: await res.json().catch(() => ({})) };
+    };
+
+    const request = async () => {
+      const { res, data } = await post();
       if (res.ok && data.token) return data.token;
       if (data.confirm) return confirmPassword(data.error);
       throw new Error(data.error || "The token value could not be shown.");
@@ -182,12 +191,7 @@
         const submit = form.querySelector("button[type=submit]");
         submit.disabled = true;
         try {
-          const body = new FormData(reveal);
-          body.set("password", input.value);
-          const res = await fetch(reveal.action, {
-            method: "POST", body, credentials: "same-origin", headers: { Accept: "application/json" },
-          });
-          const data = await res.json().catch(() => ({}));
+          const { res, data } = await post(input.value);
           if (res.ok && data.token) return done(data.token);
           if (data.confirm) {
             error.hidden = false;
@@ -209,9 +213,19 @@
       input.focus();
     });
 
+    // Show and Copy pressed together share one request and one prompt.
+    let pending = null;
     const getValue = async () => {
-      if (!value) value = await request();
+      if (value) return value;
+      if (!pending) pending = request().finally(() => { pending = null; });
+      value = await pending;
       return value;
+    };
+
+    const showValue = (v) => {
+      code.textContent = v;
+      code.removeAttribute("data-masked");
+      showButton.textContent = "Hide";
     };
 
     reveal.addEventListener("submit", async (ev) => {
@@ -225,10 +239,7 @@
       }
       try {
         const v = await getValue();
-        if (!v) return;
-        code.textContent = v;
-        code.removeAttribute("data-masked");
-        showButton.textContent = "Hide";
+        if (v) showValue(v);
       } catch (err) {
         announce(err.message, "error");
       }
@@ -237,7 +248,16 @@
     copyButton.addEventListener("click", async () => {
       try {
         const v = await getValue();
-        if (v) await copy(v, "The API token value has been copied.");
+        if (!v) return;
+        try {
+          await navigator.clipboard.writeText(v);
+          announce("The API token value has been copied.");
+        } catch (err) {
+          // Some browsers refuse a copy that follows a prompt: show the
+          // value so that it can be copied by hand.
+          showValue(v);
+          announce("Could not copy: the value is shown; select it and copy it by hand.", "error");
+        }
       } catch (err) {
         announce(err.message, "error");
       }
@@ -299,6 +319,18 @@
       show(input.files[0]);
     });
     input.addEventListener("change", () => show(input.files[0]));
+    // A photo straight from a phone is far over the limit: say so before
+    // sending megabytes the server would refuse.
+    input.form.addEventListener("submit", (ev) => {
+      const file = input.files[0];
+      const limit = Number(input.dataset.maxBytes);
+      if (!file || !limit || file.size <= limit) return;
+      ev.preventDefault();
+      ev.stopImmediatePropagation();
+      input.setCustomValidity(`The logo must be at most ${limit / 1024} KB; this file is ${Math.ceil(file.size / 1024)} KB.`);
+      input.reportValidity();
+      input.addEventListener("change", () => input.setCustomValidity(""), { once: true });
+    });
   }
 
   // Dates arrive in UTC; show them in the person's own time zone and

@@ -339,7 +339,13 @@ func (s *Server) handleAPITokenSetStatus(status store.TokenStatus) echo.HandlerF
 }
 
 func (s *Server) handleAPITokenIcon(c echo.Context) error {
-	logo, err := s.store.TokenLogo(c.Request().Context(), callerToken(c).AccountID, c.Param("id"))
+	ctx, account := c.Request().Context(), callerToken(c).AccountID
+	logo, err := s.store.TokenLogo(ctx, account, c.Param("id"))
+	if errors.Is(err, store.ErrNotFound) {
+		if _, err := s.store.TokenByID(ctx, account, c.Param("id")); err == nil {
+			return problemNotFound.with("This API token has no icon.")
+		}
+	}
 	if err != nil {
 		return err
 	}

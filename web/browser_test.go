@@ -724,3 +724,22 @@ func TestBrowserLocalDates(t *testing.T) {
 		t.Errorf("created shows %q, want Tokyo time", got)
 	}
 }
+
+// TestBrowserRevealAfterSignOut: a session that ended while the page was
+// open gets words, not a silent failure, when Show is pressed.
+func TestBrowserRevealAfterSignOut(t *testing.T) {
+	app := newTestApp(t)
+	tok, secret := app.createToken("Left open")
+	ctx := newTab(t)
+	browserSignIn(t, ctx, app, app.admin)
+	run(t, ctx, "details", chromedp.Navigate(app.url+tokensPath+"/"+tok.ID), chromedp.WaitVisible(chromedp.CSS("[data-reveal-show]")))
+	app.clock.Add(2 * time.Hour) // idle past the timeout
+	run(t, ctx, "Show", chromedp.Click(chromedp.CSS("[data-reveal-show]")))
+	waitUntil(t, ctx, "an error message", `document.querySelector(".flashes .flash-error") !== null`)
+	if msg := text(t, ctx, ".flashes .flash-error"); msg != "You have been signed out. Reload the page and sign in to show the token value." {
+		t.Errorf("message %q", msg)
+	}
+	if strings.Contains(text(t, ctx, "main"), secret) {
+		t.Fatal("the value was shown to an ended session")
+	}
+}

@@ -54,9 +54,12 @@ func (s *Server) handleError(err error, c echo.Context) {
 		title = http.StatusText(status)
 		message = describe(status)
 		// Echo's own messages only repeat the status text; ours explain.
-		if m, ok := he.Message.(string); ok && m != http.StatusText(status) && status != http.StatusNotFound && status < 500 {
+		if m, ok := he.Message.(string); ok && m != http.StatusText(status) && status < 500 {
 			message = m
 		}
+	}
+	if status == http.StatusRequestEntityTooLarge && c.Request().URL.Path == templates.NewTokenPath {
+		message = "The logo is far over its limit of 256 KB. Go back, choose a smaller PNG or JPEG, and try again."
 	}
 	if status >= 500 {
 		s.log.Error("request failed", slog.String("method", c.Request().Method),

@@ -192,6 +192,10 @@ func TestAddWizard(t *testing.T) {
 		if res.status != 200 || res.header.Get("Content-Type") != "image/png" || err != nil || format != "png" || cfg.Width != 128 {
 			t.Fatalf("logo = %d %s, %s %dx%d, %v", res.status, res.header.Get("Content-Type"), format, cfg.Width, cfg.Height, err)
 		}
+		plain, _ := app.createToken("No logo")
+		if res := c.get(tokensPath + "/" + plain.ID + "/logo"); res.status != 404 || !strings.Contains(res.text(), "This API token has no logo.") {
+			t.Fatalf("a token without a logo = %d:\n%.300s", res.status, res.text())
+		}
 		other := app.signedIn(t, app.otherAdmin)
 		if res := other.get(tokensPath + "/" + tok.ID + "/logo"); res.status != 404 {
 			t.Fatalf("another account's admin gets the logo: %d", res.status)
@@ -264,8 +268,8 @@ func TestAddWizardValidation(t *testing.T) {
 	t.Run("ErrBodyTooLarge", func(t *testing.T) {
 		page := c.get(newTokenPath)
 		res := c.step(page, url.Values{"name": {"ok"}, "go": {"next"}}, map[string][]byte{"logo": make([]byte, 3<<20)})
-		if res.status != http.StatusRequestEntityTooLarge {
-			t.Fatalf("status %d, want 413", res.status)
+		if res.status != http.StatusRequestEntityTooLarge || !strings.Contains(res.text(), "The logo is far over its limit of 256 KB.") {
+			t.Fatalf("status %d, want 413 with a word about the logo:\n%.300s", res.status, res.text())
 		}
 	})
 	t.Run("ErrNoCSRF", func(t *testing.T) {

@@ -5,6 +5,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -193,12 +194,39 @@ type TokenUpdate struct {
 	Name        string
 	Description string
 	ModuleIDs   []string
+	// Only names the fields to change ("name", "description", "modules");
+	// the others keep what is stored when the update is made. Nil changes
+	// all three, as the Edit form does.
+	Only []string
 }
 
-// Validate checks the fields the same way as NewToken.Validate.
+// Update fields, for TokenUpdate.Only.
+const (
+	FieldName        = "name"
+	FieldDescription = "description"
+	FieldModules     = "modules"
+)
+
+// changes reports whether the update sets field.
+func (u *TokenUpdate) changes(field string) bool {
+	return u.Only == nil || slices.Contains(u.Only, field)
+}
+
+// Validate checks the fields the update sets, the same way as
+// NewToken.Validate.
 func (u *TokenUpdate) Validate() error {
 	var v ValidationError
-	u.Name, u.Description = validateText(&v, u.Name, u.Description)
+	name, description := validateText(&v, u.Name, u.Description)
+	if !u.changes(FieldName) {
+		delete(v.Fields, "name")
+	} else {
+		u.Name = name
+	}
+	if !u.changes(FieldDescription) {
+		delete(v.Fields, "description")
+	} else {
+		u.Description = description
+	}
 	return v.err()
 }
 

@@ -115,3 +115,30 @@ func TestConcurrentCreates(t *testing.T) {
 		}
 	}
 }
+
+// TestConcurrentPartialUpdates: one update sets only the name, another only
+// the description, at once; both land.
+func TestConcurrentPartialUpdates(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	for round := range 20 {
+		tok, _ := f.createToken(t, "before", f.modules[0])
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		name, description := fmt.Sprintf("name %d", round), fmt.Sprintf("description %d", round)
+		wg.Go(func() {
+			_, _, errs[0] = f.s.UpdateToken(ctx, f.account.ID, tok.ID, TokenUpdate{Name: name, Only: []string{FieldName}}, f.actor)
+		})
+		wg.Go(func() {
+			_, _, errs[1] = f.s.UpdateToken(ctx, f.account.ID, tok.ID, TokenUpdate{Description: description, Only: []string{FieldDescription}}, f.actor)
+		})
+		wg.Wait()
+		if errs[0] != nil || errs[1] != nil {
+			t.Fatalf("round %d: %v", round, errs)
+		}
+		got, _ := f.s.TokenByID(ctx, f.account.ID, tok.ID)
+		if got.Name != name || got.Description != description || len(got.Modules) != 1 {
+			t.Fatalf("round %d: %q / %q / %d modules; an update was lost", round, got.Name, got.Description, len(got.Modules))
+		}
+	}
+}

@@ -386,7 +386,21 @@ func (s *Store) UpdateToken(ctx context.Context, accountID, id string, u TokenUp
 		if err != nil {
 			return err
 		}
-		if err := checkModules(ctx, tx, accountID, u.ModuleIDs); err != nil {
+		oldModuleIDs, err := tokenModuleIDs(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		// Fields the update leaves out keep what is stored now, read in
+		// this transaction: two partial updates at once both land.
+		if !u.changes(FieldName) {
+			u.Name = old.Name
+		}
+		if !u.changes(FieldDescription) {
+			u.Description = old.Description
+		}
+		if !u.changes(FieldModules) {
+			u.ModuleIDs = oldModuleIDs
+		} else if err := checkModules(ctx, tx, accountID, u.ModuleIDs); err != nil {
 			return err
 		}
 		oldModules, err := tokenModules(ctx, tx, id)
@@ -432,6 +446,15 @@ func (s *Store) UpdateToken(ctx context.Context, accountID, id string, u TokenUp
 	}
 	t, err = s.TokenByID(ctx, accountID, id)
 	return t, changed, err
+}
+
+// tokenModuleIDs returns the IDs of a token's modules.
+func tokenModuleIDs(ctx context.Context, tx *sql.Tx, tokenID string) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT module_id FROM token_modules WHERE token_id = ? ORDER BY module_id`, tokenID)
+	if err != nil {
+		return nil, err
+	}
+	return scanStrings(rows)
 }
 
 // tokenModules returns the names of a token's modules, sorted.

@@ -297,22 +297,25 @@ func (s *Server) handleAPITokenUpdate(c echo.Context) error {
 		return err
 	}
 	ctx, caller := c.Request().Context(), callerToken(c)
-	current, err := s.store.TokenByID(ctx, caller.AccountID, c.Param("id"))
-	if err != nil {
-		return err
+	// Members left out keep their stored values; the store reads those in
+	// the same transaction as the write, so concurrent updates of
+	// different members do not undo each other.
+	u := store.TokenUpdate{Only: []string{}}
+	if body.string("name", &u.Name) {
+		u.Only = append(u.Only, store.FieldName)
 	}
-	u := store.TokenUpdate{Name: current.Name, Description: current.Description}
-	for _, m := range current.Modules {
-		u.ModuleIDs = append(u.ModuleIDs, m.ID)
+	if body.string("description", &u.Description) {
+		u.Only = append(u.Only, store.FieldDescription)
 	}
-	body.string("name", &u.Name)
-	body.string("description", &u.Description)
-	body.stringList("modules", &u.ModuleIDs)
+	if _, ok := body.members["modules"]; ok {
+		body.stringList("modules", &u.ModuleIDs)
+		u.Only = append(u.Only, store.FieldModules)
+	}
 	body.refuseOthers(updateMembers)
 	if err := body.err(u.Validate); err != nil {
 		return err
 	}
-	t, _, err := s.store.UpdateToken(ctx, caller.AccountID, current.ID, u, apiActor(c))
+	t, _, err := s.store.UpdateToken(ctx, caller.AccountID, c.Param("id"), u, apiActor(c))
 	if err != nil {
 		return err
 	}

@@ -101,7 +101,7 @@ func newTab(t *testing.T) context.Context {
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancelTimeout := context.WithTimeout(ctx, 45*time.Second)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
 	t.Cleanup(cancelTimeout)
 	return ctx
 }
@@ -659,6 +659,9 @@ func TestBrowserTokenLifecycle(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`#password-dialog button[type="submit"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#password-dialog [data-password-error]")),
 	)
+	if eval[bool](t, ctx, `[...document.querySelectorAll("[data-copy]")].some(b => b.hidden && b.checkVisibility())`) {
+		t.Error("a hidden button shows")
+	}
 	saveScreenshot(t, ctx, "password")
 	if msg := text(t, ctx, "#password-dialog [data-password-error]"); msg != "That password is not right. Try again." {
 		t.Errorf("wrong password message %q", msg)
@@ -741,5 +744,24 @@ func TestBrowserRevealAfterSignOut(t *testing.T) {
 	}
 	if strings.Contains(text(t, ctx, "main"), secret) {
 		t.Fatal("the value was shown to an ended session")
+	}
+}
+
+// TestBrowserPasswordPromptStartsClean: the prompt opens without an empty
+// error box, and says what went wrong only when something did.
+func TestBrowserPasswordPromptStartsClean(t *testing.T) {
+	app := newTestApp(t)
+	tok, _ := app.createToken("Prompted")
+	ctx := newTab(t)
+	browserSignIn(t, ctx, app, app.admin)
+	app.clock.Add(11 * time.Minute)
+	run(t, ctx, "Show asks for the password",
+		chromedp.Navigate(app.url+tokensPath+"/"+tok.ID),
+		chromedp.WaitVisible(chromedp.CSS("[data-reveal-show]")),
+		chromedp.Click(chromedp.CSS("[data-reveal-show]")),
+		chromedp.WaitVisible(chromedp.CSS("#confirm-password")),
+	)
+	if eval[bool](t, ctx, `document.querySelector("#password-dialog [data-password-error]").checkVisibility()`) {
+		t.Fatal("the prompt opens with an error box showing")
 	}
 }

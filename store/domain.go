@@ -264,26 +264,6 @@ func bidiControl(r rune) bool {
 // MaxExpiry is how far ahead an expiry date may be.
 const MaxExpiry = 5 * 366 * 24 * time.Hour
 
-// TokenFilter selects a page of an account's tokens, newest first.
-type TokenFilter struct {
-	Offset int
-	Limit  int // 0 means DefaultPageSize
-}
-
-// DefaultPageSize is the number of tokens listed on one page.
-const DefaultPageSize = 50
-
-// MaxPageSize bounds TokenFilter.Limit.
-const MaxPageSize = 100
-
-// TokenPage is one page of tokens and how many there are in all.
-type TokenPage struct {
-	Tokens []Token
-	Total  int
-	Offset int
-	Limit  int
-}
-
 // Actor is who makes a change, and from where.
 type Actor struct {
 	UserID string

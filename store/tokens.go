@@ -174,39 +174,6 @@ func (s *Store) TokenByID(ctx context.Context, accountID, id string) (Token, err
 		WHERE t.id = ? AND t.account_id = ? AND t.status != 'deleted'`, id, accountID))
 }
 
-// ListTokens returns a page of the account's tokens that are not deleted,
-// newest first.
-func (s *Store) ListTokens(ctx context.Context, accountID string, f TokenFilter) (TokenPage, error) {
-	if f.Limit <= 0 {
-		f.Limit = DefaultPageSize
-	}
-	f.Limit = min(f.Limit, MaxPageSize)
-	f.Offset = max(f.Offset, 0)
-	page := TokenPage{Offset: f.Offset, Limit: f.Limit}
-	if err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM tokens
-		WHERE account_id = ? AND status != 'deleted'`, accountID).Scan(&page.Total); err != nil {
-		return page, err
-	}
-	rows, err := s.read.QueryContext(ctx, `SELECT `+tokenColumns+` `+tokenJoins+`
-		WHERE t.account_id = ? AND t.status != 'deleted'
-		ORDER BY t.created_at DESC, t.id DESC LIMIT ? OFFSET ?`, accountID, f.Limit, f.Offset)
-	if err != nil {
-		return page, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		t, err := scanToken(rows)
-		if err != nil {
-			return page, err
-		}
-		page.Tokens = append(page.Tokens, t)
-	}
-	if err := rows.Err(); err != nil {
-		return page, err
-	}
-	return page, s.loadModules(ctx, page.Tokens)
-}
-
 // loadModules fills in the modules of tokens with one query.
 func (s *Store) loadModules(ctx context.Context, tokens []Token) error {
 	if len(tokens) == 0 {

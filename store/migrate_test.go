@@ -1,0 +1,96 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"io/fs"
+	"path/filepath"
+	"slices"
+	"testing"
+)
+
+// TestListMigrationBackfills opens a database made before the list's
+// migration, with tokens in it, and checks that the counters, module bits
+// and search index cover the tokens that were already there.
+func TestListMigrationBackfills(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "old.db")
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exec := func(query string, args ...any) {
+		t.Helper()
+		if _, err := db.Exec(query, args...); err != nil {
+			t.Fatalf("%v\n%s", err, query)
+		}
+	}
+	exec(`CREATE TABLE schema_migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)`)
+	names, _ := fs.Glob(migrations, "migrations/*.sql")
+	slices.Sort(names)
+	for _, name := range names {
+		if name >= "migrations/005" {
+			break
+		}
+		body, _ := migrations.ReadFile(name)
+		exec(string(body))
+		exec(`INSERT INTO schema_migrations (name, applied_at) VALUES (?, 0)`, name)
+	}
+	exec(`INSERT INTO accounts (id, name, created_at) VALUES ('ACC-0000-0001', 'Old', 1)`)
+	exec(`INSERT INTO modules (id, account_id, name) VALUES ('MOD-0000-0001', 'ACC-0000-0001', 'Billing'),
+		('MOD-0000-0002', 'ACC-0000-0001', 'Catalog')`)
+	live := `INSERT INTO tokens (id, account_id, name, status, secret_digest, secret_ciphertext, secret_key_id,
+		created_at, created_by, updated_at, updated_by) VALUES (?, 'ACC-0000-0001', ?, ?, randomblob(32), randomblob(64), 'k', ?, 'USR-0000-0001', 1, 'USR-0000-0001')`
+	exec(live, "TKN-0000-0011", "Legacy sync", "active", 3)
+	exec(live, "TKN-0000-0012", "Other thing", "disabled", 2)
+	exec(`INSERT INTO tokens (id, account_id, name, status, created_at, created_by, updated_at, updated_by, deleted_at, deleted_by)
+		VALUES ('TKN-0000-0013', 'ACC-0000-0001', 'Gone sync', 'deleted', 1, 'USR-0000-0001', 1, 'USR-0000-0001', 1, 'USR-0000-0001')`)
+	exec(`INSERT INTO token_modules (token_id, module_id) VALUES ('TKN-0000-0011', 'MOD-0000-0001'),
+		('TKN-0000-0012', 'MOD-0000-0002'), ('TKN-0000-0013', 'MOD-0000-0001')`)
+	db.Close()
+
+	s, err := Open(path, randomKeys(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	list := func(f TokenFilter) ([]string, int) {
+		t.Helper()
+		page, err := s.ListTokens(ctx, "ACC-0000-0001", f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ids(page.Tokens), page.Total
+	}
+	cases := []struct {
+		name  string
+		f     TokenFilter
+		want  []string
+		total int
+	}{
+		{"All", TokenFilter{}, []string{"TKN-0000-0011", "TKN-0000-0012"}, 2},
+		{"Disabled", TokenFilter{Status: StateDisabled}, []string{"TKN-0000-0012"}, 1},
+		{"Search", TokenFilter{Query: "sync"}, []string{"TKN-0000-0011"}, 1},
+		{"Module", TokenFilter{ModuleID: "MOD-0000-0001"}, []string{"TKN-0000-0011"}, 1},
+		{"ModuleAndStatus", TokenFilter{ModuleID: "MOD-0000-0002", Status: StateDisabled}, []string{"TKN-0000-0012"}, 1},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got, total := list(tc.f); !slices.Equal(got, tc.want) || total != tc.total {
+				t.Fatalf("%v of %d, want %v of %d", got, total, tc.want, tc.total)
+			}
+		})
+	}
+	t.Run("NewTokensCountOnTop", func(t *testing.T) {
+		if _, _, err := s.CreateToken(ctx, NewToken{AccountID: "ACC-0000-0001", Name: "New sync",
+			ModuleIDs: []string{"MOD-0000-0001"}}, Actor{UserID: "USR-0000-0001"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, total := list(TokenFilter{}); total != 3 {
+			t.Fatalf("total %d after a new token, want 3", total)
+		}
+		if _, total := list(TokenFilter{Query: "sync", ModuleID: "MOD-0000-0001"}); total != 2 {
+			t.Fatalf("%d tokens with sync in Billing, want 2", total)
+		}
+	})
+}

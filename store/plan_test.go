@@ -1,0 +1,182 @@
+package store
+
+import (
+	"context"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// tracedQuery is a statement the list or a bulk action ran, with its
+// arguments, so that its plan can be asked for as it ran.
+type tracedQuery struct {
+	query string
+	args  []any
+}
+
+// scanLine matches a plan line that reads a whole table or index. Reading
+// the search's candidates (json_each, or the subquery c) or a statement's
+// own VALUES is fine; the trigram index must be read through a MATCH (M) or
+// by rowid (=).
+var (
+	scanLine = regexp.MustCompile(`^SCAN (\S+)( VIRTUAL TABLE INDEX \d+:(\S*))?`)
+	allowed  = map[string]bool{"c": true, "json_each": true, "token_search": true}
+	values   = regexp.MustCompile(`^SCAN \d+-ROW VALUES CLAUSE$`)
+)
+
+// fullScans returns the lines of q's plan that read a whole table or index.
+func fullScans(s *Store, q tracedQuery) (scans, plan []string, err error) {
+	rows, err := s.write.Query("EXPLAIN QUERY PLAN "+q.query, q.args...)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			return nil, nil, err
+		}
+		plan = append(plan, detail)
+		m := scanLine.FindStringSubmatch(detail)
+		if m != nil && !values.MatchString(detail) &&
+			(!allowed[m[1]] || m[1] == "token_search" && !strings.ContainsAny(m[3], "M=")) {
+			scans = append(scans, detail)
+		}
+	}
+	return scans, plan, rows.Err()
+}
+
+func checkPlan(t *testing.T, s *Store, q tracedQuery) {
+	t.Helper()
+	scans, plan, err := fullScans(s, q)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, q.query)
+	}
+	if len(scans) > 0 {
+		t.Errorf("full scan %q in the plan of\n%s\nplan:\n  %s", scans, strings.Join(strings.Fields(q.query), " "),
+			strings.Join(plan, "\n  "))
+	}
+}
+
+// TestQueryPlans runs the list with every sort, in both orders, with every
+// kind of filter, on the first page and from cursors both ways, under both
+// plans, plus the bulk actions, and asks SQLite how it runs each statement:
+// none may read a whole table or index.
+func TestQueryPlans(t *testing.T) {
+	f := newListFixture(t)
+	ctx := context.Background()
+	seen := map[string]tracedQuery{}
+	f.s.listHooks.query = func(q string, args []any) {
+		if _, ok := seen[q]; !ok {
+			seen[q] = tracedQuery{q, slices.Clone(args)}
+		}
+	}
+	filters := f.listFilters()
+	filters["QueryByName3"] = TokenFilter{Query: "job"}
+	for name, fl := range filters {
+		// Both directions walk the same indexes; they are checked once.
+		orders := []SortOrder{""}
+		if name == "All" {
+			orders = []SortOrder{Ascending, Descending}
+		}
+		for _, sort := range []TokenSort{SortCreated, SortName, SortLastAccess, SortStatus} {
+			for _, order := range orders {
+				modes := []string{"walk", "driven"}
+				if len(fl.Query) >= 3 {
+					modes = append(modes, "in place")
+				}
+				for _, mode := range modes {
+					f.s.listHooks.plan = func(p *plan) {
+						p.driven = mode != "walk"
+						p.drivenExpired = p.driven
+						if mode == "in place" {
+							p.candidates = ""
+						}
+					}
+					fl := fl
+					fl.Sort, fl.Order, fl.Limit = sort, order, 2
+					first, err := f.s.ListTokens(ctx, f.account.ID, fl)
+					if err != nil {
+						t.Fatalf("%s: %v", name, err)
+					}
+					if first.NextCursor != "" {
+						next := fl
+						next.After = first.NextCursor
+						second, err := f.s.ListTokens(ctx, f.account.ID, next)
+						if err != nil {
+							t.Fatal(err)
+						}
+						prev := fl
+						prev.Before = second.PrevCursor
+						if _, err := f.s.ListTokens(ctx, f.account.ID, prev); err != nil {
+							t.Fatal(err)
+						}
+					}
+					fl.Offset = 1
+					if _, err := f.s.ListTokens(ctx, f.account.ID, fl); err != nil {
+						t.Fatal(err)
+					}
+					fl.Offset = 0
+					if _, err := f.s.TokenIDs(ctx, f.account.ID, fl); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+		}
+	}
+	f.s.listHooks.plan = nil
+	all, err := f.s.TokenIDs(ctx, f.account.ID, TokenFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.s.BulkSetTokenStatus(ctx, f.account.ID, all[:3], StatusDisabled, f.actor); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.s.BulkSetTokenStatus(ctx, f.account.ID, all[:3], StatusActive, f.actor); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.s.BulkDeleteTokens(ctx, f.account.ID, all[:3], f.actor); err != nil {
+		t.Fatal(err)
+	}
+	f.s.listHooks.query = nil
+	t.Logf("%d distinct statements checked", len(seen))
+	if len(seen) < 100 {
+		t.Fatalf("only %d distinct statements traced", len(seen))
+	}
+	for _, q := range seen {
+		checkPlan(t, f.s, q)
+	}
+
+	// The triggers' statements, which a plan of the statement that fires
+	// them does not show.
+	tok, _ := f.createToken(t, "trigger check", f.modules[0])
+	for _, q := range []string{
+		`DELETE FROM token_modules WHERE token_id = ?`,
+		`UPDATE tokens SET module_bits = module_bits | 1 WHERE id = ? AND status != 'deleted'`,
+		`DELETE FROM token_search WHERE rowid = CAST(substr(?, 5, 4) || substr(?, 10, 4) AS INTEGER)`,
+		`UPDATE token_counts SET n = n - 1 WHERE account_id = ? AND status = ?`,
+		`SELECT bit FROM modules WHERE id = ?`,
+	} {
+		args := make([]any, strings.Count(q, "?"))
+		for i := range args {
+			args[i] = tok.ID
+		}
+		checkPlan(t, f.s, tracedQuery{q, args})
+	}
+}
+
+// TestQueryPlansCatchAFullScan makes sure the check above can fail.
+func TestQueryPlansCatchAFullScan(t *testing.T) {
+	f := newFixture(t)
+	for _, q := range []string{
+		`SELECT id FROM tokens WHERE name LIKE ?`,
+		`SELECT rowid FROM token_search WHERE rowid != ?`,
+	} {
+		scans, _, err := fullScans(f.s, tracedQuery{q, []any{"%x%"}})
+		if err != nil || len(scans) == 0 {
+			t.Errorf("%s: full scans %q, %v; want one", q, scans, err)
+		}
+	}
+}

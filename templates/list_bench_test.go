@@ -12,13 +12,15 @@ import (
 )
 
 // listPage is a full first page of the list: 50 tokens with one to three
-// modules each, a mix of states and of tokens never used.
-func listPage() (Page, store.TokenPage) {
+// modules each, a mix of states and of tokens never used, with the filter
+// form, the pager and the bulk toolbar.
+func listPage() (Page, ListView) {
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	mods := []store.Module{{ID: "MOD-0000-0001", Name: "Access management"}, {ID: "MOD-0000-0002", Name: "Billing"},
 		{ID: "MOD-0000-0003", Name: "Catalog"}, {ID: "MOD-0000-0004", Name: "Procurement"}}
 	admin := store.User{ID: "USR-0000-0001", AccountID: "ACC-0000-0001", AccountName: "Acme", Name: "Ada Admin", Role: store.RoleAdmin}
-	page := store.TokenPage{Total: 100_000, Limit: 50}
+	page := store.TokenPage{Total: 100_000, Limit: 50, Sort: store.SortCreated, Order: store.Descending,
+		NextCursor: "eyJzIjoiY3JlYXRlZCJ9"}
 	for i := range 50 {
 		t := store.Token{
 			ID:        fmt.Sprintf("TKN-%04d-%04d", i, i*7),
@@ -37,19 +39,21 @@ func listPage() (Page, store.TokenPage) {
 		}
 		page.Tokens = append(page.Tokens, t)
 	}
-	return Page{Title: "API tokens", CSRF: "csrf-token", User: admin, Now: now}, page
+	users := []store.User{admin, {ID: "USR-0000-0002", AccountID: admin.AccountID, Name: "Max Member", Role: store.RoleMember}}
+	v := ListView{Page: page, Query: ListQuery{Status: "active"}, Modules: mods, Users: users}
+	return Page{Title: "API tokens", CSRF: "csrf-token", User: admin, Now: now}, v
 }
 
 // BenchmarkTokenList renders the list page with 50 rows into a buffer, as
 // the handler does, without a server or a database.
 func BenchmarkTokenList(b *testing.B) {
-	p, page := listPage()
+	p, v := listPage()
 	var buf bytes.Buffer
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
 		buf.Reset()
-		if err := TokenList(p, page).Render(ctx, &buf); err != nil {
+		if err := TokenList(p, v).Render(ctx, &buf); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -59,13 +63,13 @@ func BenchmarkTokenList(b *testing.B) {
 // TestTokenListFixture keeps the benchmark honest: the page it renders lists
 // every token, escaped.
 func TestTokenListFixture(t *testing.T) {
-	p, page := listPage()
+	p, v := listPage()
 	var buf bytes.Buffer
-	if err := TokenList(p, page).Render(context.Background(), &buf); err != nil {
+	if err := TokenList(p, v).Render(context.Background(), &buf); err != nil {
 		t.Fatal(err)
 	}
 	html := buf.String()
-	for _, tok := range page.Tokens {
+	for _, tok := range v.Page.Tokens {
 		if !strings.Contains(html, tok.ID) {
 			t.Fatalf("%s is not on the page", tok.ID)
 		}

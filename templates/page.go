@@ -24,7 +24,7 @@ func (p Page) SignedIn() bool { return p.User.ID != "" }
 
 // Flash is a one-time message shown after a redirect.
 type Flash struct {
-	Kind    string // "success" or "error"
+	Kind    string // "success", "warning" (done in part) or "error"
 	Message string
 }
 

@@ -75,6 +75,9 @@ func TestEveryRouteAsEveryone(t *testing.T) {
 		{"GET", tokensPath + "/:id/enable", expect{out: toLogin, member: 403, other: 404, admin: 303}},
 		{"GET", tokensPath + "/:id/disable", expect{out: toLogin, member: 403, other: 404, admin: 200}},
 		{"POST", tokensPath + "/:id/delete", expect{out: toLogin, member: 403, other: 404, admin: 303}},
+		// Another account's token in a selection is "not found" in the
+		// message, like one that never existed.
+		{"POST", tokensPath + "/bulk", expect{out: toLogin, member: 403, other: 303, admin: 303}},
 		{"POST", tokensPath + "/:id/enable", expect{out: toLogin, member: 403, other: 404, admin: 303}},
 		{"POST", tokensPath + "/:id/disable", expect{out: toLogin, member: 403, other: 404, admin: 303}},
 		// The API takes bearer tokens only: a session cookie is no credential.
@@ -122,6 +125,11 @@ func TestEveryRouteAsEveryone(t *testing.T) {
 					}
 					if tc.route == tokensPath+"/new" {
 						form.Set("name", "new")
+					}
+					if tc.route == tokensPath+"/bulk" {
+						form.Set("action", "disable")
+						form.Set("ids", fresh())
+						form.Set("confirm", "1")
 					}
 					res = c.post(path, form)
 				default:

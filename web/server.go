@@ -33,6 +33,10 @@ type Store interface {
 	RevealSecret(ctx context.Context, accountID, id string, by store.Actor) (string, error)
 	TokenLogo(ctx context.Context, accountID, id string) ([]byte, error)
 	ListTokens(ctx context.Context, accountID string, f store.TokenFilter) (store.TokenPage, error)
+	TokenIDs(ctx context.Context, accountID string, f store.TokenFilter) ([]string, error)
+	BulkSetTokenStatus(ctx context.Context, accountID string, ids []string, status store.TokenStatus, by store.Actor) (store.BulkResult, error)
+	BulkDeleteTokens(ctx context.Context, accountID string, ids []string, by store.Actor) (store.BulkResult, error)
+	Users(ctx context.Context, accountID string) ([]store.User, error)
 	TokenByID(ctx context.Context, accountID, id string) (store.Token, error)
 	AuditEvents(ctx context.Context, accountID, tokenID string) ([]store.AuditEvent, error)
 	SetTokenStatus(ctx context.Context, accountID, id string, status store.TokenStatus, by store.Actor) (store.Token, bool, error)
@@ -159,6 +163,7 @@ func (s *Server) registerTokenRoutes() {
 		e.Match(readMethods, base+"/:id/"+a.Name, s.handleTokenConfirm(a), admin...)
 	}
 	e.POST(base+"/:id/delete", s.handleTokenDelete, admin...)
+	e.POST(templates.TokensBulkPath, s.handleTokenBulk, admin...)
 	e.POST(base+"/:id/enable", s.handleTokenSetStatus(store.StatusActive), admin...)
 	e.POST(base+"/:id/disable", s.handleTokenSetStatus(store.StatusDisabled), admin...)
 }

@@ -1,9 +1,10 @@
 package web
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
+	"slices"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -18,24 +19,40 @@ func actor(c echo.Context) (store.User, store.Actor) {
 	return u, store.Actor{UserID: u.ID, IP: c.RealIP()}
 }
 
+// handleTokenList is the list page, filtered, sorted and paged as its
+// query says. A query it cannot use is a 400 with the form as sent and
+// what is wrong with it, never an error page.
 func (s *Server) handleTokenList(c echo.Context) error {
 	u, _ := currentUser(c)
-	// A bad offset is not worth an error page: show the first page.
-	offset, _ := strconv.Atoi(c.QueryParam("offset"))
-	page, err := s.store.ListTokens(c.Request().Context(), u.AccountID, store.TokenFilter{Offset: max(offset, 0)})
+	ctx := c.Request().Context()
+	mods, err := s.store.Modules(ctx, u.AccountID)
 	if err != nil {
 		return err
 	}
-	// Past the end (the last tokens were just deleted): go to the last page.
-	if len(page.Tokens) == 0 && page.Offset > 0 && page.Total > 0 {
-		last := (page.Total - 1) / page.Limit * page.Limit
-		return c.Redirect(http.StatusSeeOther, templates.TokensPath+"?offset="+strconv.Itoa(last))
+	users, err := s.store.Users(ctx, u.AccountID)
+	if err != nil {
+		return err
+	}
+	f, q, err := listFilter(c.QueryParams())
+	if err == nil && f.ModuleID != "" && !slices.ContainsFunc(mods, func(m store.Module) bool { return m.ID == f.ModuleID }) {
+		err = &store.ValidationError{Fields: map[string]string{"module": "Choose a module of this account."}}
+	}
+	v := templates.ListView{Query: q, Modules: mods, Users: users}
+	if err == nil {
+		v.Page, err = s.store.ListTokens(ctx, u.AccountID, f)
+	}
+	status := http.StatusOK
+	var ve *store.ValidationError
+	if errors.As(err, &ve) {
+		status, v.Errors = http.StatusBadRequest, ve.Fields
+	} else if err != nil {
+		return err
 	}
 	p, err := s.page(c, "API tokens")
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, templates.TokenList(p, page))
+	return render(c, status, templates.TokenList(p, v))
 }
 
 func (s *Server) handleTokenDetails(c echo.Context) error {

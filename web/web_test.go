@@ -19,14 +19,14 @@ func TestSignIn(t *testing.T) {
 	app := newTestApp(t)
 	t.Run("SignedOutGoesToLoginAndBack", func(t *testing.T) {
 		c := app.client(t)
-		res := c.get(tokensPath + "?offset=0")
-		if res.status != http.StatusSeeOther || res.location() != "/login?next="+url.QueryEscape(tokensPath+"?offset=0") {
+		res := c.get(tokensPath + "?status=disabled")
+		if res.status != http.StatusSeeOther || res.location() != "/login?next="+url.QueryEscape(tokensPath+"?status=disabled") {
 			t.Fatalf("signed-out GET = %d to %q", res.status, res.location())
 		}
 		login := c.get(res.location())
 		res = c.post("/login", url.Values{"_csrf": {login.csrf(t)}, "email": {app.admin.Email},
-			"password": {password}, "next": {tokensPath + "?offset=0"}})
-		if res.status != http.StatusSeeOther || res.location() != tokensPath+"?offset=0" {
+			"password": {password}, "next": {tokensPath + "?status=disabled"}})
+		if res.status != http.StatusSeeOther || res.location() != tokensPath+"?status=disabled" {
 			t.Fatalf("sign-in = %d to %q, want back to the list", res.status, res.location())
 		}
 		if page := c.follow(res); !strings.Contains(page.text(), "Ada Admin") {
@@ -235,10 +235,11 @@ func TestTokenList(t *testing.T) {
 			t.Error("Enable is offered on an active token")
 		}
 	})
-	t.Run("BadOffsetShowsFirstPage", func(t *testing.T) {
+	t.Run("OldOffsetLinkShowsFirstPage", func(t *testing.T) {
+		// Pages go by cursor now; a bookmark from before is not an error.
 		res := app.signedIn(t, app.admin).get(tokensPath + "?offset=-5x")
-		if res.status != 200 || !strings.Contains(res.text(), "Everything") {
-			t.Fatalf("offset=-5x = %d", res.status)
+		if res.status != 200 || !strings.Contains(res.text(), "Everything") || !strings.Contains(res.text(), "Showing 1–2 of 2 API tokens") {
+			t.Fatalf("offset=-5x = %d:\n%s", res.status, res.text())
 		}
 	})
 }
@@ -598,27 +599,41 @@ func TestSecretsNotLogged(t *testing.T) {
 
 func TestTokenListPages(t *testing.T) {
 	app := newTestApp(t)
+	var ids []string
 	for i := range store.DefaultPageSize + 3 {
-		app.createToken(fmt.Sprintf("token %02d", i))
+		tok, _ := app.createToken(fmt.Sprintf("token %02d", i))
+		ids = append(ids, tok.ID)
 		app.clock.Add(time.Second)
 	}
 	c := app.signedIn(t, app.admin)
 	first := c.get(tokensPath)
-	if !strings.Contains(first.text(), "Showing 1–50 of 53 API tokens") || strings.Contains(first.body, `rel="prev"`) {
+	if !strings.Contains(first.text(), "Showing 1–50 of 53 API tokens") || first.link("prev") != "" {
 		t.Fatalf("first page:\n%s", first.text())
 	}
-	if !strings.Contains(first.body, `href="/settings/api-tokens?offset=50" rel="next"`) {
-		t.Fatal("no link to the next page")
+	next := first.link("next")
+	if !strings.HasPrefix(next, tokensPath+"?after=") {
+		t.Fatalf("link to the next page %q, want a cursor", next)
 	}
-	second := c.get(tokensPath + "?offset=50")
-	if !strings.Contains(second.text(), "Showing 51–53 of 53 API tokens") || strings.Contains(second.body, `rel="next"`) ||
+	second := c.get(next)
+	if !strings.Contains(second.text(), "Showing 51–53 of 53 API tokens") || second.link("next") != "" ||
 		!strings.Contains(second.text(), "token 00") || strings.Contains(second.text(), "token 52") {
 		t.Fatalf("second page:\n%s", second.text())
 	}
+	if back := c.get(second.link("prev")); !strings.Contains(back.text(), "Showing 1–50 of 53 API tokens") ||
+		!strings.Contains(back.text(), "token 52") {
+		t.Fatalf("Previous from the second page:\n%s", back.text())
+	}
 	t.Run("PastTheEnd", func(t *testing.T) {
-		res := c.get(tokensPath + "?offset=500")
-		if res.status != http.StatusSeeOther || res.location() != tokensPath+"?offset=50" {
-			t.Fatalf("offset past the end = %d to %q, want the last page", res.status, res.location())
+		// The tokens of the second page go while the first is open: its
+		// Next link leads to what is now the last page.
+		for _, id := range ids[:3] {
+			if _, err := app.store.DeleteToken(context.Background(), app.account.ID, id, store.Actor{UserID: app.admin.ID}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		res := c.get(next)
+		if res.status != http.StatusOK || !strings.Contains(res.text(), "Showing 1–50 of 50 API tokens") || res.link("next") != "" {
+			t.Fatalf("Next past the end = %d:\n%s", res.status, res.text())
 		}
 	})
 }

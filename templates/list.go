@@ -1,0 +1,335 @@
+package templates
+
+import (
+	"net/url"
+	"strconv"
+
+	"apitokens/store"
+)
+
+// TokensBulkPath takes a bulk action on selected tokens (POST only).
+const TokensBulkPath = TokensPath + "/bulk"
+
+// ListQuery is a view of the list as query parameters: the filter, sort and
+// page size, and the page's cursor. The handler fills it in canonical form
+// (an empty field is the default) once the query is valid, and as sent
+// when it is not, so that the form shows what the person asked for.
+type ListQuery struct {
+	Q          string // name or ID
+	Status     string // active, disabled, expired
+	Module     string // MOD-…
+	CreatedBy  string // USR-… or TKN-…
+	From, To   string // dates created, YYYY-MM-DD, both included
+	LastAccess string // never, 30d, 90d
+	Sort       string // name, created, lastAccess, status; "": date created
+	Order      string // asc, desc; "": the sort's natural order
+	Limit      string // 25, 50, 100; "": store.DefaultPageSize
+	After      string // cursors, from the pager
+	Before     string
+}
+
+// FilterParams are the query parameters that narrow the list, which the
+// bulk form carries for "select all matching".
+var FilterParams = []string{"q", "status", "module", "createdBy", "from", "to", "lastAccess"}
+
+// ListParams are every query parameter of the list page.
+var ListParams = append(append([]string{}, FilterParams...), "sort", "order", "limit", "after", "before")
+
+// Get returns a parameter by its name in the query string.
+func (q ListQuery) Get(name string) string {
+	switch name {
+	case "q":
+		return q.Q
+	case "status":
+		return q.Status
+	case "module":
+		return q.Module
+	case "createdBy":
+		return q.CreatedBy
+	case "from":
+		return q.From
+	case "to":
+		return q.To
+	case "lastAccess":
+		return q.LastAccess
+	case "sort":
+		return q.Sort
+	case "order":
+		return q.Order
+	case "limit":
+		return q.Limit
+	case "after":
+		return q.After
+	case "before":
+		return q.Before
+	}
+	return ""
+}
+
+// Filtered reports whether a filter narrows the list (sort and page size
+// do not).
+func (q ListQuery) Filtered() bool {
+	for _, k := range FilterParams {
+		if q.Get(k) != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// Values is the view without its cursor: the first page of the same
+// filter, sort and page size. Empty parameters are left out.
+func (q ListQuery) Values() url.Values {
+	v := url.Values{}
+	for _, k := range ListParams {
+		if k != "after" && k != "before" && q.Get(k) != "" {
+			v.Set(k, q.Get(k))
+		}
+	}
+	return v
+}
+
+// Encode is the whole view, cursor included, as a query string: where a
+// bulk action comes back to.
+func (q ListQuery) Encode() string {
+	v := q.Values()
+	if q.After != "" {
+		v.Set("after", q.After)
+	}
+	if q.Before != "" {
+		v.Set("before", q.Before)
+	}
+	return v.Encode()
+}
+
+// URL is the list page of the view, on its first page, with some
+// parameters changed: pairs of name and value, where an empty value
+// removes the parameter.
+func (q ListQuery) URL(changes ...string) string {
+	v := q.Values()
+	for i := 0; i+1 < len(changes); i += 2 {
+		if changes[i+1] == "" {
+			v.Del(changes[i])
+		} else {
+			v.Set(changes[i], changes[i+1])
+		}
+	}
+	return listURL(v)
+}
+
+// ViewURL is the list page of the view, cursor included.
+func (q ListQuery) ViewURL() string {
+	if s := q.Encode(); s != "" {
+		return TokensPath + "?" + s
+	}
+	return TokensPath
+}
+
+func listURL(v url.Values) string {
+	if len(v) == 0 {
+		return TokensPath
+	}
+	return TokensPath + "?" + v.Encode()
+}
+
+// NaturalOrder is the direction a sort takes unless told otherwise, as the
+// store defines it: newest first for dates, A to Z for names and states.
+func NaturalOrder(s store.TokenSort) store.SortOrder {
+	if s == store.SortCreated || s == store.SortLastAccess || s == "" {
+		return store.Descending
+	}
+	return store.Ascending
+}
+
+// ListView is what the list page shows: a page of tokens, the view that
+// selected it, and what the filter form offers.
+type ListView struct {
+	Page    store.TokenPage
+	Query   ListQuery
+	Modules []store.Module // the account's, for the module filter
+	Users   []store.User   // the account's, for the Created by filter
+	// Errors are the problems with the query, by parameter; the page then
+	// has no tokens, and answers 400.
+	Errors map[string]string
+}
+
+// Filtered reports whether a filter narrows the list.
+func (v ListView) Filtered() bool { return v.Query.Filtered() }
+
+// sortLink is the address of a column header: the column's sort in its
+// natural direction, or the other direction when the list is sorted by it
+// already. The filter and page size stay; the cursor goes.
+func (v ListView) sortLink(col store.TokenSort) string {
+	order := NaturalOrder(col)
+	if v.Page.Sort == col {
+		order = store.Ascending
+		if v.Page.Order == store.Ascending {
+			order = store.Descending
+		}
+	}
+	sort, ord := string(col), string(order)
+	if col == store.SortCreated {
+		sort = ""
+	}
+	if order == NaturalOrder(col) {
+		ord = ""
+	}
+	return v.Query.URL("sort", sort, "order", ord)
+}
+
+// ariaSort is the aria-sort value of a column header; "" when the list is
+// not sorted by it.
+func (v ListView) ariaSort(col store.TokenSort) string {
+	if v.Page.Sort != col {
+		return ""
+	}
+	if v.Page.Order == store.Ascending {
+		return "ascending"
+	}
+	return "descending"
+}
+
+// pageLink is the address of the previous or next page.
+func (v ListView) pageLink(cursor, name string) string {
+	u := v.Query.Values()
+	u.Set(name, cursor)
+	return listURL(u)
+}
+
+// filterErrors lists the query's problems in the order of the form, with
+// the id of the control each one is about ("" when none is).
+func (v ListView) filterErrors() [][2]string {
+	var out [][2]string
+	for _, k := range []struct{ key, anchor string }{
+		{"q", "filter-q"}, {"status", "filter-status"}, {"module", "filter-module"},
+		{"createdBy", "filter-created-by"}, {"from", "filter-from"}, {"to", "filter-to"},
+		{"created", "filter-from"}, {"lastAccess", "filter-last-access"}, {"limit", "filter-limit"},
+		{"sort", ""}, {"order", ""}, {"cursor", ""},
+	} {
+		if msg := v.Errors[k.key]; msg != "" {
+			out = append(out, [2]string{k.anchor, msg})
+		}
+	}
+	return out
+}
+
+// invalid is the aria-invalid value of a filter control.
+func (v ListView) invalid(keys ...string) string {
+	for _, k := range keys {
+		if v.Errors[k] != "" {
+			return "true"
+		}
+	}
+	return "false"
+}
+
+// showing is the pager's "Showing 1–25 of 60 API tokens".
+func (v ListView) showing() string {
+	p := v.Page
+	noun := " API tokens"
+	if p.Total == 1 {
+		noun = " API token"
+	}
+	return "Showing " + strconv.Itoa(p.Offset+1) + "–" + strconv.Itoa(p.Offset+len(p.Tokens)) + " of " + strconv.Itoa(p.Total) + noun
+}
+
+// moreThanPage reports whether more tokens match than the page shows, when
+// "select all matching" means more than ticking every row.
+func (v ListView) moreThanPage() bool { return v.Page.Total > len(v.Page.Tokens) }
+
+// selectAllLabel is the label of "select all matching".
+func (v ListView) selectAllLabel() string {
+	n := strconv.Itoa(v.Page.Total)
+	if v.Filtered() {
+		return "Select all " + n + " API tokens that match these filters"
+	}
+	return "Select all " + n + " API tokens"
+}
+
+// createdByChoices are the choices of the Created by filter: the account's
+// users, and a token ID from the query, which the list cannot name.
+func (v ListView) createdByChoices() []store.UserRef {
+	out := make([]store.UserRef, 0, len(v.Users)+1)
+	found := v.Query.CreatedBy == ""
+	for _, u := range v.Users {
+		out = append(out, store.UserRef{ID: u.ID, Name: u.Name})
+		found = found || u.ID == v.Query.CreatedBy
+	}
+	if !found {
+		out = append(out, store.UserRef{ID: v.Query.CreatedBy})
+	}
+	return out
+}
+
+// pageSizeChoices are the options of the page size: value and label. The
+// default's value is empty, as it is in a canonical query.
+func pageSizeChoices() [][2]string {
+	out := make([][2]string, len(store.PageSizes))
+	for i, n := range store.PageSizes {
+		out[i] = [2]string{strconv.Itoa(n), strconv.Itoa(n)}
+		if n == store.DefaultPageSize {
+			out[i][0] = ""
+		}
+	}
+	return out
+}
+
+// BulkAction is an action on many tokens at once, confirmed once.
+type BulkAction struct {
+	Name    string // the form's action value: "disable", "enable", "delete"
+	Verb    string // "Delete"
+	Past    string // "deleted"
+	Working string // the button while the request is under way
+	Warning string // what happens, said before it happens
+	Danger  bool
+}
+
+// The bulk actions, in the order of the toolbar.
+var (
+	BulkDisable = BulkAction{Name: "disable", Verb: "Disable", Past: "disabled", Working: "Disabling…",
+		Warning: "Every API call made with these tokens will be refused until they are enabled again."}
+	BulkEnable = BulkAction{Name: "enable", Verb: "Enable", Past: "enabled", Working: "Enabling…",
+		Warning: "API calls made with these tokens will be accepted again."}
+	BulkDelete = BulkAction{Name: "delete", Verb: "Delete", Past: "deleted", Working: "Deleting…", Danger: true,
+		Warning: "Deleted API tokens can't be reinstated or reused. Applications that use them lose access immediately."}
+	BulkActions = []BulkAction{BulkDisable, BulkEnable, BulkDelete}
+)
+
+// BulkActionNamed finds a bulk action by its form value.
+func BulkActionNamed(name string) (BulkAction, bool) {
+	for _, a := range BulkActions {
+		if a.Name == name {
+			return a, true
+		}
+	}
+	return BulkAction{}, false
+}
+
+// CountTokens is "1 API token" or "3 API tokens".
+func CountTokens(n int) string {
+	if n == 1 {
+		return "1 API token"
+	}
+	return strconv.Itoa(n) + " API tokens"
+}
+
+// Question is the title of the confirmation: "Delete 3 API tokens?".
+func (a BulkAction) Question(n int) string { return a.Verb + " " + CountTokens(n) + "?" }
+
+// HiddenField is a form field carried as is to the next request.
+type HiddenField struct{ Name, Value string }
+
+// BulkConfirmView is the confirmation page of a bulk action, for browsers
+// without JavaScript and for "select all matching".
+type BulkConfirmView struct {
+	Action BulkAction
+	Count  int           // how many tokens the action takes
+	Named  []store.Token // the first of them, by name and ID (an ID alone for one not found)
+	All    bool          // every token that matches the filter
+	Fields []HiddenField // what the form carries to the action, besides confirm
+	Return string        // the list view to go back to
+	Note   string        // why the person is asked again, if they are
+}
+
+// more is how many tokens the page does not name.
+func (v BulkConfirmView) more() int { return v.Count - len(v.Named) }

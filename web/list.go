@@ -1,0 +1,108 @@
+package web
+
+import (
+	"errors"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"apitokens/store"
+	"apitokens/templates"
+)
+
+// listFilter reads the list page's query parameters into a store filter,
+// and the view in canonical form for the page's links. Every problem is a
+// store.ValidationError keyed by parameter; the view then holds the
+// parameters as sent, for the form to show them. Parameters the list does
+// not know are ignored, as links elsewhere may add their own.
+func listFilter(v url.Values) (store.TokenFilter, templates.ListQuery, error) {
+	q := templates.ListQuery{
+		Q: v.Get("q"), Status: v.Get("status"), Module: v.Get("module"), CreatedBy: v.Get("createdBy"),
+		From: v.Get("from"), To: v.Get("to"), LastAccess: v.Get("lastAccess"),
+		Sort: v.Get("sort"), Order: v.Get("order"), Limit: v.Get("limit"),
+		After: v.Get("after"), Before: v.Get("before"),
+	}
+	f := store.TokenFilter{
+		Query: q.Q, Status: store.TokenState(q.Status), ModuleID: q.Module, CreatedBy: q.CreatedBy,
+		LastAccess: store.LastAccessFilter(q.LastAccess), Sort: store.TokenSort(q.Sort), Order: store.SortOrder(q.Order),
+		After: q.After, Before: q.Before,
+	}
+	problems := map[string]string{}
+	if q.From != "" {
+		day, err := time.Parse(time.DateOnly, q.From)
+		if err != nil {
+			problems["from"] = "Enter the first date created as a date, for example 2026-01-31."
+		}
+		f.CreatedFrom = day
+	}
+	if q.To != "" {
+		day, err := time.Parse(time.DateOnly, q.To)
+		if err != nil {
+			problems["to"] = "Enter the last date created as a date, for example 2026-01-31."
+		} else {
+			// The range includes its last day: the filter's end is exclusive.
+			f.CreatedTo = day.AddDate(0, 0, 1)
+		}
+	}
+	if q.Limit != "" {
+		n, err := strconv.Atoi(q.Limit)
+		if err != nil || !slices.Contains(store.PageSizes, n) {
+			problems["limit"] = "Choose 25, 50 or 100 API tokens a page."
+		} else {
+			f.Limit = n
+		}
+	}
+	if len(problems) > 0 {
+		// Dates and page size are checked; the store's own checks below
+		// would only repeat that without them.
+		f.CreatedFrom, f.CreatedTo, f.After, f.Before = time.Time{}, time.Time{}, "", ""
+	}
+	var ve *store.ValidationError
+	if err := f.Validate(); errors.As(err, &ve) {
+		for k, msg := range ve.Fields {
+			if k == "query" {
+				k = "q"
+			}
+			if _, ok := problems[k]; !ok {
+				problems[k] = msg
+			}
+		}
+	} else if err != nil {
+		return f, q, err
+	}
+	if len(problems) > 0 {
+		return f, q, &store.ValidationError{Fields: problems}
+	}
+
+	// Canonical: lower-case words, and nothing for a default, so that one
+	// view has one address.
+	q.Q = f.Query
+	q.Status = strings.ToLower(string(f.Status))
+	if f.Sort == store.SortCreated {
+		q.Sort = ""
+	}
+	if f.Order != "" && f.Order == templates.NaturalOrder(f.Sort) {
+		q.Order = ""
+	}
+	if f.Limit == store.DefaultPageSize {
+		q.Limit = ""
+	}
+	return f, q, nil
+}
+
+// listReturn is the list view a bulk action goes back to, from the query
+// string the form carried. Only the list's own parameters pass, re-encoded:
+// the answer is always a path on this site, and a view that no longer
+// makes sense is the whole list.
+func listReturn(raw string) string {
+	v, err := url.ParseQuery(strings.TrimPrefix(raw, "?"))
+	if err != nil {
+		return templates.TokensPath
+	}
+	if _, q, err := listFilter(v); err == nil {
+		return q.ViewURL()
+	}
+	return templates.TokensPath
+}

@@ -1,0 +1,759 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"html"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"apitokens/store"
+)
+
+var (
+	anchorTag      = regexp.MustCompile(`<a\s[^>]*>`)
+	hrefAttr       = regexp.MustCompile(`href="([^"]*)"`)
+	tokenNameLink  = regexp.MustCompile(`<a class="token-name" href="[^"]*">([^<]*)</a>`)
+	inputValueAttr = regexp.MustCompile(`value="([^"]*)"`)
+)
+
+// link is the address of the page's link with the rel, "" when there is none.
+func (r *response) link(rel string) string {
+	for _, tag := range anchorTag.FindAllString(r.body, -1) {
+		if strings.Contains(tag, `rel="`+rel+`"`) {
+			if m := hrefAttr.FindStringSubmatch(tag); m != nil {
+				return html.UnescapeString(m[1])
+			}
+		}
+	}
+	return ""
+}
+
+// names are the names of the tokens the list shows, in order.
+func (r *response) names() []string {
+	var out []string
+	for _, m := range tokenNameLink.FindAllStringSubmatch(r.body, -1) {
+		out = append(out, html.UnescapeString(m[1]))
+	}
+	return out
+}
+
+// inputValue is the value of the page's input with the id.
+func (r *response) inputValue(t testing.TB, id string) string {
+	t.Helper()
+	m := regexp.MustCompile(`<input[^>]*id="` + id + `"[^>]*>`).FindString(r.body)
+	if m == "" {
+		t.Fatalf("no input #%s on the page", id)
+	}
+	v := inputValueAttr.FindStringSubmatch(m)
+	if v == nil {
+		return ""
+	}
+	return html.UnescapeString(v[1])
+}
+
+// flash is the text of the page's message, "" when there is none.
+func (r *response) flash() string {
+	m := regexp.MustCompile(`(?s)<div class="flash flash-(\w+)">(.*?)</div>`).FindStringSubmatch(r.body)
+	if m == nil {
+		return ""
+	}
+	return m[1] + ": " + (&response{body: m[2]}).text()
+}
+
+// listFixture is an account with tokens that differ in every way the list
+// filters and sorts by, made over four months up to the test clock's now
+// (4 May 2026).
+type listFixture struct {
+	app    *testApp
+	bea    store.User // a second administrator
+	tokens map[string]store.Token
+	theirs store.Token // another account's
+}
+
+func newListFixture(t *testing.T) *listFixture {
+	app := newTestApp(t)
+	fx := &listFixture{app: app, tokens: map[string]store.Token{}}
+	fx.bea = app.mustUser(app.account, "bea@acme.test", "Bea Builder", store.RoleAdmin)
+	ctx := context.Background()
+	now := app.clock.Now()
+	at := func(day string) time.Time {
+		d, err := time.Parse(time.DateOnly, day)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d.Add(10 * time.Hour)
+	}
+	billing, catalog, procurement := app.modules[1], app.modules[2], app.modules[3]
+	for _, tc := range []struct {
+		name      string
+		by        store.User
+		created   string
+		modules   []store.Module
+		expires   string
+		used      string
+		disabled  bool
+		moduleIDs []string
+	}{
+		{name: "Alpha billing", by: app.admin, created: "2026-01-01", modules: []store.Module{billing}},
+		{name: "Beta catalog", by: fx.bea, created: "2026-02-01", modules: []store.Module{catalog}, used: "2026-02-02"},
+		{name: "Gamma disabled", by: app.admin, created: "2026-03-01", modules: []store.Module{billing}, used: "2026-04-20", disabled: true},
+		{name: "Delta expired", by: fx.bea, created: "2026-04-01", modules: []store.Module{procurement}, expires: "2026-04-15"},
+		{name: "Epsilon unscoped", by: app.admin, created: "2026-05-01", used: "2026-05-03"},
+	} {
+		app.clock.Add(at(tc.created).Sub(app.clock.Now()))
+		n := store.NewToken{AccountID: app.account.ID, Name: tc.name}
+		for _, m := range tc.modules {
+			n.ModuleIDs = append(n.ModuleIDs, m.ID)
+		}
+		if tc.expires != "" {
+			n.ExpiresAt = at(tc.expires)
+		}
+		tok, _, err := app.store.CreateToken(ctx, n, store.Actor{UserID: tc.by.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tc.disabled {
+			if _, _, err := app.store.SetTokenStatus(ctx, app.account.ID, tok.ID, store.StatusDisabled, store.Actor{UserID: tc.by.ID}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if tc.used != "" {
+			if err := app.store.RecordTokenAccess(ctx, map[string]time.Time{tok.ID: at(tc.used)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		fx.tokens[tc.name] = tok
+	}
+	app.clock.Add(now.Sub(app.clock.Now()))
+	fx.theirs, _ = app.createTokenIn(app.otherAdmin, "Alpha of another account")
+	return fx
+}
+
+func TestListFilters(t *testing.T) {
+	fx := newListFixture(t)
+	app := fx.app
+	c := app.signedIn(t, app.admin)
+	billing := app.modules[1]
+	cases := []struct {
+		name, query string
+		want        []string // newest first
+	}{
+		{"Everything", "", []string{"Epsilon unscoped", "Delta expired", "Gamma disabled", "Beta catalog", "Alpha billing"}},
+		{"StatusActive", "status=active", []string{"Epsilon unscoped", "Beta catalog", "Alpha billing"}},
+		{"StatusAnyCase", "status=Active", []string{"Epsilon unscoped", "Beta catalog", "Alpha billing"}},
+		{"StatusDisabled", "status=disabled", []string{"Gamma disabled"}},
+		{"StatusExpired", "status=expired", []string{"Delta expired"}},
+		{"Module", "module=" + billing.ID, []string{"Gamma disabled", "Alpha billing"}},
+		{"CreatedBy", "createdBy=" + fx.bea.ID, []string{"Delta expired", "Beta catalog"}},
+		{"DateRangeIncludesBothDays", "from=2026-02-01&to=2026-03-01", []string{"Gamma disabled", "Beta catalog"}},
+		{"DateFrom", "from=2026-04-01", []string{"Epsilon unscoped", "Delta expired"}},
+		{"DateTo", "to=2026-01-31", []string{"Alpha billing"}},
+		{"NeverUsed", "lastAccess=never", []string{"Delta expired", "Alpha billing"}},
+		{"NotUsedIn30Days", "lastAccess=30d", []string{"Delta expired", "Beta catalog", "Alpha billing"}},
+		{"NotUsedIn90Days", "lastAccess=90d", []string{"Beta catalog", "Alpha billing"}},
+		{"SearchName", "q=alph", []string{"Alpha billing"}},
+		{"SearchID", "q=" + fx.tokens["Gamma disabled"].ID, []string{"Gamma disabled"}},
+		{"Combined", "status=active&module=" + billing.ID, []string{"Alpha billing"}},
+		{"EmptyFieldsAreNoFilter", "q=&status=&module=&createdBy=&from=&to=&lastAccess=&limit=", []string{"Epsilon unscoped", "Delta expired", "Gamma disabled", "Beta catalog", "Alpha billing"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			res := c.get(tokensPath + "?" + tc.query)
+			if res.status != http.StatusOK {
+				t.Fatalf("status %d:\n%s", res.status, res.text())
+			}
+			if got := res.names(); !slices.Equal(got, tc.want) {
+				t.Fatalf("listed %q, want %q", got, tc.want)
+			}
+			if want := fmt.Sprintf("Showing 1–%d of %d API token", len(tc.want), len(tc.want)); !strings.Contains(res.text(), want) {
+				t.Errorf("no %q in:\n%s", want, res.text())
+			}
+			if strings.Contains(res.body, fx.theirs.ID) {
+				t.Error("another account's token is listed")
+			}
+			filtered := tc.query != "" && tc.name != "EmptyFieldsAreNoFilter"
+			if hasClear := strings.Contains(res.text(), "Clear filters"); hasClear != filtered {
+				t.Errorf("Clear filters shown: %v, want %v", hasClear, filtered)
+			}
+		})
+	}
+	t.Run("FormShowsTheFilter", func(t *testing.T) {
+		res := c.get(tokensPath + "?q=+gam+&status=Disabled&module=" + billing.ID + "&createdBy=" + app.admin.ID +
+			"&from=2026-01-01&to=2026-05-04&limit=25")
+		if got := res.names(); !slices.Equal(got, []string{"Gamma disabled"}) {
+			t.Fatalf("listed %q", got)
+		}
+		for _, want := range []string{
+			`<option value="disabled" selected>`, `<option value="` + billing.ID + `" selected>`,
+			`<option value="` + app.admin.ID + `" selected>Ada Admin</option>`, `<option value="` + fx.bea.ID + `">Bea Builder</option>`,
+			`<option value="25" selected>`,
+		} {
+			if !strings.Contains(res.body, want) {
+				t.Errorf("the form lacks %s", want)
+			}
+		}
+		if v := res.inputValue(t, "filter-q"); v != "gam" {
+			t.Errorf("search shows %q", v)
+		}
+		if v := res.inputValue(t, "filter-from") + " " + res.inputValue(t, "filter-to"); v != "2026-01-01 2026-05-04" {
+			t.Errorf("dates show %q", v)
+		}
+		// Links keep the filter, in canonical form.
+		sortLink := regexp.MustCompile(`href="([^"]*sort=name[^"]*)"`).FindStringSubmatch(res.body)
+		if sortLink == nil {
+			t.Fatal("no link to sort by name")
+		}
+		want := tokensPath + "?createdBy=" + app.admin.ID + "&from=2026-01-01&limit=25&module=" + billing.ID +
+			"&q=gam&sort=name&status=disabled&to=2026-05-04"
+		if got := html.UnescapeString(sortLink[1]); got != want {
+			t.Errorf("sort link %s, want %s", got, want)
+		}
+		if res := c.get(tokensPath + "?lastAccess=90d"); !strings.Contains(res.body, `<option value="90d" selected>`) {
+			t.Error("the form does not show the last access chosen")
+		}
+	})
+	t.Run("CreatedByAToken", func(t *testing.T) {
+		// The API makes tokens too; their creator is a token, which the
+		// form offers as its ID when the view asks for it.
+		tokID := fx.tokens["Epsilon unscoped"].ID
+		res := c.get(tokensPath + "?createdBy=" + tokID)
+		if res.status != http.StatusOK || !strings.Contains(res.body, `<option value="`+tokID+`" selected>`+tokID+`</option>`) {
+			t.Fatalf("status %d; the form does not show the token as creator", res.status)
+		}
+	})
+}
+
+func TestListSort(t *testing.T) {
+	fx := newListFixture(t)
+	c := fx.app.signedIn(t, fx.app.admin)
+	byName := []string{"Alpha billing", "Beta catalog", "Delta expired", "Epsilon unscoped", "Gamma disabled"}
+	byCreated := []string{"Epsilon unscoped", "Delta expired", "Gamma disabled", "Beta catalog", "Alpha billing"}
+	byStatus := []string{"Alpha billing", "Beta catalog", "Epsilon unscoped", "Gamma disabled", "Delta expired"}
+	reversed := func(s []string) []string { r := slices.Clone(s); slices.Reverse(r); return r }
+	// Never used tokens come last, newest access first.
+	lastAccess := c.get(tokensPath + "?sort=lastAccess").names()
+	if len(lastAccess) != 5 || !slices.Equal(lastAccess[:3], []string{"Epsilon unscoped", "Gamma disabled", "Beta catalog"}) ||
+		!slices.Contains(lastAccess[3:], "Alpha billing") || !slices.Contains(lastAccess[3:], "Delta expired") {
+		t.Fatalf("by last access: %q", lastAccess)
+	}
+	cases := []struct {
+		query, column, ariaSort string
+		want                    []string
+	}{
+		{"sort=name", "API token", "ascending", byName},
+		{"sort=name&order=desc", "API token", "descending", reversed(byName)},
+		{"", "Date created", "descending", byCreated},
+		{"sort=created&order=asc", "Date created", "ascending", reversed(byCreated)},
+		{"sort=lastAccess", "Last access", "descending", lastAccess},
+		{"sort=lastAccess&order=asc", "Last access", "ascending", reversed(lastAccess)},
+		{"sort=status", "Status", "ascending", byStatus},
+		{"sort=status&order=desc", "Status", "descending", reversed(byStatus)},
+	}
+	for _, tc := range cases {
+		t.Run(tc.column+" "+tc.ariaSort, func(t *testing.T) {
+			res := c.get(tokensPath + "?" + tc.query)
+			if got := res.names(); !slices.Equal(got, tc.want) {
+				t.Fatalf("?%s listed %q, want %q", tc.query, got, tc.want)
+			}
+			th := regexp.MustCompile(`<th scope="col" aria-sort="(\w+)">\s*<a class="sort sort-current" href="([^"]*)">([^<]*)<span class="sort-arrow" aria-hidden="true">(.)</span>`).
+				FindAllStringSubmatch(res.body, -1)
+			if len(th) != 1 || th[0][1] != tc.ariaSort || th[0][3] != tc.column {
+				t.Fatalf("sorted header %q, want %s %s", th, tc.column, tc.ariaSort)
+			}
+			if arrow := map[string]string{"ascending": "▲", "descending": "▼"}[tc.ariaSort]; th[0][4] != arrow {
+				t.Errorf("arrow %s, want %s", th[0][4], arrow)
+			}
+			// The current column's link turns the order round.
+			toggled := c.get(html.UnescapeString(th[0][2])).names()
+			if !slices.Equal(toggled, reversed(tc.want)) {
+				t.Errorf("the header link %s lists %q, want the reverse", th[0][2], toggled)
+			}
+		})
+	}
+}
+
+func TestListPaging(t *testing.T) {
+	app := newTestApp(t)
+	var active []string
+	for i := range 70 {
+		tok, _ := app.createToken(fmt.Sprintf("Token %02d", i))
+		if i%14 == 13 {
+			app.store.SetTokenStatus(context.Background(), app.account.ID, tok.ID, store.StatusDisabled, store.Actor{UserID: app.admin.ID})
+		} else {
+			active = append(active, tok.Name)
+		}
+		app.clock.Add(time.Minute)
+	}
+	slices.Sort(active)
+	c := app.signedIn(t, app.admin)
+	view := "?limit=25&sort=name&status=active"
+	first := c.get(tokensPath + view)
+	var seen []string
+	check := func(res *response, showing string, hasPrev, hasNext bool) {
+		t.Helper()
+		if res.status != http.StatusOK || !strings.Contains(res.text(), showing) {
+			t.Fatalf("want %q:\n%s", showing, res.text())
+		}
+		if (res.link("prev") != "") != hasPrev || (res.link("next") != "") != hasNext {
+			t.Fatalf("%s: Previous %q, Next %q", showing, res.link("prev"), res.link("next"))
+		}
+		for _, l := range []string{res.link("prev"), res.link("next")} {
+			if l == "" {
+				continue
+			}
+			u, _ := url.Parse(l)
+			q := u.Query()
+			q.Del("after")
+			q.Del("before")
+			if u.Path != tokensPath || "?"+q.Encode() != view {
+				t.Errorf("page link %s does not keep the view %s", l, view)
+			}
+		}
+	}
+	check(first, "Showing 1–25 of 65 API tokens", false, true)
+	seen = append(seen, first.names()...)
+	second := c.get(first.link("next"))
+	check(second, "Showing 26–50 of 65 API tokens", true, true)
+	seen = append(seen, second.names()...)
+	third := c.get(second.link("next"))
+	check(third, "Showing 51–65 of 65 API tokens", true, false)
+	seen = append(seen, third.names()...)
+	if !slices.Equal(seen, active) {
+		t.Fatalf("the pages list %q, want every active token by name once: %q", seen, active)
+	}
+	back := c.get(third.link("prev"))
+	check(back, "Showing 26–50 of 65 API tokens", true, true)
+	if !slices.Equal(back.names(), second.names()) {
+		t.Fatalf("Previous lists %q, want %q", back.names(), second.names())
+	}
+	if back = c.get(back.link("prev")); !slices.Equal(back.names(), first.names()) {
+		t.Fatalf("Previous twice lists %q, want the first page", back.names())
+	}
+	t.Run("PageSizes", func(t *testing.T) {
+		for _, n := range []int{25, 50, 100} {
+			res := c.get(fmt.Sprintf("%s?limit=%d", tokensPath, n))
+			if got := len(res.names()); got != min(n, 70) {
+				t.Errorf("limit=%d shows %d tokens", n, got)
+			}
+		}
+	})
+}
+
+func TestListBadQuery(t *testing.T) {
+	app := newTestApp(t)
+	for i := range 26 {
+		app.createToken(fmt.Sprintf("Some token %d", i))
+	}
+	c := app.signedIn(t, app.admin)
+	next, _ := url.Parse(c.get(tokensPath + "?limit=25").link("next"))
+	cursor := next.Query().Get("after")
+	if cursor == "" {
+		t.Fatal("no cursor on the first page")
+	}
+	for _, tc := range []struct {
+		name, query, message string
+		kept                 [2]string // an input's id and the value it keeps
+	}{
+		{"Status", "q=keep+me&status=gone", "Choose a status: Active, Disabled or Expired.", [2]string{"filter-q", "keep me"}},
+		{"Date", "from=2026-13-45", "Enter the first date created as a date", [2]string{"filter-from", "2026-13-45"}},
+		{"DateTo", "to=yesterday", "Enter the last date created as a date", [2]string{"filter-to", "yesterday"}},
+		{"DateRange", "from=2026-05-02&to=2026-05-01", "The end of the date range must come after its start.", [2]string{"filter-to", "2026-05-01"}},
+		{"PageSize", "limit=7&q=x", "Choose 25, 50 or 100 API tokens a page.", [2]string{"filter-q", "x"}},
+		{"Sort", "sort=colour", "Sort by name, date created, last access or status.", [2]string{"filter-q", ""}},
+		{"Order", "order=sideways", "The sort order is asc or desc.", [2]string{"filter-q", ""}},
+		{"LastAccess", "lastAccess=yesterday", "Choose a last access", [2]string{"filter-q", ""}},
+		{"Module", "module=MOD-0000-0000", "Choose a module of this account.", [2]string{"filter-q", ""}},
+		{"ModuleShape", "module=billing", "Choose a module of this account.", [2]string{"filter-q", ""}},
+		{"CreatedBy", "createdBy=Ada", "Created by must be a user ID", [2]string{"filter-q", ""}},
+		{"Search", "q=" + strings.Repeat("x", 201), "The search must be at most 200 characters.", [2]string{"filter-q", strings.Repeat("x", 201)}},
+		{"TamperedCursor", "after=eyJzIjoibmFtZSJ9", "This page link is not valid", [2]string{"filter-q", ""}},
+		{"CursorOfAnotherSort", "sort=name&after=" + cursor, "This page link is not valid", [2]string{"filter-q", ""}},
+		{"BothCursors", "after=a&before=b", "either a next or a previous position", [2]string{"filter-q", ""}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := c.get(tokensPath + "?" + tc.query)
+			if res.status != http.StatusBadRequest {
+				t.Fatalf("status %d, want 400:\n%s", res.status, res.text())
+			}
+			if !strings.Contains(res.text(), "Please check the filters") || !strings.Contains(res.text(), tc.message) {
+				t.Errorf("the page does not say %q:\n%s", tc.message, res.text())
+			}
+			if !strings.Contains(res.body, `<a class="button" href="/settings/api-tokens">Clear filters</a>`) {
+				t.Error("no way to clear the filters")
+			}
+			if v := res.inputValue(t, tc.kept[0]); v != tc.kept[1] {
+				t.Errorf("#%s shows %q, want %q as sent", tc.kept[0], v, tc.kept[1])
+			}
+			if len(res.names()) != 0 {
+				t.Error("tokens listed under filters that can't be used")
+			}
+		})
+	}
+}
+
+func TestListEmptyStates(t *testing.T) {
+	app := newTestApp(t)
+	c := app.signedIn(t, app.admin)
+	t.Run("NewAccount", func(t *testing.T) {
+		res := c.get(tokensPath)
+		if res.status != http.StatusOK || !strings.Contains(res.text(), "No API tokens yet") ||
+			!strings.Contains(res.body, `href="/settings/api-tokens/new">Add API token</a>`) {
+			t.Fatalf("empty list = %d:\n%s", res.status, res.text())
+		}
+		if strings.Contains(res.text(), "Apply filters") || strings.Contains(res.text(), "No API tokens match") {
+			t.Error("a new account gets filters for nothing")
+		}
+	})
+	app.createToken("Only one")
+	t.Run("NoMatch", func(t *testing.T) {
+		res := c.get(tokensPath + "?status=disabled&q=nothing")
+		if res.status != http.StatusOK || !strings.Contains(res.text(), "No API tokens match these filters") ||
+			!strings.Contains(res.body, `<a class="button" href="/settings/api-tokens">Clear filters</a>`) {
+			t.Fatalf("no match = %d:\n%s", res.status, res.text())
+		}
+		if strings.Contains(res.text(), "No API tokens yet") {
+			t.Error("says the account has no tokens")
+		}
+		if v := res.inputValue(t, "filter-q"); v != "nothing" {
+			t.Errorf("search shows %q", v)
+		}
+	})
+}
+
+// bulkPost posts the bulk form as the list page at view would, with its
+// CSRF token.
+func bulkPost(c *client, view string, form url.Values) *response {
+	c.t.Helper()
+	page := c.get(tokensPath + view)
+	form.Set("_csrf", page.csrf(c.t))
+	return c.post(tokensPath+"/bulk", form)
+}
+
+func auditActions(t *testing.T, app *testApp, id string) []string {
+	t.Helper()
+	events, err := app.store.AuditEvents(context.Background(), app.account.ID, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range events {
+		out = append(out, e.Action)
+	}
+	return out
+}
+
+func TestBulkActions(t *testing.T) {
+	app := newTestApp(t)
+	ctx := context.Background()
+	c := app.signedIn(t, app.admin)
+	newTokens := func(names ...string) []store.Token {
+		var out []store.Token
+		for _, n := range names {
+			tok, _ := app.createToken(n)
+			out = append(out, tok)
+		}
+		return out
+	}
+	idsOf := func(ts []store.Token) []string {
+		var out []string
+		for _, t := range ts {
+			out = append(out, t.ID)
+		}
+		return out
+	}
+
+	t.Run("ConfirmationNamesThem", func(t *testing.T) {
+		ts := newTokens("Confirm one", "Confirm two", "Confirm three")
+		res := bulkPost(c, "?sort=name", url.Values{"action": {"delete"}, "ids": idsOf(ts), "return": {"sort=name"}})
+		if res.status != http.StatusOK {
+			t.Fatalf("status %d:\n%s", res.status, res.text())
+		}
+		text := res.text()
+		for _, want := range []string{"Delete 3 API tokens?", "Confirm one (" + ts[0].ID + ")", "Confirm two (" + ts[1].ID + ")",
+			"Confirm three (" + ts[2].ID + ")", "can't be reinstated or reused", "Cancel", "Delete 3 API tokens"} {
+			if !strings.Contains(text, want) {
+				t.Errorf("confirmation lacks %q:\n%s", want, text)
+			}
+		}
+		if !strings.Contains(res.body, `<a class="button" href="/settings/api-tokens?sort=name">Cancel</a>`) ||
+			!strings.Contains(res.body, `name="confirm" value="1"`) {
+			t.Error("no Cancel back to the view, or no confirming form")
+		}
+		for _, tok := range ts {
+			if !app.tokenExists(app.account.ID, tok.ID) {
+				t.Fatal("a token went before it was confirmed")
+			}
+		}
+	})
+	t.Run("ConfirmationOfMany", func(t *testing.T) {
+		var names []string
+		for i := range 23 {
+			names = append(names, fmt.Sprintf("Many %02d", i))
+		}
+		ts := newTokens(names...)
+		res := bulkPost(c, "", url.Values{"action": {"disable"}, "ids": idsOf(ts)})
+		text := res.text()
+		if !strings.Contains(text, "Disable 23 API tokens?") || !strings.Contains(text, "Many 19 ("+ts[19].ID+")") ||
+			strings.Contains(text, "Many 20") || !strings.Contains(text, "and 3 more") {
+			t.Fatalf("confirmation of 23:\n%s", text)
+		}
+		if n := strings.Count(res.body, `name="ids"`); n != 23 {
+			t.Errorf("the form carries %d IDs, want 23", n)
+		}
+	})
+	t.Run("Disable", func(t *testing.T) {
+		ts := newTokens("Disable one", "Disable two", "Disable three")
+		res := bulkPost(c, "?status=active", url.Values{"action": {"disable"}, "ids": idsOf(ts), "confirm": {"1"},
+			"return": {"status=active&limit=25"}})
+		if res.status != http.StatusSeeOther || res.location() != tokensPath+"?limit=25&status=active" {
+			t.Fatalf("= %d to %q, want back to the view", res.status, res.location())
+		}
+		page := c.follow(res)
+		if got := page.flash(); got != "success: 3 API tokens have been disabled." {
+			t.Errorf("message %q", got)
+		}
+		for _, tok := range ts {
+			got, _ := app.store.TokenByID(ctx, app.account.ID, tok.ID)
+			if got.Status != store.StatusDisabled {
+				t.Errorf("%s is %s", tok.Name, got.Status)
+			}
+			if a := auditActions(t, app, tok.ID); !slices.Equal(a, []string{store.AuditDisabled, store.AuditCreated}) {
+				t.Errorf("%s audit trail %q, want its own disable event", tok.Name, a)
+			}
+			if strings.Contains(page.body, tok.ID) {
+				t.Errorf("%s is still in the view of active tokens", tok.Name)
+			}
+		}
+	})
+	t.Run("Delete", func(t *testing.T) {
+		ts := newTokens("Delete one", "Delete two")
+		page := c.follow(bulkPost(c, "", url.Values{"action": {"delete"}, "ids": idsOf(ts), "confirm": {"1"}}))
+		if got := page.flash(); got != "success: 2 API tokens have been deleted." {
+			t.Errorf("message %q", got)
+		}
+		for _, tok := range ts {
+			if app.tokenExists(app.account.ID, tok.ID) {
+				t.Errorf("%s is still there", tok.Name)
+			}
+			if a := auditActions(t, app, tok.ID); len(a) == 0 || a[0] != store.AuditDeleted {
+				t.Errorf("%s audit trail %q, want its own delete event", tok.Name, a)
+			}
+			if strings.Contains(page.body, tok.ID) {
+				t.Errorf("%s is still listed", tok.Name)
+			}
+		}
+	})
+	t.Run("PartialFailure", func(t *testing.T) {
+		ts := newTokens("Still active", "Was disabled")
+		app.store.SetTokenStatus(ctx, app.account.ID, ts[1].ID, store.StatusDisabled, store.Actor{UserID: app.admin.ID})
+		theirs, _ := app.createTokenIn(app.otherAdmin, "Their token")
+		page := c.follow(bulkPost(c, "", url.Values{"action": {"disable"}, "confirm": {"1"},
+			"ids": {ts[0].ID, ts[1].ID, theirs.ID, ts[0].ID}}))
+		want := "warning: 1 API token has been disabled. Not changed: “Was disabled” (" + ts[1].ID + ") — already disabled; " +
+			theirs.ID + " — not found."
+		if got := page.flash(); got != want {
+			t.Errorf("message\n%q, want\n%q", got, want)
+		}
+		got, _ := app.store.TokenByID(ctx, app.otherAdmin.AccountID, theirs.ID)
+		events, _ := app.store.AuditEvents(ctx, app.otherAdmin.AccountID, theirs.ID)
+		if got.Status != store.StatusActive || len(events) != 1 {
+			t.Error("another account's token was changed")
+		}
+		if a := auditActions(t, app, ts[0].ID); !slices.Equal(a, []string{store.AuditDisabled, store.AuditCreated}) {
+			t.Errorf("a token listed twice has audit trail %q", a)
+		}
+	})
+	t.Run("NothingChanged", func(t *testing.T) {
+		ts := newTokens("Enabled already")
+		page := c.follow(bulkPost(c, "", url.Values{"action": {"enable"}, "confirm": {"1"}, "ids": idsOf(ts)}))
+		want := "error: No API tokens were changed. Not changed: “Enabled already” (" + ts[0].ID + ") — already active."
+		if got := page.flash(); got != want {
+			t.Errorf("message %q, want %q", got, want)
+		}
+	})
+	t.Run("ManyNotChanged", func(t *testing.T) {
+		var ids []string
+		for i := range 13 {
+			ids = append(ids, fmt.Sprintf("TKN-0000-%04d", i))
+		}
+		page := c.follow(bulkPost(c, "", url.Values{"action": {"delete"}, "confirm": {"1"}, "ids": ids}))
+		got := page.flash()
+		if !strings.Contains(got, "TKN-0000-0009 — not found; and 3 more.") || strings.Contains(got, "TKN-0000-0010") {
+			t.Errorf("message %q", got)
+		}
+	})
+	t.Run("NoneSelected", func(t *testing.T) {
+		res := bulkPost(c, "", url.Values{"action": {"delete"}, "confirm": {"1"}, "return": {"q=one"}})
+		if res.status != http.StatusSeeOther || res.location() != tokensPath+"?q=one" {
+			t.Fatalf("= %d to %q", res.status, res.location())
+		}
+		if got := c.follow(res).flash(); got != "error: Select at least one API token." {
+			t.Errorf("message %q", got)
+		}
+	})
+	t.Run("ReturnStaysOnTheList", func(t *testing.T) {
+		tok := newTokens("Return check")[0]
+		for _, ret := range []string{"//evil.example/x", "https://evil.example/", "status=gone", "%zz", "/settings/api-tokens/new"} {
+			res := bulkPost(c, "", url.Values{"action": {"disable"}, "confirm": {"1"}, "ids": {tok.ID}, "return": {ret}})
+			if res.status != http.StatusSeeOther || res.location() != tokensPath {
+				t.Errorf("return %q: %d to %q, want the list", ret, res.status, res.location())
+			}
+		}
+	})
+}
+
+func TestBulkAllMatching(t *testing.T) {
+	app := newTestApp(t)
+	ctx := context.Background()
+	c := app.signedIn(t, app.admin)
+	// 80 tokens in two modules, every third disabled: 26 are active in the
+	// first module, more than a page of 25.
+	var matching []string
+	for i := range 80 {
+		tok, _ := app.createToken(fmt.Sprintf("All %02d", i), app.modules[i%2])
+		switch {
+		case i%3 == 0:
+			app.store.SetTokenStatus(ctx, app.account.ID, tok.ID, store.StatusDisabled, store.Actor{UserID: app.admin.ID})
+		case i%2 == 0:
+			matching = append(matching, tok.ID)
+		}
+	}
+	filter := url.Values{"status": {"active"}, "module": {app.modules[0].ID}}
+	view := "?" + filter.Encode() + "&limit=25"
+	if list := c.get(tokensPath + view); !strings.Contains(list.text(), "Select all 26 API tokens that match these filters") {
+		t.Fatalf("no way to select all that match:\n%s", list.text())
+	}
+	if list := c.get(tokensPath + "?" + filter.Encode() + "&limit=100"); strings.Contains(list.body, `name="all"`) {
+		t.Error("select all matching is offered when the page shows every match")
+	}
+	form := url.Values{"action": {"disable"}, "all": {"1"}, "return": {view[1:]}}
+	for k, v := range filter {
+		form[k] = v
+	}
+	// An ID sent along is ignored: "all" means the filter.
+	other, _ := app.createToken("Other module", app.modules[1])
+	form.Set("ids", other.ID)
+	res := bulkPost(c, view, form)
+	if res.status != http.StatusOK || !strings.Contains(res.text(), "Disable 26 API tokens?") ||
+		!strings.Contains(res.text(), "every API token that matches the filters: 26 API tokens") ||
+		!strings.Contains(res.text(), "and 6 more") {
+		t.Fatalf("confirmation = %d:\n%s", res.status, res.text())
+	}
+	if !strings.Contains(res.body, `name="count" value="26"`) {
+		t.Fatal("the confirmation does not carry the count")
+	}
+	// The first twenty by name: All 02, All 04, All 08 … All 58.
+	text := res.text()
+	if i, j := strings.Index(text, "All 02 ("), strings.Index(text, "All 04 ("); i < 0 || j < i ||
+		!strings.Contains(text, "All 58 (") || strings.Contains(text, "All 62 (") || strings.Contains(text, "Other module") {
+		t.Errorf("the confirmation does not name the first twenty by name:\n%s", text)
+	}
+
+	t.Run("CountChanged", func(t *testing.T) {
+		// A token joins the filter between the question and the answer:
+		// the person is asked again.
+		late, _ := app.createToken("Latecomer", app.modules[0])
+		matching = append(matching, late.ID)
+		again := url.Values{"confirm": {"1"}, "count": {"26"}}
+		for k, v := range form {
+			again[k] = v
+		}
+		res := bulkPost(c, view, again)
+		if res.status != http.StatusOK || !strings.Contains(res.text(), "The filters now match 27 API tokens, not 26") ||
+			!strings.Contains(res.text(), "Disable 27 API tokens?") {
+			t.Fatalf("= %d:\n%s", res.status, res.text())
+		}
+		for _, id := range matching {
+			if tok, _ := app.store.TokenByID(ctx, app.account.ID, id); tok.Status != store.StatusActive {
+				t.Fatal("changed without confirmation of the new count")
+			}
+		}
+	})
+	t.Run("Confirmed", func(t *testing.T) {
+		form.Set("confirm", "1")
+		form.Set("count", "27")
+		res := bulkPost(c, view, form)
+		if res.status != http.StatusSeeOther || res.location() != tokensPath+"?limit=25&module="+app.modules[0].ID+"&status=active" {
+			t.Fatalf("= %d to %q:\n%s", res.status, res.location(), res.text())
+		}
+		if got := c.follow(res).flash(); got != "success: 27 API tokens have been disabled." {
+			t.Errorf("message %q", got)
+		}
+		for _, id := range matching {
+			if tok, _ := app.store.TokenByID(ctx, app.account.ID, id); tok.Status != store.StatusDisabled {
+				t.Errorf("%s (%s) was not disabled", tok.Name, tok.Status)
+			}
+		}
+		// Exactly the filtered set: the other module's active tokens stay.
+		if got, _ := app.store.TokenByID(ctx, app.account.ID, other.ID); got.Status != store.StatusActive {
+			t.Error("a token outside the filter was disabled")
+		}
+		if n := len(c.get(tokensPath + "?status=active&limit=100").names()); n != 28 {
+			t.Errorf("%d tokens are still active, want the 28 of the other module", n)
+		}
+	})
+	t.Run("NoneMatch", func(t *testing.T) {
+		form.Del("confirm")
+		res := bulkPost(c, view, form)
+		if got := c.follow(res).flash(); got != "error: No API tokens match these filters any more. Nothing was changed." {
+			t.Errorf("message %q", got)
+		}
+	})
+	t.Run("BadFilter", func(t *testing.T) {
+		bad := url.Values{"action": {"delete"}, "all": {"1"}, "status": {"gone"}}
+		if got := c.follow(bulkPost(c, "", bad)).flash(); !strings.Contains(got, "error: Choose a status") {
+			t.Errorf("message %q", got)
+		}
+	})
+}
+
+func TestBulkRefusals(t *testing.T) {
+	app := newTestApp(t)
+	tok, _ := app.createToken("Guarded")
+	admin := app.signedIn(t, app.admin)
+	valid := func() url.Values {
+		return url.Values{"action": {"delete"}, "ids": {tok.ID}, "confirm": {"1"}}
+	}
+	t.Run("NoCSRF", func(t *testing.T) {
+		if res := admin.post(tokensPath+"/bulk", valid()); res.status != http.StatusForbidden {
+			t.Fatalf("= %d, want 403", res.status)
+		}
+	})
+	t.Run("Member", func(t *testing.T) {
+		m := app.signedIn(t, app.member)
+		form := valid()
+		form.Set("_csrf", m.get(tokensPath).csrf(t))
+		if res := m.post(tokensPath+"/bulk", form); res.status != http.StatusForbidden {
+			t.Fatalf("= %d, want 403", res.status)
+		}
+	})
+	for _, tc := range []struct {
+		name    string
+		change  func(url.Values)
+		message string
+	}{
+		{"UnknownField", func(f url.Values) { f.Set("status_override", "active") }, `"status_override"`},
+		{"UnknownAction", func(f url.Values) { f.Set("action", "reveal") }, "Choose Disable, Enable or Delete"},
+		{"NoAction", func(f url.Values) { f.Del("action") }, "Choose Disable, Enable or Delete"},
+		{"NotAnID", func(f url.Values) { f.Add("ids", "TKN-1234-567x") }, `"TKN-1234-567x" is not an API token ID`},
+		{"NotATokenID", func(f url.Values) { f.Add("ids", "USR-1234-5678") }, `"USR-1234-5678" is not an API token ID`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			form := valid()
+			tc.change(form)
+			res := bulkPost(admin, "", form)
+			if res.status != http.StatusUnprocessableEntity || !strings.Contains(res.text(), tc.message) {
+				t.Fatalf("= %d, want 422 saying %s:\n%s", res.status, tc.message, res.text())
+			}
+		})
+	}
+	if !app.tokenExists(app.account.ID, tok.ID) {
+		t.Fatal("a refused request deleted the token")
+	}
+}

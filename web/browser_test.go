@@ -445,6 +445,7 @@ func TestBrowserPhoneWidth(t *testing.T) {
 	ctx := newTab(t)
 	run(t, ctx, "phone viewport", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
 	browserSignIn(t, ctx, app, app.admin)
+	saveScreenshot(t, ctx, "list")
 	if w := eval[bool](t, ctx, `document.documentElement.scrollWidth <= window.innerWidth`); !w {
 		t.Error("the list page scrolls sideways at phone width")
 	}

@@ -35,7 +35,11 @@ const (
 	// action names, keeping it readable and the session cookie small.
 	skipsNamed = 10
 	// nameInMessage bounds a token's name in that message, for the same reasons.
-	nameInMessage = 60
+	nameInMessage = 40
+	// maxMessageBytes bounds the names in that message: it travels in the
+	// session cookie, which holds 4 KB once encrypted and encoded (about
+	// twice the message).
+	maxMessageBytes = 1200
 )
 
 // handleTokenBulk disables, enables or deletes the selected tokens, or all
@@ -193,10 +197,8 @@ func (s *Server) bulkMessage(ctx context.Context, accountID string, a templates.
 		kind = "warning"
 	}
 	b.WriteString(" Not changed: ")
-	for i, sk := range res.Skipped[:min(len(res.Skipped), skipsNamed)] {
-		if i > 0 {
-			b.WriteString("; ")
-		}
+	named := 0
+	for _, sk := range res.Skipped[:min(len(res.Skipped), skipsNamed)] {
 		name := ""
 		if sk.Reason == store.SkipAlreadyActive || sk.Reason == store.SkipAlreadyDisabled {
 			// Still there, so it has a name; a missing one has only its ID.
@@ -204,13 +206,20 @@ func (s *Server) bulkMessage(ctx context.Context, accountID string, a templates.
 				name = t.Name
 			}
 		}
+		entry := fmt.Sprintf("%s — %s", sk.ID, sk.Reason)
 		if name != "" {
-			fmt.Fprintf(&b, "%s (%s) — %s", templates.Quote(shorten(name, nameInMessage)), sk.ID, sk.Reason)
-		} else {
-			fmt.Fprintf(&b, "%s — %s", sk.ID, sk.Reason)
+			entry = fmt.Sprintf("%s (%s) — %s", templates.Quote(shorten(name, nameInMessage)), sk.ID, sk.Reason)
 		}
+		if named > 0 && b.Len()+len(entry) > maxMessageBytes {
+			break // the rest are counted
+		}
+		if named > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(entry)
+		named++
 	}
-	if more := len(res.Skipped) - skipsNamed; more > 0 {
+	if more := len(res.Skipped) - named; more > 0 {
 		fmt.Fprintf(&b, "; and %d more", more)
 	}
 	b.WriteString(".")

@@ -588,6 +588,21 @@ func TestBulkActions(t *testing.T) {
 			t.Errorf("message %q", got)
 		}
 	})
+	t.Run("LongNamesStillFitTheMessage", func(t *testing.T) {
+		// The message travels in the session cookie: twelve names of 200
+		// four-byte characters would not fit, and the message would be lost.
+		var ids []string
+		for i := range 12 {
+			tok := newTokens(fmt.Sprintf("%02d", i) + strings.Repeat("😀", 198))[0]
+			app.store.SetTokenStatus(ctx, app.account.ID, tok.ID, store.StatusDisabled, store.Actor{UserID: app.admin.ID})
+			ids = append(ids, tok.ID)
+		}
+		got := c.follow(bulkPost(c, "", url.Values{"action": {"disable"}, "confirm": {"1"}, "ids": ids})).flash()
+		if !strings.HasPrefix(got, "error: No API tokens were changed. Not changed: “00"+strings.Repeat("😀", 37)+"…” ("+ids[0]+") — already disabled; ") ||
+			!regexp.MustCompile(`; and \d+ more\.$`).MatchString(got) {
+			t.Fatalf("message %q", got)
+		}
+	})
 	t.Run("NoneSelected", func(t *testing.T) {
 		res := bulkPost(c, "", url.Values{"action": {"delete"}, "confirm": {"1"}, "return": {"q=one"}})
 		if res.status != http.StatusSeeOther || res.location() != tokensPath+"?q=one" {

@@ -17,9 +17,10 @@ import (
 // keyed by their text, and only binds and steps them on each call. Callers
 // write plain QueryContext and ExecContext; nothing else changes.
 
-// maxCachedStmts bounds the statements one connection keeps; queries beyond
-// it (such as rare IN lists of unusual length) are prepared per call, as
-// before.
+// maxCachedStmts bounds the statements one connection keeps. When it is
+// full, the statement used least recently makes room: the list's filters
+// make many texts, each used a while, and they must not crowd out for good
+// the look-ups every request makes.
 const maxCachedStmts = 128
 
 // openDB opens dsn with modernc's SQLite driver, through connections that
@@ -66,6 +67,7 @@ type sqliteConn interface {
 type cachingConn struct {
 	inner sqliteConn
 	stmts map[string]*cachedStmt
+	uses  uint64 // counts uses, to date each statement's last one
 }
 
 type cachedStmt struct {
@@ -73,7 +75,8 @@ type cachedStmt struct {
 	// busy is set while rows of the statement are open: a second use of
 	// the same text meanwhile (a query inside a loop over rows, in one
 	// transaction) is prepared apart rather than resetting the first.
-	busy bool
+	busy    bool
+	lastUse uint64
 }
 
 type cachedStmtContext interface {
@@ -85,14 +88,15 @@ type cachedStmtContext interface {
 // take returns the statement for query, prepared, and marks it busy; ok is
 // false when the query must run uncached.
 func (c *cachingConn) take(ctx context.Context, query string) (cs *cachedStmt, ok bool) {
+	c.uses++
 	if cs, found := c.stmts[query]; found {
 		if cs.busy {
 			return nil, false
 		}
-		cs.busy = true
+		cs.busy, cs.lastUse = true, c.uses
 		return cs, true
 	}
-	if len(c.stmts) >= maxCachedStmts {
+	if len(c.stmts) >= maxCachedStmts && !c.evict() {
 		return nil, false
 	}
 	st, err := c.inner.PrepareContext(ctx, query)
@@ -104,9 +108,26 @@ func (c *cachingConn) take(ctx context.Context, query string) (cs *cachedStmt, o
 		st.Close()
 		return nil, false
 	}
-	cs = &cachedStmt{stmt: st, busy: true}
+	cs = &cachedStmt{stmt: st, busy: true, lastUse: c.uses}
 	c.stmts[query] = cs
 	return cs, true
+}
+
+// evict closes the statement used least recently, unless all are busy.
+func (c *cachingConn) evict() bool {
+	var oldest string
+	var found *cachedStmt
+	for q, cs := range c.stmts {
+		if !cs.busy && (found == nil || cs.lastUse < found.lastUse) {
+			oldest, found = q, cs
+		}
+	}
+	if found == nil {
+		return false
+	}
+	found.stmt.Close()
+	delete(c.stmts, oldest)
+	return true
 }
 
 func (c *cachingConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {

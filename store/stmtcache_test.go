@@ -103,4 +103,38 @@ func TestStatementCache(t *testing.T) {
 			t.Fatalf("%d statements cached, want the bound %d", got, maxCachedStmts)
 		}
 	})
+	t.Run("LeastRecentlyUsedMakesRoom", func(t *testing.T) {
+		f := newFixture(t)
+		const hot = `SELECT COUNT(*) FROM accounts WHERE id = ?`
+		run := func(q string, args ...any) {
+			t.Helper()
+			if err := f.s.write.QueryRowContext(ctx, q, args...).Scan(new(int)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// A hot statement used between many others stays; the others
+		// take turns in the rest of the cache.
+		for i := range 3 * maxCachedStmts {
+			run(hot, f.account.ID)
+			run(fmt.Sprintf(`SELECT %d`, i))
+		}
+		conn, err := f.s.write.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		conn.Raw(func(dc any) error {
+			cc := dc.(*cachingConn)
+			if _, ok := cc.stmts[hot]; !ok || len(cc.stmts) != maxCachedStmts {
+				t.Errorf("hot statement cached: %v; %d cached, want %d", ok, len(cc.stmts), maxCachedStmts)
+			}
+			if _, ok := cc.stmts[fmt.Sprintf(`SELECT %d`, 3*maxCachedStmts-1)]; !ok {
+				t.Error("the newest statement is not cached")
+			}
+			if _, ok := cc.stmts[`SELECT 0`]; ok {
+				t.Error("the oldest statement is still cached")
+			}
+			return nil
+		})
+	})
 }

@@ -3,7 +3,9 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
+	"time"
 )
 
 // seedTokens gives the fixture's account n tokens with a module each.
@@ -62,4 +64,140 @@ func BenchmarkDeleteToken(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkListTokens100k lists an account of 100,000 tokens (seeded once,
+// in a few seconds, by seedMany): the first page and page 1,000 of 50 (its
+// cursor found once, by walking there), in each order, going forward and
+// back, and filtered and searched views. Every view must stay under 5 ms;
+// the broad ones say what counting many matches costs.
+func BenchmarkListTokens100k(b *testing.B) {
+	f := newFixture(b)
+	all := seedMany(b, f, 100_000)
+	ctx := context.Background()
+	// page1000 walks 999 pages and returns the cursors around page 1,000.
+	page1000 := func(fl TokenFilter) (after, before string) {
+		page, err := f.s.ListTokens(ctx, f.account.ID, fl)
+		for range 999 {
+			if err != nil {
+				b.Fatal(err)
+			}
+			fl.After = page.NextCursor
+			page, err = f.s.ListTokens(ctx, f.account.ID, fl)
+		}
+		if err != nil || page.Offset != 999*DefaultPageSize {
+			b.Fatalf("page 1,000 starts at %d, %v", page.Offset, err)
+		}
+		return fl.After, page.NextCursor
+	}
+	type view struct {
+		name string
+		f    TokenFilter
+		want int // tokens on the page
+	}
+	var views []view
+	for _, sort := range []TokenSort{SortCreated, SortName, SortLastAccess, SortStatus} {
+		after, before := page1000(TokenFilter{Sort: sort})
+		views = append(views,
+			view{"Sort=" + string(sort) + "/Page1", TokenFilter{Sort: sort}, DefaultPageSize},
+			view{"Sort=" + string(sort) + "/Page1000", TokenFilter{Sort: sort, After: after}, DefaultPageSize},
+			view{"Sort=" + string(sort) + "/Page1000Back", TokenFilter{Sort: sort, Before: before}, DefaultPageSize})
+	}
+	views = append(views,
+		view{"Search=name/Page1", TokenFilter{Query: "sync 12"}, DefaultPageSize},
+		view{"Search=name/SortName", TokenFilter{Query: "sync 12", Sort: SortName}, DefaultPageSize},
+		view{"Search=ID", TokenFilter{Query: all[12345]}, 1},
+		view{"Search=IDPrefix", TokenFilter{Query: all[12345][:9]}, -1},
+		view{"Search=short", TokenFilter{Query: "bi", Sort: SortName}, DefaultPageSize},
+		view{"Search=broad", TokenFilter{Query: "sync"}, DefaultPageSize},
+		view{"Status=disabled", TokenFilter{Status: StateDisabled}, DefaultPageSize},
+		view{"Status=expired", TokenFilter{Status: StateExpired, Sort: SortName}, DefaultPageSize},
+		view{"CreatedBy", TokenFilter{CreatedBy: f.admin.ID, Sort: SortName}, DefaultPageSize},
+		view{"Created=30days", TokenFilter{CreatedFrom: f.clock.Now().AddDate(0, 0, -30)}, DefaultPageSize},
+		view{"LastAccess=never", TokenFilter{LastAccess: NeverUsed}, DefaultPageSize},
+		view{"LastAccess=90days", TokenFilter{LastAccess: NotUsedIn90Days}, DefaultPageSize},
+		view{"Module", TokenFilter{ModuleID: f.modules[1].ID}, DefaultPageSize},
+		view{"Module+Active", TokenFilter{ModuleID: f.modules[1].ID, Status: StateActive}, DefaultPageSize},
+		view{"Offset=50000(deprecated)", TokenFilter{Offset: 50_000}, DefaultPageSize},
+	)
+	for _, v := range views {
+		b.Run(v.name, func(b *testing.B) {
+			b.ReportAllocs()
+			var page TokenPage
+			for b.Loop() {
+				var err error
+				if page, err = f.s.ListTokens(ctx, f.account.ID, v.f); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if v.want >= 0 && len(page.Tokens) != v.want || len(page.Tokens) == 0 {
+				b.Fatalf("%d tokens on the page, want %d", len(page.Tokens), v.want)
+			}
+			b.ReportMetric(float64(page.Total), "matches")
+		})
+	}
+	b.Run("TokenIDs=expired", func(b *testing.B) {
+		for b.Loop() {
+			if ids, err := f.s.TokenIDs(ctx, f.account.ID, TokenFilter{Status: StateExpired}); err != nil || len(ids) == 0 {
+				b.Fatalf("%d IDs, %v", len(ids), err)
+			}
+		}
+	})
+}
+
+// BenchmarkBulkDeleteTokens deletes 10,000 tokens in one call, as "select all
+// matching this filter, then Delete" does, in an account of 20,000 or more.
+// It reports how long the bulk action's transactions held the write
+// connection (the median, the 99th percentile and the longest: how long
+// another writer may wait) and, with a writer disabling and enabling a token
+// all the while, the longest that writer waited.
+func BenchmarkBulkDeleteTokens(b *testing.B) {
+	f := newFixture(b)
+	seedMany(b, f, 10_000)
+	ctx := context.Background()
+	var held []time.Duration
+	f.s.listHooks.batch = func(_ int, d time.Duration) { held = append(held, d) }
+	other, _ := f.createToken(b, "concurrent writer")
+	var waited time.Duration
+	for range b.N {
+		b.StopTimer()
+		ids := seedMany(b, f, 10_000)
+		stop := make(chan struct{})
+		done := make(chan time.Duration)
+		go func() {
+			var worst time.Duration
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					done <- worst
+					return
+				default:
+				}
+				status := StatusDisabled
+				if i%2 == 1 {
+					status = StatusActive
+				}
+				began := time.Now()
+				if _, _, err := f.s.SetTokenStatus(ctx, f.account.ID, other.ID, status, f.actor); err != nil {
+					b.Error(err)
+				}
+				worst = max(worst, time.Since(began))
+			}
+		}()
+		b.StartTimer()
+		r, err := f.s.BulkDeleteTokens(ctx, f.account.ID, ids, f.actor)
+		b.StopTimer()
+		close(stop)
+		waited = max(waited, <-done)
+		if err != nil || len(r.Changed) != len(ids) {
+			b.Fatalf("%d of %d deleted, %v", len(r.Changed), len(ids), err)
+		}
+	}
+	slices.Sort(held)
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	b.ReportMetric(float64(len(held))/float64(b.N), "tx/op")
+	b.ReportMetric(ms(held[len(held)/2]), "p50-tx-ms")
+	b.ReportMetric(ms(held[len(held)*99/100]), "p99-tx-ms")
+	b.ReportMetric(ms(held[len(held)-1]), "max-tx-ms")
+	b.ReportMetric(ms(waited), "max-write-wait-ms")
 }

@@ -195,14 +195,14 @@ func TestBulkDeleteTokens(t *testing.T) {
 	})
 }
 
-// TestBulkDeleteCommitsInBatches stops a bulk delete once its first batch is
-// committed: what it reports as changed is exactly what was deleted, in
-// whole batches, and other writers could write in between.
+// TestBulkDeleteCommitsInBatches stops a bulk delete once its first
+// transaction is committed: what it reports as changed is exactly what was
+// deleted, in whole transactions, and other writers could write in between.
 func TestBulkDeleteCommitsInBatches(t *testing.T) {
 	f := newFixture(t)
-	defer func(n int) { bulkBatchSize = n }(bulkBatchSize)
-	bulkBatchSize = 20
-	all := seedMany(t, f, 16*bulkBatchSize)
+	defer func(n int, d time.Duration) { bulkChunk, bulkBudget = n, d }(bulkChunk, bulkBudget)
+	bulkChunk, bulkBudget = 20, 0 // a chunk per transaction
+	all := seedMany(t, f, 16*bulkChunk)
 	keep, _ := f.createToken(t, "written between batches")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -239,8 +239,8 @@ func TestBulkDeleteCommitsInBatches(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("a cancelled bulk delete returned %v", err)
 	}
-	if n := len(r.Changed); n == 0 || n%bulkBatchSize != 0 || n == len(all) {
-		t.Fatalf("%d changed: want whole batches of %d, fewer than %d", n, bulkBatchSize, len(all))
+	if n := len(r.Changed); n == 0 || n%bulkChunk != 0 || n == len(all) {
+		t.Fatalf("%d changed: want whole transactions of %d, fewer than %d", n, bulkChunk, len(all))
 	}
 	deleted, err := scanStringsQuery(f.s, `SELECT id FROM tokens WHERE status = 'deleted' ORDER BY id`)
 	if err != nil {

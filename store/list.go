@@ -314,7 +314,8 @@ type plan struct {
 	// candidates are the IDs a search of three characters or more may
 	// match, as a JSON array; empty for a shorter search, and when there
 	// are too many to carry (the trigram query is then run in place).
-	candidates string
+	candidates     string
+	candidateCount int
 }
 
 // driveCost is how many index entries of a walk cost what looking up one
@@ -326,10 +327,11 @@ const driveCost = 20
 const maxCandidates = 20_000
 
 // accountTotals are the account's tokens by state: counters for the stored
-// status, and a count of the expired ones along their index.
+// status, and, when asked for, a count of the expired ones along their index
+// (which costs as many steps as there are; otherwise they count as active).
 type accountTotals struct{ active, disabled, expired int }
 
-func (s *Store) accountTotals(ctx context.Context, accountID string, now int64) (accountTotals, error) {
+func (s *Store) accountTotals(ctx context.Context, accountID string, now int64, expired bool) (accountTotals, error) {
 	var t accountTotals
 	rows, err := s.listQuery(ctx, `SELECT status, n FROM token_counts WHERE account_id = ?`, accountID)
 	if err != nil {
@@ -349,7 +351,7 @@ func (s *Store) accountTotals(ctx context.Context, accountID string, now int64) 
 			t.disabled = n
 		}
 	}
-	if err := rows.Err(); err != nil {
+	if err := rows.Err(); err != nil || !expired {
 		return t, err
 	}
 	t.expired, err = s.listCount(ctx, `SELECT COUNT(*) FROM tokens
@@ -362,7 +364,8 @@ func (s *Store) accountTotals(ctx context.Context, accountID string, now int64) 
 func (s *Store) newPlan(ctx context.Context, accountID string, f *TokenFilter, limit int, now time.Time) (*plan, int, error) {
 	sort, order := f.sortOrder()
 	p := &plan{accountID: accountID, f: f, sort: sort, order: order, now: now.UnixMilli()}
-	totals, err := s.accountTotals(ctx, accountID, p.now)
+	needExpired := sort == SortStatus || !f.narrowed() && (f.Status == StateActive || f.Status == StateExpired)
+	totals, err := s.accountTotals(ctx, accountID, p.now, needExpired)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -376,7 +379,7 @@ func (s *Store) newPlan(ctx context.Context, accountID string, f *TokenFilter, l
 		}
 	}
 	if utf8.RuneCountInString(f.Query) >= 3 {
-		if p.candidates, err = s.searchCandidates(ctx, f.Query); err != nil {
+		if p.candidates, p.candidateCount, err = s.searchCandidates(ctx, accountID, f.Query); err != nil {
 			return nil, 0, err
 		}
 	}
@@ -416,6 +419,16 @@ func (s *Store) countTokens(ctx context.Context, p *plan) (int, error) {
 		// drops them): their index counts them alone.
 		return s.listCount(ctx, `SELECT COUNT(*) FROM token_modules
 			WHERE module_id = (SELECT id FROM modules WHERE id = ? AND account_id = ?)`, f.ModuleID, p.accountID)
+	}
+	if _, byID := idPrefix(f.Query); utf8.RuneCountInString(f.Query) >= 3 && !byID && f.Status == "" &&
+		f.ModuleID == "" && f.CreatedBy == "" && f.CreatedFrom.IsZero() && f.CreatedTo.IsZero() && f.LastAccess == "" {
+		// A search alone: the trigram index holds the account's live
+		// tokens and nothing else, so its matches are the count.
+		if p.candidates != "" {
+			return p.candidateCount, nil
+		}
+		return s.listCount(ctx, `SELECT COUNT(*) FROM token_search WHERE token_search MATCH ? AND `+searchRange,
+			ftsPhrase(f.Query), p.accountID, p.accountID, p.accountID, p.accountID)
 	}
 	from, where := p.selection(true, nil)
 	return s.listCount(ctx, `SELECT COUNT(*) FROM `+from.String()+` WHERE `+where.String(), slices.Concat(from.args, where.args)...)
@@ -501,7 +514,7 @@ func (p *plan) selection(driven bool, seg *segment) (from, where conditions) {
 			where.add(`+t.id IN (SELECT value FROM json_each(?))`, p.candidates)
 		}
 	default:
-		candidates, args := candidatesQuery(f.Query)
+		candidates, args := candidatesQuery(p.accountID, f.Query)
 		if driven {
 			from = conditions{}
 			from.add(`(`+candidates+`) AS c CROSS JOIN tokens t ON t.id = c.id`, args...)
@@ -535,13 +548,21 @@ func stateCondition(st TokenState, now int64, statusIndexed, dateIndexed bool) (
 	panic("stateCondition: " + st)
 }
 
+// searchRange is the account's range of rowids in token_search, in the
+// words the migration's triggers use.
+const searchRange = `rowid BETWEEN CAST(substr(?, 5, 4) || substr(?, 10, 4) AS INTEGER) * 100000000
+	AND CAST(substr(?, 5, 4) || substr(?, 10, 4) AS INTEGER) * 100000000 + 99999999`
+
+// ftsPhrase quotes q as an FTS5 string, which matches it as a substring.
+func ftsPhrase(q string) string { return `"` + strings.ReplaceAll(q, `"`, `""`) + `"` }
+
 // candidatesQuery selects, as a column id and in order, the tokens whose
-// name contains q (of three characters or more) or whose ID starts with it,
-// in any account: the caller keeps to one.
-func candidatesQuery(q string) (string, []any) {
-	query := `SELECT printf('TKN-%04d-%04d', rowid / 10000, rowid % 10000) AS id
-		FROM token_search WHERE token_search MATCH ?`
-	args := []any{`"` + strings.ReplaceAll(q, `"`, `""`) + `"`}
+// name contains q (of three characters or more), in the account, or whose
+// ID starts with it, in any account: the caller keeps to one.
+func candidatesQuery(accountID, q string) (string, []any) {
+	query := `SELECT printf('TKN-%04d-%04d', rowid % 100000000 / 10000, rowid % 10000) AS id
+		FROM token_search WHERE token_search MATCH ? AND ` + searchRange
+	args := []any{ftsPhrase(q), accountID, accountID, accountID, accountID}
 	if prefix, ok := idPrefix(q); ok {
 		query += ` UNION SELECT id FROM tokens WHERE id >= ? AND id < ?`
 		args = append(args, prefix, prefixEnd(prefix))
@@ -549,25 +570,47 @@ func candidatesQuery(q string) (string, []any) {
 	return query, args
 }
 
-// searchCandidates runs candidatesQuery once, for the count and the page to
-// share. It returns "" when there are more than maxCandidates.
-func (s *Store) searchCandidates(ctx context.Context, q string) (string, error) {
-	query, args := candidatesQuery(q)
-	// In ID order, as both parts come, so that looking them up goes
-	// along the ID index.
-	rows, err := s.listQuery(ctx, query+` LIMIT ?`, append(args, maxCandidates+1)...)
+// searchCandidates finds, once for the count and the page to share, the IDs
+// candidatesQuery selects, and says how many there are. It returns "" when
+// there are more than maxCandidates. The trigram index gives numbers, which
+// are quicker made into IDs here than by SQLite's printf.
+func (s *Store) searchCandidates(ctx context.Context, accountID, q string) (string, int, error) {
+	rows, err := s.listQuery(ctx, `SELECT rowid % 100000000 FROM token_search
+		WHERE token_search MATCH ? AND `+searchRange+` LIMIT ?`,
+		ftsPhrase(q), accountID, accountID, accountID, accountID, maxCandidates+1)
 	if err != nil {
-		return "", err
+		return "", 0, err
 	}
-	ids, err := scanStrings(rows)
-	if err != nil || len(ids) > maxCandidates {
-		return "", err
+	var ids []string
+	for rows.Next() {
+		var n int
+		if err := rows.Scan(&n); err != nil {
+			rows.Close()
+			return "", 0, err
+		}
+		ids = append(ids, fmt.Sprintf("TKN-%04d-%04d", n/10000, n%10000))
 	}
-	if ids == nil {
-		ids = []string{}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return "", 0, err
 	}
-	b, err := json.Marshal(ids)
-	return string(b), err
+	if prefix, ok := idPrefix(q); ok && len(ids) <= maxCandidates {
+		rows, err := s.listQuery(ctx, `SELECT id FROM tokens WHERE id >= ? AND id < ? LIMIT ?`,
+			prefix, prefixEnd(prefix), maxCandidates+1)
+		if err != nil {
+			return "", 0, err
+		}
+		byID, err := scanStrings(rows)
+		if err != nil {
+			return "", 0, err
+		}
+		// In ID order, so that looking them up goes along the ID index.
+		ids = slices.Compact(slices.Sorted(slices.Values(append(ids, byID...))))
+	}
+	if len(ids) > maxCandidates {
+		return "", 0, nil
+	}
+	return jsonIDs(ids), len(ids), nil
 }
 
 // conditions is a clause under construction.
@@ -757,7 +800,9 @@ func (s *Store) ListTokens(ctx context.Context, accountID string, f TokenFilter)
 		slices.Reverse(ids)
 	}
 	if page.Tokens, err = s.tokensByIDs(ctx, ids); err != nil || len(page.Tokens) == 0 {
-		page.Offset = 0
+		if f.Offset == 0 {
+			page.Offset = 0
+		}
 		return page, err
 	}
 
@@ -893,12 +938,8 @@ func (s *Store) tokensByIDs(ctx context.Context, ids []string) ([]Token, error) 
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		args[i] = id
-	}
 	rows, err := s.listQuery(ctx, `SELECT `+tokenColumns+` `+tokenJoins+`
-		WHERE t.id IN (`+placeholders(len(ids))+`)`, args...)
+		WHERE t.id IN (SELECT value FROM json_each(?))`, jsonIDs(ids))
 	if err != nil {
 		return nil, err
 	}
@@ -985,4 +1026,17 @@ func scanInt(rows *sql.Rows) (int64, error) {
 		}
 	}
 	return n, rows.Err()
+}
+
+// jsonIDs encodes IDs as a JSON array, for json_each(?): a list of any
+// length is then one statement text, which stays prepared.
+func jsonIDs(ids []string) string {
+	if ids == nil {
+		ids = []string{}
+	}
+	b, err := json.Marshal(ids)
+	if err != nil {
+		panic(err) // a slice of strings always marshals
+	}
+	return string(b)
 }

@@ -442,6 +442,11 @@ func TestListTokensPages(t *testing.T) {
 		if err != nil || !slices.Equal(ids(page.Tokens), made[3:5]) || page.Offset != 2 || page.Total != 5 {
 			t.Fatalf("offset 2: %v at %d of %d, %v; want %v", ids(page.Tokens), page.Offset, page.Total, err, made[3:5])
 		}
+		// Past the end, the REST API's pagination still says where it was.
+		page, err = f.s.ListTokens(ctx, f.account.ID, TokenFilter{Limit: 2, Offset: 9})
+		if err != nil || len(page.Tokens) != 0 || page.Offset != 9 || page.Total != 5 {
+			t.Fatalf("offset 9: %d tokens at %d of %d, %v", len(page.Tokens), page.Offset, page.Total, err)
+		}
 	})
 }
 

@@ -33,11 +33,12 @@ type Store struct {
 	Now func() time.Time
 
 	// listHooks let tests see every query of the list and of the bulk
-	// actions (to check its plan) and choose the list's plan (to check both
-	// plans give the same pages).
+	// actions (to check its plan), choose the list's plan (to check both
+	// plans give the same pages) and time each batch of a bulk action.
 	listHooks struct {
 		query func(query string, args []any)
 		plan  func(*plan)
+		batch func(tokens int, held time.Duration) // a bulk transaction, from BEGIN to COMMIT
 	}
 }
 
@@ -63,6 +64,9 @@ func Open(path string, keys Keys) (*Store, error) {
 		"journal_mode(WAL)",
 		"synchronous(FULL)",
 		"foreign_keys(1)",
+		// Statement journals (a statement whose triggers write) and sorts
+		// stay in memory rather than in temporary files.
+		"temp_store(2)",
 	}
 	dsn := func(extra ...string) string {
 		q := url.Values{}

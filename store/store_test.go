@@ -90,7 +90,7 @@ func newFixture(t testing.TB) *fixture {
 		actor: Actor{UserID: admin.ID, IP: "192.0.2.1"}}
 }
 
-func (f *fixture) createToken(t *testing.T, name string, modules ...Module) (Token, string) {
+func (f *fixture) createToken(t testing.TB, name string, modules ...Module) (Token, string) {
 	t.Helper()
 	n := NewToken{AccountID: f.account.ID, Name: name}
 	for _, m := range modules {

@@ -180,14 +180,14 @@ func (s *Store) loadModules(ctx context.Context, tokens []Token) error {
 		return nil
 	}
 	index := make(map[string]int, len(tokens))
-	args := make([]any, len(tokens))
+	ids := make([]string, len(tokens))
 	for i, t := range tokens {
 		index[t.ID] = i
-		args[i] = t.ID
+		ids[i] = t.ID
 	}
 	rows, err := s.read.QueryContext(ctx, `SELECT tm.token_id, m.id, m.name
 		FROM token_modules tm JOIN modules m ON m.id = tm.module_id
-		WHERE tm.token_id IN (`+placeholders(len(tokens))+`) ORDER BY m.name`, args...)
+		WHERE tm.token_id IN (SELECT value FROM json_each(?)) ORDER BY m.name`, jsonIDs(ids))
 	if err != nil {
 		return err
 	}

@@ -34,13 +34,15 @@ const (
 func (s *Server) requireToken(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		client, now := clientKey(c.RealIP()), s.now()
-		if wait := s.api.failures.reserve(client, now); wait > 0 {
+		// Only failures are counted, after the fact: reserving a count for
+		// every call would throttle a busy, honest client, and a guessed
+		// secret (190 random bits) is no threat the count must race.
+		if wait := s.api.failures.wait(client, now); wait > 0 {
 			c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 			return problemTooManyFailures.with("Too many requests from this address failed to authenticate. Wait as long as Retry-After says, then try again with a valid token.")
 		}
 		secret, ok := bearerSecret(c.Request())
 		if !ok {
-			s.api.failures.succeed(client, now) // no credentials is no failed guess
 			// RFC 6750: no error code when no credentials were sent.
 			c.Response().Header().Set(echo.HeaderWWWAuthenticate, "Bearer")
 			return errInvalidToken()
@@ -48,6 +50,7 @@ func (s *Server) requireToken(next echo.HandlerFunc) echo.HandlerFunc {
 		t, err := s.store.TokenBySecret(c.Request().Context(), secret)
 		var rejected *store.SecretRejected
 		if errors.As(err, &rejected) {
+			s.api.failures.fail(client, now)
 			s.log.LogAttrs(c.Request().Context(), slog.LevelWarn, "API token rejected",
 				slog.String("reason", rejected.Reason), slog.String("token", rejected.TokenID),
 				slog.String("ip", c.RealIP()), slog.String("path", c.Request().URL.Path))
@@ -55,10 +58,8 @@ func (s *Server) requireToken(next echo.HandlerFunc) echo.HandlerFunc {
 			return errInvalidToken()
 		}
 		if err != nil {
-			s.api.failures.succeed(client, now)
 			return err
 		}
-		s.api.failures.succeed(client, now)
 		c.Set(ctxToken, t)
 		s.api.access.record(t, now)
 		return next(c)

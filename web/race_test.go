@@ -74,3 +74,31 @@ func TestAPICallsDuringDelete(t *testing.T) {
 		t.Fatal("the secret still authenticates")
 	}
 }
+
+// TestAPIBusyHonestClient: many calls at once from one address with a valid
+// token are all answered; the failure limit counts failures only.
+func TestAPIBusyHonestClient(t *testing.T) {
+	app := newTestApp(t)
+	tok, secret := app.managerToken("Busy")
+	var wg sync.WaitGroup
+	var refused atomic.Int32
+	for range 64 {
+		wg.Go(func() {
+			req, _ := http.NewRequest(http.MethodGet, app.url+"/public/v1/accounts/api-tokens/"+tok.ID, nil)
+			req.Header.Set("Authorization", "Bearer "+secret)
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			res.Body.Close()
+			if res.StatusCode != http.StatusOK {
+				refused.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if n := refused.Load(); n != 0 {
+		t.Fatalf("%d of 64 valid calls at once were refused", n)
+	}
+}

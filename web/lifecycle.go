@@ -304,14 +304,21 @@ func checkModuleChoice(f *templates.TokenForm) {
 	}
 }
 
-func (s *Server) handleTokenEdit(c echo.Context) error {
+// editable loads what the Edit form works on: the token in the path, and
+// the account's modules to choose from.
+func (s *Server) editable(c echo.Context) (store.Token, []store.Module, error) {
 	u, _ := currentUser(c)
 	ctx := c.Request().Context()
 	t, err := s.store.TokenByID(ctx, u.AccountID, c.Param("id"))
 	if err != nil {
-		return err
+		return t, nil, err
 	}
 	mods, err := s.store.Modules(ctx, u.AccountID)
+	return t, mods, err
+}
+
+func (s *Server) handleTokenEdit(c echo.Context) error {
+	t, mods, err := s.editable(c)
 	if err != nil {
 		return err
 	}
@@ -335,11 +342,7 @@ func (s *Server) renderEdit(c echo.Context, status int, t store.Token, f templat
 func (s *Server) handleTokenSave(c echo.Context) error {
 	u, by := actor(c)
 	ctx := c.Request().Context()
-	t, err := s.store.TokenByID(ctx, u.AccountID, c.Param("id"))
-	if err != nil {
-		return err
-	}
-	mods, err := s.store.Modules(ctx, u.AccountID)
+	t, mods, err := s.editable(c)
 	if err != nil {
 		return err
 	}

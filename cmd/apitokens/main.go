@@ -272,23 +272,7 @@ func createToken(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer st.Close()
-	acc, err := st.AccountByName(ctx, *account)
-	if errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("no account named %q", *account)
-	}
-	if err != nil {
-		return err
-	}
-	creator, err := st.FirstAdmin(ctx, acc.ID)
-	if *by != "" {
-		creator, err = st.UserByEmail(ctx, *by)
-		if err == nil && (creator.AccountID != acc.ID || !creator.IsAdmin()) {
-			err = store.ErrNotFound
-		}
-	}
-	if errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("account %q has no such administrator; create one with 'apitokens user create --role admin'", *account)
-	}
+	acc, creator, err := accountAndCreator(ctx, st, *account, *by)
 	if err != nil {
 		return err
 	}
@@ -345,20 +329,7 @@ func seed(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer st.Close()
-	acc, err := st.AccountByName(ctx, *account)
-	if errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("no account named %q", *account)
-	}
-	if err != nil {
-		return err
-	}
-	creator, err := st.FirstAdmin(ctx, acc.ID)
-	if *by != "" {
-		creator, err = st.UserByEmail(ctx, *by)
-	}
-	if errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("account %q has no such administrator; create one with 'apitokens user create --role admin'", *account)
-	}
+	acc, creator, err := accountAndCreator(ctx, st, *account, *by)
 	if err != nil {
 		return err
 	}
@@ -386,4 +357,27 @@ func seed(ctx context.Context, args []string, stdout io.Writer) error {
 		Disabled token   `json:"disabled"`
 	}{acc.ID, res.Created, time.Since(start).Seconds(),
 		token{res.Active.ID, res.Active.Secret}, token{res.Disabled.ID, res.Disabled.Secret}})
+}
+
+// accountAndCreator finds the account by name and the administrator recorded
+// as creator: the one with the email by, or else the account's first.
+func accountAndCreator(ctx context.Context, st *store.Store, account, by string) (store.Account, store.User, error) {
+	acc, err := st.AccountByName(ctx, account)
+	if errors.Is(err, store.ErrNotFound) {
+		return acc, store.User{}, fmt.Errorf("no account named %q", account)
+	}
+	if err != nil {
+		return acc, store.User{}, err
+	}
+	creator, err := st.FirstAdmin(ctx, acc.ID)
+	if by != "" {
+		creator, err = st.UserByEmail(ctx, by)
+		if err == nil && (creator.AccountID != acc.ID || !creator.IsAdmin()) {
+			err = store.ErrNotFound
+		}
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return acc, creator, fmt.Errorf("account %q has no such administrator; create one with 'apitokens user create --role admin'", account)
+	}
+	return acc, creator, err
 }

@@ -26,9 +26,13 @@ func FuzzTokenForms(f *testing.F) {
 	} {
 		f.Add(seed)
 	}
+	// One browser for every input: signing in for each would spend the
+	// fuzzing time on sign-ins.
+	browser := app.signedIn(f, app.admin)
+	csrf := browser.get(tokensPath).csrf(f)
 	f.Fuzz(func(t *testing.T, body string) {
-		c := app.signedIn(t, app.admin)
-		csrf := c.get(tokensPath).csrf(t)
+		c := *browser // the same cookies, failing this input's test
+		c.t = t
 		for _, path := range []string{tokensPath + "/new", tokensPath + "/" + tok.ID + "/edit"} {
 			req, err := http.NewRequest(http.MethodPost, app.url+path, strings.NewReader(body+"&_csrf="+url.QueryEscape(csrf)))
 			if err != nil {
@@ -36,6 +40,9 @@ func FuzzTokenForms(f *testing.F) {
 			}
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 			res := c.do(req)
+			if res.status == http.StatusSeeOther && strings.HasPrefix(res.location(), "/login") {
+				t.Fatalf("POST %s with %q ended the session", path, body)
+			}
 			if res.status >= 500 || res.status < 200 {
 				t.Fatalf("POST %s with %q = %d:\n%.400s", path, body, res.status, res.text())
 			}

@@ -164,6 +164,10 @@ func (s *Server) registerTokenRoutes() {
 	}
 	e.POST(base+"/:id/delete", s.handleTokenDelete, admin...)
 	e.POST(templates.TokensBulkPath, s.handleTokenBulk, admin...)
+	// Bulk actions are posted; an address typed or reloaded lands on the list.
+	e.Match(readMethods, templates.TokensBulkPath, func(c echo.Context) error {
+		return c.Redirect(http.StatusSeeOther, templates.TokensPath)
+	}, admin...)
 	e.POST(base+"/:id/enable", s.handleTokenSetStatus(store.StatusActive), admin...)
 	e.POST(base+"/:id/disable", s.handleTokenSetStatus(store.StatusDisabled), admin...)
 }

@@ -90,3 +90,27 @@ func TestSignInThrottleConcurrent(t *testing.T) {
 		t.Fatalf("%d passwords were checked and %d refused, of 40 sent at once; want at most 10 checked", tried.Load(), refused.Load())
 	}
 }
+
+// TestSessionFixation: the cookie a browser held before signing in opens
+// nothing afterwards; signing in issues a new session.
+func TestSessionFixation(t *testing.T) {
+	app := newTestApp(t)
+	c := app.client(t)
+	c.get("/login")
+	u, _ := url.Parse(app.url)
+	before := c.http.Jar.Cookies(u)
+	if len(before) == 0 {
+		t.Fatal("no cookie before sign-in")
+	}
+	c.signIn(app.admin)
+	after := c.http.Jar.Cookies(u)
+	if len(after) == 0 || after[0].Value == before[0].Value {
+		t.Fatal("the session cookie did not change at sign-in")
+	}
+	// Someone who planted or copied the earlier cookie is still signed out.
+	planted := app.client(t)
+	planted.http.Jar.SetCookies(u, before)
+	if res := planted.get(tokensPath); res.status != http.StatusSeeOther || !strings.HasPrefix(res.location(), "/login") {
+		t.Fatalf("the pre-sign-in cookie gives %d → %q, want the sign-in page", res.status, res.location())
+	}
+}

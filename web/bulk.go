@@ -2,6 +2,8 @@ package web
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -21,7 +23,7 @@ import (
 // bulkFields are what the bulk form and its confirmation page post: the
 // selection (ids, or all with the filter), the action, and the list view
 // to go back to.
-var bulkFields = append([]string{csrfField, "action", "ids", "all", "count", "confirm", "return"}, templates.FilterParams...)
+var bulkFields = append([]string{csrfField, "action", "ids", "all", "count", "selection", "confirm", "return"}, templates.FilterParams...)
 
 // tokenIDPattern is the shape of a token ID; anything else in a selection
 // is not a selection the page made.
@@ -91,7 +93,8 @@ func (s *Server) handleTokenBulk(c echo.Context) error {
 			return refuse("No API tokens match these filters any more. Nothing was changed.")
 		}
 		fields = append(fields, templates.HiddenField{Name: "all", Value: "1"},
-			templates.HiddenField{Name: "count", Value: strconv.Itoa(len(ids))})
+			templates.HiddenField{Name: "count", Value: strconv.Itoa(len(ids))},
+			templates.HiddenField{Name: "selection", Value: selectionDigest(ids)})
 		for _, k := range templates.FilterParams {
 			if val := q.Get(k); val != "" {
 				fields = append(fields, templates.HiddenField{Name: k, Value: val})
@@ -109,12 +112,15 @@ func (s *Server) handleTokenBulk(c echo.Context) error {
 
 	confirmed := postValue(c, "confirm") == "1"
 	var note string
-	if count := postValue(c, "count"); all && confirmed && count != strconv.Itoa(len(ids)) {
-		// More or fewer tokens match than the person agreed to act on.
+	if all && confirmed && postValue(c, "selection") != selectionDigest(ids) {
+		// Other tokens match than those the person agreed to act on: as
+		// many, perhaps, but not the same ones.
 		confirmed = false
-		if count != "" {
-			note = fmt.Sprintf("The filters now match %s, not %s as when you asked. Nothing has been changed yet: check the list and confirm again.",
-				templates.CountTokens(len(ids)), count)
+		note = fmt.Sprintf("The API tokens that match these filters have changed since you were asked; %s match now. Nothing has been changed yet: check them and confirm again.",
+			templates.CountTokens(len(ids)))
+		if was, err := strconv.Atoi(postValue(c, "count")); err == nil && was != len(ids) {
+			note = fmt.Sprintf("The filters now match %s, not %d as when you asked. Nothing has been changed yet: check the list and confirm again.",
+				templates.CountTokens(len(ids)), was)
 		}
 	}
 	if !confirmed {
@@ -137,7 +143,7 @@ func (s *Server) handleTokenBulk(c echo.Context) error {
 	if errors.As(err, &ve) {
 		return refuse(validationMessage(ve) + " Nothing was changed.")
 	}
-	if err != nil && len(res.Changed) == 0 {
+	if err != nil && len(res.Changed) == 0 && len(res.Skipped) == 0 {
 		return err
 	}
 	msg, kind := s.bulkMessage(ctx, u.AccountID, a, res)
@@ -151,6 +157,15 @@ func (s *Server) handleTokenBulk(c echo.Context) error {
 	}
 	s.flash(c, kind, msg)
 	return c.Redirect(http.StatusSeeOther, back)
+}
+
+// selectionDigest names a set of token IDs in a few bytes, so that the
+// confirmation of "all matching" can check that the set it acts on is the
+// one the person saw, without carrying up to 10,000 IDs through the form.
+func selectionDigest(ids []string) string {
+	sorted := slices.Sorted(slices.Values(ids))
+	sum := sha256.Sum256([]byte(strings.Join(sorted, ",")))
+	return hex.EncodeToString(sum[:16])
 }
 
 // renderBulkConfirm shows the confirmation page, naming the first tokens of

@@ -663,6 +663,11 @@ func TestBulkAllMatching(t *testing.T) {
 	if !strings.Contains(res.body, `name="count" value="26"`) {
 		t.Fatal("the confirmation does not carry the count")
 	}
+	selection := regexp.MustCompile(`name="selection" value="([0-9a-f]{32})"`)
+	asked := selection.FindStringSubmatch(res.body)
+	if asked == nil {
+		t.Fatal("the confirmation does not carry what it asked about")
+	}
 	// The first twenty by name: All 02, All 04, All 08 … All 58.
 	text := res.text()
 	if i, j := strings.Index(text, "All 02 ("), strings.Index(text, "All 04 ("); i < 0 || j < i ||
@@ -675,7 +680,7 @@ func TestBulkAllMatching(t *testing.T) {
 		// the person is asked again.
 		late, _ := app.createToken("Latecomer", app.modules[0])
 		matching = append(matching, late.ID)
-		again := url.Values{"confirm": {"1"}, "count": {"26"}}
+		again := url.Values{"confirm": {"1"}, "count": {"26"}, "selection": {asked[1]}}
 		for k, v := range form {
 			again[k] = v
 		}
@@ -684,15 +689,40 @@ func TestBulkAllMatching(t *testing.T) {
 			!strings.Contains(res.text(), "Disable 27 API tokens?") {
 			t.Fatalf("= %d:\n%s", res.status, res.text())
 		}
+		asked = selection.FindStringSubmatch(res.body)
 		for _, id := range matching {
 			if tok, _ := app.store.TokenByID(ctx, app.account.ID, id); tok.Status != store.StatusActive {
 				t.Fatal("changed without confirmation of the new count")
 			}
 		}
 	})
+	t.Run("SameCountOtherTokens", func(t *testing.T) {
+		// One token leaves the filter and another joins: as many as before,
+		// but not the ones the person saw. They are asked again.
+		swapIn, _ := app.createToken("Swapped in", app.modules[0])
+		app.store.SetTokenStatus(ctx, app.account.ID, swapIn.ID, store.StatusDisabled, store.Actor{UserID: app.admin.ID})
+		out := matching[0]
+		app.store.SetTokenStatus(ctx, app.account.ID, out, store.StatusDisabled, store.Actor{UserID: app.admin.ID})
+		app.store.SetTokenStatus(ctx, app.account.ID, swapIn.ID, store.StatusActive, store.Actor{UserID: app.admin.ID})
+		again := url.Values{"confirm": {"1"}, "count": {"27"}, "selection": {asked[1]}}
+		for k, v := range form {
+			again[k] = v
+		}
+		res := bulkPost(c, view, again)
+		if res.status != http.StatusOK || !strings.Contains(res.text(), "have changed since you were asked") {
+			t.Fatalf("= %d:\n%s", res.status, res.text())
+		}
+		if tok, _ := app.store.TokenByID(ctx, app.account.ID, swapIn.ID); tok.Status != store.StatusActive {
+			t.Fatal("a token the person never saw was changed")
+		}
+		// Put the set back as it was for the next step.
+		app.store.SetTokenStatus(ctx, app.account.ID, swapIn.ID, store.StatusDisabled, store.Actor{UserID: app.admin.ID})
+		app.store.SetTokenStatus(ctx, app.account.ID, out, store.StatusActive, store.Actor{UserID: app.admin.ID})
+	})
 	t.Run("Confirmed", func(t *testing.T) {
 		form.Set("confirm", "1")
 		form.Set("count", "27")
+		form.Set("selection", asked[1])
 		res := bulkPost(c, view, form)
 		if res.status != http.StatusSeeOther || res.location() != tokensPath+"?limit=25&module="+app.modules[0].ID+"&status=active" {
 			t.Fatalf("= %d to %q:\n%s", res.status, res.location(), res.text())

@@ -134,15 +134,3 @@ func TestRecordTokenAccess(t *testing.T) {
 		}
 	})
 }
-
-func TestAccountByID(t *testing.T) {
-	f := newFixture(t)
-	ctx := context.Background()
-	got, err := f.s.AccountByID(ctx, f.account.ID)
-	if err != nil || got.Name != f.account.Name {
-		t.Fatalf("AccountByID = %+v, %v", got, err)
-	}
-	if _, err := f.s.AccountByID(ctx, "ACC-0000-0000"); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("unknown account: %v", err)
-	}
-}

@@ -68,18 +68,6 @@ func (s *Store) AccountByName(ctx context.Context, name string) (Account, error)
 	return a, err
 }
 
-// AccountByID returns the account with the given ID.
-func (s *Store) AccountByID(ctx context.Context, id string) (Account, error) {
-	var a Account
-	var created sql.NullInt64
-	err := s.read.QueryRowContext(ctx, `SELECT id, name, created_at FROM accounts WHERE id = ?`, id).Scan(&a.ID, &a.Name, &created)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Account{}, ErrNotFound
-	}
-	a.CreatedAt = millis(created)
-	return a, err
-}
-
 // NewUser is what it takes to create a user.
 type NewUser struct {
 	AccountID string

@@ -248,8 +248,12 @@ func TestNormalizeLogo(t *testing.T) {
 			t.Fatalf("TokenLogo = %d bytes, %v", len(got), err)
 		}
 		plain, _ := f.createToken(t, "No logo")
-		if _, err := f.s.TokenLogo(ctx, f.account.ID, plain.ID); !errors.Is(err, ErrNotFound) {
-			t.Fatalf("TokenLogo(no logo) = %v, want ErrNotFound", err)
+		if got, err := f.s.TokenLogo(ctx, f.account.ID, plain.ID); got != nil || err != nil {
+			t.Fatalf("TokenLogo(no logo) = %d bytes, %v; want nil, nil", len(got), err)
+		}
+		f.s.DeleteToken(ctx, f.account.ID, tok.ID, f.actor)
+		if _, err := f.s.TokenLogo(ctx, f.account.ID, tok.ID); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("TokenLogo(deleted) = %v, want ErrNotFound", err)
 		}
 	})
 }

@@ -487,12 +487,12 @@ func (s *Store) RevealSecret(ctx context.Context, accountID, id string, by Actor
 	return secret, err
 }
 
-// TokenLogo returns a token's logo, a PNG. A token without one, a deleted
-// token and another account's token are ErrNotFound.
+// TokenLogo returns a token's logo, a PNG, or nil when the token has none.
+// A deleted token and another account's token are ErrNotFound.
 func (s *Store) TokenLogo(ctx context.Context, accountID, id string) ([]byte, error) {
 	var logo []byte
 	err := s.read.QueryRowContext(ctx, `SELECT logo FROM tokens
-		WHERE id = ? AND account_id = ? AND status != 'deleted' AND logo IS NOT NULL`, id, accountID).Scan(&logo)
+		WHERE id = ? AND account_id = ? AND status != 'deleted'`, id, accountID).Scan(&logo)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}

@@ -39,7 +39,6 @@ func isAPIPath(path string) bool { return strings.HasPrefix(path, apiPrefix) }
 // need; *store.Store satisfies it.
 type APIStore interface {
 	TokenBySecret(ctx context.Context, secret string) (store.Token, error)
-	AccountByID(ctx context.Context, id string) (store.Account, error)
 	CreateToken(ctx context.Context, n store.NewToken, by store.Actor) (store.Token, string, error)
 	UpdateToken(ctx context.Context, accountID, id string, u store.TokenUpdate, by store.Actor) (store.Token, bool, error)
 	TokenLogo(ctx context.Context, accountID, id string) ([]byte, error)
@@ -163,22 +162,15 @@ func (s *Server) toAPIToken(t store.Token, acc store.Account) apiToken {
 }
 
 // callerAccount is the account of the token that authenticated the call;
-// the token was read with its account's name, so this costs no query.
-func (s *Server) callerAccount(c echo.Context) (store.Account, error) {
+// TokenBySecret read it with the token, so this costs no query.
+func callerAccount(c echo.Context) store.Account {
 	t := callerToken(c)
-	if t.AccountName == "" {
-		return s.store.AccountByID(c.Request().Context(), t.AccountID)
-	}
-	return store.Account{ID: t.AccountID, Name: t.AccountName}, nil
+	return store.Account{ID: t.AccountID, Name: t.AccountName}
 }
 
 // sendToken answers with one token.
 func (s *Server) sendToken(c echo.Context, status int, t store.Token) error {
-	acc, err := s.callerAccount(c)
-	if err != nil {
-		return err
-	}
-	return c.JSON(status, s.toAPIToken(t, acc))
+	return c.JSON(status, s.toAPIToken(t, callerAccount(c)))
 }
 
 func (s *Server) handleAPITokenList(c echo.Context) error {
@@ -186,10 +178,7 @@ func (s *Server) handleAPITokenList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	acc, err := s.callerAccount(c)
-	if err != nil {
-		return err
-	}
+	acc := callerAccount(c)
 	page, err := s.store.ListTokens(c.Request().Context(), acc.ID, f)
 	if err != nil {
 		return err
@@ -281,12 +270,8 @@ func (s *Server) handleAPITokenCreate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	acc, err := s.callerAccount(c)
-	if err != nil {
-		return err
-	}
 	c.Response().Header().Set(echo.HeaderLocation, apiTokensPath+"/"+t.ID)
-	return c.JSON(http.StatusCreated, apiCreatedToken{apiToken: s.toAPIToken(t, acc), Token: secret})
+	return c.JSON(http.StatusCreated, apiCreatedToken{apiToken: s.toAPIToken(t, callerAccount(c)), Token: secret})
 }
 
 // handleAPITokenUpdate changes name, description and modules. A member left
@@ -344,13 +329,11 @@ func (s *Server) handleAPITokenSetStatus(status store.TokenStatus) echo.HandlerF
 func (s *Server) handleAPITokenIcon(c echo.Context) error {
 	ctx, account := c.Request().Context(), callerToken(c).AccountID
 	logo, err := s.store.TokenLogo(ctx, account, c.Param("id"))
-	if errors.Is(err, store.ErrNotFound) {
-		if _, err := s.store.TokenByID(ctx, account, c.Param("id")); err == nil {
-			return problemNotFound.with("This API token has no icon.")
-		}
-	}
 	if err != nil {
 		return err
+	}
+	if logo == nil {
+		return problemNotFound.with("This API token has no icon.")
 	}
 	return c.Blob(http.StatusOK, "image/png", logo)
 }

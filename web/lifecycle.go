@@ -445,13 +445,11 @@ func (s *Server) handleTokenReveal(c echo.Context) error {
 func (s *Server) handleTokenLogo(c echo.Context) error {
 	u, _ := currentUser(c)
 	logo, err := s.store.TokenLogo(c.Request().Context(), u.AccountID, c.Param("id"))
-	if errors.Is(err, store.ErrNotFound) {
-		if _, err := s.store.TokenByID(c.Request().Context(), u.AccountID, c.Param("id")); err == nil {
-			return echo.NewHTTPError(http.StatusNotFound, "This API token has no logo.")
-		}
-	}
 	if err != nil {
 		return err
+	}
+	if logo == nil {
+		return echo.NewHTTPError(http.StatusNotFound, "This API token has no logo.")
 	}
 	c.Response().Header().Set("Cache-Control", "private, max-age=300")
 	return c.Blob(http.StatusOK, "image/png", logo)

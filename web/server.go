@@ -28,10 +28,7 @@ type Store interface {
 	SessionConfirmedAt(ctx context.Context, sessionID string) (time.Time, error)
 	ConfirmPassword(ctx context.Context, sessionID, password string) error
 	Modules(ctx context.Context, accountID string) ([]store.Module, error)
-	CreateToken(ctx context.Context, n store.NewToken, by store.Actor) (store.Token, string, error)
-	UpdateToken(ctx context.Context, accountID, id string, u store.TokenUpdate, by store.Actor) (store.Token, bool, error)
 	RevealSecret(ctx context.Context, accountID, id string, by store.Actor) (string, error)
-	TokenLogo(ctx context.Context, accountID, id string) ([]byte, error)
 	ListTokens(ctx context.Context, accountID string, f store.TokenFilter) (store.TokenPage, error)
 	TokenIDs(ctx context.Context, accountID string, f store.TokenFilter) ([]string, error)
 	BulkSetTokenStatus(ctx context.Context, accountID string, ids []string, status store.TokenStatus, by store.Actor) (store.BulkResult, error)

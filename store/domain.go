@@ -264,6 +264,23 @@ func bidiControl(r rune) bool {
 // MaxExpiry is how far ahead an expiry date may be.
 const MaxExpiry = 5 * 366 * 24 * time.Hour
 
+// CheckExpiry checks an expiry date at now: none (zero), or after now and
+// within MaxExpiry. A problem is a ValidationError on "expires".
+func CheckExpiry(at, now time.Time) error {
+	var msg string
+	switch {
+	case at.IsZero():
+	case !at.After(now):
+		msg = "The expiry date must be in the future."
+	case at.After(now.Add(MaxExpiry)):
+		msg = "The expiry date must be within five years."
+	}
+	if msg == "" {
+		return nil
+	}
+	return &ValidationError{Fields: map[string]string{"expires": msg}}
+}
+
 // Actor is who makes a change, and from where.
 type Actor struct {
 	UserID string

@@ -75,8 +75,8 @@ func (s *Store) CreateToken(ctx context.Context, n NewToken, by Actor) (Token, s
 	if err := n.Validate(); err != nil {
 		return Token{}, "", err
 	}
-	if now := s.Now(); !n.ExpiresAt.IsZero() && (!n.ExpiresAt.After(now) || n.ExpiresAt.After(now.Add(MaxExpiry))) {
-		return Token{}, "", &ValidationError{Fields: map[string]string{"expires": "The expiry date must be in the future and within five years."}}
+	if err := CheckExpiry(n.ExpiresAt, s.Now()); err != nil {
+		return Token{}, "", err
 	}
 	if len(n.Logo) > MaxLogoBytes {
 		return Token{}, "", &ValidationError{Fields: map[string]string{"logo": fmt.Sprintf("The logo must be at most %d KB.", MaxLogoBytes>>10)}}

@@ -283,11 +283,9 @@ func expiryDate(choice, on string, now time.Time) (time.Time, string) {
 			return time.Time{}, "Enter the expiry date as a date, for example 2027-01-31."
 		}
 		end := day.AddDate(0, 0, 1)
-		if !end.After(now) {
-			return time.Time{}, "The expiry date must be in the future."
-		}
-		if end.After(now.Add(store.MaxExpiry)) {
-			return time.Time{}, "The expiry date must be within five years."
+		var ve *store.ValidationError
+		if errors.As(store.CheckExpiry(end, now), &ve) {
+			return time.Time{}, ve.Fields["expires"]
 		}
 		return end, ""
 	}

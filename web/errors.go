@@ -58,9 +58,6 @@ func (s *Server) handleError(err error, c echo.Context) {
 			message = m
 		}
 	}
-	if status == http.StatusRequestEntityTooLarge && c.Request().URL.Path == templates.NewTokenPath {
-		message = "The logo is far over its limit of 256 KB. Go back, choose a smaller PNG or JPEG, and try again."
-	}
 	if status >= 500 {
 		s.log.Error("request failed", slog.String("method", c.Request().Method),
 			slog.String("path", c.Request().URL.Path), slog.Any("err", err))

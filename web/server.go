@@ -176,10 +176,17 @@ func limitBody() echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		toSmall, toLarge := small(next), large(next)
 		return func(c echo.Context) error {
-			if c.Request().URL.Path == templates.NewTokenPath {
-				return toLarge(c)
+			if c.Request().URL.Path != templates.NewTokenPath {
+				return toSmall(c)
 			}
-			return toSmall(c)
+			// Only a logo makes the wizard's form that large: say so.
+			err := toLarge(c)
+			var he *echo.HTTPError
+			if errors.As(err, &he) && he.Code == http.StatusRequestEntityTooLarge {
+				return echo.NewHTTPError(http.StatusRequestEntityTooLarge,
+					"The logo is far over its limit of 256 KB. Go back, choose a smaller PNG or JPEG, and try again.")
+			}
+			return err
 		}
 	}
 }

@@ -75,41 +75,37 @@ func loadKeys(dbPath string) (serverKeys, error) {
 		}
 	}
 	var k serverKeys
-	for _, f := range []struct {
-		name string
-		v    string
-		dst  *[]byte
-	}{
+	var prev store.Keys
+	fields := []keyField{
 		{"session_auth", kf.SessionAuth, &k.sessionAuth},
 		{"session_encryption", kf.SessionEncryption, &k.sessionEncryption},
 		{"token_digest", kf.TokenDigest, &k.tokens.Digest},
 		{"token_encryption", kf.TokenEncryption, &k.tokens.Encryption},
-	} {
-		b, err := base64.StdEncoding.DecodeString(f.v)
+	}
+	rotating := kf.PreviousTokenDigest != "" || kf.PreviousTokenEncryption != ""
+	if rotating {
+		fields = append(fields,
+			keyField{"previous_token_digest", kf.PreviousTokenDigest, &prev.Digest},
+			keyField{"previous_token_encryption", kf.PreviousTokenEncryption, &prev.Encryption})
+	}
+	for _, f := range fields {
+		b, err := base64.StdEncoding.DecodeString(f.value)
 		if err != nil || len(b) != store.KeySize {
 			return serverKeys{}, fmt.Errorf("key %s must be %d bytes in base64", f.name, store.KeySize)
 		}
 		*f.dst = b
 	}
-	if kf.PreviousTokenDigest != "" || kf.PreviousTokenEncryption != "" {
-		var prev store.Keys
-		for _, f := range []struct {
-			name string
-			v    string
-			dst  *[]byte
-		}{
-			{"previous_token_digest", kf.PreviousTokenDigest, &prev.Digest},
-			{"previous_token_encryption", kf.PreviousTokenEncryption, &prev.Encryption},
-		} {
-			b, err := base64.StdEncoding.DecodeString(f.v)
-			if err != nil || len(b) != store.KeySize {
-				return serverKeys{}, fmt.Errorf("key %s must be %d bytes in base64", f.name, store.KeySize)
-			}
-			*f.dst = b
-		}
+	if rotating {
 		k.tokens.Previous = &prev
 	}
 	return k, nil
+}
+
+// keyField is one key of the key file, base64-encoded, and where it goes.
+type keyField struct {
+	name  string
+	value string
+	dst   *[]byte
 }
 
 // keysFromEnvironment reports whether the token keys come from the

@@ -276,6 +276,7 @@
       counter.classList.toggle("over", n > max);
     };
     field.addEventListener("input", update);
+    update(); // a form sent back with too long a value shows it at once
   }
 
   // The custom date is only asked for when "Custom date" is chosen.

@@ -7,10 +7,6 @@ import (
 	"time"
 )
 
-// ModuleAccessManagement is the module a token needs to manage the
-// account's tokens through the API.
-const ModuleAccessManagement = "Access management"
-
 // Reasons a presented secret is rejected. They go to the server's log, never
 // to the caller, who gets the same answer for each.
 const (

@@ -46,7 +46,7 @@ func (s *Store) CreateAccount(ctx context.Context, name string) (Account, error)
 			if err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO modules (id, account_id, name) VALUES (?, ?, ?)`, mid, a.ID, m); err != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO modules (id, account_id, key, name) VALUES (?, ?, ?, ?)`, mid, a.ID, m.Key, m.Name); err != nil {
 				return err
 			}
 		}
@@ -179,7 +179,7 @@ func (s *Store) Authenticate(ctx context.Context, email, password string) (User,
 
 // Modules returns the account's enabled modules, by name.
 func (s *Store) Modules(ctx context.Context, accountID string) ([]Module, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT id, name FROM modules
+	rows, err := s.read.QueryContext(ctx, `SELECT id, key, name FROM modules
 		WHERE account_id = ? AND enabled = 1 ORDER BY name`, accountID)
 	if err != nil {
 		return nil, err
@@ -188,7 +188,7 @@ func (s *Store) Modules(ctx context.Context, accountID string) ([]Module, error)
 	var out []Module
 	for rows.Next() {
 		var m Module
-		if err := rows.Scan(&m.ID, &m.Name); err != nil {
+		if err := rows.Scan(&m.ID, &m.Key, &m.Name); err != nil {
 			return nil, err
 		}
 		out = append(out, m)

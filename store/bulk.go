@@ -164,11 +164,11 @@ func (s *Store) changeChunk(ctx context.Context, tx *sql.Tx, accountID string, b
 	}
 
 	now := s.now()
-	set, args := `status = ?, updated_at = ?, updated_by = ?`, []any{change.status, now, by.UserID}
+	set, args := `status = ?, updated_at = ?, updated_by = ?`, []any{change.status, now, by.ID}
 	if change.status == StatusDeleted {
 		set = `status = 'deleted', secret_digest = NULL, secret_ciphertext = NULL, secret_key_id = NULL,
 			logo = NULL, deleted_at = ?, deleted_by = ?, updated_at = ?, updated_by = ?`
-		args = []any{now, by.UserID, now, by.UserID}
+		args = []any{now, by.ID, now, by.ID}
 	}
 	ids := jsonIDs(changed)
 	if err := s.bulkExec(ctx, tx, `UPDATE tokens SET `+set+`
@@ -178,7 +178,7 @@ func (s *Store) changeChunk(ctx context.Context, tx *sql.Tx, accountID string, b
 	// One audit event per token, in one statement.
 	if err := s.bulkExec(ctx, tx, `INSERT INTO audit_events (token_id, account_id, at, actor_id, action, detail, ip)
 		SELECT value, ?, ?, ?, ?, ?, ? FROM json_each(?)`,
-		accountID, now, by.UserID, change.action, detail, by.IP, ids); err != nil {
+		accountID, now, by.ID, change.action, detail, by.IP, ids); err != nil {
 		return nil, nil, err
 	}
 	return changed, skipped, nil

@@ -313,10 +313,10 @@ func TestCountersAndModuleBits(t *testing.T) {
 	}
 	t.Run("AtMost63Modules", func(t *testing.T) {
 		for i := len(f.modules); i < 63; i++ {
-			f.exec(t, `INSERT INTO modules (id, account_id, name) VALUES (?, ?, ?)`,
-				fmt.Sprintf("MOD-9999-%04d", i), f.account.ID, fmt.Sprintf("Module %d", i))
+			f.exec(t, `INSERT INTO modules (id, account_id, key, name) VALUES (?, ?, ?, ?)`,
+				fmt.Sprintf("MOD-9999-%04d", i), f.account.ID, fmt.Sprintf("module-%d", i), fmt.Sprintf("Module %d", i))
 		}
-		if _, err := f.s.write.Exec(`INSERT INTO modules (id, account_id, name) VALUES ('MOD-9999-9999', ?, 'One too many')`,
+		if _, err := f.s.write.Exec(`INSERT INTO modules (id, account_id, key, name) VALUES ('MOD-9999-9999', ?, 'one-too-many', 'One too many')`,
 			f.account.ID); err == nil {
 			t.Fatal("a 64th module was accepted")
 		}

@@ -46,7 +46,7 @@ func crashChild() {
 	if err != nil {
 		fail(err)
 	}
-	by := Actor{UserID: admin.ID, IP: "192.0.2.9"}
+	by := UserActor(admin.ID, "192.0.2.9")
 	var live []string
 	for i := 0; ; i++ {
 		if i%3 == 2 && len(live) > 0 {
@@ -110,16 +110,26 @@ func TestCrashSafety(t *testing.T) {
 		}
 		var wg sync.WaitGroup
 		var lines []string
+		writing := make(chan struct{})
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			sc := bufio.NewScanner(out)
 			for sc.Scan() {
-				lines = append(lines, sc.Text())
+				if lines = append(lines, sc.Text()); len(lines) == 1 {
+					close(writing)
+				}
 			}
 		}()
-		// Let it start and write for a random while, then pull the plug.
-		time.Sleep(time.Duration(80+rand.IntN(150)) * time.Millisecond)
+		// Once it has written (starting takes a while on a busy machine),
+		// let it write on for a random while, then pull the plug.
+		select {
+		case <-writing:
+		case <-time.After(time.Minute):
+			cmd.Process.Kill()
+			t.Fatalf("round %d: the writer wrote nothing in a minute: %s", round, stderr.String())
+		}
+		time.Sleep(time.Duration(30+rand.IntN(150)) * time.Millisecond)
 		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}

@@ -94,7 +94,7 @@ func (s *Store) SeedDemo(ctx context.Context) (seeded bool, err error) {
 		for _, m := range d.modules {
 			ids = append(ids, byName[m])
 		}
-		by := Actor{UserID: admins[i%len(admins)].ID}
+		by := UserActor(admins[i%len(admins)].ID, "")
 		var logo []byte
 		if d.logo.A != 0 {
 			if logo, err = demoLogo(d.logo); err != nil {

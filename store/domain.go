@@ -97,11 +97,21 @@ func (u User) IsAdmin() bool { return u.Role == RoleAdmin }
 // scoped to.
 type Module struct {
 	ID   string // MOD-NNNN-NNNN
-	Name string
+	Key  string // stable, for code to name it: "access-management"
+	Name string // what people see: "Access management"
 }
 
+// ModuleAccessManagement is the key of the module a token needs to manage
+// the account's tokens through the API.
+const ModuleAccessManagement = "access-management"
+
 // DefaultModules are enabled on every new account.
-var DefaultModules = []string{"Access management", "Billing", "Catalog", "Procurement"}
+var DefaultModules = []Module{
+	{Key: ModuleAccessManagement, Name: "Access management"},
+	{Key: "billing", Name: "Billing"},
+	{Key: "catalog", Name: "Catalog"},
+	{Key: "procurement", Name: "Procurement"},
+}
 
 // TokenStatus is the stored state of a token.
 type TokenStatus string
@@ -281,11 +291,30 @@ func CheckExpiry(at, now time.Time) error {
 	return &ValidationError{Fields: map[string]string{"expires": msg}}
 }
 
-// Actor is who makes a change, and from where.
+// ActorKind says what made a change: a person on the pages, or a token
+// calling the REST API.
+type ActorKind string
+
+// Kinds of actor.
+const (
+	ActorUser  ActorKind = "user"
+	ActorToken ActorKind = "token"
+)
+
+// Actor is who makes a change, and from where. The audit trail and
+// "Created by" name it: a user, or for a change made through the API the
+// token that made the call.
 type Actor struct {
-	UserID string
-	IP     string
+	Kind ActorKind
+	ID   string // USR-… for a user, TKN-… for a token
+	IP   string
 }
+
+// UserActor is a signed-in user acting from the address ip.
+func UserActor(userID, ip string) Actor { return Actor{Kind: ActorUser, ID: userID, IP: ip} }
+
+// TokenActor is an API token calling from the address ip.
+func TokenActor(tokenID, ip string) Actor { return Actor{Kind: ActorToken, ID: tokenID, IP: ip} }
 
 // AuditEvent is one thing that happened to a token.
 type AuditEvent struct {

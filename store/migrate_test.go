@@ -37,7 +37,7 @@ func TestListMigrationBackfills(t *testing.T) {
 	}
 	exec(`INSERT INTO accounts (id, name, created_at) VALUES ('ACC-0000-0001', 'Old', 1)`)
 	exec(`INSERT INTO modules (id, account_id, name) VALUES ('MOD-0000-0001', 'ACC-0000-0001', 'Billing'),
-		('MOD-0000-0002', 'ACC-0000-0001', 'Catalog')`)
+		('MOD-0000-0002', 'ACC-0000-0001', 'Access management')`)
 	live := `INSERT INTO tokens (id, account_id, name, status, secret_digest, secret_ciphertext, secret_key_id,
 		created_at, created_by, updated_at, updated_by) VALUES (?, 'ACC-0000-0001', ?, ?, randomblob(32), randomblob(64), 'k', ?, 'USR-0000-0001', 1, 'USR-0000-0001')`
 	exec(live, "TKN-0000-0011", "Legacy sync", "active", 3)
@@ -81,9 +81,22 @@ func TestListMigrationBackfills(t *testing.T) {
 			}
 		})
 	}
+	t.Run("ModulesGetKeys", func(t *testing.T) {
+		mods, err := s.Modules(ctx, "ACC-0000-0001")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var keys []string
+		for _, m := range mods {
+			keys = append(keys, m.Key)
+		}
+		if !slices.Equal(keys, []string{ModuleAccessManagement, "billing"}) {
+			t.Fatalf("module keys %q, want %q", keys, []string{ModuleAccessManagement, "billing"})
+		}
+	})
 	t.Run("NewTokensCountOnTop", func(t *testing.T) {
 		if _, _, err := s.CreateToken(ctx, NewToken{AccountID: "ACC-0000-0001", Name: "New sync",
-			ModuleIDs: []string{"MOD-0000-0001"}}, Actor{UserID: "USR-0000-0001"}); err != nil {
+			ModuleIDs: []string{"MOD-0000-0001"}}, UserActor("USR-0000-0001", "")); err != nil {
 			t.Fatal(err)
 		}
 		if _, total := list(TokenFilter{}); total != 3 {

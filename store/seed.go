@@ -78,7 +78,7 @@ func (s *Store) SeedTokens(ctx context.Context, o SeedOptions) (SeedResult, erro
 	}
 	hasAccess := false
 	for _, m := range mods {
-		hasAccess = hasAccess || m.Name == "Access management"
+		hasAccess = hasAccess || m.Key == ModuleAccessManagement
 	}
 	if !hasAccess {
 		return res, &ValidationError{Fields: map[string]string{"modules": "The account has no enabled Access management module."}}

@@ -87,7 +87,7 @@ func newFixture(t testing.TB) *fixture {
 		t.Fatal(err)
 	}
 	return &fixture{s: s, keys: keys, path: path, clock: c, account: acc, admin: admin, modules: mods,
-		actor: Actor{UserID: admin.ID, IP: "192.0.2.1"}}
+		actor: UserActor(admin.ID, "192.0.2.1")}
 }
 
 func (f *fixture) createToken(t testing.TB, name string, modules ...Module) (Token, string) {

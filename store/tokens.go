@@ -41,9 +41,9 @@ func scanToken(row interface{ Scan(...any) error }, extra ...any) (Token, error)
 }
 
 // oneTokenColumns read a single token whole, in one query: its columns, its
-// account's name and its modules as JSON ([[id, name], …]).
+// account's name and its modules as JSON ([[id, key, name], …]).
 const oneTokenColumns = tokenColumns + `, a.name,
-	(SELECT json_group_array(json_array(m.id, m.name))
+	(SELECT json_group_array(json_array(m.id, m.key, m.name))
 		FROM token_modules tm JOIN modules m ON m.id = tm.module_id WHERE tm.token_id = t.id)`
 
 const oneTokenJoins = tokenJoins + `
@@ -58,12 +58,12 @@ func scanOneToken(row *sql.Row) (Token, error) {
 		return Token{}, err
 	}
 	t.AccountName = accountName
-	var pairs [][2]string
+	var pairs [][3]string
 	if err := json.Unmarshal([]byte(modules), &pairs); err != nil {
 		return Token{}, fmt.Errorf("modules of %s: %w", t.ID, err)
 	}
 	for _, p := range pairs {
-		t.Modules = append(t.Modules, Module{ID: p[0], Name: p[1]})
+		t.Modules = append(t.Modules, Module{ID: p[0], Key: p[1], Name: p[2]})
 	}
 	slices.SortFunc(t.Modules, func(a, b Module) int { return strings.Compare(a.Name, b.Name) })
 	return t, nil
@@ -102,7 +102,7 @@ func (s *Store) CreateToken(ctx context.Context, n NewToken, by Actor) (Token, s
 			VALUES (?, ?, ?, ?, 'active', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			id, n.AccountID, n.Name, n.Description,
 			s.secrets.digest(secret), s.secrets.seal(id, secret), s.secrets.keyID, nullMillis(n.ExpiresAt), logo,
-			now, by.UserID, now, by.UserID); err != nil {
+			now, by.ID, now, by.ID); err != nil {
 			return err
 		}
 		for _, m := range dedupe(n.ModuleIDs) {
@@ -163,7 +163,7 @@ func audit(ctx context.Context, tx *sql.Tx, tokenID, accountID string, at int64,
 		encoded = string(b)
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO audit_events (token_id, account_id, at, actor_id, action, detail, changes, ip)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, tokenID, accountID, at, by.UserID, action, detail, encoded, by.IP)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, tokenID, accountID, at, by.ID, action, detail, encoded, by.IP)
 	return err
 }
 
@@ -185,7 +185,7 @@ func (s *Store) loadModules(ctx context.Context, tokens []Token) error {
 		index[t.ID] = i
 		ids[i] = t.ID
 	}
-	rows, err := s.read.QueryContext(ctx, `SELECT tm.token_id, m.id, m.name
+	rows, err := s.read.QueryContext(ctx, `SELECT tm.token_id, m.id, m.key, m.name
 		FROM token_modules tm JOIN modules m ON m.id = tm.module_id
 		WHERE tm.token_id IN (SELECT value FROM json_each(?)) ORDER BY m.name`, jsonIDs(ids))
 	if err != nil {
@@ -195,7 +195,7 @@ func (s *Store) loadModules(ctx context.Context, tokens []Token) error {
 	for rows.Next() {
 		var tokenID string
 		var m Module
-		if err := rows.Scan(&tokenID, &m.ID, &m.Name); err != nil {
+		if err := rows.Scan(&tokenID, &m.ID, &m.Key, &m.Name); err != nil {
 			return err
 		}
 		i := index[tokenID]
@@ -229,7 +229,7 @@ func (s *Store) SetTokenStatus(ctx context.Context, accountID, id string, status
 		}
 		now := s.now()
 		if _, err := tx.ExecContext(ctx, `UPDATE tokens SET status = ?, updated_at = ?, updated_by = ? WHERE id = ?`,
-			status, now, by.UserID, id); err != nil {
+			status, now, by.ID, id); err != nil {
 			return err
 		}
 		changed = true
@@ -259,7 +259,7 @@ func (s *Store) DeleteToken(ctx context.Context, accountID, id string, by Actor)
 		if _, err := tx.ExecContext(ctx, `UPDATE tokens SET status = 'deleted',
 			secret_digest = NULL, secret_ciphertext = NULL, secret_key_id = NULL, logo = NULL,
 			deleted_at = ?, deleted_by = ?, updated_at = ?, updated_by = ?
-			WHERE id = ?`, now, by.UserID, now, by.UserID, id); err != nil {
+			WHERE id = ?`, now, by.ID, now, by.ID, id); err != nil {
 			return err
 		}
 		return audit(ctx, tx, id, accountID, now, by, AuditDeleted, "", nil)
@@ -394,7 +394,7 @@ func (s *Store) UpdateToken(ctx context.Context, accountID, id string, u TokenUp
 		}
 		now := s.now()
 		if _, err := tx.ExecContext(ctx, `UPDATE tokens SET name = ?, description = ?, updated_at = ?, updated_by = ?
-			WHERE id = ?`, u.Name, u.Description, now, by.UserID, id); err != nil {
+			WHERE id = ?`, u.Name, u.Description, now, by.ID, id); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM token_modules WHERE token_id = ?`, id); err != nil {

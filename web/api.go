@@ -80,7 +80,7 @@ func callerToken(c echo.Context) store.Token {
 // apiActor is who the audit trail names for a change made through the API:
 // the token itself, so the trail shows the token's name.
 func apiActor(c echo.Context) store.Actor {
-	return store.Actor{UserID: callerToken(c).ID, IP: c.RealIP()}
+	return store.TokenActor(callerToken(c).ID, c.RealIP())
 }
 
 // apiRef names another object in a response.

@@ -89,12 +89,18 @@ func bearerSecret(r *http.Request) (secret string, ok bool) {
 	return strings.TrimSpace(credentials), true
 }
 
-// requireModule lets through only tokens scoped to the named module.
-func (s *Server) requireModule(name string) echo.MiddlewareFunc {
+// requireModule lets through only tokens scoped to the module with the key.
+func (s *Server) requireModule(key string) echo.MiddlewareFunc {
+	name := key
+	for _, m := range store.DefaultModules {
+		if m.Key == key {
+			name = m.Name
+		}
+	}
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			for _, m := range callerToken(c).Modules {
-				if m.Name == name {
+				if m.Key == key {
 					return next(c)
 				}
 			}

@@ -221,13 +221,13 @@ type apiPage struct {
 }
 
 // module returns the account's module with the given name.
-func (a *testApp) module(name string) store.Module {
+func (a *testApp) module(key string) store.Module {
 	for _, m := range a.modules {
-		if m.Name == name {
+		if m.Key == key {
 			return m
 		}
 	}
-	a.t.Fatalf("no module %q", name)
+	a.t.Fatalf("no module %q", key)
 	return store.Module{}
 }
 
@@ -264,16 +264,16 @@ func TestAPIAuthentication(t *testing.T) {
 	ctx := context.Background()
 	manager, secret := app.managerToken("Automation")
 	disabled, disabledSecret := app.managerToken("Disabled one")
-	if _, _, err := app.store.SetTokenStatus(ctx, app.account.ID, disabled.ID, store.StatusDisabled, store.Actor{UserID: app.admin.ID}); err != nil {
+	if _, _, err := app.store.SetTokenStatus(ctx, app.account.ID, disabled.ID, store.StatusDisabled, store.UserActor(app.admin.ID, "")); err != nil {
 		t.Fatal(err)
 	}
 	deleted, deletedSecret := app.managerToken("Deleted one")
-	if _, err := app.store.DeleteToken(ctx, app.account.ID, deleted.ID, store.Actor{UserID: app.admin.ID}); err != nil {
+	if _, err := app.store.DeleteToken(ctx, app.account.ID, deleted.ID, store.UserActor(app.admin.ID, "")); err != nil {
 		t.Fatal(err)
 	}
 	expiring, expiringSecret, err := app.store.CreateToken(ctx, store.NewToken{AccountID: app.account.ID, Name: "Expiring",
 		ModuleIDs: []string{app.module(store.ModuleAccessManagement).ID}, ExpiresAt: app.clock.Now().Add(time.Hour)},
-		store.Actor{UserID: app.admin.ID})
+		store.UserActor(app.admin.ID, ""))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -559,7 +559,7 @@ func TestAPITokens(t *testing.T) {
 	t.Run("Icon", func(t *testing.T) {
 		logo := pngLogo(t)
 		tok, _, err := app.store.CreateToken(context.Background(), store.NewToken{AccountID: app.account.ID, Name: "With logo", Logo: logo},
-			store.Actor{UserID: app.admin.ID})
+			store.UserActor(app.admin.ID, ""))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -727,14 +727,14 @@ func TestAPIAccountIsolation(t *testing.T) {
 	otherAccess := store.Module{}
 	mods, _ := app.store.Modules(ctx, app.otherAdmin.AccountID)
 	for _, m := range mods {
-		if m.Name == store.ModuleAccessManagement {
+		if m.Key == store.ModuleAccessManagement {
 			otherAccess = m
 		}
 	}
 	tokB, secretB := app.createTokenIn(app.otherAdmin, "B's manager", otherAccess)
 	logo := pngLogo(t)
 	withLogo, _, err := app.store.CreateToken(ctx, store.NewToken{AccountID: app.otherAdmin.AccountID, Name: "B's logo", Logo: logo},
-		store.Actor{UserID: app.otherAdmin.ID})
+		store.UserActor(app.otherAdmin.ID, ""))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -966,7 +966,7 @@ func TestAPILastAccess(t *testing.T) {
 		app.clock.Add(2 * time.Minute)
 		app.api(t, otherSecret).get(apiTokens).decode(t, http.StatusOK, &apiPage{})
 		c.get(apiTokens).decode(t, http.StatusOK, &apiPage{})
-		if _, err := app.store.DeleteToken(ctx, app.account.ID, other.ID, store.Actor{UserID: app.admin.ID}); err != nil {
+		if _, err := app.store.DeleteToken(ctx, app.account.ID, other.ID, store.UserActor(app.admin.ID, "")); err != nil {
 			t.Fatal(err)
 		}
 		flush(t)

@@ -163,7 +163,7 @@ func (a *testApp) createTokenIn(by store.User, name string, modules ...store.Mod
 	for _, m := range modules {
 		n.ModuleIDs = append(n.ModuleIDs, m.ID)
 	}
-	t, secret, err := a.store.CreateToken(context.Background(), n, store.Actor{UserID: by.ID, IP: "127.0.0.1"})
+	t, secret, err := a.store.CreateToken(context.Background(), n, store.UserActor(by.ID, "127.0.0.1"))
 	if err != nil {
 		a.t.Fatal(err)
 	}

@@ -349,7 +349,7 @@ func TestEditToken(t *testing.T) {
 		}
 	})
 	t.Run("ErrDeleted", func(t *testing.T) {
-		app.store.DeleteToken(context.Background(), app.account.ID, tok.ID, store.Actor{UserID: app.admin.ID})
+		app.store.DeleteToken(context.Background(), app.account.ID, tok.ID, store.UserActor(app.admin.ID, ""))
 		if res := c.get(editPath); res.status != 404 {
 			t.Fatalf("GET = %d", res.status)
 		}

@@ -114,12 +114,12 @@ func newListFixture(t *testing.T) *listFixture {
 		if tc.expires != "" {
 			n.ExpiresAt = at(tc.expires)
 		}
-		tok, _, err := app.store.CreateToken(ctx, n, store.Actor{UserID: tc.by.ID})
+		tok, _, err := app.store.CreateToken(ctx, n, store.UserActor(tc.by.ID, ""))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if tc.disabled {
-			if _, _, err := app.store.SetTokenStatus(ctx, app.account.ID, tok.ID, store.StatusDisabled, store.Actor{UserID: tc.by.ID}); err != nil {
+			if _, _, err := app.store.SetTokenStatus(ctx, app.account.ID, tok.ID, store.StatusDisabled, store.UserActor(tc.by.ID, "")); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -284,7 +284,7 @@ func TestListPaging(t *testing.T) {
 	for i := range 70 {
 		tok, _ := app.createToken(fmt.Sprintf("Token %02d", i))
 		if i%14 == 13 {
-			app.store.SetTokenStatus(context.Background(), app.account.ID, tok.ID, store.StatusDisabled, store.Actor{UserID: app.admin.ID})
+			app.store.SetTokenStatus(context.Background(), app.account.ID, tok.ID, store.StatusDisabled, store.UserActor(app.admin.ID, ""))
 		} else {
 			active = append(active, tok.Name)
 		}
@@ -551,7 +551,7 @@ func TestBulkActions(t *testing.T) {
 	})
 	t.Run("PartialFailure", func(t *testing.T) {
 		ts := newTokens("Still active", "Was disabled")
-		app.store.SetTokenStatus(ctx, app.account.ID, ts[1].ID, store.StatusDisabled, store.Actor{UserID: app.admin.ID})
+		app.store.SetTokenStatus(ctx, app.account.ID, ts[1].ID, store.StatusDisabled, store.UserActor(app.admin.ID, ""))
 		theirs, _ := app.createTokenIn(app.otherAdmin, "Their token")
 		page := c.follow(bulkPost(c, "", url.Values{"action": {"disable"}, "confirm": {"1"},
 			"ids": {ts[0].ID, ts[1].ID, theirs.ID, ts[0].ID}}))
@@ -594,7 +594,7 @@ func TestBulkActions(t *testing.T) {
 		var ids []string
 		for i := range 12 {
 			tok := newTokens(fmt.Sprintf("%02d", i) + strings.Repeat("😀", 198))[0]
-			app.store.SetTokenStatus(ctx, app.account.ID, tok.ID, store.StatusDisabled, store.Actor{UserID: app.admin.ID})
+			app.store.SetTokenStatus(ctx, app.account.ID, tok.ID, store.StatusDisabled, store.UserActor(app.admin.ID, ""))
 			ids = append(ids, tok.ID)
 		}
 		got := c.follow(bulkPost(c, "", url.Values{"action": {"disable"}, "confirm": {"1"}, "ids": ids})).flash()
@@ -634,7 +634,7 @@ func TestBulkAllMatching(t *testing.T) {
 		tok, _ := app.createToken(fmt.Sprintf("All %02d", i), app.modules[i%2])
 		switch {
 		case i%3 == 0:
-			app.store.SetTokenStatus(ctx, app.account.ID, tok.ID, store.StatusDisabled, store.Actor{UserID: app.admin.ID})
+			app.store.SetTokenStatus(ctx, app.account.ID, tok.ID, store.StatusDisabled, store.UserActor(app.admin.ID, ""))
 		case i%2 == 0:
 			matching = append(matching, tok.ID)
 		}
@@ -700,10 +700,10 @@ func TestBulkAllMatching(t *testing.T) {
 		// One token leaves the filter and another joins: as many as before,
 		// but not the ones the person saw. They are asked again.
 		swapIn, _ := app.createToken("Swapped in", app.modules[0])
-		app.store.SetTokenStatus(ctx, app.account.ID, swapIn.ID, store.StatusDisabled, store.Actor{UserID: app.admin.ID})
+		app.store.SetTokenStatus(ctx, app.account.ID, swapIn.ID, store.StatusDisabled, store.UserActor(app.admin.ID, ""))
 		out := matching[0]
-		app.store.SetTokenStatus(ctx, app.account.ID, out, store.StatusDisabled, store.Actor{UserID: app.admin.ID})
-		app.store.SetTokenStatus(ctx, app.account.ID, swapIn.ID, store.StatusActive, store.Actor{UserID: app.admin.ID})
+		app.store.SetTokenStatus(ctx, app.account.ID, out, store.StatusDisabled, store.UserActor(app.admin.ID, ""))
+		app.store.SetTokenStatus(ctx, app.account.ID, swapIn.ID, store.StatusActive, store.UserActor(app.admin.ID, ""))
 		again := url.Values{"confirm": {"1"}, "count": {"27"}, "selection": {asked[1]}}
 		for k, v := range form {
 			again[k] = v
@@ -716,8 +716,8 @@ func TestBulkAllMatching(t *testing.T) {
 			t.Fatal("a token the person never saw was changed")
 		}
 		// Put the set back as it was for the next step.
-		app.store.SetTokenStatus(ctx, app.account.ID, swapIn.ID, store.StatusDisabled, store.Actor{UserID: app.admin.ID})
-		app.store.SetTokenStatus(ctx, app.account.ID, out, store.StatusActive, store.Actor{UserID: app.admin.ID})
+		app.store.SetTokenStatus(ctx, app.account.ID, swapIn.ID, store.StatusDisabled, store.UserActor(app.admin.ID, ""))
+		app.store.SetTokenStatus(ctx, app.account.ID, out, store.StatusActive, store.UserActor(app.admin.ID, ""))
 	})
 	t.Run("Confirmed", func(t *testing.T) {
 		form.Set("confirm", "1")

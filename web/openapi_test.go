@@ -192,7 +192,7 @@ func TestOpenAPI(t *testing.T) {
 	_, billing := app.createToken("Billing only", app.module("Billing"))
 	live, _ := app.createToken("Live", app.module("Catalog"))
 	withLogo, _, err := app.store.CreateToken(t.Context(), store.NewToken{AccountID: app.account.ID, Name: "With logo", Logo: pngLogo(t)},
-		store.Actor{UserID: app.admin.ID})
+		store.UserActor(app.admin.ID, ""))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -44,7 +44,7 @@ func TestEveryRouteAsEveryone(t *testing.T) {
 	// nothing for the next.
 	fresh := func() string {
 		tok, _, err := app.store.CreateToken(context.Background(), store.NewToken{AccountID: app.account.ID,
-			Name: "route check", ModuleIDs: []string{app.modules[0].ID}, Logo: logo}, store.Actor{UserID: app.admin.ID})
+			Name: "route check", ModuleIDs: []string{app.modules[0].ID}, Logo: logo}, store.UserActor(app.admin.ID, ""))
 		if err != nil {
 			t.Fatal(err)
 		}

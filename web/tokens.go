@@ -16,7 +16,7 @@ import (
 // actor is the signed-in user acting from the request's address.
 func actor(c echo.Context) (store.User, store.Actor) {
 	u, _ := currentUser(c)
-	return u, store.Actor{UserID: u.ID, IP: c.RealIP()}
+	return u, store.UserActor(u.ID, c.RealIP())
 }
 
 // handleTokenList is the list page, filtered, sorted and paged as its

@@ -627,7 +627,7 @@ func TestTokenListPages(t *testing.T) {
 		// The tokens of the second page go while the first is open: its
 		// Next link leads to what is now the last page.
 		for _, id := range ids[:3] {
-			if _, err := app.store.DeleteToken(context.Background(), app.account.ID, id, store.Actor{UserID: app.admin.ID}); err != nil {
+			if _, err := app.store.DeleteToken(context.Background(), app.account.ID, id, store.UserActor(app.admin.ID, "")); err != nil {
 				t.Fatal(err)
 			}
 		}

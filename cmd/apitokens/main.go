@@ -260,7 +260,7 @@ func createToken(ctx context.Context, args []string, stdout io.Writer) error {
 	description := fs.String("description", "", "token description")
 	by := fs.String("by", "", "email of the administrator recorded as creator (default: the account's first administrator)")
 	var modules moduleNames
-	fs.Var(&modules, "module", "module name (repeatable)")
+	fs.Var(&modules, "module", "module name or key (repeatable)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -284,7 +284,7 @@ func createToken(ctx context.Context, args []string, stdout io.Writer) error {
 	for _, want := range modules {
 		found := false
 		for _, m := range all {
-			if strings.EqualFold(m.Name, want) {
+			if strings.EqualFold(m.Name, want) || m.Key == want {
 				ids, found = append(ids, m.ID), true
 			}
 		}
@@ -293,7 +293,7 @@ func createToken(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 	}
 	t, secret, err := st.CreateToken(ctx, store.NewToken{AccountID: acc.ID, Name: *name, Description: *description, ModuleIDs: ids},
-		store.Actor{UserID: creator.ID, IP: "cli"})
+		store.UserActor(creator.ID, "cli"))
 	if err != nil {
 		return err
 	}

@@ -48,7 +48,7 @@ func TestKeysRotate(t *testing.T) {
 		t.Fatalf("the secret no longer authenticates under the new keys: %v", err)
 	}
 	acc, _ := st.AccountByName(context.Background(), "Rotors")
-	if shown, err := st.RevealSecret(context.Background(), acc.ID, tok.ID, store.Actor{UserID: "USR-0000-0000"}); err != nil || shown != tok.Token {
+	if shown, err := st.RevealSecret(context.Background(), acc.ID, tok.ID, store.UserActor("USR-0000-0000", "")); err != nil || shown != tok.Token {
 		t.Fatalf("the secret can no longer be shown: %v", err)
 	}
 

@@ -77,7 +77,7 @@ func (s *Store) BulkDeleteTokens(ctx context.Context, accountID string, ids []st
 }
 
 func (s *Store) bulk(ctx context.Context, accountID string, ids []string, change bulkChange, by Actor) (BulkResult, error) {
-	ids = dedupe(ids)
+	ids = UniqueIDs(ids)
 	switch {
 	case len(ids) == 0:
 		return BulkResult{}, &ValidationError{Fields: map[string]string{"selection": "Select at least one API token."}}

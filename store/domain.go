@@ -174,6 +174,32 @@ func (t Token) State(now time.Time) TokenState {
 	return StateActive
 }
 
+// TokenAction is a change of state a person may ask for on a token.
+type TokenAction string
+
+// Token actions.
+const (
+	ActionEnable  TokenAction = "enable"
+	ActionDisable TokenAction = "disable"
+	ActionDelete  TokenAction = "delete"
+)
+
+// Actions returns what may be done to the token: Enable only when it is
+// disabled, Disable only when it is active (expired or not), and Delete
+// always. A deleted token allows nothing.
+func (t Token) Actions() []TokenAction {
+	switch t.Status {
+	case StatusDeleted:
+		return nil
+	case StatusDisabled:
+		return []TokenAction{ActionEnable, ActionDelete}
+	}
+	return []TokenAction{ActionDisable, ActionDelete}
+}
+
+// Allows reports whether a may be done to the token now.
+func (t Token) Allows(a TokenAction) bool { return slices.Contains(t.Actions(), a) }
+
 // Limits on token fields, counted in characters (runes), not bytes.
 const (
 	MaxTokenName        = 200

@@ -202,6 +202,15 @@ func isID(s, prefix string) bool {
 	return true
 }
 
+// NaturalOrder is the direction a sort takes unless told otherwise: newest
+// first for dates, A to Z for names and states. "" is SortCreated.
+func (s TokenSort) NaturalOrder() SortOrder {
+	if s == "" || s == SortCreated || s == SortLastAccess {
+		return Descending
+	}
+	return Ascending
+}
+
 // sortOrder returns the filter's sort and direction, with defaults.
 func (f *TokenFilter) sortOrder() (TokenSort, SortOrder) {
 	sort, order := f.Sort, f.Order
@@ -209,10 +218,7 @@ func (f *TokenFilter) sortOrder() (TokenSort, SortOrder) {
 		sort = SortCreated
 	}
 	if order == "" {
-		order = Ascending
-		if sort == SortCreated || sort == SortLastAccess {
-			order = Descending
-		}
+		order = sort.NaturalOrder()
 	}
 	return sort, order
 }

@@ -105,7 +105,7 @@ func (s *Store) CreateToken(ctx context.Context, n NewToken, by Actor) (Token, s
 			now, by.ID, now, by.ID); err != nil {
 			return err
 		}
-		for _, m := range dedupe(n.ModuleIDs) {
+		for _, m := range UniqueIDs(n.ModuleIDs) {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO token_modules (token_id, module_id) VALUES (?, ?)`, id, m); err != nil {
 				return err
 			}
@@ -122,7 +122,7 @@ func (s *Store) CreateToken(ctx context.Context, n NewToken, by Actor) (Token, s
 // checkModules fails with a ValidationError unless every ID is an enabled
 // module of the account.
 func checkModules(ctx context.Context, tx *sql.Tx, accountID string, ids []string) error {
-	ids = dedupe(ids)
+	ids = UniqueIDs(ids)
 	if len(ids) == 0 {
 		return nil
 	}
@@ -139,18 +139,6 @@ func checkModules(ctx context.Context, tx *sql.Tx, accountID string, ids []strin
 		return &ValidationError{Fields: map[string]string{"modules": "Choose only modules enabled for this account."}}
 	}
 	return nil
-}
-
-func dedupe(ids []string) []string {
-	seen := make(map[string]bool, len(ids))
-	out := ids[:0:0]
-	for _, id := range ids {
-		if !seen[id] {
-			seen[id] = true
-			out = append(out, id)
-		}
-	}
-	return out
 }
 
 func audit(ctx context.Context, tx *sql.Tx, tokenID, accountID string, at int64, by Actor, action, detail string, changes []FieldChange) error {
@@ -342,7 +330,7 @@ func (s *Store) UpdateToken(ctx context.Context, accountID, id string, u TokenUp
 	if err := u.Validate(); err != nil {
 		return Token{}, false, err
 	}
-	u.ModuleIDs = dedupe(u.ModuleIDs)
+	u.ModuleIDs = UniqueIDs(u.ModuleIDs)
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		var old Token
 		err := tx.QueryRowContext(ctx, `SELECT name, description FROM tokens

@@ -1,43 +1,52 @@
 package templates
 
-import "apitokens/store"
+import (
+	"apitokens/store"
+	"apitokens/web/paths"
+)
 
-// TokenAction is a change a person confirms before it happens: it has a
-// dialog (with JavaScript) and a confirmation page (without).
-type TokenAction struct {
-	Name    string // path segment and dialog id: "delete", "enable", "disable"
-	Title   string // dialog and page title
-	Verb    string // the confirming button
-	Working string // the button while the request is under way
-	Warning string // what happens, said before it happens
+// Confirmation is how a token action is put to the person before it
+// happens: in a dialog (with JavaScript) and on a confirmation page
+// (without).
+type Confirmation struct {
+	Action  store.TokenAction // also the path segment and the dialog's id
+	Title   string            // dialog and page title
+	Verb    string            // the confirming button
+	Working string            // the button while the request is under way
+	Warning string            // what happens, said before it happens
 	Danger  bool
 }
 
-// The token actions.
-var (
-	DeleteAction = TokenAction{
-		Name: "delete", Title: "Delete API token", Verb: "Delete", Working: "Deleting…", Danger: true,
-		Warning: "A deleted API token can't be reinstated or reused. Applications that use it lose access immediately.",
-	}
-	DisableAction = TokenAction{
-		Name: "disable", Title: "Disable API token", Verb: "Disable", Working: "Disabling…",
-		Warning: "Every API call made with this token will be refused until you enable it again.",
-	}
-	EnableAction = TokenAction{
-		Name: "enable", Title: "Enable API token", Verb: "Enable", Working: "Enabling…",
+// Confirmations are those of every action, in the order dialogs are
+// rendered.
+var Confirmations = []Confirmation{
+	{
+		Action: store.ActionEnable, Title: "Enable API token", Verb: "Enable", Working: "Enabling…",
 		Warning: "API calls made with this token will be accepted again.",
-	}
-	// TokenActions lists every action, in the order dialogs are rendered.
-	TokenActions = []TokenAction{EnableAction, DisableAction, DeleteAction}
-)
+	},
+	{
+		Action: store.ActionDisable, Title: "Disable API token", Verb: "Disable", Working: "Disabling…",
+		Warning: "Every API call made with this token will be refused until you enable it again.",
+	},
+	{
+		Action: store.ActionDelete, Title: "Delete API token", Verb: "Delete", Working: "Deleting…", Danger: true,
+		Warning: "A deleted API token can't be reinstated or reused. Applications that use it lose access immediately.",
+	},
+}
 
-// ActionsFor returns what may be done to t: Enable only on a disabled token,
-// Disable only on an active (or expired) one, and always Delete.
-func ActionsFor(t store.Token) []TokenAction {
-	if t.Status == store.StatusDisabled {
-		return []TokenAction{EnableAction, DeleteAction}
+// ConfirmationOf returns the confirmation of an action.
+func ConfirmationOf(a store.TokenAction) Confirmation {
+	for _, c := range Confirmations {
+		if c.Action == a {
+			return c
+		}
 	}
-	return []TokenAction{DisableAction, DeleteAction}
+	panic("templates: no confirmation for action " + string(a))
+}
+
+// path is the confirmation page (GET) and the action (POST) on a token.
+func (c Confirmation) path(tokenID string) string {
+	return paths.TokenAction(tokenID, string(c.Action))
 }
 
 // stateClass is the colour of a state's badge and icon.
@@ -73,7 +82,7 @@ func ParseOrigin(s string) Origin {
 // Path is the page the origin names.
 func (o Origin) Path(tokenID string) string {
 	if o == FromList {
-		return TokensPath
+		return paths.Tokens
 	}
-	return TokenPath(tokenID)
+	return paths.Token(tokenID)
 }

@@ -3,8 +3,9 @@ package templates
 import (
 	"slices"
 
-	"github.com/a-h/templ"
 	"time"
+
+	"github.com/a-h/templ"
 
 	"apitokens/store"
 )
@@ -108,18 +109,6 @@ func fieldAnchor(field string) string {
 	}
 	return "#" + field
 }
-
-// NewTokenPath is the Add wizard.
-const NewTokenPath = TokensPath + "/new"
-
-// TokenEditPath is the Edit form of a token.
-func TokenEditPath(id string) string { return TokenPath(id) + "/edit" }
-
-// TokenRevealPath shows a token's secret again (POST only).
-func TokenRevealPath(id string) string { return TokenPath(id) + "/reveal" }
-
-// TokenLogoPath is a token's logo.
-func TokenLogoPath(id string) string { return TokenPath(id) + "/logo" }
 
 // logoDataURL shows a logo carried between wizard steps; the policy allows
 // data: images, never scripts.

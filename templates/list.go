@@ -5,10 +5,8 @@ import (
 	"strconv"
 
 	"apitokens/store"
+	"apitokens/web/paths"
 )
-
-// TokensBulkPath takes a bulk action on selected tokens (POST only).
-const TokensBulkPath = TokensPath + "/bulk"
 
 // ListQuery is a view of the list as query parameters: the filter, sort and
 // page size, and the page's cursor. The handler fills it in canonical form
@@ -120,25 +118,16 @@ func (q ListQuery) URL(changes ...string) string {
 // ViewURL is the list page of the view, cursor included.
 func (q ListQuery) ViewURL() string {
 	if s := q.Encode(); s != "" {
-		return TokensPath + "?" + s
+		return paths.Tokens + "?" + s
 	}
-	return TokensPath
+	return paths.Tokens
 }
 
 func listURL(v url.Values) string {
 	if len(v) == 0 {
-		return TokensPath
+		return paths.Tokens
 	}
-	return TokensPath + "?" + v.Encode()
-}
-
-// NaturalOrder is the direction a sort takes unless told otherwise, as the
-// store defines it: newest first for dates, A to Z for names and states.
-func NaturalOrder(s store.TokenSort) store.SortOrder {
-	if s == store.SortCreated || s == store.SortLastAccess || s == "" {
-		return store.Descending
-	}
-	return store.Ascending
+	return paths.Tokens + "?" + v.Encode()
 }
 
 // ListView is what the list page shows: a page of tokens, the view that
@@ -160,7 +149,7 @@ func (v ListView) Filtered() bool { return v.Query.Filtered() }
 // natural direction, or the other direction when the list is sorted by it
 // already. The filter and page size stay; the cursor goes.
 func (v ListView) sortLink(col store.TokenSort) string {
-	order := NaturalOrder(col)
+	order := col.NaturalOrder()
 	if v.Page.Sort == col {
 		order = store.Ascending
 		if v.Page.Order == store.Ascending {
@@ -171,7 +160,7 @@ func (v ListView) sortLink(col store.TokenSort) string {
 	if col == store.SortCreated {
 		sort = ""
 	}
-	if order == NaturalOrder(col) {
+	if order == col.NaturalOrder() {
 		ord = ""
 	}
 	return v.Query.URL("sort", sort, "order", ord)
@@ -276,29 +265,28 @@ func pageSizeChoices() [][2]string {
 
 // BulkAction is an action on many tokens at once, confirmed once.
 type BulkAction struct {
-	Name    string // the form's action value: "disable", "enable", "delete"
-	Verb    string // "Delete"
-	Past    string // "deleted"
-	Working string // the button while the request is under way
-	Warning string // what happens, said before it happens
+	Action  store.TokenAction // the form's action value
+	Verb    string            // "Delete"
+	Past    string            // "deleted"
+	Working string            // the button while the request is under way
+	Warning string            // what happens, said before it happens
 	Danger  bool
 }
 
-// The bulk actions, in the order of the toolbar.
-var (
-	BulkDisable = BulkAction{Name: "disable", Verb: "Disable", Past: "disabled", Working: "Disabling…",
-		Warning: "Every API call made with these tokens will be refused until they are enabled again."}
-	BulkEnable = BulkAction{Name: "enable", Verb: "Enable", Past: "enabled", Working: "Enabling…",
-		Warning: "API calls made with these tokens will be accepted again."}
-	BulkDelete = BulkAction{Name: "delete", Verb: "Delete", Past: "deleted", Working: "Deleting…", Danger: true,
-		Warning: "Deleted API tokens can't be reinstated or reused. Applications that use them lose access immediately."}
-	BulkActions = []BulkAction{BulkDisable, BulkEnable, BulkDelete}
-)
+// BulkActions are the bulk actions, in the order of the toolbar.
+var BulkActions = []BulkAction{
+	{Action: store.ActionDisable, Verb: "Disable", Past: "disabled", Working: "Disabling…",
+		Warning: "Every API call made with these tokens will be refused until they are enabled again."},
+	{Action: store.ActionEnable, Verb: "Enable", Past: "enabled", Working: "Enabling…",
+		Warning: "API calls made with these tokens will be accepted again."},
+	{Action: store.ActionDelete, Verb: "Delete", Past: "deleted", Working: "Deleting…", Danger: true,
+		Warning: "Deleted API tokens can't be reinstated or reused. Applications that use them lose access immediately."},
+}
 
 // BulkActionNamed finds a bulk action by its form value.
 func BulkActionNamed(name string) (BulkAction, bool) {
 	for _, a := range BulkActions {
-		if a.Name == name {
+		if string(a.Action) == name {
 			return a, true
 		}
 	}

@@ -35,16 +35,6 @@ var (
 	JS  = static.Versioned("app.js")
 )
 
-// TokensPath is the list page.
-const TokensPath = "/settings/api-tokens"
-
-// TokenPath is the details page of a token.
-func TokenPath(id string) string { return TokensPath + "/" + id }
-
-// TokenActionPath is the confirmation page (GET) and the action (POST) of a
-// token: "delete", "enable" or "disable".
-func TokenActionPath(id, action string) string { return TokenPath(id) + "/" + action }
-
 // formatDate renders a date for the pages; they are in UTC until users pick a
 // time zone.
 func formatDate(t time.Time) string {

@@ -2,7 +2,6 @@ package web
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -34,16 +33,6 @@ const (
 
 // isAPIPath reports whether a request path belongs to the REST API.
 func isAPIPath(path string) bool { return strings.HasPrefix(path, apiPrefix) }
-
-// APIStore is what the REST API needs of the domain besides what the pages
-// need; *store.Store satisfies it.
-type APIStore interface {
-	TokenBySecret(ctx context.Context, secret string) (store.Token, error)
-	CreateToken(ctx context.Context, n store.NewToken, by store.Actor) (store.Token, string, error)
-	UpdateToken(ctx context.Context, accountID, id string, u store.TokenUpdate, by store.Actor) (store.Token, bool, error)
-	TokenLogo(ctx context.Context, accountID, id string) ([]byte, error)
-	RecordTokenAccess(ctx context.Context, at map[string]time.Time) error
-}
 
 // apiState is what the API keeps between requests.
 type apiState struct {

@@ -262,7 +262,7 @@ type accessRecorder struct {
 	flushLock sync.Mutex // one flush at a time, so batches land in order
 }
 
-func newAccessRecorder(st Store, now func() time.Time, log *slog.Logger) *accessRecorder {
+func newAccessRecorder(st *store.Store, now func() time.Time, log *slog.Logger) *accessRecorder {
 	return &accessRecorder{store: st, now: now, log: log,
 		pending: map[string]time.Time{}, recent: map[string]time.Time{},
 		stop: make(chan struct{}), done: make(chan struct{})}

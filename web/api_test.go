@@ -380,7 +380,7 @@ func TestAPIAuthentication(t *testing.T) {
 	})
 
 	t.Run("ErrInsufficientScope", func(t *testing.T) {
-		_, billing := app.createToken("Billing only", app.module("Billing"))
+		_, billing := app.createToken("Billing only", app.module("billing"))
 		res := app.api(t, billing).get(apiTokens)
 		res.problem(t, http.StatusForbidden, "insufficient-scope")
 		if got := res.header.Get("WWW-Authenticate"); got != `Bearer error="insufficient_scope"` {
@@ -417,7 +417,7 @@ func TestAPITokens(t *testing.T) {
 	app := newAPIApp(t)
 	caller, secret := app.managerToken("Automation")
 	c := app.api(t, secret)
-	billing, catalog := app.module("Billing"), app.module("Catalog")
+	billing, catalog := app.module("billing"), app.module("catalog")
 	var created apiTokenJSON
 
 	t.Run("Create", func(t *testing.T) {
@@ -599,7 +599,7 @@ func pngLogo(t *testing.T) []byte {
 func TestAPIBadInput(t *testing.T) {
 	app := newAPIApp(t)
 	_, secret := app.managerToken("Automation")
-	target, _ := app.createToken("Target", app.module("Billing"))
+	target, _ := app.createToken("Target", app.module("billing"))
 	theirs, _ := app.createTokenIn(app.otherAdmin, "Theirs")
 	c := app.api(t, secret)
 	ctJSON := "application/json"

@@ -14,6 +14,7 @@ import (
 
 	"apitokens/store"
 	"apitokens/templates"
+	"apitokens/web/paths"
 )
 
 // safeNext returns next when it is a path on this site, and the list page
@@ -24,10 +25,10 @@ import (
 func safeNext(next string) string {
 	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") ||
 		strings.ContainsFunc(next, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '\\' }) {
-		return templates.TokensPath
+		return paths.Tokens
 	}
 	if u, err := url.Parse(next); err != nil || u.Scheme != "" || u.Host != "" {
-		return templates.TokensPath
+		return paths.Tokens
 	}
 	return next
 }

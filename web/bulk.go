@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -24,10 +23,6 @@ import (
 // selection (ids, or all with the filter), the action, and the list view
 // to go back to.
 var bulkFields = append([]string{csrfField, "action", "ids", "all", "count", "selection", "confirm", "return"}, templates.FilterParams...)
-
-// tokenIDPattern is the shape of a token ID; anything else in a selection
-// is not a selection the page made.
-var tokenIDPattern = regexp.MustCompile(`^TKN-[0-9]{4}-[0-9]{4}$`)
 
 const (
 	// confirmNamed is how many tokens a confirmation names; "and N more"
@@ -62,7 +57,8 @@ func (s *Server) handleTokenBulk(c echo.Context) error {
 	}
 	ids := r.PostForm["ids"]
 	for _, id := range ids {
-		if !tokenIDPattern.MatchString(id) {
+		// Anything but a token ID is not a selection the page made.
+		if !store.IsTokenID(id) {
 			return echo.NewHTTPError(http.StatusUnprocessableEntity, fmt.Sprintf(
 				"%s is not an API token ID. Nothing was changed; please use the list as shown.", strconv.Quote(id)))
 		}
@@ -101,7 +97,7 @@ func (s *Server) handleTokenBulk(c echo.Context) error {
 			}
 		}
 	} else {
-		ids = distinct(ids)
+		ids = store.UniqueIDs(ids)
 		if len(ids) == 0 {
 			return refuse("Select at least one API token.")
 		}
@@ -131,10 +127,10 @@ func (s *Server) handleTokenBulk(c echo.Context) error {
 
 	var res store.BulkResult
 	var err error
-	switch a.Name {
-	case templates.BulkDelete.Name:
+	switch a.Action {
+	case store.ActionDelete:
 		res, err = s.store.BulkDeleteTokens(ctx, u.AccountID, ids, by)
-	case templates.BulkDisable.Name:
+	case store.ActionDisable:
 		res, err = s.store.BulkSetTokenStatus(ctx, u.AccountID, ids, store.StatusDisabled, by)
 	default:
 		res, err = s.store.BulkSetTokenStatus(ctx, u.AccountID, ids, store.StatusActive, by)
@@ -149,7 +145,7 @@ func (s *Server) handleTokenBulk(c echo.Context) error {
 	msg, kind := s.bulkMessage(ctx, u.AccountID, a, res)
 	if err != nil {
 		// Some batches were committed before the error: say what was done.
-		s.log.Error("bulk action stopped", slog.String("action", a.Name), slog.Int("changed", len(res.Changed)),
+		s.log.Error("bulk action stopped", slog.String("action", string(a.Action)), slog.Int("changed", len(res.Changed)),
 			slog.Int("of", len(ids)), slog.Any("err", err))
 		msg += fmt.Sprintf(" The other %d could not be changed because of an error; please try again.",
 			len(ids)-len(res.Changed)-len(res.Skipped))
@@ -261,17 +257,4 @@ func shorten(s string, n int) string {
 		return s
 	}
 	return string([]rune(s)[:n-1]) + "…"
-}
-
-// distinct returns the IDs without repeats, in the order of the page.
-func distinct(ids []string) []string {
-	out := make([]string, 0, len(ids))
-	seen := make(map[string]bool, len(ids))
-	for _, id := range ids {
-		if !seen[id] {
-			seen[id] = true
-			out = append(out, id)
-		}
-	}
-	return out
 }

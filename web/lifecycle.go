@@ -20,6 +20,7 @@ import (
 
 	"apitokens/store"
 	"apitokens/templates"
+	"apitokens/web/paths"
 )
 
 // revealWindow is how long a password confirmation lets a person show token
@@ -156,7 +157,7 @@ func (s *Server) handleTokenWizard(c echo.Context) error {
 		// summary): the token exists, show it rather than make another.
 		id, _ := sess.Values[keyAddedToken].(string)
 		s.flash(c, "success", "This API token has already been added.")
-		return c.Redirect(http.StatusSeeOther, templates.TokenPath(id))
+		return c.Redirect(http.StatusSeeOther, paths.Token(id))
 	}
 	// Two Adds of one wizard sent at once carry the same cookie: the first
 	// to claim the draft adds the token, the other waits for it.
@@ -168,7 +169,7 @@ func (s *Server) handleTokenWizard(c echo.Context) error {
 			return echo.NewHTTPError(http.StatusConflict, "This API token is being added already. Check the list in a moment.")
 		}
 		s.flash(c, "success", "This API token has already been added.")
-		return c.Redirect(http.StatusSeeOther, templates.TokenPath(id))
+		return c.Redirect(http.StatusSeeOther, paths.Token(id))
 	}
 	var logo []byte
 	if f.Logo != "" {

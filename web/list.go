@@ -10,6 +10,7 @@ import (
 
 	"apitokens/store"
 	"apitokens/templates"
+	"apitokens/web/paths"
 )
 
 // listFilter reads the list page's query parameters into a store filter,
@@ -83,7 +84,7 @@ func listFilter(v url.Values) (store.TokenFilter, templates.ListQuery, error) {
 	if f.Sort == store.SortCreated {
 		q.Sort = ""
 	}
-	if f.Order != "" && f.Order == templates.NaturalOrder(f.Sort) {
+	if f.Order != "" && f.Order == f.Sort.NaturalOrder() {
 		q.Order = ""
 	}
 	if f.Limit == store.DefaultPageSize {
@@ -99,10 +100,10 @@ func listFilter(v url.Values) (store.TokenFilter, templates.ListQuery, error) {
 func listReturn(raw string) string {
 	v, err := url.ParseQuery(strings.TrimPrefix(raw, "?"))
 	if err != nil {
-		return templates.TokensPath
+		return paths.Tokens
 	}
 	if _, q, err := listFilter(v); err == nil {
 		return q.ViewURL()
 	}
-	return templates.TokensPath
+	return paths.Tokens
 }

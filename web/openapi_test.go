@@ -189,8 +189,8 @@ func TestOpenAPI(t *testing.T) {
 	}
 	app := newAPIApp(t)
 	_, manager := app.managerToken("OpenAPI manager")
-	_, billing := app.createToken("Billing only", app.module("Billing"))
-	live, _ := app.createToken("Live", app.module("Catalog"))
+	_, billing := app.createToken("Billing only", app.module("billing"))
+	live, _ := app.createToken("Live", app.module("catalog"))
 	withLogo, _, err := app.store.CreateToken(t.Context(), store.NewToken{AccountID: app.account.ID, Name: "With logo", Logo: pngLogo(t)},
 		store.UserActor(app.admin.ID, ""))
 	if err != nil {

@@ -2,7 +2,6 @@
 package web
 
 import (
-	"context"
 	"encoding/gob"
 	"errors"
 	"log/slog"
@@ -16,29 +15,8 @@ import (
 	"apitokens/static"
 	"apitokens/store"
 	"apitokens/templates"
+	"apitokens/web/paths"
 )
-
-// Store is what the handlers need of the domain; *store.Store satisfies it.
-type Store interface {
-	APIStore
-	Authenticate(ctx context.Context, email, password string) (store.User, error)
-	CreateSession(ctx context.Context, userID string, ttl time.Duration) (string, error)
-	SessionUser(ctx context.Context, sessionID string) (store.User, error)
-	EndSession(ctx context.Context, sessionID string) error
-	SessionConfirmedAt(ctx context.Context, sessionID string) (time.Time, error)
-	ConfirmPassword(ctx context.Context, sessionID, password string) error
-	Modules(ctx context.Context, accountID string) ([]store.Module, error)
-	RevealSecret(ctx context.Context, accountID, id string, by store.Actor) (string, error)
-	ListTokens(ctx context.Context, accountID string, f store.TokenFilter) (store.TokenPage, error)
-	TokenIDs(ctx context.Context, accountID string, f store.TokenFilter) ([]string, error)
-	BulkSetTokenStatus(ctx context.Context, accountID string, ids []string, status store.TokenStatus, by store.Actor) (store.BulkResult, error)
-	BulkDeleteTokens(ctx context.Context, accountID string, ids []string, by store.Actor) (store.BulkResult, error)
-	Users(ctx context.Context, accountID string) ([]store.User, error)
-	TokenByID(ctx context.Context, accountID, id string) (store.Token, error)
-	AuditEvents(ctx context.Context, accountID, tokenID string) ([]store.AuditEvent, error)
-	SetTokenStatus(ctx context.Context, accountID, id string, status store.TokenStatus, by store.Actor) (store.Token, bool, error)
-	DeleteToken(ctx context.Context, accountID, id string, by store.Actor) (store.Token, error)
-}
 
 // Config configures a Server.
 type Config struct {
@@ -57,7 +35,7 @@ type Config struct {
 // Server is the web application.
 type Server struct {
 	echo       *echo.Echo
-	store      Store
+	store      *store.Store
 	sessions   *sessions.CookieStore
 	log        *slog.Logger
 	now        func() time.Time
@@ -81,7 +59,7 @@ const sessionMaxAge = 12 * time.Hour
 func init() { gob.Register(templates.Flash{}) }
 
 // New builds the server and its routes.
-func New(st Store, cfg Config) (*Server, error) {
+func New(st *store.Store, cfg Config) (*Server, error) {
 	if len(cfg.SessionAuthKey) < 32 || len(cfg.SessionEncryptionKey) != 32 {
 		return nil, errors.New("web: session keys must be 32 bytes each")
 	}
@@ -131,7 +109,7 @@ var readMethods = []string{http.MethodGet, http.MethodHead}
 func (s *Server) registerRoutes() {
 	e := s.echo
 	e.Match(readMethods, "/static/*", echo.WrapHandler(staticHandler()))
-	toList := func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, templates.TokensPath) }
+	toList := func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, paths.Tokens) }
 	e.Match(readMethods, "/", toList)
 	e.Match(readMethods, "/settings", toList)
 	e.Match(readMethods, "/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok\n") })
@@ -146,24 +124,24 @@ func (s *Server) registerRoutes() {
 // guards go on each route rather than on a group, so that a wrong method on
 // a token path is still a 405 and not a group-wide 404.
 func (s *Server) registerTokenRoutes() {
-	e, base := s.echo, templates.TokensPath
+	e, base := s.echo, paths.Tokens
 	admin := []echo.MiddlewareFunc{s.requireUser, s.requireAdmin}
 	e.Match(readMethods, base, s.handleTokenList, admin...)
-	e.Match(readMethods, templates.NewTokenPath, s.handleTokenNew, admin...)
-	e.POST(templates.NewTokenPath, s.handleTokenWizard, admin...)
+	e.Match(readMethods, paths.NewToken, s.handleTokenNew, admin...)
+	e.POST(paths.NewToken, s.handleTokenWizard, admin...)
 	e.Match(readMethods, base+"/:id", s.handleTokenDetails, admin...)
 	e.Match(readMethods, base+"/:id/edit", s.handleTokenEdit, admin...)
 	e.POST(base+"/:id/edit", s.handleTokenSave, admin...)
 	e.POST(base+"/:id/reveal", s.handleTokenReveal, admin...)
 	e.Match(readMethods, base+"/:id/logo", s.handleTokenLogo, admin...)
-	for _, a := range []templates.TokenAction{templates.DeleteAction, templates.EnableAction, templates.DisableAction} {
-		e.Match(readMethods, base+"/:id/"+a.Name, s.handleTokenConfirm(a), admin...)
-	}
+	e.Match(readMethods, base+"/:id/delete", s.handleTokenConfirm(store.ActionDelete), admin...)
+	e.Match(readMethods, base+"/:id/enable", s.handleTokenConfirm(store.ActionEnable), admin...)
+	e.Match(readMethods, base+"/:id/disable", s.handleTokenConfirm(store.ActionDisable), admin...)
 	e.POST(base+"/:id/delete", s.handleTokenDelete, admin...)
-	e.POST(templates.TokensBulkPath, s.handleTokenBulk, admin...)
+	e.POST(paths.TokensBulk, s.handleTokenBulk, admin...)
 	// Bulk actions are posted; an address typed or reloaded lands on the list.
-	e.Match(readMethods, templates.TokensBulkPath, func(c echo.Context) error {
-		return c.Redirect(http.StatusSeeOther, templates.TokensPath)
+	e.Match(readMethods, paths.TokensBulk, func(c echo.Context) error {
+		return c.Redirect(http.StatusSeeOther, paths.Tokens)
 	}, admin...)
 	e.POST(base+"/:id/enable", s.handleTokenSetStatus(store.StatusActive), admin...)
 	e.POST(base+"/:id/disable", s.handleTokenSetStatus(store.StatusDisabled), admin...)
@@ -176,7 +154,7 @@ func limitBody() echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		toSmall, toLarge := small(next), large(next)
 		return func(c echo.Context) error {
-			if c.Request().URL.Path != templates.NewTokenPath {
+			if c.Request().URL.Path != paths.NewToken {
 				return toSmall(c)
 			}
 			// Only a logo makes the wizard's form that large: say so.

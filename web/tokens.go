@@ -11,6 +11,7 @@ import (
 
 	"apitokens/store"
 	"apitokens/templates"
+	"apitokens/web/paths"
 )
 
 // actor is the signed-in user acting from the request's address.
@@ -91,19 +92,9 @@ func (s *Server) endpoint(c echo.Context) string {
 	return scheme + "://" + c.Request().Host + "/public/v1/accounts/api-tokens"
 }
 
-// allowed reports whether action may be done to t now.
-func allowed(a templates.TokenAction, t store.Token) bool {
-	for _, b := range templates.ActionsFor(t) {
-		if b.Name == a.Name {
-			return true
-		}
-	}
-	return false
-}
-
 // handleTokenConfirm is the confirmation page of an action, for browsers
 // without JavaScript; with it, the same question comes as a dialog.
-func (s *Server) handleTokenConfirm(a templates.TokenAction) echo.HandlerFunc {
+func (s *Server) handleTokenConfirm(a store.TokenAction) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		u, _ := currentUser(c)
 		t, err := s.store.TokenByID(c.Request().Context(), u.AccountID, c.Param("id"))
@@ -111,15 +102,16 @@ func (s *Server) handleTokenConfirm(a templates.TokenAction) echo.HandlerFunc {
 			return err
 		}
 		origin := templates.ParseOrigin(c.QueryParam("from"))
-		if !allowed(a, t) {
+		if !t.Allows(a) {
 			s.flash(c, "success", alreadyMessage(t))
 			return c.Redirect(http.StatusSeeOther, origin.Path(t.ID))
 		}
-		p, err := s.page(c, a.Title)
+		confirm := templates.ConfirmationOf(a)
+		p, err := s.page(c, confirm.Title)
 		if err != nil {
 			return err
 		}
-		return render(c, http.StatusOK, templates.TokenConfirm(p, t, a, origin))
+		return render(c, http.StatusOK, templates.TokenConfirm(p, t, confirm, origin))
 	}
 }
 
@@ -130,7 +122,7 @@ func (s *Server) handleTokenDelete(c echo.Context) error {
 		return err
 	}
 	s.flash(c, "success", fmt.Sprintf("The API token %s (%s) has been deleted successfully.", templates.Quote(t.Name), t.ID))
-	return c.Redirect(http.StatusSeeOther, templates.TokensPath)
+	return c.Redirect(http.StatusSeeOther, paths.Tokens)
 }
 
 func (s *Server) handleTokenSetStatus(status store.TokenStatus) echo.HandlerFunc {

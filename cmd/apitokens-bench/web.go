@@ -13,10 +13,12 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"apitokens/web/paths"
 )
 
 // The list page is found at this path; everything else is read from pages.
-const listPath = "/settings/api-tokens"
+const listPath = paths.Tokens
 
 // browser is a signed-in session, as a browser without JavaScript holds it:
 // a cookie jar, no automatic redirects, and the CSRF token read from pages.

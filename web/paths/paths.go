@@ -1,0 +1,52 @@
+// Package paths holds the addresses of the pages and of the REST API, in
+// one place for the route table that serves them and the templates that
+// link to them. It imports nothing of the project.
+package paths
+
+// Sign-in and sign-out.
+const (
+	Login  = "/login"
+	Logout = "/logout"
+)
+
+// The token pages.
+const (
+	// Tokens is the list page.
+	Tokens = "/settings/api-tokens"
+	// NewToken is the Add wizard.
+	NewToken = Tokens + "/new"
+	// TokensBulk takes a bulk action on selected tokens (POST only).
+	TokensBulk = Tokens + "/bulk"
+)
+
+// Token is the details page of a token.
+func Token(id string) string { return Tokens + "/" + id }
+
+// TokenEdit is the Edit form of a token.
+func TokenEdit(id string) string { return Token(id) + "/edit" }
+
+// TokenReveal shows a token's secret again (POST only).
+func TokenReveal(id string) string { return Token(id) + "/reveal" }
+
+// TokenLogo is a token's logo.
+func TokenLogo(id string) string { return Token(id) + "/logo" }
+
+// TokenAction is the confirmation page (GET) and the action (POST) of a
+// token: "delete", "enable" or "disable".
+func TokenAction(id, action string) string { return Token(id) + "/" + action }
+
+// The REST API.
+const (
+	// API is where every API address begins.
+	API = "/public/v1"
+	// OpenAPI is the API's description.
+	OpenAPI = API + "/openapi.json"
+	// APITokens is the collection of the caller's account's tokens.
+	APITokens = API + "/accounts/api-tokens"
+)
+
+// APIToken is one token in the API.
+func APIToken(id string) string { return APITokens + "/" + id }
+
+// APITokenIcon is a token's logo in the API.
+func APITokenIcon(id string) string { return APIToken(id) + "/icon" }

@@ -146,7 +146,8 @@
     let value = "";
     if (navigator.clipboard) copyButton.hidden = false;
 
-    // post asks the server for the value; a session that has ended comes
+    // post asks the server for the value. It answers {"token": …}, or a
+    // problem (RFC 9457) saying why not; a session that has ended comes
     // back as the sign-in page, which is said in words.
     const post = async (password) => {
       const body = new FormData(reveal);
@@ -154,17 +155,29 @@
       const res = await fetch(reveal.action, {
         method: "POST", body, credentials: "same-origin", headers: { Accept: "application/json" },
       });
-      if (res.redirected || !(res.headers.get("Content-Type") || "").includes("application/json")) {
+      if (res.redirected || !/[/+]json\b/.test(res.headers.get("Content-Type") || "")) {
         throw new Error("You have been signed out. Reload the page and sign in to show the token value.");
       }
       return { res, data: await res.json().catch(() => ({})) };
     };
 
+    // A problem about the password (required, wrong, or tried too often)
+    // is answered in the password dialog; any other is an error.
+    const passwordProblem = (data) => {
+      const type = String(data.type || "");
+      if (type.endsWith(":password-required")) return { ask: true, message: "" };
+      const field = (data.errors || []).find((e) => e.field === "password");
+      if (field) return { ask: true, message: field.detail };
+      if (type.endsWith(":too-many-failures")) return { ask: true, message: data.detail };
+      return { ask: false, message: data.detail };
+    };
+
     const request = async () => {
       const { res, data } = await post();
       if (res.ok && data.token) return data.token;
-      if (data.confirm) return confirmPassword(data.error);
-      throw new Error(data.error || "The token value could not be shown.");
+      const problem = passwordProblem(data);
+      if (problem.ask) return confirmPassword(problem.message);
+      throw new Error(problem.message || "The token value could not be shown.");
     };
 
     // confirmPassword opens the dialog and resolves with the value once the
@@ -193,13 +206,14 @@
         try {
           const { res, data } = await post(input.value);
           if (res.ok && data.token) return done(data.token);
-          if (data.confirm) {
+          const problem = passwordProblem(data);
+          if (problem.ask) {
             error.hidden = false;
-            message.textContent = data.error || "Enter your password.";
+            message.textContent = problem.message || "Enter your password.";
             input.select();
             return;
           }
-          done("", new Error(data.error || "The token value could not be shown."));
+          done("", new Error(problem.message || "The token value could not be shown."));
         } catch (err) {
           done("", err);
         } finally {

@@ -2,13 +2,9 @@ package web
 
 import (
 	"errors"
-	"fmt"
-	"math"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -45,12 +41,6 @@ func (s *Server) handleLoginPage(c echo.Context) error {
 	return render(c, http.StatusOK, templates.Login(p, "", next, ""))
 }
 
-// Wrong passwords from one address: ten in a row, then one every 30 seconds.
-const (
-	signInFailureBurst    = 10
-	signInFailureInterval = 30 * time.Second
-)
-
 func (s *Server) handleLogin(c echo.Context) error {
 	email, password := postValue(c, "email"), postValue(c, "password")
 	next := safeNext(postValue(c, "next"))
@@ -58,14 +48,13 @@ func (s *Server) handleLogin(c echo.Context) error {
 	if wait := s.signIns.reserve(client, s.now()); wait > 0 {
 		// Refused before the password is checked, so guessing costs the
 		// guesser time and the server no bcrypt.
-		secs := int(math.Ceil(wait.Seconds()))
-		c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
+		tooMany := tooManyAttempts("Too many failed sign-ins from your network.", wait)
+		tooMany.writeHeaders(c)
 		p, err := s.page(c, "Sign in")
 		if err != nil {
 			return err
 		}
-		return render(c, http.StatusTooManyRequests, templates.Login(p, email, next,
-			fmt.Sprintf("Too many failed sign-ins from your network. Try again in %d seconds.", secs)))
+		return render(c, tooMany.Status, templates.Login(p, email, next, tooMany.Detail))
 	}
 	u, err := s.store.Authenticate(c.Request().Context(), email, password)
 	if !errors.Is(err, store.ErrInvalidCredentials) {
@@ -114,6 +103,6 @@ func (s *Server) handleLogout(c echo.Context) error {
 	}
 	clear(sess.Values)
 	sess.Values[keyCSRF] = randomToken()
-	s.flash(c, "success", "You have been signed out.")
-	return c.Redirect(http.StatusSeeOther, "/login")
+	s.flash(c, flashSuccess, "You have been signed out.")
+	return c.Redirect(http.StatusSeeOther, paths.Login)
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -18,11 +19,6 @@ import (
 	"apitokens/store"
 	"apitokens/templates"
 )
-
-// bulkFields are what the bulk form and its confirmation page post: the
-// selection (ids, or all with the filter), the action, and the list view
-// to go back to.
-var bulkFields = append([]string{csrfField, "action", "ids", "all", "count", "selection", "confirm", "return"}, templates.FilterParams...)
 
 const (
 	// confirmNamed is how many tokens a confirmation names; "and N more"
@@ -44,87 +40,115 @@ const (
 // page naming them; with it, it acts, leaves one message with the count
 // and every token it did not change, and goes back to the list view.
 func (s *Server) handleTokenBulk(c echo.Context) error {
-	u, by := actor(c)
-	ctx := c.Request().Context()
 	r := c.Request()
 	if k := unknownField(r, bulkFields); k != "" {
-		return echo.NewHTTPError(http.StatusUnprocessableEntity, unexpectedField(k))
+		return problemValidation.with(unexpectedField(k))
 	}
 	a, ok := templates.BulkActionNamed(postValue(c, "action"))
 	if !ok {
-		return echo.NewHTTPError(http.StatusUnprocessableEntity,
-			"Choose Disable, Enable or Delete for the selected API tokens. Nothing was changed.")
+		return problemValidation.with("Choose Disable, Enable or Delete for the selected API tokens. Nothing was changed.")
 	}
-	ids := r.PostForm["ids"]
-	for _, id := range ids {
+	for _, id := range r.PostForm["ids"] {
 		// Anything but a token ID is not a selection the page made.
 		if !store.IsTokenID(id) {
-			return echo.NewHTTPError(http.StatusUnprocessableEntity, fmt.Sprintf(
+			return problemValidation.with(fmt.Sprintf(
 				"%s is not an API token ID. Nothing was changed; please use the list as shown.", strconv.Quote(id)))
 		}
 	}
 	back := listReturn(postValue(c, "return"))
-	refuse := func(msg string) error {
-		s.flash(c, "error", msg)
+	sel, refusal, err := s.readBulkSelection(c)
+	if err != nil {
+		return err
+	}
+	if refusal != "" {
+		s.flash(c, flashError, refusal)
 		return c.Redirect(http.StatusSeeOther, back)
 	}
-
-	all := postValue(c, "all") == "1"
-	fields := []templates.HiddenField{{Name: "return", Value: postValue(c, "return")}}
-	if all {
-		f, q, err := listFilter(r.PostForm)
-		if err == nil {
-			// By name: the confirmation names the first ones.
-			f.Sort, f.Order = store.SortName, ""
-			ids, err = s.store.TokenIDs(ctx, u.AccountID, f)
-		}
-		var ve *store.ValidationError
-		if errors.As(err, &ve) {
-			return refuse(validationMessage(ve) + " Nothing was changed.")
-		}
-		if err != nil {
-			return err
-		}
-		if len(ids) == 0 {
-			return refuse("No API tokens match these filters any more. Nothing was changed.")
-		}
-		fields = append(fields, templates.HiddenField{Name: "all", Value: "1"},
-			templates.HiddenField{Name: "count", Value: strconv.Itoa(len(ids))},
-			templates.HiddenField{Name: "selection", Value: selectionDigest(ids)})
-		for _, k := range templates.FilterParams {
-			if val := q.Get(k); val != "" {
-				fields = append(fields, templates.HiddenField{Name: k, Value: val})
-			}
-		}
-	} else {
-		ids = store.UniqueIDs(ids)
-		if len(ids) == 0 {
-			return refuse("Select at least one API token.")
-		}
-		for _, id := range ids {
-			fields = append(fields, templates.HiddenField{Name: "ids", Value: id})
-		}
-	}
-
-	confirmed := postValue(c, "confirm") == "1"
-	var note string
-	if all && confirmed && postValue(c, "selection") != selectionDigest(ids) {
-		// Other tokens match than those the person agreed to act on: as
-		// many, perhaps, but not the same ones.
-		confirmed = false
-		note = fmt.Sprintf("The API tokens that match these filters have changed since you were asked; %s match now. Nothing has been changed yet: check them and confirm again.",
-			templates.CountTokens(len(ids)))
-		if was, err := strconv.Atoi(postValue(c, "count")); err == nil && was != len(ids) {
-			note = fmt.Sprintf("The filters now match %s, not %d as when you asked. Nothing has been changed yet: check the list and confirm again.",
-				templates.CountTokens(len(ids)), was)
-		}
-	}
-	if !confirmed {
+	if note, confirmed := bulkConfirmed(c, sel); !confirmed {
 		return s.renderBulkConfirm(c, templates.BulkConfirmView{
-			Action: a, Count: len(ids), All: all, Fields: fields, Return: back, Note: note,
-		}, ids)
+			Action: a, Count: len(sel.ids), All: sel.all, Fields: sel.fields, Return: back, Note: note,
+		}, sel.ids)
 	}
+	return s.applyBulk(c, a, sel.ids, back)
+}
 
+// bulkSelection is what a bulk action takes: its tokens, and the fields
+// that carry the same selection to the confirmation.
+type bulkSelection struct {
+	ids    []string
+	all    bool // every token that matches the filter
+	fields []templates.HiddenField
+}
+
+// readBulkSelection reads the selection: the ticked rows, or every token
+// that matches the filter, found now. A selection that cannot be acted on
+// comes back as a refusal, a message for the list.
+func (s *Server) readBulkSelection(c echo.Context) (bulkSelection, string, error) {
+	u, _ := currentUser(c)
+	r := c.Request()
+	sel := bulkSelection{all: postValue(c, "all") == "1",
+		fields: []templates.HiddenField{{Name: "return", Value: postValue(c, "return")}}}
+	if !sel.all {
+		sel.ids = store.UniqueIDs(r.PostForm["ids"])
+		if len(sel.ids) == 0 {
+			return sel, "Select at least one API token.", nil
+		}
+		for _, id := range sel.ids {
+			sel.fields = append(sel.fields, templates.HiddenField{Name: "ids", Value: id})
+		}
+		return sel, "", nil
+	}
+	f, q, err := listFilter(r.PostForm)
+	if err == nil {
+		// By name: the confirmation names the first ones.
+		f.Sort, f.Order = store.SortName, ""
+		sel.ids, err = s.store.TokenIDs(c.Request().Context(), u.AccountID, f)
+	}
+	if fields, ok := fieldMessages(err); ok {
+		return sel, joinMessages(fields) + " Nothing was changed.", nil
+	}
+	if err != nil {
+		return sel, "", err
+	}
+	if len(sel.ids) == 0 {
+		return sel, "No API tokens match these filters any more. Nothing was changed.", nil
+	}
+	sel.fields = append(sel.fields, templates.HiddenField{Name: "all", Value: "1"},
+		templates.HiddenField{Name: "count", Value: strconv.Itoa(len(sel.ids))},
+		templates.HiddenField{Name: "selection", Value: selectionDigest(sel.ids)})
+	for _, k := range templates.FilterParams {
+		if val := q.Get(k); val != "" {
+			sel.fields = append(sel.fields, templates.HiddenField{Name: k, Value: val})
+		}
+	}
+	return sel, "", nil
+}
+
+// bulkConfirmed reports whether the person confirmed this very selection;
+// when other tokens match "all" than those they agreed to act on, the note
+// says why they are asked again.
+func bulkConfirmed(c echo.Context, sel bulkSelection) (note string, confirmed bool) {
+	if postValue(c, "confirm") != "1" {
+		return "", false
+	}
+	if !sel.all || postValue(c, "selection") == selectionDigest(sel.ids) {
+		return "", true
+	}
+	// As many, perhaps, but not the same ones.
+	note = fmt.Sprintf("The API tokens that match these filters have changed since you were asked; %s match now. Nothing has been changed yet: check them and confirm again.",
+		templates.CountTokens(len(sel.ids)))
+	if was, err := strconv.Atoi(postValue(c, "count")); err == nil && was != len(sel.ids) {
+		note = fmt.Sprintf("The filters now match %s, not %d as when you asked. Nothing has been changed yet: check the list and confirm again.",
+			templates.CountTokens(len(sel.ids)), was)
+	}
+	return note, false
+}
+
+// applyBulk takes the confirmed action on the tokens and goes back to the
+// list with one message saying what it did.
+func (s *Server) applyBulk(c echo.Context, a templates.BulkAction, ids []string, back string) error {
+	u, by := actor(c)
+	ctx := c.Request().Context()
 	var res store.BulkResult
 	var err error
 	switch a.Action {
@@ -135,9 +159,9 @@ func (s *Server) handleTokenBulk(c echo.Context) error {
 	default:
 		res, err = s.store.BulkSetTokenStatus(ctx, u.AccountID, ids, store.StatusActive, by)
 	}
-	var ve *store.ValidationError
-	if errors.As(err, &ve) {
-		return refuse(validationMessage(ve) + " Nothing was changed.")
+	if fields, ok := fieldMessages(err); ok {
+		s.flash(c, flashError, joinMessages(fields)+" Nothing was changed.")
+		return c.Redirect(http.StatusSeeOther, back)
 	}
 	if err != nil && len(res.Changed) == 0 && len(res.Skipped) == 0 {
 		return err
@@ -149,7 +173,7 @@ func (s *Server) handleTokenBulk(c echo.Context) error {
 			slog.Int("of", len(ids)), slog.Any("err", err))
 		msg += fmt.Sprintf(" The other %d could not be changed because of an error; please try again.",
 			len(ids)-len(res.Changed)-len(res.Skipped))
-		kind = "warning"
+		kind = flashWarning
 	}
 	s.flash(c, kind, msg)
 	return c.Redirect(http.StatusSeeOther, back)
@@ -191,7 +215,7 @@ func (s *Server) renderBulkConfirm(c echo.Context, v templates.BulkConfirmView, 
 // when none did.
 func (s *Server) bulkMessage(ctx context.Context, accountID string, a templates.BulkAction, res store.BulkResult) (string, string) {
 	var b strings.Builder
-	kind := "success"
+	kind := flashSuccess
 	switch n := len(res.Changed); {
 	case n == 1:
 		fmt.Fprintf(&b, "1 API token has been %s.", a.Past)
@@ -199,13 +223,13 @@ func (s *Server) bulkMessage(ctx context.Context, accountID string, a templates.
 		fmt.Fprintf(&b, "%d API tokens have been %s.", n, a.Past)
 	default:
 		b.WriteString("No API tokens were changed.")
-		kind = "error"
+		kind = flashError
 	}
 	if len(res.Skipped) == 0 {
 		return b.String(), kind
 	}
-	if kind == "success" {
-		kind = "warning"
+	if kind == flashSuccess {
+		kind = flashWarning
 	}
 	b.WriteString(" Not changed: ")
 	named := 0
@@ -237,16 +261,12 @@ func (s *Server) bulkMessage(ctx context.Context, accountID string, a templates.
 	return b.String(), kind
 }
 
-// validationMessage joins a validation error's messages, in a stable order.
-func validationMessage(ve *store.ValidationError) string {
-	keys := make([]string, 0, len(ve.Fields))
-	for k := range ve.Fields {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	msgs := make([]string, len(keys))
-	for i, k := range keys {
-		msgs[i] = ve.Fields[k]
+// joinMessages joins a validation error's messages, in the order of their
+// fields.
+func joinMessages(fields map[string]string) string {
+	msgs := make([]string, 0, len(fields))
+	for _, k := range slices.Sorted(maps.Keys(fields)) {
+		msgs = append(msgs, fields[k])
 	}
 	return strings.Join(msgs, " ")
 }

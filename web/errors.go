@@ -2,88 +2,193 @@ package web
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"log/slog"
+	"maps"
+	"mime"
 	"net/http"
-	"sync"
+	"slices"
 
-	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
 	"apitokens/store"
 	"apitokens/templates"
+	"apitokens/web/paths"
 )
 
-var buffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
-// render renders a component into a buffer first, so that a failure never
-// leaves a half-written page, then sends it with the status.
-func render(c echo.Context, status int, comp templ.Component) error {
-	buf := buffers.Get().(*bytes.Buffer)
-	defer func() {
-		buf.Reset()
-		buffers.Put(buf)
-	}()
-	if err := comp.Render(c.Request().Context(), buf); err != nil {
-		return err
+// problemFor is the one table from an error to what the client is told:
+// the status, the kind of problem, and a detail for people. Both renderers
+// use it, the error page and problem+json. An error no row matches is a
+// server error, whose cause goes to the log and not to the client.
+func problemFor(err error) *problem {
+	var (
+		p        *problem
+		rejected *store.SecretRejected
+		ve       *store.ValidationError
+		he       *echo.HTTPError
+	)
+	switch {
+	case errors.As(err, &p):
+		return p
+	case errors.As(err, &rejected):
+		// Before ErrNotFound, which it unwraps to: every rejected secret
+		// gets the one answer of the API, and its reason goes to the log.
+		return errInvalidToken()
+	case errors.Is(err, store.ErrNotFound):
+		return problemNotFound.with("There is no API token with this ID in your account; it may have been deleted.")
+	case errors.As(err, &ve):
+		p := problemValidation.with("Some of what was sent is not valid, so nothing was saved; see errors.")
+		p.Errors = fieldErrors(ve)
+		return p
+	case errors.Is(err, store.ErrConflict):
+		return problemConflict.with("This clashes with what is stored already; nothing was saved.")
+	case errors.Is(err, store.ErrInvalidCredentials):
+		p := problemValidation.with("That password is not right. Try again.")
+		p.Errors = []fieldError{{Field: "password", Detail: p.Detail}}
+		return p
+	case errors.As(err, &he) && he.Code < 500:
+		return httpProblem(he)
 	}
-	return c.HTMLBlob(status, buf.Bytes())
+	return problemServerError.with("The server could not complete the request. Nothing was changed; please try again.")
 }
 
-// handleError is the one place errors become responses: not found is a 404,
-// HTTP errors keep their status and message, and anything else is logged and
-// answered with a generic 500 page.
-func (s *Server) handleError(err error, c echo.Context) {
+// statusDetails say in plain words what an HTTP error that carries only a
+// status means for whoever got it.
+var statusDetails = map[int]string{
+	http.StatusBadRequest:            "The request could not be read.",
+	http.StatusForbidden:             "You do not have access to this page.",
+	http.StatusNotFound:              "There is nothing at this address.",
+	http.StatusMethodNotAllowed:      "This address does not accept that method; the Allow header lists those it does.",
+	http.StatusRequestEntityTooLarge: "What was sent is too large.",
+	http.StatusUnsupportedMediaType:  "This address does not accept a body of that type.",
+}
+
+// httpProblem is the problem of an HTTP error from Echo or a handler. Its
+// message is the detail, unless it only repeats the status text.
+func httpProblem(he *echo.HTTPError) *problem {
+	detail := statusDetails[he.Code]
+	if m, ok := he.Message.(string); ok && m != http.StatusText(he.Code) {
+		detail = m
+	}
+	if detail == "" {
+		detail = "The request could not be completed."
+	}
+	if pt, ok := problemTypesByStatus[he.Code]; ok {
+		return pt.with(detail)
+	}
+	return &problem{Type: "about:blank", Title: http.StatusText(he.Code), Status: he.Code, Detail: detail}
+}
+
+// fieldErrors lists a validation error's messages by field, in the order of
+// the field names, with the API's names for them.
+func fieldErrors(ve *store.ValidationError) []fieldError {
+	out := make([]fieldError, 0, len(ve.Fields))
+	for _, field := range slices.Sorted(maps.Keys(ve.Fields)) {
+		name := field
+		if n, ok := apiFieldNames[field]; ok {
+			name = n
+		}
+		out = append(out, fieldError{Field: name, Detail: ve.Fields[field]})
+	}
+	return out
+}
+
+// apiFieldNames maps the store's field names to the API's where they differ.
+var apiFieldNames = map[string]string{"expires": "expiresAt", "logo": "icon"}
+
+// fieldMessages returns the message per field of a validation error, and
+// whether err is one: what a form shows beside its fields.
+func fieldMessages(err error) (map[string]string, bool) {
+	var ve *store.ValidationError
+	if !errors.As(err, &ve) {
+		return nil, false
+	}
+	return ve.Fields, true
+}
+
+// problemOf is problemFor, with the cause of a server error logged; ok is
+// false when the response has begun already and nothing more can be sent.
+func (s *Server) problemOf(c echo.Context, err error) (*problem, bool) {
+	r := c.Request()
 	if c.Response().Committed {
-		s.log.Error("error after response started", slog.String("path", c.Request().URL.Path), slog.Any("err", err))
+		s.log.Error("error after the response began", slog.String("path", r.URL.Path), slog.Any("err", err))
+		return nil, false
+	}
+	p := problemFor(err)
+	if p.Status >= 500 {
+		s.log.Error("request failed", slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("err", err))
+	}
+	return p, true
+}
+
+// handlePageError answers an error on a page: an error page that says what
+// went wrong, with a way back; or, to a script that asks for JSON, the
+// problem itself.
+func (s *Server) handlePageError(err error, c echo.Context) {
+	p, ok := s.problemOf(c, err)
+	if !ok {
 		return
 	}
-	if isAPIPath(c.Request().URL.Path) {
-		s.handleAPIError(err, c)
-		return
-	}
-	status, title, message := http.StatusInternalServerError, "Something went wrong",
-		"The server could not complete the request. Nothing was changed; please try again."
-	var he *echo.HTTPError
+	p.writeHeaders(c)
 	switch {
-	case errors.Is(err, store.ErrNotFound):
-		status, title, message = http.StatusNotFound, "Not found",
-			"This API token does not exist, or it has been deleted."
-	case errors.As(err, &he):
-		status = he.Code
-		title = http.StatusText(status)
-		message = describe(status)
-		// Echo's own messages only repeat the status text; ours explain.
-		if m, ok := he.Message.(string); ok && m != http.StatusText(status) && status < 500 {
-			message = m
+	case wantsJSON(c.Request()):
+		s.sendProblem(c, p)
+	case c.Request().Method == http.MethodHead:
+		c.NoContent(p.Status)
+	default:
+		if session(c) == nil {
+			// An address no route has (404, 405) passed no page chain:
+			// read the session here, so the page still shows who is
+			// signed in. It is only a page header; failing to is no error.
+			_ = s.loadSession(func(echo.Context) error { return nil })(c)
+		}
+		page, _ := s.page(c, p.Title)
+		if err := render(c, p.Status, templates.ErrorPage(page, p.Status, p.Title, p.Detail)); err != nil {
+			s.log.Error("render error page", slog.Any("err", err))
+			c.String(p.Status, p.Title+"\n")
 		}
 	}
-	if status >= 500 {
-		s.log.Error("request failed", slog.String("method", c.Request().Method),
-			slog.String("path", c.Request().URL.Path), slog.Any("err", err))
+}
+
+// errNoSuchAPIAddress is the API's answer to an address it does not have.
+var errNoSuchAPIAddress = problemNotFound.with("There is nothing at this address. The API is described at " + paths.OpenAPI + ".")
+
+// handleAPIError answers every error of the API with problem details.
+func (s *Server) handleAPIError(err error, c echo.Context) {
+	if errors.Is(err, echo.ErrNotFound) {
+		err = errNoSuchAPIAddress // from the router, which knows no such route
 	}
-	if c.Request().Method == http.MethodHead {
-		c.NoContent(status)
-		return
-	}
-	p, _ := s.page(c, title)
-	if err := render(c, status, templates.ErrorPage(p, status, title, message)); err != nil {
-		s.log.Error("render error page", slog.Any("err", err))
-		c.String(status, title+"\n")
+	if p, ok := s.problemOf(c, err); ok {
+		p.writeHeaders(c)
+		s.sendProblem(c, p)
 	}
 }
 
-// describe says in plain words what a status means for the person who got it.
-func describe(status int) string {
-	switch status {
-	case http.StatusNotFound:
-		return "There is no page at this address."
-	case http.StatusForbidden:
-		return "You do not have access to this page."
-	case http.StatusMethodNotAllowed:
-		return "This address does not accept that kind of request."
-	case http.StatusRequestEntityTooLarge:
-		return "What was sent is too large."
+// sendProblem writes a problem as application/problem+json.
+func (s *Server) sendProblem(c echo.Context, p *problem) {
+	// Not HTML-escaped: a detail such as "Bearer <token>" reads as written.
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(p); err != nil {
+		s.log.Error("encode problem", slog.Any("err", err))
+		c.NoContent(http.StatusInternalServerError)
+		return
 	}
-	return "The request could not be completed."
+	c.Blob(p.Status, "application/problem+json", b.Bytes())
+}
+
+// wantsJSON reports whether the request asks for JSON rather than a page,
+// as the pages' scripts do.
+func wantsJSON(r *http.Request) bool {
+	for _, accept := range r.Header.Values("Accept") {
+		for part := range bytes.SplitSeq([]byte(accept), []byte(",")) {
+			media, _, err := mime.ParseMediaType(string(part))
+			if err == nil && (media == echo.MIMEApplicationJSON || media == "application/problem+json") {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -417,25 +417,38 @@ func TestRevealToken(t *testing.T) {
 		}
 	})
 	t.Run("JSON", func(t *testing.T) {
+		// A script asking for JSON gets the value, or a problem (RFC 9457)
+		// saying what to do first, like every other error it may meet.
 		app.clock.Add(11 * time.Minute)
 		csrf := c.get(details).csrf(t)
-		ask := func(form url.Values) (int, map[string]any) {
+		type answer struct {
+			Token  string `json:"token"`
+			Type   string `json:"type"`
+			Status int    `json:"status"`
+			Errors []struct {
+				Field  string `json:"field"`
+				Detail string `json:"detail"`
+			} `json:"errors"`
+		}
+		ask := func(form url.Values) (int, string, answer) {
 			form.Set("_csrf", csrf)
 			res := c.post(reveal, form, "Accept", "application/json")
-			var body map[string]any
+			var body answer
 			if err := json.Unmarshal([]byte(res.body), &body); err != nil {
 				t.Fatalf("not JSON: %s", res.body)
 			}
-			return res.status, body
+			return res.status, res.header.Get("Content-Type"), body
 		}
-		if status, body := ask(url.Values{}); status != 403 || body["confirm"] != true || body["token"] != nil {
-			t.Fatalf("without password: %d %v", status, body)
+		if status, ct, body := ask(url.Values{}); status != 403 || ct != "application/problem+json" ||
+			body.Type != "urn:apitokens:problem:password-required" || body.Status != 403 || body.Token != "" {
+			t.Fatalf("without password: %d %s %+v", status, ct, body)
 		}
-		if status, body := ask(url.Values{"password": {"nope"}}); status != 422 || body["error"] != "That password is not right. Try again." {
-			t.Fatalf("wrong password: %d %v", status, body)
+		if status, ct, body := ask(url.Values{"password": {"nope"}}); status != 422 || ct != "application/problem+json" ||
+			len(body.Errors) != 1 || body.Errors[0].Field != "password" || body.Errors[0].Detail != "That password is not right. Try again." {
+			t.Fatalf("wrong password: %d %s %+v", status, ct, body)
 		}
-		if status, body := ask(url.Values{"password": {password}}); status != 200 || body["token"] != secret {
-			t.Fatalf("right password: %d %v", status, body)
+		if status, _, body := ask(url.Values{"password": {password}}); status != 200 || body.Token != secret {
+			t.Fatalf("right password: %d %+v", status, body)
 		}
 	})
 	t.Run("AuditedWithoutTheValue", func(t *testing.T) {

@@ -1,12 +1,14 @@
 package web
 
 import (
-	"errors"
+	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/labstack/echo/v4"
 
 	"apitokens/store"
 	"apitokens/templates"
@@ -60,9 +62,12 @@ func listFilter(v url.Values) (store.TokenFilter, templates.ListQuery, error) {
 		// would only repeat that without them.
 		f.CreatedFrom, f.CreatedTo, f.After, f.Before = time.Time{}, time.Time{}, "", ""
 	}
-	var ve *store.ValidationError
-	if err := f.Validate(); errors.As(err, &ve) {
-		for k, msg := range ve.Fields {
+	if err := f.Validate(); err != nil {
+		fields, ok := fieldMessages(err)
+		if !ok {
+			return f, q, err
+		}
+		for k, msg := range fields {
 			if k == "query" {
 				k = "q"
 			}
@@ -70,8 +75,6 @@ func listFilter(v url.Values) (store.TokenFilter, templates.ListQuery, error) {
 				problems[k] = msg
 			}
 		}
-	} else if err != nil {
-		return f, q, err
 	}
 	if len(problems) > 0 {
 		return f, q, &store.ValidationError{Fields: problems}
@@ -91,6 +94,41 @@ func listFilter(v url.Values) (store.TokenFilter, templates.ListQuery, error) {
 		q.Limit = ""
 	}
 	return f, q, nil
+}
+
+// handleTokenList is the list page, filtered, sorted and paged as its
+// query says. A query it cannot use is a 400 with the form as sent and
+// what is wrong with it, never an error page.
+func (s *Server) handleTokenList(c echo.Context) error {
+	u, _ := currentUser(c)
+	ctx := c.Request().Context()
+	mods, err := s.store.Modules(ctx, u.AccountID)
+	if err != nil {
+		return err
+	}
+	users, err := s.store.Users(ctx, u.AccountID)
+	if err != nil {
+		return err
+	}
+	f, q, err := listFilter(c.QueryParams())
+	if err == nil && f.ModuleID != "" && !slices.ContainsFunc(mods, func(m store.Module) bool { return m.ID == f.ModuleID }) {
+		err = &store.ValidationError{Fields: map[string]string{"module": "Choose a module of this account."}}
+	}
+	v := templates.ListView{Query: q, Modules: mods, Users: users}
+	if err == nil {
+		v.Page, err = s.store.ListTokens(ctx, u.AccountID, f)
+	}
+	status := http.StatusOK
+	if fields, ok := fieldMessages(err); ok {
+		status, v.Errors = http.StatusBadRequest, fields
+	} else if err != nil {
+		return err
+	}
+	p, err := s.page(c, "API tokens")
+	if err != nil {
+		return err
+	}
+	return render(c, status, templates.TokenList(p, v))
 }
 
 // listReturn is the list view a bulk action goes back to, from the query

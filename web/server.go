@@ -1,11 +1,17 @@
-// Package web serves the API-token pages over HTTP with Echo.
+// Package web serves the API-token pages and the REST API over HTTP with
+// Echo. The route table (routes, below) says what happens to each request:
+// the chain of middleware it passes, the handler at its end, and how its
+// errors are answered.
 package web
 
 import (
-	"encoding/gob"
+	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/gorilla/sessions"
@@ -14,7 +20,6 @@ import (
 
 	"apitokens/static"
 	"apitokens/store"
-	"apitokens/templates"
 	"apitokens/web/paths"
 )
 
@@ -32,21 +37,27 @@ type Config struct {
 	Now func() time.Time
 }
 
-// Server is the web application.
+// Server is the web application: the pages and the REST API, each an Echo
+// instance of its own, so that each answers its errors in its own format.
 type Server struct {
-	echo       *echo.Echo
+	pages, api *echo.Echo
 	store      *store.Store
 	sessions   *sessions.CookieStore
 	log        *slog.Logger
 	now        func() time.Time
 	trustProxy bool
-	api        apiState
+
 	// signIns slows and then refuses sign-in attempts from an address
 	// after repeated wrong passwords.
 	signIns *failureLimiter
 	// confirms does the same for password confirmations before a token
 	// value is shown, per user: a stolen session must not guess on.
 	confirms *failureLimiter
+	// bearerFailures does the same for API calls with bad tokens, per
+	// address.
+	bearerFailures *failureLimiter
+	// access notes when tokens authenticate and writes it in batches.
+	access *accessRecorder
 	// drafts remembers Add wizards that have added their token, so that two
 	// Adds of one wizard sent at once make one token.
 	drafts *draftClaims
@@ -54,9 +65,6 @@ type Server struct {
 
 // sessionMaxAge bounds how long a sign-in lasts.
 const sessionMaxAge = 12 * time.Hour
-
-// The flash message travels in the session cookie, which gob encodes.
-func init() { gob.Register(templates.Flash{}) }
 
 // New builds the server and its routes.
 func New(st *store.Store, cfg Config) (*Server, error) {
@@ -77,97 +85,123 @@ func New(st *store.Store, cfg Config) (*Server, error) {
 		SameSite: http.SameSiteLaxMode,
 	}
 	cookies.MaxAge(cookies.Options.MaxAge)
-
-	e := echo.New()
-	e.HideBanner, e.HidePort = true, true
-	e.Logger.SetOutput(discard{})
-	e.IPExtractor = echo.ExtractIPDirect()
-	if cfg.TrustProxy {
-		e.IPExtractor = echo.ExtractIPFromXFFHeader()
+	s := &Server{
+		store: st, sessions: cookies, log: cfg.Logger, now: cfg.Now, trustProxy: cfg.TrustProxy,
+		signIns:        newFailureLimiter(signInLimit),
+		confirms:       newFailureLimiter(confirmLimit),
+		bearerFailures: newFailureLimiter(bearerLimit),
+		access:         newAccessRecorder(st, cfg.Now, cfg.Logger),
+		drafts:         newDraftClaims(),
 	}
-	s := &Server{echo: e, store: st, sessions: cookies, log: cfg.Logger, now: cfg.Now, trustProxy: cfg.TrustProxy,
-		signIns:  newFailureLimiter(signInFailureBurst, signInFailureInterval, authFailureClients),
-		confirms: newFailureLimiter(confirmFailureBurst, confirmFailureInterval, authFailureClients),
-		drafts:   newDraftClaims()}
-	e.HTTPErrorHandler = s.handleError
-
-	e.Pre(s.securityHeaders, middleware.RemoveTrailingSlash())
-	// The session loads before the body limit, so that even a 413 page
-	// knows who is signed in.
-	e.Use(s.logRequests, s.recoverPanics, s.loadSession, limitBody(), s.checkCSRF)
-	s.registerRoutes()
+	s.pages, s.api = s.newEcho(s.handlePageError), s.newEcho(s.handleAPIError)
+	s.routes()
 	return s, nil
 }
 
-// ServeHTTP makes the server an http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
-
-// readMethods are the methods of every page: Echo does not answer HEAD for a
-// GET route by itself.
-var readMethods = []string{http.MethodGet, http.MethodHead}
-
-func (s *Server) registerRoutes() {
-	e := s.echo
-	e.Match(readMethods, "/static/*", echo.WrapHandler(staticHandler()))
-	toList := func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, paths.Tokens) }
-	e.Match(readMethods, "/", toList)
-	e.Match(readMethods, "/settings", toList)
-	e.Match(readMethods, "/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok\n") })
-	e.Match(readMethods, "/login", s.handleLoginPage)
-	e.POST("/login", s.handleLogin)
-	e.POST("/logout", s.handleLogout)
-	s.registerTokenRoutes()
-	s.registerAPIRoutes()
-}
-
-// registerTokenRoutes adds the token pages, for administrators only. The
-// guards go on each route rather than on a group, so that a wrong method on
-// a token path is still a 405 and not a group-wide 404.
-func (s *Server) registerTokenRoutes() {
-	e, base := s.echo, paths.Tokens
-	admin := []echo.MiddlewareFunc{s.requireUser, s.requireAdmin}
-	e.Match(readMethods, base, s.handleTokenList, admin...)
-	e.Match(readMethods, paths.NewToken, s.handleTokenNew, admin...)
-	e.POST(paths.NewToken, s.handleTokenWizard, admin...)
-	e.Match(readMethods, base+"/:id", s.handleTokenDetails, admin...)
-	e.Match(readMethods, base+"/:id/edit", s.handleTokenEdit, admin...)
-	e.POST(base+"/:id/edit", s.handleTokenSave, admin...)
-	e.POST(base+"/:id/reveal", s.handleTokenReveal, admin...)
-	e.Match(readMethods, base+"/:id/logo", s.handleTokenLogo, admin...)
-	e.Match(readMethods, base+"/:id/delete", s.handleTokenConfirm(store.ActionDelete), admin...)
-	e.Match(readMethods, base+"/:id/enable", s.handleTokenConfirm(store.ActionEnable), admin...)
-	e.Match(readMethods, base+"/:id/disable", s.handleTokenConfirm(store.ActionDisable), admin...)
-	e.POST(base+"/:id/delete", s.handleTokenDelete, admin...)
-	e.POST(paths.TokensBulk, s.handleTokenBulk, admin...)
-	// Bulk actions are posted; an address typed or reloaded lands on the list.
-	e.Match(readMethods, paths.TokensBulk, func(c echo.Context) error {
-		return c.Redirect(http.StatusSeeOther, paths.Tokens)
-	}, admin...)
-	e.POST(base+"/:id/enable", s.handleTokenSetStatus(store.StatusActive), admin...)
-	e.POST(base+"/:id/disable", s.handleTokenSetStatus(store.StatusDisabled), admin...)
-}
-
-// limitBody caps request bodies: 64 KB for every form but the Add wizard's,
-// which may carry a logo of up to 256 KB, twice (the upload and its copy).
-func limitBody() echo.MiddlewareFunc {
-	small, large := middleware.BodyLimit("64K"), middleware.BodyLimit("1M")
-	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		toSmall, toLarge := small(next), large(next)
-		return func(c echo.Context) error {
-			if c.Request().URL.Path != paths.NewToken {
-				return toSmall(c)
-			}
-			// Only a logo makes the wizard's form that large: say so.
-			err := toLarge(c)
-			var he *echo.HTTPError
-			if errors.As(err, &he) && he.Code == http.StatusRequestEntityTooLarge {
-				return echo.NewHTTPError(http.StatusRequestEntityTooLarge,
-					"The logo is far over its limit of 256 KB. Go back, choose a smaller PNG or JPEG, and try again.")
-			}
-			return err
-		}
+// newEcho is an Echo instance with what every request passes through:
+// security headers and a trailing slash dropped before routing, then the
+// request log and panic recovery.
+func (s *Server) newEcho(handleError echo.HTTPErrorHandler) *echo.Echo {
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.Logger.SetOutput(io.Discard)
+	e.IPExtractor = echo.ExtractIPDirect()
+	if s.trustProxy {
+		e.IPExtractor = echo.ExtractIPFromXFFHeader()
 	}
+	e.HTTPErrorHandler = handleError
+	e.Pre(s.securityHeaders, middleware.RemoveTrailingSlash())
+	e.Use(s.logRequests, s.recoverPanics)
+	return e
 }
+
+// apiMount is where the REST API begins: its requests go to the API's Echo,
+// all others to the pages'.
+const apiMount = "/public/"
+
+// ServeHTTP makes the server an http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, apiMount) {
+		s.api.ServeHTTP(w, r)
+		return
+	}
+	s.pages.ServeHTTP(w, r)
+}
+
+// routes is the route table: every address the server answers, with the
+// middleware each request passes on its way to the handler.
+//
+// Every request, page or API: security headers, request log, panic recovery.
+// Pages answer errors with an error page (or, to a script asking for JSON,
+// problem+json): handlePageError. The API answers every error, unknown
+// addresses and methods included, with problem+json: handleAPIError.
+func (s *Server) routes() {
+	pg, api := s.pages, s.api
+
+	// page: the session (and with it the signed-in user), a body of at
+	// most 64 KB that is a form, and the CSRF check on every POST.
+	page := []echo.MiddlewareFunc{s.loadSession, limitBody(maxBody, bodyTooLarge(maxBody)), acceptForms, s.checkCSRF}
+	// admin: a page for account administrators only.
+	admin := append(slices.Clip(page), s.requireUser, s.requireAdmin)
+	// wizard: admin, with room for a logo (up to 256 KB, sent twice: the
+	// upload and the copy carried between steps).
+	wizard := []echo.MiddlewareFunc{s.loadSession, limitBody(maxWizardBody, wizardTooLarge), acceptForms, s.checkCSRF,
+		s.requireUser, s.requireAdmin}
+
+	pg.Match(readMethods, "/static/*", echo.WrapHandler(staticHandler()))
+	pg.Match(readMethods, "/healthz", handleHealth)
+	pg.Match(readMethods, "/", toTokenList)
+	pg.Match(readMethods, "/settings", toTokenList)
+	pg.Match(readMethods, paths.Login, s.handleLoginPage, page...)
+	pg.POST(paths.Login, s.handleLogin, page...)
+	pg.POST(paths.Logout, s.handleLogout, page...)
+
+	pg.Match(readMethods, paths.Tokens, s.handleTokenList, admin...)
+	pg.Match(readMethods, paths.NewToken, s.handleTokenNew, admin...)
+	pg.POST(paths.NewToken, s.handleTokenWizard, wizard...)
+	pg.Match(readMethods, paths.Tokens+"/:id", s.handleTokenDetails, admin...)
+	pg.Match(readMethods, paths.Tokens+"/:id/edit", s.handleTokenEdit, admin...)
+	pg.POST(paths.Tokens+"/:id/edit", s.handleTokenSave, admin...)
+	pg.POST(paths.Tokens+"/:id/reveal", s.handleTokenReveal, admin...)
+	pg.Match(readMethods, paths.Tokens+"/:id/logo", s.handleTokenLogo, admin...)
+	// Each confirmed action: its confirmation page (GET, for browsers
+	// without JavaScript), then the action itself (POST).
+	pg.Match(readMethods, paths.Tokens+"/:id/delete", s.handleTokenConfirm(store.ActionDelete), admin...)
+	pg.POST(paths.Tokens+"/:id/delete", s.handleTokenDelete, admin...)
+	pg.Match(readMethods, paths.Tokens+"/:id/enable", s.handleTokenConfirm(store.ActionEnable), admin...)
+	pg.POST(paths.Tokens+"/:id/enable", s.handleTokenSetStatus(store.StatusActive), admin...)
+	pg.Match(readMethods, paths.Tokens+"/:id/disable", s.handleTokenConfirm(store.ActionDisable), admin...)
+	pg.POST(paths.Tokens+"/:id/disable", s.handleTokenSetStatus(store.StatusDisabled), admin...)
+	pg.POST(paths.TokensBulk, s.handleTokenBulk, admin...)
+	// Bulk actions are posted; an address typed or reloaded lands on the list.
+	pg.Match(readMethods, paths.TokensBulk, toTokenList, admin...)
+
+	// token: a bearer token in the Authorization header (no cookie counts),
+	// scoped to the Access management module; a body of at most 64 KB that
+	// is JSON.
+	token := []echo.MiddlewareFunc{s.requireToken, s.requireModule(store.ModuleAccessManagement),
+		limitBody(maxBody, bodyTooLarge(maxBody)), acceptJSON}
+
+	api.GET(paths.OpenAPI, handleOpenAPI)
+	api.GET(paths.APITokens, s.handleAPITokenList, token...)
+	api.POST(paths.APITokens, s.handleAPITokenCreate, token...)
+	api.GET(paths.APITokens+"/:id", s.handleAPITokenGet, token...)
+	api.PUT(paths.APITokens+"/:id", s.handleAPITokenUpdate, token...)
+	api.DELETE(paths.APITokens+"/:id", s.handleAPITokenDelete, token...)
+	api.POST(paths.APITokens+"/:id/enable", s.handleAPITokenSetStatus(store.StatusActive), token...)
+	api.POST(paths.APITokens+"/:id/disable", s.handleAPITokenSetStatus(store.StatusDisabled), token...)
+	api.GET(paths.APITokens+"/:id/icon", s.handleAPITokenIcon, token...)
+}
+
+// The media types each kind of route accepts in a request body.
+var (
+	acceptForms = acceptBodies("forms", echo.MIMEApplicationForm, echo.MIMEMultipartForm)
+	acceptJSON  = acceptBodies("JSON, sent with Content-Type: application/json,", echo.MIMEApplicationJSON)
+)
+
+func handleHealth(c echo.Context) error { return c.String(http.StatusOK, "ok\n") }
+
+func toTokenList(c echo.Context) error { return c.Redirect(http.StatusSeeOther, paths.Tokens) }
 
 // staticHandler serves the embedded assets; a versioned URL is cached for good.
 func staticHandler() http.Handler {
@@ -182,6 +216,15 @@ func staticHandler() http.Handler {
 	})
 }
 
-type discard struct{}
+// FlushAccess writes the last-access times of API calls made since the
+// last write. A background writer does this every few seconds; tests call
+// it to see the result at once.
+func (s *Server) FlushAccess(ctx context.Context) error { return s.access.flush(ctx) }
 
-func (discard) Write(p []byte) (int, error) { return len(p), nil }
+// Close stops the server's background work and writes what it holds. Call
+// it once the HTTP server has stopped taking requests.
+func (s *Server) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return s.access.close(ctx)
+}

@@ -1,10 +1,8 @@
 package web
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
-	"slices"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -14,48 +12,7 @@ import (
 	"apitokens/web/paths"
 )
 
-// actor is the signed-in user acting from the request's address.
-func actor(c echo.Context) (store.User, store.Actor) {
-	u, _ := currentUser(c)
-	return u, store.UserActor(u.ID, c.RealIP())
-}
-
-// handleTokenList is the list page, filtered, sorted and paged as its
-// query says. A query it cannot use is a 400 with the form as sent and
-// what is wrong with it, never an error page.
-func (s *Server) handleTokenList(c echo.Context) error {
-	u, _ := currentUser(c)
-	ctx := c.Request().Context()
-	mods, err := s.store.Modules(ctx, u.AccountID)
-	if err != nil {
-		return err
-	}
-	users, err := s.store.Users(ctx, u.AccountID)
-	if err != nil {
-		return err
-	}
-	f, q, err := listFilter(c.QueryParams())
-	if err == nil && f.ModuleID != "" && !slices.ContainsFunc(mods, func(m store.Module) bool { return m.ID == f.ModuleID }) {
-		err = &store.ValidationError{Fields: map[string]string{"module": "Choose a module of this account."}}
-	}
-	v := templates.ListView{Query: q, Modules: mods, Users: users}
-	if err == nil {
-		v.Page, err = s.store.ListTokens(ctx, u.AccountID, f)
-	}
-	status := http.StatusOK
-	var ve *store.ValidationError
-	if errors.As(err, &ve) {
-		status, v.Errors = http.StatusBadRequest, ve.Fields
-	} else if err != nil {
-		return err
-	}
-	p, err := s.page(c, "API tokens")
-	if err != nil {
-		return err
-	}
-	return render(c, status, templates.TokenList(p, v))
-}
-
+// handleTokenDetails is the details page of a token, on one of its tabs.
 func (s *Server) handleTokenDetails(c echo.Context) error {
 	u, _ := currentUser(c)
 	ctx := c.Request().Context()
@@ -89,7 +46,7 @@ func (s *Server) endpoint(c echo.Context) string {
 	if s.isHTTPS(c) {
 		scheme = "https"
 	}
-	return scheme + "://" + c.Request().Host + "/public/v1/accounts/api-tokens"
+	return scheme + "://" + c.Request().Host + paths.APITokens
 }
 
 // handleTokenConfirm is the confirmation page of an action, for browsers
@@ -103,7 +60,7 @@ func (s *Server) handleTokenConfirm(a store.TokenAction) echo.HandlerFunc {
 		}
 		origin := templates.ParseOrigin(c.QueryParam("from"))
 		if !t.Allows(a) {
-			s.flash(c, "success", alreadyMessage(t))
+			s.flash(c, flashSuccess, alreadyMessage(t))
 			return c.Redirect(http.StatusSeeOther, origin.Path(t.ID))
 		}
 		confirm := templates.ConfirmationOf(a)
@@ -121,7 +78,7 @@ func (s *Server) handleTokenDelete(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s.flash(c, "success", fmt.Sprintf("The API token %s (%s) has been deleted successfully.", templates.Quote(t.Name), t.ID))
+	s.flash(c, flashSuccess, fmt.Sprintf("The API token %s (%s) has been deleted successfully.", templates.Quote(t.Name), t.ID))
 	return c.Redirect(http.StatusSeeOther, paths.Tokens)
 }
 
@@ -140,7 +97,7 @@ func (s *Server) handleTokenSetStatus(status store.TokenStatus) echo.HandlerFunc
 			}
 			msg = fmt.Sprintf("The API token %s has been %s. Its status is now %s.", templates.Quote(t.Name), verb, t.State(s.now()))
 		}
-		s.flash(c, "success", msg)
+		s.flash(c, flashSuccess, msg)
 		return c.Redirect(http.StatusSeeOther, templates.ParseOrigin(postValue(c, "from")).Path(t.ID))
 	}
 }

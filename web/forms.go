@@ -1,0 +1,97 @@
+package web
+
+import (
+	"fmt"
+	"maps"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"apitokens/store"
+	"apitokens/templates"
+)
+
+// The fields each form posts. Anything else is refused with a 422, so that
+// no field a page does not show (status, account, digest…) can be slipped in.
+var (
+	wizardFields = []string{csrfField, "draft", "step", "go", "name", "description",
+		"logo", "logo_data", "logo_remove", "modules", "expiry", "expires_on"}
+	editFields   = []string{csrfField, "from", "name", "description", "modules"}
+	revealFields = []string{csrfField, "password"}
+	// bulkFields are what the bulk form and its confirmation page post: the
+	// selection (ids, or all with the filter), the action, and the list
+	// view to go back to.
+	bulkFields = append([]string{csrfField, "action", "ids", "all", "count", "selection", "confirm", "return"},
+		templates.FilterParams...)
+)
+
+// unknownField returns the first posted field, by name, that is not in
+// allowed; "" when there is none.
+func unknownField(r *http.Request, allowed []string) string {
+	names := slices.Collect(maps.Keys(r.PostForm))
+	if r.MultipartForm != nil {
+		names = slices.AppendSeq(names, maps.Keys(r.MultipartForm.File))
+	}
+	slices.Sort(names)
+	for _, k := range names {
+		if !slices.Contains(allowed, k) {
+			return k
+		}
+	}
+	return ""
+}
+
+func unexpectedField(name string) string {
+	return fmt.Sprintf("The form sent a field this page does not have (%s). Nothing was saved; please use the form as shown.", strconv.Quote(name))
+}
+
+// checkGeneral checks the General step of the Add wizard: name,
+// description and expiry.
+func (s *Server) checkGeneral(f *templates.TokenForm) {
+	u := store.TokenUpdate{Name: f.Name, Description: f.Description}
+	if fields, ok := fieldMessages(u.Validate()); ok {
+		maps.Copy(f.Errors, fields)
+	}
+	f.Name = u.Name
+	at, msg := expiryDate(f.Expiry, f.ExpiresOn, s.now())
+	if msg != "" {
+		f.Errors["expires"] = msg
+	}
+	f.ExpiresAt = at
+}
+
+// expiryDate turns the expiry choice into a moment: a number of days from
+// now, or the end of a chosen day in UTC. It returns a message when the
+// choice cannot be used.
+func expiryDate(choice, on string, now time.Time) (time.Time, string) {
+	switch choice {
+	case templates.ExpiryNever:
+		return time.Time{}, ""
+	case "30", "60", "90":
+		days, _ := strconv.Atoi(choice)
+		return now.AddDate(0, 0, days).Truncate(time.Second), ""
+	case templates.ExpiryCustom:
+		day, err := time.Parse(time.DateOnly, strings.TrimSpace(on))
+		if err != nil {
+			return time.Time{}, "Enter the expiry date as a date, for example 2027-01-31."
+		}
+		end := day.AddDate(0, 0, 1)
+		if fields, ok := fieldMessages(store.CheckExpiry(end, now)); ok {
+			return time.Time{}, fields["expires"]
+		}
+		return end, ""
+	}
+	return time.Time{}, "Choose an expiry from the list."
+}
+
+// checkModuleChoice accepts only the account's enabled modules.
+func checkModuleChoice(f *templates.TokenForm) {
+	for _, id := range f.ModuleIDs {
+		if !slices.ContainsFunc(f.Modules, func(m store.Module) bool { return m.ID == id }) {
+			f.Errors["modules"] = "Choose only modules enabled for this account."
+			return
+		}
+	}
+}

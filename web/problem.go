@@ -1,0 +1,108 @@
+package web
+
+import (
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+)
+
+// problem is what every error becomes: an RFC 9457 problem details object.
+// The API sends it as application/problem+json; the pages show its title
+// and detail on an error page, or send it as JSON to a script that asks for
+// JSON. Handlers return one as an error, or errorProblem makes one.
+type problem struct {
+	Type   string       `json:"type"`
+	Title  string       `json:"title"`
+	Status int          `json:"status"`
+	Detail string       `json:"detail"`
+	Errors []fieldError `json:"errors,omitempty"`
+
+	// retryAfter, when set, goes out as the Retry-After header.
+	retryAfter time.Duration
+	// authenticate, when set, goes out as the WWW-Authenticate header.
+	authenticate string
+}
+
+func (p *problem) Error() string { return p.Title + ": " + p.Detail }
+
+// writeHeaders sets the headers that go with the problem.
+func (p *problem) writeHeaders(c echo.Context) {
+	h := c.Response().Header()
+	if p.retryAfter > 0 {
+		h.Set("Retry-After", strconv.Itoa(retrySeconds(p.retryAfter)))
+	}
+	if p.authenticate != "" {
+		h.Set(echo.HeaderWWWAuthenticate, p.authenticate)
+	}
+}
+
+// fieldError is one invalid field of a request.
+type fieldError struct {
+	Field  string `json:"field"`
+	Detail string `json:"detail"`
+}
+
+// problemType is a kind of problem: its type URI never changes, so clients
+// can branch on it; the detail says what happened this time.
+type problemType struct {
+	slug   string
+	title  string
+	status int
+}
+
+// problemTypeBase prefixes every problem type URI.
+const problemTypeBase = "urn:apitokens:problem:"
+
+// The kinds of problem, all listed in openapi.json.
+var (
+	problemUnauthorized         = problemType{"unauthorized", "Unauthorized", http.StatusUnauthorized}
+	problemForbidden            = problemType{"forbidden", "Forbidden", http.StatusForbidden}
+	problemInsufficientScope    = problemType{"insufficient-scope", "Insufficient scope", http.StatusForbidden}
+	problemPasswordRequired     = problemType{"password-required", "Password required", http.StatusForbidden}
+	problemNotFound             = problemType{"not-found", "Not found", http.StatusNotFound}
+	problemMethodNotAllowed     = problemType{"method-not-allowed", "Method not allowed", http.StatusMethodNotAllowed}
+	problemConflict             = problemType{"conflict", "Conflict", http.StatusConflict}
+	problemBodyTooLarge         = problemType{"body-too-large", "Request body too large", http.StatusRequestEntityTooLarge}
+	problemUnsupportedMediaType = problemType{"unsupported-media-type", "Unsupported media type", http.StatusUnsupportedMediaType}
+	problemMalformedBody        = problemType{"malformed-body", "Malformed request body", http.StatusBadRequest}
+	problemInvalidParameters    = problemType{"invalid-parameters", "Invalid query parameters", http.StatusBadRequest}
+	problemValidation           = problemType{"validation-failed", "Validation failed", http.StatusUnprocessableEntity}
+	problemTooManyFailures      = problemType{"too-many-failures", "Too many failed attempts", http.StatusTooManyRequests}
+	problemServerError          = problemType{"server-error", "Internal server error", http.StatusInternalServerError}
+)
+
+// problemTypesByStatus names the kind of problem of an HTTP error that
+// carries a status alone (Echo's router, a body limit, a handler's
+// echo.NewHTTPError).
+var problemTypesByStatus = map[int]problemType{
+	http.StatusBadRequest:            problemMalformedBody,
+	http.StatusUnauthorized:          problemUnauthorized,
+	http.StatusForbidden:             problemForbidden,
+	http.StatusNotFound:              problemNotFound,
+	http.StatusMethodNotAllowed:      problemMethodNotAllowed,
+	http.StatusConflict:              problemConflict,
+	http.StatusRequestEntityTooLarge: problemBodyTooLarge,
+	http.StatusUnsupportedMediaType:  problemUnsupportedMediaType,
+	http.StatusUnprocessableEntity:   problemValidation,
+	http.StatusTooManyRequests:       problemTooManyFailures,
+}
+
+// with makes a problem of this kind.
+func (pt problemType) with(detail string) *problem {
+	return &problem{Type: problemTypeBase + pt.slug, Title: pt.title, Status: pt.status, Detail: detail}
+}
+
+// tooManyAttempts is the answer to an attempt made before a limiter allows
+// the next one: what went wrong too often, and when to try again.
+func tooManyAttempts(what string, wait time.Duration) *problem {
+	p := problemTooManyFailures.with(fmt.Sprintf("%s Try again in %d seconds.", what, retrySeconds(wait)))
+	p.retryAfter = wait
+	return p
+}
+
+// retrySeconds rounds a wait up to whole seconds, as Retry-After counts.
+func retrySeconds(wait time.Duration) int { return int(math.Ceil(wait.Seconds())) }

@@ -1,0 +1,174 @@
+package web
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/gorilla/sessions"
+	"github.com/labstack/echo/v4"
+
+	"apitokens/store"
+	"apitokens/web/paths"
+)
+
+const (
+	sessionName = "apitokens_session"
+	// Session cookie values. The sign-in itself lives in the store, so that
+	// signing out ends it even for a copy of the cookie.
+	keySessionID = "sid"
+	keyCSRF      = "csrf"
+	// Echo context keys.
+	ctxSession = "session"
+	ctxUser    = "user"
+	// csrfField is the form field that carries the CSRF token.
+	csrfField = "_csrf"
+)
+
+// loadSession reads the session cookie, makes sure the session has a CSRF
+// token, and loads the signed-in user, if any.
+func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		// A cookie that does not decode (old keys, tampering) starts a new
+		// session rather than an error.
+		sess, _ := s.sessions.Get(c.Request(), sessionName)
+		c.Set(ctxSession, sess)
+		if _, ok := sess.Values[keyCSRF].(string); !ok {
+			sess.Values[keyCSRF] = randomToken()
+			if err := s.saveSession(c, sess); err != nil {
+				return err
+			}
+		}
+		if sid, ok := sess.Values[keySessionID].(string); ok {
+			u, err := s.store.SessionUser(c.Request().Context(), sid)
+			switch {
+			case err == nil:
+				c.Set(ctxUser, u)
+			case errors.Is(err, store.ErrNotFound):
+				// Signed out, expired, or the user is gone.
+				delete(sess.Values, keySessionID)
+				if err := s.saveSession(c, sess); err != nil {
+					return err
+				}
+			default:
+				return err
+			}
+		}
+		return next(c)
+	}
+}
+
+// isHTTPS reports whether the client reached the server over TLS; behind a
+// trusted proxy, the proxy says so.
+func (s *Server) isHTTPS(c echo.Context) bool {
+	r := c.Request()
+	return r.TLS != nil || (s.trustProxy && r.Header.Get(echo.HeaderXForwardedProto) == "https")
+}
+
+func (s *Server) saveSession(c echo.Context, sess *sessions.Session) error {
+	sess.Options.Secure = s.isHTTPS(c)
+	return sess.Save(c.Request(), c.Response())
+}
+
+// session is the request's session, which loadSession read.
+func session(c echo.Context) *sessions.Session {
+	sess, _ := c.Get(ctxSession).(*sessions.Session)
+	return sess
+}
+
+// currentUser is the signed-in user, if any.
+func currentUser(c echo.Context) (store.User, bool) {
+	u, ok := c.Get(ctxUser).(store.User)
+	return u, ok
+}
+
+// actor is the signed-in user acting from the request's address.
+func actor(c echo.Context) (store.User, store.Actor) {
+	u, _ := currentUser(c)
+	return u, store.UserActor(u.ID, c.RealIP())
+}
+
+func csrfToken(c echo.Context) string {
+	if sess := session(c); sess != nil {
+		tok, _ := sess.Values[keyCSRF].(string)
+		return tok
+	}
+	return ""
+}
+
+func randomToken() string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// errCSRF is the answer to a state change without a valid CSRF token.
+var errCSRF = problemForbidden.with(
+	"The form was sent without a valid security token, or from another site. Reload the page and try again.")
+
+// crossOrigin refuses requests that a browser says come from another site
+// (Sec-Fetch-Site, or else an Origin of another host).
+var crossOrigin = http.NewCrossOriginProtection()
+
+// checkCSRF refuses every unsafe request that comes from another site, or
+// whose _csrf field does not match the session's token.
+func (s *Server) checkCSRF(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		switch r.Method {
+		case http.MethodGet, http.MethodHead, http.MethodOptions:
+			return next(c)
+		}
+		if crossOrigin.Check(r) != nil {
+			return errCSRF
+		}
+		parse := r.ParseForm
+		if strings.HasPrefix(r.Header.Get(echo.HeaderContentType), echo.MIMEMultipartForm) {
+			// The body limit keeps the whole form in memory, never on disk.
+			parse = func() error { return r.ParseMultipartForm(2 << 20) }
+		}
+		if err := parse(); err != nil {
+			if _, ok := errors.AsType[*echo.HTTPError](err); ok {
+				return err // the body is over the size limit
+			}
+			return echo.NewHTTPError(http.StatusBadRequest, "The form could not be read.")
+		}
+		// Only the body counts: a token in the query string would end up in
+		// logs and Referer headers.
+		want := csrfToken(c)
+		got := r.PostForm.Get(csrfField)
+		if want == "" || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
+			return errCSRF
+		}
+		return next(c)
+	}
+}
+
+// requireUser sends visitors who are not signed in to the sign-in page, and
+// back where they were going afterwards.
+func (s *Server) requireUser(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if _, ok := currentUser(c); ok {
+			return next(c)
+		}
+		target := paths.Login
+		if r := c.Request(); r.Method == http.MethodGet || r.Method == http.MethodHead {
+			target += "?next=" + url.QueryEscape(r.URL.RequestURI())
+		}
+		return c.Redirect(http.StatusSeeOther, target)
+	}
+}
+
+// requireAdmin lets only account administrators through.
+func (s *Server) requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if u, ok := currentUser(c); ok && u.IsAdmin() {
+			return next(c)
+		}
+		return problemForbidden.with("Only account administrators can manage API tokens.")
+	}
+}

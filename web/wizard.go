@@ -1,0 +1,223 @@
+package web
+
+import (
+	"encoding/base64"
+	"io"
+	"maps"
+	"net/http"
+	"slices"
+
+	"github.com/labstack/echo/v4"
+
+	"apitokens/store"
+	"apitokens/templates"
+	"apitokens/web/paths"
+)
+
+// The Add wizard's body may carry a logo of up to store.MaxLogoBytes twice:
+// the upload, and the copy carried from an earlier step.
+const (
+	maxWizardBody  = 1 << 20
+	wizardTooLarge = "The logo is far over its limit of 256 KB. Go back, choose a smaller PNG or JPEG, and try again."
+)
+
+// Session cookie values that make Add count once per run of the wizard.
+const (
+	keyAddedDraft = "added_draft"
+	keyAddedToken = "added_token"
+)
+
+// wizardSteps are the steps of the Add wizard that are forms, in order. The
+// summary is not one of them: it is the answer to Add.
+var wizardSteps = []string{templates.StepGeneral, templates.StepModules, templates.StepOverview}
+
+// wizardStep is a step of the Add wizard, by its place in wizardSteps.
+type wizardStep int
+
+// stepNamed is the step with the name; an unknown name is the first step.
+func stepNamed(name string) wizardStep { return wizardStep(max(slices.Index(wizardSteps, name), 0)) }
+
+func (w wizardStep) name() string { return wizardSteps[w] }
+
+// back is the step before this one; next the one after.
+func (w wizardStep) back() wizardStep { return max(w-1, 0) }
+func (w wizardStep) next() wizardStep { return min(w+1, wizardStep(len(wizardSteps)-1)) }
+
+// stepToFix is the step that shows problems: Modules when only the modules
+// are wrong, General (where everything else is) otherwise.
+func stepToFix(problems map[string]string) string {
+	if problems["modules"] != "" && len(problems) == 1 {
+		return templates.StepModules
+	}
+	return templates.StepGeneral
+}
+
+func (s *Server) handleTokenNew(c echo.Context) error {
+	u, _ := currentUser(c)
+	mods, err := s.store.Modules(c.Request().Context(), u.AccountID)
+	if err != nil {
+		return err
+	}
+	f := templates.TokenForm{Step: templates.StepGeneral, Draft: randomToken(), Expiry: templates.ExpiryNever, Modules: mods}
+	return s.renderWizard(c, http.StatusOK, f)
+}
+
+func (s *Server) renderWizard(c echo.Context, status int, f templates.TokenForm) error {
+	p, err := s.page(c, "Add API token")
+	if err != nil {
+		return err
+	}
+	return render(c, status, templates.TokenWizard(p, f))
+}
+
+// handleTokenWizard takes one step of the Add wizard: it checks what the
+// step gathered and shows the next one, the previous one (Back), or the same
+// one with a message per field (422). Add at the overview creates the token
+// and answers with its secret.
+func (s *Server) handleTokenWizard(c echo.Context) error {
+	u, _ := currentUser(c)
+	mods, err := s.store.Modules(c.Request().Context(), u.AccountID)
+	if err != nil {
+		return err
+	}
+	f := templates.TokenForm{
+		Step:        postValue(c, "step"),
+		Draft:       postValue(c, "draft"),
+		Name:        postValue(c, "name"),
+		Description: postValue(c, "description"),
+		ModuleIDs:   c.Request().PostForm["modules"],
+		Expiry:      postValue(c, "expiry"),
+		ExpiresOn:   postValue(c, "expires_on"),
+		Modules:     mods,
+		Errors:      map[string]string{},
+	}
+	at := stepNamed(f.Step)
+	f.Step = at.name()
+	if f.Expiry == "" {
+		f.Expiry = templates.ExpiryNever
+	}
+	if k := unknownField(c.Request(), wizardFields); k != "" {
+		f.Errors["form"] = unexpectedField(k)
+		return s.renderWizard(c, http.StatusUnprocessableEntity, f)
+	}
+	s.readLogo(c, &f)
+	if postValue(c, "go") == "back" {
+		// Going back checks nothing: the person is about to change it.
+		f.Step = at.back().name()
+		delete(f.Errors, "form")
+		return s.renderWizard(c, http.StatusOK, f)
+	}
+	// Every step up to this one is checked again: hidden fields can be
+	// changed as easily as visible ones.
+	s.checkGeneral(&f)
+	if at >= stepNamed(templates.StepModules) {
+		checkModuleChoice(&f)
+	}
+	if len(f.Errors) > 0 {
+		f.Step = stepToFix(f.Errors)
+		return s.renderWizard(c, http.StatusUnprocessableEntity, f)
+	}
+	if f.Step != templates.StepOverview || postValue(c, "go") != "add" {
+		f.Step = at.next().name()
+		return s.renderWizard(c, http.StatusOK, f)
+	}
+	return s.addToken(c, f)
+}
+
+// addToken is Add at the wizard's overview: it creates the token, once per
+// run of the wizard, and answers with its secret.
+func (s *Server) addToken(c echo.Context, f templates.TokenForm) error {
+	u, by := actor(c)
+	ctx := c.Request().Context()
+	sess := session(c)
+	if f.Draft != "" && sess.Values[keyAddedDraft] == f.Draft {
+		// The same wizard sent Add twice (a double click, a reload of the
+		// summary): the token exists, show it rather than make another.
+		id, _ := sess.Values[keyAddedToken].(string)
+		s.flash(c, flashSuccess, "This API token has already been added.")
+		return c.Redirect(http.StatusSeeOther, paths.Token(id))
+	}
+	// Two Adds of one wizard sent at once carry the same cookie: the first
+	// to claim the draft adds the token, the other waits for it.
+	draftKey := u.ID + " " + f.Draft
+	claim, first := s.drafts.claim(draftKey, s.now())
+	if !first {
+		id := claim.wait(ctx)
+		if id == "" {
+			return echo.NewHTTPError(http.StatusConflict, "This API token is being added already. Check the list in a moment.")
+		}
+		s.flash(c, flashSuccess, "This API token has already been added.")
+		return c.Redirect(http.StatusSeeOther, paths.Token(id))
+	}
+	var logo []byte
+	if f.Logo != "" {
+		logo, _ = base64.StdEncoding.DecodeString(f.Logo)
+	}
+	t, secret, err := s.store.CreateToken(ctx, store.NewToken{
+		AccountID: u.AccountID, Name: f.Name, Description: f.Description,
+		ModuleIDs: f.ModuleIDs, ExpiresAt: f.ExpiresAt, Logo: logo,
+	}, by)
+	s.drafts.settle(draftKey, claim, t.ID, err == nil)
+	if fields, ok := fieldMessages(err); ok {
+		maps.Copy(f.Errors, fields)
+		f.Step = stepToFix(fields)
+		return s.renderWizard(c, http.StatusUnprocessableEntity, f)
+	}
+	if err != nil {
+		return err
+	}
+	sess.Values[keyAddedDraft], sess.Values[keyAddedToken] = f.Draft, t.ID
+	if err := s.saveSession(c, sess); err != nil {
+		return err
+	}
+	p, err := s.page(c, "API token added")
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, templates.TokenAdded(p, t, secret))
+}
+
+// readLogo takes the logo from a new upload, or from the one carried from an
+// earlier step, normalising either: the carried copy comes back from the
+// browser and is trusted no more than an upload.
+func (s *Server) readLogo(c echo.Context, f *templates.TokenForm) {
+	r := c.Request()
+	if r.MultipartForm != nil {
+		if files := r.MultipartForm.File["logo"]; len(files) > 0 && files[0].Size > 0 {
+			file, err := files[0].Open()
+			if err != nil {
+				f.Errors["logo"] = "The logo could not be read; choose it again."
+				return
+			}
+			defer file.Close()
+			data, err := io.ReadAll(io.LimitReader(file, store.MaxLogoBytes+1))
+			if err != nil {
+				f.Errors["logo"] = "The logo could not be read; choose it again."
+				return
+			}
+			f.Logo = ""
+			logo, err := store.NormalizeLogo(data)
+			if fields, ok := fieldMessages(err); ok {
+				f.Errors["logo"] = fields["logo"]
+				return
+			}
+			if err == nil {
+				f.Logo = base64.StdEncoding.EncodeToString(logo)
+			}
+			return
+		}
+	}
+	carried := postValue(c, "logo_data")
+	if carried == "" || postValue(c, "logo_remove") != "" {
+		return
+	}
+	raw, err := base64.StdEncoding.DecodeString(carried)
+	if err == nil {
+		var logo []byte
+		if logo, err = store.NormalizeLogo(raw); err == nil {
+			f.Logo = base64.StdEncoding.EncodeToString(logo)
+			return
+		}
+	}
+	f.Errors["logo"] = "The logo could not be read; choose it again."
+}

@@ -1,10 +1,7 @@
-// Command apitokens serves the API-token settings pages and administers the
-// database behind them.
-//
-//	apitokens serve [--addr 127.0.0.1:8080] [--db PATH] [--demo]
-//	apitokens user create --db PATH --account NAME --email EMAIL --name NAME [--role admin|member]
-//	apitokens token create --db PATH --account NAME --name NAME [--module NAME]...
-//	apitokens seed --db PATH --account NAME --tokens N [--by EMAIL]
+// Command apitokens serves the API-token settings pages and the REST API,
+// and administers the database behind them: run it without arguments, or
+// with help, for its commands (serve, user create, token create, keys
+// rotate, seed) and their flags.
 package main
 
 import (
@@ -26,6 +23,7 @@ import (
 
 	"apitokens/store"
 	"apitokens/web"
+	"apitokens/web/paths"
 )
 
 const usage = `usage:
@@ -129,16 +127,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	var pprofLn net.Listener
-	if *pprofAddr != "" {
-		// Profiles show secrets in memory and cost CPU: loopback only.
-		if !isLoopback(*pprofAddr) {
-			return usageError("serve: --pprof must be a loopback address such as 127.0.0.1:6060")
-		}
-		var err error
-		if pprofLn, err = net.Listen("tcp", *pprofAddr); err != nil {
-			return err
-		}
+	pprofLn, err := listenProfiles(*pprofAddr)
+	if err != nil {
+		return err
+	}
+	if pprofLn != nil {
 		defer pprofLn.Close()
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
@@ -148,12 +141,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	defer st.Close()
 	if *demo {
-		seeded, err := st.SeedDemo(ctx)
-		if err != nil {
-			return fmt.Errorf("seed demo data: %w", err)
-		}
-		if seeded {
-			logger.Info("seeded demo account", "account", store.DemoAccount.AccountName)
+		if err := seedDemo(ctx, st, logger); err != nil {
+			return err
 		}
 	}
 	srv, err := web.New(st, web.Config{
@@ -169,6 +158,48 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	fmt.Fprintf(stdout, "apitokens is listening on http://%s%s\n", ln.Addr(), paths.Tokens)
+	if *demo {
+		fmt.Fprintf(stdout, "demo sign-in: %s / %s (administrator), %s / %s (member)\n",
+			store.DemoAccount.AdminEmail, store.DemoAccount.Password,
+			store.DemoAccount.MemberEmail, store.DemoAccount.Password)
+	}
+	if pprofLn != nil {
+		fmt.Fprintf(stdout, "pprof is listening on http://%s/debug/pprof/\n", pprofLn.Addr())
+		go http.Serve(pprofLn, profileHandler())
+	}
+	return serveUntilStopped(ctx, ln, srv, logger)
+}
+
+// listenProfiles listens for the profiles on addr, which must be a loopback
+// address: they show secrets in memory and cost CPU. No address, no
+// listener.
+func listenProfiles(addr string) (net.Listener, error) {
+	if addr == "" {
+		return nil, nil
+	}
+	if !isLoopback(addr) {
+		return nil, usageError("serve: --pprof must be a loopback address such as 127.0.0.1:6060")
+	}
+	return net.Listen("tcp", addr)
+}
+
+// seedDemo adds the demo account, unless it is there already.
+func seedDemo(ctx context.Context, st *store.Store, logger *slog.Logger) error {
+	seeded, err := st.SeedDemo(ctx)
+	if err != nil {
+		return fmt.Errorf("seed demo data: %w", err)
+	}
+	if seeded {
+		logger.Info("seeded demo account", "account", store.DemoAccount.AccountName)
+	}
+	return nil
+}
+
+// serveUntilStopped serves srv on ln until SIGINT or SIGTERM, then lets the
+// requests in flight finish, so no write is cut in half, and writes what
+// the server holds.
+func serveUntilStopped(ctx context.Context, ln net.Listener, srv *web.Server, logger *slog.Logger) error {
 	httpServer := &http.Server{
 		Handler:           srv,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -178,31 +209,19 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	fmt.Fprintf(stdout, "apitokens is listening on http://%s/settings/api-tokens\n", ln.Addr())
-	if *demo {
-		fmt.Fprintf(stdout, "demo sign-in: %s / %s (administrator), %s / %s (member)\n",
-			store.DemoAccount.AdminEmail, store.DemoAccount.Password,
-			store.DemoAccount.MemberEmail, store.DemoAccount.Password)
-	}
-
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	errc := make(chan error, 1)
 	go func() { errc <- httpServer.Serve(ln) }()
-	if pprofLn != nil {
-		fmt.Fprintf(stdout, "pprof is listening on http://%s/debug/pprof/\n", pprofLn.Addr())
-		go http.Serve(pprofLn, profileHandler())
-	}
 	select {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
 	}
-	// Let requests in flight finish, so no write is cut in half.
 	logger.Info("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	err = httpServer.Shutdown(shutdownCtx)
+	err := httpServer.Shutdown(shutdownCtx)
 	// Then write the last-access times the API calls left pending.
 	return errors.Join(err, srv.Close())
 }

@@ -145,19 +145,11 @@ func benchTokens(ctx context.Context, cfg config, gen generator, bin string, hel
 		return err
 	}
 	db := filepath.Join(dir, "bench.db")
-	const account, email = "Load test", "load-test@example.com"
+	const email = "load-test@example.com"
 	password := "bench-" + randomHex(12)
-	if _, err := runApp(ctx, bin, password+"\n", "user", "create", "--db", db,
-		"--account", account, "--email", email, "--name", "Load Tester", "--role", "admin"); err != nil {
-		return err
-	}
-	out, err := runApp(ctx, bin, "", "seed", "--db", db, "--account", account, "--tokens", strconv.Itoa(n))
+	seed, err := seedDatabase(ctx, bin, db, email, password, n)
 	if err != nil {
 		return err
-	}
-	var seed seeded
-	if err := json.Unmarshal(out, &seed); err != nil || seed.Created != n {
-		return fmt.Errorf("apitokens seed printed %q: %v", out, err)
 	}
 	fmt.Fprintf(progress, "\n%d tokens seeded in %.1f s\n", n, seed.Seconds)
 	rep.Seeding = append(rep.Seeding, seedTime{Tokens: n, Seconds: seed.Seconds})
@@ -175,118 +167,20 @@ func benchTokens(ctx context.Context, cfg config, gen generator, bin string, hel
 	if err != nil {
 		return fmt.Errorf("sign in: %w", err)
 	}
-	cookie := [][2]string{{"Cookie", b.cookieHeader()}}
-	bearer := func(secret string) [][2]string { return [][2]string{{"Authorization", "Bearer " + secret}} }
-
-	scenarios := []scenario{
-		{id: idListFirst, name: "list, first page", path: listPath, headers: cookie, want: http.StatusOK},
-		{id: idListDeep, name: "list, deep page", headers: cookie, want: http.StatusOK},
-		{id: idListSearch, name: "list, search ?q=" + cfg.search, path: listPath + "?q=" + cfg.search, headers: cookie, want: http.StatusOK},
-		{id: idDetails, name: "details page", path: listPath + "/" + seed.Active.ID, headers: cookie, want: http.StatusOK},
-		{id: idAPIValid, name: "API GET, valid bearer", path: apiPath + "/" + seed.Active.ID, headers: bearer(seed.Active.Token), want: http.StatusOK},
-		{id: idAPIDisabled, name: "API GET, disabled bearer", path: apiPath + "/" + seed.Disabled.ID, headers: bearer(seed.Disabled.Token), want: http.StatusUnauthorized},
-		{id: idAPIGarbage, name: "API GET, garbage bearer", path: apiPath + "/" + seed.Active.ID, headers: bearer("garbage-" + randomHex(20)), want: http.StatusUnauthorized},
-	}
+	run := &tokenRun{cfg: cfg, gen: gen, hello: hello, srv: srv, b: b, n: n, rep: rep, progress: progress}
+	scenarios := run.scenarios(seed)
 	if err := prepareScenarios(ctx, cfg, b, n, scenarios); err != nil {
 		return err
 	}
 	for _, sc := range scenarios {
-		if !cfg.only.MatchString(sc.name) {
-			continue
-		}
-		r := row{ID: sc.id, Scenario: sc.name, Tokens: n, Note: sc.note}
-		if sc.na != "" {
-			r.NA, r.Note = true, sc.na
-			rep.add(r)
-			fmt.Fprintf(progress, "%-34s %s\n", sc.name, sc.na)
-			continue
-		}
-		helloCPU := hello.cpuTime()
-		base, err := gen.run(ctx, loadSpec{url: hello.base + "/"})
-		if err != nil {
-			return fmt.Errorf("baseline before %s: %w", sc.name, err)
-		}
-		helloCPU = hello.cpuTime() - helloCPU
-		srv.resetPeakRSS()
-		appCPU := srv.cpuTime()
-		var profiled chan error
-		profilePath := ""
-		if srv.pprof != "" {
-			profilePath = filepath.Join(cfg.profileDir, fmt.Sprintf("%s-%d.pprof", sc.id, n))
-			profiled = captureProfile(ctx, srv.pprof, cfg.duration, profilePath)
-		}
-		res, err := gen.run(ctx, loadSpec{url: srv.base + sc.path, headers: sc.headers})
-		if err != nil {
-			return fmt.Errorf("%s: %w", sc.name, err)
-		}
-		if profiled != nil {
-			if err := <-profiled; err != nil {
-				fmt.Fprintf(progress, "  profile of %s: %v\n", sc.name, err)
-				profilePath = ""
+		if cfg.only.MatchString(sc.name) {
+			if err := run.load(ctx, sc); err != nil {
+				return err
 			}
 		}
-		appCPU = srv.cpuTime() - appCPU
-		r.fromLoad(res, base)
-		r.PeakRSS = srv.peakRSS()
-		r.CPUPerReqUs = perRequest(appCPU, res.Requests)
-		r.BaselineCPUPerReqUs = perRequest(helloCPU, base.Requests)
-		r.Profile = profilePath
-		// wrk tells 2xx and 3xx apart from the rest, no more: ask again,
-		// so that a session lost halfway (every page a 303 to the
-		// sign-in) cannot pass for a fast page.
-		after, _, _, err := b.probe(ctx, sc.path, sc.headers)
-		switch {
-		case err != nil:
-			return fmt.Errorf("%s, after the run: %w", sc.name, err)
-		case sc.want == http.StatusUnauthorized && after == http.StatusTooManyRequests:
-			// The app refuses an address that keeps failing before it
-			// reads the database: say which answer was measured.
-			r.Note = "after the first failures, 429 from the failure limiter, before any database read"
-		case after != sc.want:
-			rep.Failures = append(rep.Failures, fmt.Sprintf("%s (%d tokens): after the run, GET %s answered %d, want %d",
-				sc.name, n, sc.path, after, sc.want))
-			r.Note = strings.TrimPrefix(r.Note+"; MISBEHAVED: see failures", "; ")
-		}
-		// Every answer should have the status the probe saw; wrk only
-		// counts those outside 2xx and 3xx.
-		wantUnexpected := 0
-		if sc.want >= 400 {
-			wantUnexpected = res.Requests
-		}
-		if res.Unexpected != wantUnexpected || res.Errors > 0 || res.Requests == 0 {
-			msg := fmt.Sprintf("%s (%d tokens): %d requests, %d outside 2xx/3xx (want %d), %d connection errors",
-				sc.name, n, res.Requests, res.Unexpected, wantUnexpected, res.Errors)
-			rep.Failures = append(rep.Failures, msg)
-			r.Note = strings.TrimPrefix(r.Note+"; MISBEHAVED: see failures", "; ")
-		}
-		rep.add(r)
-		fmt.Fprintf(progress, "%-34s %9.0f req/s  p50 %8s  p99 %8s  %8s  %8s CPU/req  baseline %9.0f req/s  ×%.2f\n",
-			sc.name, r.RPS, ms(r.P50Ms), ms(r.P99Ms), mib(r.PeakRSS), us(r.CPUPerReqUs), r.BaselineRPS, r.Ratio)
 	}
-
 	if cfg.only.MatchString("delete flow") && cfg.deletes > 0 {
-		count := min(cfg.deletes, n/2)
-		srv.resetPeakRSS()
-		appCPU := srv.cpuTime()
-		start := time.Now()
-		times, posts, err := b.deleteFlow(ctx, count)
-		elapsed := time.Since(start)
-		r := row{ID: idDelete, Scenario: "delete flow (POST + redirected GET)", Tokens: n,
-			Note: fmt.Sprintf("%d deletes, one browser, synchronous=FULL; the POST alone: p50 %s, p99 %s",
-				len(times), ms(millis(percentile(posts, 50))), ms(millis(percentile(posts, 99))))}
-		if err != nil {
-			rep.Failures = append(rep.Failures, fmt.Sprintf("delete flow (%d tokens): %v", n, err))
-			r.Note += "; MISBEHAVED: see failures"
-		}
-		if len(times) > 0 {
-			r.Requests = len(times)
-			r.RPS = float64(len(times)) / elapsed.Seconds()
-			r.P50Ms, r.P99Ms = millis(percentile(times, 50)), millis(percentile(times, 99))
-		}
-		r.PeakRSS = srv.peakRSS()
-		r.CPUPerReqUs = perRequest(srv.cpuTime()-appCPU, len(times))
-		rep.add(r)
-		fmt.Fprintf(progress, "%-34s %9.0f deletes/s  p50 %7s  p99 %7s  %6s\n", r.Scenario, r.RPS, ms(r.P50Ms), ms(r.P99Ms), mib(r.PeakRSS))
+		run.deleteFlow(ctx)
 	}
 	srv.stop()
 
@@ -302,51 +196,23 @@ func benchTokens(ctx context.Context, cfg config, gen generator, bin string, hel
 	return nil
 }
 
-// prepareScenarios fills in what must be found on the live server: the deep
-// page's URL, whether the search and the API exist. A scenario whose probe
-// answers otherwise than expected is a failure, except the API, which may
-// not be there yet.
-func prepareScenarios(ctx context.Context, cfg config, b *browser, n int, scenarios []scenario) error {
-	for i := range scenarios {
-		sc := &scenarios[i]
-		if !cfg.only.MatchString(sc.name) {
-			continue
-		}
-		if sc.id == idListDeep {
-			hops := cfg.deepPage
-			if hops <= 0 {
-				hops = max(1, n/50/2)
-			}
-			path, how, err := b.deepPage(ctx, hops)
-			if err != nil {
-				return fmt.Errorf("find the deep page: %w", err)
-			}
-			sc.path, sc.note = path, how+": "+path
-		}
-		status, body, _, err := b.probe(ctx, sc.path, sc.headers)
-		if err != nil {
-			return fmt.Errorf("%s: %w", sc.name, err)
-		}
-		switch {
-		case strings.HasPrefix(sc.id, "api-") && status == http.StatusNotFound:
-			sc.na = "n/a (no API: " + apiPath + "/{id} answers 404)"
-		case status != sc.want:
-			return fmt.Errorf("%s: GET %s answered %d, want %d", sc.name, sc.path, status, sc.want)
-		case sc.id == idListSearch:
-			sc.note = searchNote(body, cfg.search)
-		}
+// seedDatabase makes a database with an administrator and n tokens, through
+// the app's own commands.
+func seedDatabase(ctx context.Context, bin, db, email, password string, n int) (seeded, error) {
+	const account = "Load test"
+	var seed seeded
+	if _, err := runApp(ctx, bin, password+"\n", "user", "create", "--db", db,
+		"--account", account, "--email", email, "--name", "Load Tester", "--role", "admin"); err != nil {
+		return seed, err
 	}
-	// Without the API, none of its scenarios applies.
-	for i := range scenarios {
-		if scenarios[i].id == idAPIValid && scenarios[i].na != "" {
-			for j := range scenarios {
-				if strings.HasPrefix(scenarios[j].id, "api-") {
-					scenarios[j].na = scenarios[i].na
-				}
-			}
-		}
+	out, err := runApp(ctx, bin, "", "seed", "--db", db, "--account", account, "--tokens", strconv.Itoa(n))
+	if err != nil {
+		return seed, err
 	}
-	return nil
+	if err := json.Unmarshal(out, &seed); err != nil || seed.Created != n {
+		return seed, fmt.Errorf("apitokens seed printed %q: %v", out, err)
+	}
+	return seed, nil
 }
 
 // perRequest is the CPU time per request, in microseconds.

@@ -1,4 +1,4 @@
-// Package static embeds the stylesheet, script and icons, so the binary
+// Package static embeds the stylesheet, scripts and icons, so the binary
 // serves them itself: no CDN, no download at run time.
 package static
 
@@ -10,7 +10,7 @@ import (
 
 // Files holds the assets, served under /static/.
 //
-//go:embed app.css app.js favicon.svg
+//go:embed app.css *.js favicon.svg
 var Files embed.FS
 
 // Versioned returns the URL of an asset with a hash of its content, so that a

@@ -28,11 +28,15 @@ type Flash struct {
 	Message string
 }
 
-// CSS and JS are the URLs of the stylesheet and script; they carry a content
-// hash so that browsers may cache them for good.
+// CSS and Scripts are the URLs of the stylesheet and scripts, in the order
+// they run (app.js first: the others use what it defines); they carry a
+// content hash so that browsers may cache them for good.
 var (
-	CSS = static.Versioned("app.css")
-	JS  = static.Versioned("app.js")
+	CSS     = static.Versioned("app.css")
+	Scripts = []string{
+		static.Versioned("app.js"), static.Versioned("menus.js"), static.Versioned("secret.js"),
+		static.Versioned("forms.js"), static.Versioned("list.js"),
+	}
 )
 
 // formatDate renders a date for the pages; they are in UTC until users pick a

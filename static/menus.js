@@ -1,0 +1,103 @@
+// Menus close when another opens and move with the keyboard; confirmation
+// links open a dialog instead of a page; a confirmed action's button says
+// it is working and refuses a second click.
+"use strict";
+
+(function () {
+  const menus = () => document.querySelectorAll("details[data-menu]");
+
+  function closeMenus(except) {
+    for (const m of menus()) {
+      if (m !== except) m.open = false;
+    }
+  }
+
+  document.addEventListener("toggle", (ev) => {
+    const m = ev.target;
+    if (m instanceof HTMLDetailsElement && m.matches("[data-menu]") && m.open) {
+      closeMenus(m);
+      const first = m.querySelector(".menu-item");
+      if (first) first.focus();
+    }
+  }, true);
+
+  // Close the other menus on the click itself: the toggle event comes later.
+  document.addEventListener("click", (ev) => {
+    closeMenus(ev.target.closest("details[data-menu]"));
+  });
+
+  // In an open menu, the arrow keys, Home and End move between the items,
+  // Escape closes it and gives focus back to its button. On a closed
+  // menu's button, the down arrow opens it.
+  document.addEventListener("keydown", (ev) => {
+    const open = document.querySelector("details[data-menu][open]");
+    if (ev.key === "ArrowDown" && !open && ev.target.matches("details[data-menu] > summary")) {
+      ev.preventDefault();
+      ev.target.parentElement.open = true;
+      return;
+    }
+    if (!open) return;
+    if (ev.key === "Escape") {
+      open.open = false;
+      open.querySelector("summary").focus();
+      return;
+    }
+    const items = [...open.querySelectorAll(".menu-item")];
+    const at = items.indexOf(document.activeElement);
+    let next = -1;
+    switch (ev.key) {
+      case "ArrowDown": next = (at + 1) % items.length; break;
+      case "ArrowUp": next = (at - 1 + items.length) % items.length; break;
+      case "Home": next = 0; break;
+      case "End": next = items.length - 1; break;
+      case "Tab": open.open = false; return;
+      default: return;
+    }
+    ev.preventDefault();
+    items[next].focus();
+  });
+
+  // A confirmation link opens its action's dialog, filled in for the token.
+  document.addEventListener("click", (ev) => {
+    const link = ev.target.closest("a[data-action]");
+    if (!link || ev.defaultPrevented || ev.button !== 0 || ev.metaKey || ev.ctrlKey || ev.shiftKey) return;
+    const dialog = document.getElementById(link.dataset.action + "-dialog");
+    if (!dialog || typeof dialog.showModal !== "function") return;
+    ev.preventDefault();
+    const form = dialog.querySelector("form");
+    form.action = link.pathname;
+    const menu = link.closest("details[data-menu]");
+    const token = menu ? menu.dataset : link.dataset;
+    for (const el of dialog.querySelectorAll("[data-fill=name]")) el.textContent = token.tokenName;
+    for (const el of dialog.querySelectorAll("[data-fill=id]")) el.textContent = token.tokenId;
+    if (menu) menu.open = false;
+    dialog.returnFocus = menu ? menu.querySelector("summary") : link;
+    dialog.showModal();
+    dialog.querySelector("[data-dialog-cancel]").focus();
+  });
+
+  document.addEventListener("click", (ev) => {
+    const cancel = ev.target.closest("[data-dialog-cancel]");
+    if (cancel) cancel.closest("dialog").close();
+  });
+
+  document.addEventListener("close", (ev) => {
+    const dialog = ev.target;
+    if (dialog instanceof HTMLDialogElement && dialog.returnFocus) dialog.returnFocus.focus();
+  }, true);
+
+  // While a confirmed action is posted, say so and refuse a second click.
+  document.addEventListener("submit", (ev) => {
+    if (ev.defaultPrevented) return;
+    const button = ev.submitter && ev.submitter.matches("button[data-working]") ? ev.submitter : null;
+    if (!button) return;
+    if (button.disabled) {
+      ev.preventDefault();
+      return;
+    }
+    button.textContent = button.dataset.working;
+    button.setAttribute("aria-busy", "true");
+    // Disable after the submit has been dispatched, so the form still posts.
+    setTimeout(() => { button.disabled = true; }, 0);
+  });
+})();

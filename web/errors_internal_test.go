@@ -1,0 +1,69 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"apitokens/store"
+)
+
+// TestProblemFor checks the one table from errors to what a client is told,
+// which both the error pages and problem+json render.
+func TestProblemFor(t *testing.T) {
+	cases := []struct {
+		name   string
+		err    error
+		status int
+		typ    string
+		fields []string
+	}{
+		{"NotFound", store.ErrNotFound, 404, "not-found", nil},
+		{"NotFoundWrapped", fmt.Errorf("load: %w", store.ErrNotFound), 404, "not-found", nil},
+		{"RejectedSecret", &store.SecretRejected{TokenID: "TKN-0000-0001", Reason: store.RejectDisabled}, 401, "unauthorized", nil},
+		{"Validation", &store.ValidationError{Fields: map[string]string{"name": "n", "expires": "e", "logo": "l"}}, 422,
+			"validation-failed", []string{"expiresAt", "icon", "name"}},
+		{"Conflict", store.ErrConflict, 409, "conflict", nil},
+		{"WrongPassword", store.ErrInvalidCredentials, 422, "validation-failed", []string{"password"}},
+		{"RouterNotFound", echo.ErrNotFound, 404, "not-found", nil},
+		{"RouterMethodNotAllowed", echo.ErrMethodNotAllowed, 405, "method-not-allowed", nil},
+		{"BodyLimit", echo.NewHTTPError(http.StatusRequestEntityTooLarge), 413, "body-too-large", nil},
+		{"HandlerMessage", echo.NewHTTPError(http.StatusConflict, "Being added already."), 409, "conflict", nil},
+		{"TooMany", tooManyAttempts("Too many.", 2500*time.Millisecond), 429, "too-many-failures", nil},
+		{"Problem", problemInsufficientScope.with("no"), 403, "insufficient-scope", nil},
+		{"Unknown", errors.New("disk on fire"), 500, "server-error", nil},
+		{"HTTPServerError", echo.NewHTTPError(http.StatusServiceUnavailable, "secret detail"), 500, "server-error", nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			p := problemFor(tc.err)
+			if p.Status != tc.status || p.Type != problemTypeBase+tc.typ || p.Title == "" || p.Detail == "" {
+				t.Fatalf("%v → %+v, want %d %s", tc.err, p, tc.status, tc.typ)
+			}
+			var fields []string
+			for _, e := range p.Errors {
+				fields = append(fields, e.Field)
+			}
+			if fmt.Sprint(fields) != fmt.Sprint(tc.fields) {
+				t.Fatalf("fields %v, want %v", fields, tc.fields)
+			}
+		})
+	}
+	t.Run("ServerErrorsTellNothing", func(t *testing.T) {
+		if p := problemFor(errors.New("open /secret/path: denied")); p.Detail != problemFor(nil).Detail {
+			t.Fatalf("a server error's detail depends on its cause: %q", p.Detail)
+		}
+	})
+	t.Run("HeadersTravelWithTheProblem", func(t *testing.T) {
+		if p := problemFor(tooManyAttempts("Too many.", 2500*time.Millisecond)); p.retryAfter == 0 || retrySeconds(p.retryAfter) != 3 {
+			t.Fatalf("Retry-After of 2.5 s: %v", p.retryAfter)
+		}
+		if p := problemFor(&store.SecretRejected{Reason: store.RejectMalformed}); p.authenticate != `Bearer error="invalid_token"` {
+			t.Fatalf("WWW-Authenticate %q", p.authenticate)
+		}
+	})
+}

@@ -18,7 +18,7 @@ import (
 var (
 	anchorTag      = regexp.MustCompile(`<a\s[^>]*>`)
 	hrefAttr       = regexp.MustCompile(`href="([^"]*)"`)
-	tokenNameLink  = regexp.MustCompile(`<a class="token-name" href="[^"]*">([^<]*)</a>`)
+	tokenNameLink  = regexp.MustCompile(`<a [^>]*data-token-link[^>]*>([^<]*)</a>`)
 	inputValueAttr = regexp.MustCompile(`value="([^"]*)"`)
 )
 
@@ -59,7 +59,7 @@ func (r *response) inputValue(t testing.TB, id string) string {
 
 // flash is the text of the page's message, "" when there is none.
 func (r *response) flash() string {
-	m := regexp.MustCompile(`(?s)<div class="flash flash-(\w+)">(.*?)</div>`).FindStringSubmatch(r.body)
+	m := regexp.MustCompile(`(?s)<div [^>]*data-flash="(\w+)"[^>]*>(.*?)</div>`).FindStringSubmatch(r.body)
 	if m == nil {
 		return ""
 	}
@@ -261,7 +261,7 @@ func TestListSort(t *testing.T) {
 			if got := res.names(); !slices.Equal(got, tc.want) {
 				t.Fatalf("?%s listed %q, want %q", tc.query, got, tc.want)
 			}
-			th := regexp.MustCompile(`<th scope="col" aria-sort="(\w+)">\s*<a class="sort sort-current" href="([^"]*)">([^<]*)<span class="sort-arrow" aria-hidden="true">(.)</span>`).
+			th := regexp.MustCompile(`<th scope="col" aria-sort="(\w+)" data-sort-column="\w+">\s*<a class="sort sort-current" href="([^"]*)">([^<]*)<span class="sort-arrow" aria-hidden="true">(.)</span>`).
 				FindAllStringSubmatch(res.body, -1)
 			if len(th) != 1 || th[0][1] != tc.ariaSort || th[0][3] != tc.column {
 				t.Fatalf("sorted header %q, want %s %s", th, tc.column, tc.ariaSort)

@@ -173,16 +173,69 @@ func browserSignIn(t *testing.T, ctx context.Context, app *testApp, u store.User
 		chromedp.WaitVisible(chromedp.CSS("#email")),
 		chromedp.SendKeys(chromedp.CSS("#email"), u.Email),
 		chromedp.SendKeys(chromedp.CSS("#password"), password),
-		chromedp.Click(chromedp.CSS("form.form button[type=submit]")),
+		chromedp.Click(chromedp.CSS(signInButton)),
 		// The settings navigation is there only once signed in.
-		chromedp.WaitVisible(chromedp.CSS("nav.sidenav")),
+		chromedp.WaitVisible(chromedp.CSS(settingsNav)),
 	)
 	if h1 := text(t, ctx, "main h1"); h1 != "API tokens" {
 		t.Fatalf("after sign-in the page is %q, want the API tokens list", h1)
 	}
 }
 
+// Where the tests find things: by role, label or data- attribute, never by
+// a styling class or a row's position.
+const (
+	signInButton = `form[action="/login"] button[type=submit]`
+	settingsNav  = `nav[aria-label="Settings"]`
+	// tokenSections, the tabs, are on a token's details page only.
+	tokenSections = `nav[aria-label="Token sections"]`
+	// moreActions is the details page's down-arrow menu.
+	moreActions  = `details[data-menu]:has(> summary[aria-label="More actions"])`
+	successFlash = `[data-flash="success"]`
+	anyFlash     = `[data-flash]`
+	confirmPage  = `section[aria-labelledby="confirm-title"]`
+	emptyList    = `section[aria-labelledby="list-empty"]`
+)
+
 func rowSelector(id string) string { return `tr[data-token-id="` + id + `"]` }
+
+// rowNameSelector is the row's link to the token's details, which reads as its name.
+func rowNameSelector(id string) string { return rowSelector(id) + " [data-token-link]" }
+
+// rowNames are the names of the tokens listed, in the list's order.
+func rowNames(t *testing.T, ctx context.Context) []string {
+	t.Helper()
+	return eval[[]string](t, ctx, `[...document.querySelectorAll("tr[data-token-id] [data-token-link]")].map(a => a.textContent)`)
+}
+
+// rowID is the ID of the listed token with the name.
+func rowID(t *testing.T, ctx context.Context, name string) string {
+	t.Helper()
+	id := eval[string](t, ctx, `[...document.querySelectorAll("tr[data-token-id]")].find(r =>
+		r.querySelector("[data-token-link]").textContent === `+jsString(name)+`)?.dataset.tokenId ?? ""`)
+	if id == "" {
+		t.Fatalf("no token %q in the list", name)
+	}
+	return id
+}
+
+// link is the link with these words, as a person picks it.
+func link(words string) chromedp.JSPath {
+	return chromedp.JSPath(`[...document.querySelectorAll("a")].find(a => a.textContent.trim() === ` + jsString(words) + `)`)
+}
+
+// announcement is what the page's live region says: the server's messages
+// and those the script announces, such as a copy, both go there.
+func announcement(t *testing.T, ctx context.Context) string {
+	t.Helper()
+	return text(t, ctx, "[data-flashes]")
+}
+
+// waitAnnouncement waits for the live region to say want.
+func waitAnnouncement(t *testing.T, ctx context.Context, want string) {
+	t.Helper()
+	waitUntil(t, ctx, "the message "+want, `document.querySelector("[data-flashes]").textContent.trim() === `+jsString(want))
+}
 
 // rowExists reports whether the list shows the token.
 func rowExists(t *testing.T, ctx context.Context, id string) bool {
@@ -221,9 +274,9 @@ func TestBrowserDeleteFromListMenu(t *testing.T) {
 	waitUntil(t, ctx, "focus on Cancel, the safe choice", `document.activeElement.textContent === "Cancel"`)
 	run(t, ctx, "confirm the delete",
 		chromedp.Click(chromedp.CSS(`#delete-dialog button[type=submit]`)),
-		chromedp.WaitVisible(chromedp.CSS(".flash-success")),
+		chromedp.WaitVisible(chromedp.CSS(successFlash)),
 	)
-	msg := text(t, ctx, ".flash-success")
+	msg := text(t, ctx, successFlash)
 	if want := "The API token “ERP integration” (" + tok.ID + ") has been deleted successfully."; msg != want {
 		t.Errorf("message %q, want %q", msg, want)
 	}
@@ -244,17 +297,17 @@ func TestBrowserDeleteFromDetails(t *testing.T) {
 	ctx := newTab(t)
 	browserSignIn(t, ctx, app, app.admin)
 	run(t, ctx, "open the details page from the list",
-		chromedp.Click(chromedp.CSS(rowSelector(tok.ID)+" a.token-name")),
-		chromedp.WaitVisible(chromedp.CSS(".token-head h1")),
+		chromedp.Click(chromedp.CSS(rowNameSelector(tok.ID))),
+		chromedp.WaitVisible(chromedp.CSS(tokenSections)),
 	)
-	if h1 := text(t, ctx, ".token-head h1"); h1 != "Storefront sync" {
+	if h1 := text(t, ctx, "main h1"); h1 != "Storefront sync" {
 		t.Fatalf("details page title %q", h1)
 	}
 	saveScreenshot(t, ctx, "details")
 	run(t, ctx, "open the down arrow and choose Delete",
-		chromedp.Click(chromedp.CSS(".menu-head summary")),
-		chromedp.WaitVisible(chromedp.CSS(`.menu-head a[data-action="delete"]`)),
-		chromedp.Click(chromedp.CSS(`.menu-head a[data-action="delete"]`)),
+		chromedp.Click(chromedp.CSS(moreActions+" summary")),
+		chromedp.WaitVisible(chromedp.CSS(moreActions+` a[data-action="delete"]`)),
+		chromedp.Click(chromedp.CSS(moreActions+` a[data-action="delete"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#delete-dialog")),
 	)
 	if body := text(t, ctx, "#delete-dialog-text"); !strings.Contains(body, "Storefront sync") {
@@ -262,10 +315,10 @@ func TestBrowserDeleteFromDetails(t *testing.T) {
 	}
 	run(t, ctx, "confirm",
 		chromedp.Click(chromedp.CSS(`#delete-dialog button[type=submit]`)),
-		chromedp.WaitVisible(chromedp.CSS(".flash-success")),
+		chromedp.WaitVisible(chromedp.CSS(successFlash)),
 	)
 	saveScreenshot(t, ctx, "deleted")
-	if msg := text(t, ctx, ".flash-success"); !strings.Contains(msg, "has been deleted successfully") {
+	if msg := text(t, ctx, successFlash); !strings.Contains(msg, "has been deleted successfully") {
 		t.Errorf("message %q", msg)
 	}
 	if loc := eval[string](t, ctx, `location.pathname`); loc != tokensPath {
@@ -310,7 +363,7 @@ func TestBrowserCancelKeepsToken(t *testing.T) {
 	if !rowExists(t, ctx, tok.ID) || !app.tokenExists(app.account.ID, tok.ID) {
 		t.Fatal("Cancel deleted the token")
 	}
-	if eval[bool](t, ctx, `document.querySelector(".flash") !== null`) {
+	if eval[bool](t, ctx, `document.querySelector("[data-flashes]").textContent.trim() !== "" || document.querySelector("[data-flash]") !== null`) {
 		t.Error("a message appeared although nothing happened")
 	}
 }
@@ -334,14 +387,14 @@ func TestBrowserDeleteWithoutJavaScript(t *testing.T) {
 		t.Fatalf("without JavaScript the link went to %s, want the confirmation page", loc)
 	}
 	saveScreenshot(t, ctx, "confirm-page")
-	if got := text(t, ctx, ".confirm"); !strings.Contains(got, "Delete API token") || !strings.Contains(got, "can't be reinstated or reused") {
+	if got := text(t, ctx, confirmPage); !strings.Contains(got, "Delete API token") || !strings.Contains(got, "can't be reinstated or reused") {
 		t.Fatalf("confirmation page says %q", got)
 	}
 	run(t, ctx, "confirm",
-		chromedp.Click(chromedp.CSS(`.confirm button[type=submit]`)),
-		chromedp.WaitVisible(chromedp.CSS(".flash-success")),
+		chromedp.Click(chromedp.CSS(confirmPage+` button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(successFlash)),
 	)
-	if msg := text(t, ctx, ".flash-success"); !strings.Contains(msg, "“Legacy importer”") || !strings.Contains(msg, "deleted successfully") {
+	if msg := text(t, ctx, successFlash); !strings.Contains(msg, "“Legacy importer”") || !strings.Contains(msg, "deleted successfully") {
 		t.Errorf("message %q", msg)
 	}
 	if rowExists(t, ctx, tok.ID) {
@@ -361,31 +414,31 @@ func TestBrowserDisableAndEnable(t *testing.T) {
 	}
 	run(t, ctx, "confirm disable",
 		chromedp.Click(chromedp.CSS(`#disable-dialog button[type=submit]`)),
-		chromedp.WaitVisible(chromedp.CSS(".flash-success")),
+		chromedp.WaitVisible(chromedp.CSS(successFlash)),
 	)
-	if msg := text(t, ctx, ".flash-success"); !strings.Contains(msg, "has been disabled. Its status is now Disabled.") {
+	if msg := text(t, ctx, successFlash); !strings.Contains(msg, "has been disabled. Its status is now Disabled.") {
 		t.Errorf("message %q", msg)
 	}
-	if st := text(t, ctx, rowSelector(tok.ID)+" .badge"); st != "Disabled" {
+	if st := text(t, ctx, rowSelector(tok.ID)+" [data-status]"); st != "Disabled" {
 		t.Errorf("status column %q, want Disabled", st)
 	}
 
 	run(t, ctx, "enable from the details page",
 		chromedp.Navigate(app.url+tokensPath+"/"+tok.ID),
-		chromedp.Click(chromedp.CSS(".menu-head summary")),
-		chromedp.WaitVisible(chromedp.CSS(`.menu-head a[data-action="enable"]`)),
-		chromedp.Click(chromedp.CSS(`.menu-head a[data-action="enable"]`)),
+		chromedp.Click(chromedp.CSS(moreActions+" summary")),
+		chromedp.WaitVisible(chromedp.CSS(moreActions+` a[data-action="enable"]`)),
+		chromedp.Click(chromedp.CSS(moreActions+` a[data-action="enable"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#enable-dialog")),
 		chromedp.Click(chromedp.CSS(`#enable-dialog button[type=submit]`)),
-		chromedp.WaitVisible(chromedp.CSS(".flash-success")),
+		chromedp.WaitVisible(chromedp.CSS(successFlash)),
 	)
-	if msg := text(t, ctx, ".flash-success"); !strings.Contains(msg, "has been enabled. Its status is now Active.") {
+	if msg := text(t, ctx, successFlash); !strings.Contains(msg, "has been enabled. Its status is now Active.") {
 		t.Errorf("message %q", msg)
 	}
-	if st := text(t, ctx, ".token-title .badge"); st != "Active" {
+	if st := text(t, ctx, "main [data-status]"); st != "Active" {
 		t.Errorf("details status %q, want Active", st)
 	}
-	if eval[bool](t, ctx, `document.querySelector('.menu-head a[data-action="enable"]') !== null`) {
+	if eval[bool](t, ctx, `document.querySelector('`+moreActions+` a[data-action="enable"]') !== null`) {
 		t.Error("Enable is still offered on an active token")
 	}
 }
@@ -412,7 +465,7 @@ func TestBrowserNamesAreNotMarkup(t *testing.T) {
 			t.Errorf("%s: the name made %d elements", where, n)
 		}
 	}
-	if got := text(t, ctx, rowSelector(tok.ID)+" a.token-name"); got != evil {
+	if got := text(t, ctx, rowNameSelector(tok.ID)); got != evil {
 		t.Errorf("name shows as %q, want the literal text", got)
 	}
 	noMarkup("list")
@@ -421,8 +474,8 @@ func TestBrowserNamesAreNotMarkup(t *testing.T) {
 		t.Errorf("dialog shows %q, want the literal text", got)
 	}
 	noMarkup("dialog")
-	run(t, ctx, "details page", chromedp.Navigate(app.url+tokensPath+"/"+tok.ID), chromedp.WaitVisible(chromedp.CSS(".token-head h1")))
-	if got := text(t, ctx, ".token-head h1"); got != evil {
+	run(t, ctx, "details page", chromedp.Navigate(app.url+tokensPath+"/"+tok.ID), chromedp.WaitVisible(chromedp.CSS(tokenSections)))
+	if got := text(t, ctx, "main h1"); got != evil {
 		t.Errorf("details title %q, want the literal text", got)
 	}
 	noMarkup("details")
@@ -453,7 +506,7 @@ func TestBrowserPhoneWidth(t *testing.T) {
 	saveScreenshot(t, ctx, "dialog")
 	run(t, ctx, "confirm",
 		chromedp.Click(chromedp.CSS(`#delete-dialog button[type=submit]`)),
-		chromedp.WaitVisible(chromedp.CSS(".flash-success")),
+		chromedp.WaitVisible(chromedp.CSS(successFlash)),
 	)
 	if rowExists(t, ctx, tok.ID) {
 		t.Error("the deleted token is still listed")
@@ -474,17 +527,21 @@ func TestBrowserActionsMenuKeyboard(t *testing.T) {
 		chromedp.Navigate(app.url+"/login"),
 		chromedp.SendKeys(chromedp.CSS("#email"), demoAdmin.Email),
 		chromedp.SendKeys(chromedp.CSS("#password"), store.DemoAccount.Password),
-		chromedp.Click(chromedp.CSS("form.form button[type=submit]")),
-		chromedp.WaitVisible(chromedp.CSS("nav.sidenav")),
+		chromedp.Click(chromedp.CSS(signInButton)),
+		chromedp.WaitVisible(chromedp.CSS(settingsNav)),
 	)
-	const second = "tbody tr:nth-child(2)"
-	run(t, ctx, "open the second row's ••• menu with the keyboard",
-		chromedp.Focus(chromedp.CSS(second+" summary")),
+	// A disabled token's menu, and two more: newest first, Token automation
+	// is listed above Support tooling.
+	staging := rowSelector(rowID(t, ctx, "Staging smoke tests"))
+	above := rowSelector(rowID(t, ctx, "Token automation"))
+	below := rowSelector(rowID(t, ctx, "Support tooling"))
+	run(t, ctx, "open a row's ••• menu with the keyboard",
+		chromedp.Focus(chromedp.CSS(staging+" summary")),
 		chromedp.KeyEvent(kb.Enter),
-		chromedp.WaitVisible(chromedp.CSS(second+" .menu-list")),
+		chromedp.WaitVisible(chromedp.CSS(staging+" [data-menu-item]")),
 	)
-	items := eval[[]string](t, ctx, `[...document.querySelectorAll("`+second+` .menu-item")].map(a => a.textContent)`)
-	if strings.Join(items, ",") != "Edit,Disable,Delete" && strings.Join(items, ",") != "Edit,Enable,Delete" {
+	items := eval[[]string](t, ctx, `[...document.querySelectorAll('`+staging+` [data-menu-item]')].map(a => a.textContent)`)
+	if strings.Join(items, ",") != "Edit,Enable,Delete" {
 		t.Fatalf("menu items %v", items)
 	}
 	waitUntil(t, ctx, "focus on the first item", `document.activeElement.textContent === "`+items[0]+`"`)
@@ -499,22 +556,22 @@ func TestBrowserActionsMenuKeyboard(t *testing.T) {
 		}
 	}
 	run(t, ctx, "close it with Escape", chromedp.KeyEvent(kb.Escape))
-	if eval[bool](t, ctx, `document.querySelector("`+second+` .menu-list").checkVisibility()`) {
+	if eval[bool](t, ctx, `document.querySelector('`+staging+` [data-menu-item]').checkVisibility()`) {
 		t.Error("Escape did not close the menu")
 	}
 	waitUntil(t, ctx, "focus goes back to the menu button",
-		`(document.activeElement.getAttribute("aria-label") || "").startsWith("Actions for ")`)
+		`document.activeElement.getAttribute("aria-label") === "Actions for Staging smoke tests"`)
 	run(t, ctx, "the down arrow opens it again", chromedp.KeyEvent(kb.ArrowDown))
-	waitUntil(t, ctx, "open, with focus on the first item", `document.querySelector("`+second+` details").open && document.activeElement.textContent === "Edit"`)
+	waitUntil(t, ctx, "open, with focus on the first item", `document.querySelector('`+staging+` details[data-menu]').open && document.activeElement.textContent === "Edit"`)
 	run(t, ctx, "and Escape closes it", chromedp.KeyEvent(kb.Escape))
 	// An open menu covers the rows below it, so the second click goes above.
 	run(t, ctx, "opening another menu closes the first",
-		chromedp.Click(chromedp.CSS("tbody tr:nth-child(3) summary")),
-		chromedp.Click(chromedp.CSS("tbody tr:nth-child(1) summary")),
-		chromedp.WaitVisible(chromedp.CSS("tbody tr:nth-child(1) .menu-list")),
+		chromedp.Click(chromedp.CSS(below+" summary")),
+		chromedp.Click(chromedp.CSS(above+" summary")),
+		chromedp.WaitVisible(chromedp.CSS(above+" [data-menu-item]")),
 	)
 	waitUntil(t, ctx, "only the last menu stays open",
-		`document.querySelectorAll("details[data-menu][open]").length === 1 && document.querySelector("tbody tr:nth-child(1) details").open`)
+		`document.querySelectorAll("details[data-menu][open]").length === 1 && document.querySelector('`+above+` details[data-menu]').open`)
 }
 
 func TestBrowserCopyEndpoint(t *testing.T) {
@@ -526,11 +583,8 @@ func TestBrowserCopyEndpoint(t *testing.T) {
 		chromedp.Navigate(app.url+tokensPath+"/"+tok.ID),
 		chromedp.WaitVisible(chromedp.CSS(`[data-copy="endpoint-value"]`)),
 		chromedp.Click(chromedp.CSS(`[data-copy="endpoint-value"]`)),
-		chromedp.WaitVisible(chromedp.CSS(".flashes .flash")),
 	)
-	if msg := text(t, ctx, ".flashes .flash"); msg != "The API endpoint has been copied." {
-		t.Fatalf("message %q", msg)
-	}
+	waitAnnouncement(t, ctx, "The API endpoint has been copied.")
 	got := readClipboard(t, ctx, app)
 	if want := app.url + "/public/v1/accounts/api-tokens"; got != want {
 		t.Fatalf("clipboard holds %q, want %q", got, want)
@@ -569,10 +623,10 @@ func TestBrowserTokenLifecycle(t *testing.T) {
 	browserSignIn(t, ctx, app, app.admin)
 
 	run(t, ctx, "open the wizard from the Add button",
-		chromedp.Click(chromedp.CSS(`.page-head a[href="`+tokensPath+`/new"]`)),
+		chromedp.Click(link("Add")),
 		chromedp.WaitVisible(chromedp.CSS("#name")),
 	)
-	if step := text(t, ctx, `.stepper [aria-current="step"]`); step != "1 General" {
+	if step := text(t, ctx, `ol[aria-label="Steps"] [aria-current="step"]`); step != "1 General" {
 		t.Fatalf("current step %q", step)
 	}
 	if !eval[bool](t, ctx, `document.querySelector("[data-expires-on]").hidden`) {
@@ -597,7 +651,7 @@ func TestBrowserTokenLifecycle(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`button[value="add"]`)),
 	)
 	saveScreenshot(t, ctx, "overview")
-	overview := text(t, ctx, ".wizard .facts")
+	overview := text(t, ctx, "[data-overview]")
 	for _, want := range []string{"Name Browser token ✓", "Description Made in the browser", app.modules[0].Name,
 		"Expires " + app.clock.Now().AddDate(0, 0, 60).Format("2 Jan 2006")} {
 		if !strings.Contains(overview, want) {
@@ -609,27 +663,24 @@ func TestBrowserTokenLifecycle(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("#new-secret")),
 	)
 	saveScreenshot(t, ctx, "summary")
-	msg := text(t, ctx, ".wizard .flash")
+	msg := text(t, ctx, `section[aria-labelledby="step-title"] `+successFlash)
 	secret := text(t, ctx, "#new-secret")
 	if !secretPattern.MatchString(secret) || !strings.HasPrefix(msg, "The API token “Browser token ✓” (TKN-") || !strings.HasSuffix(msg, "has been added.") {
 		t.Fatalf("summary: %q, secret %q", msg, secret)
 	}
 	run(t, ctx, "copy the secret",
 		chromedp.Click(chromedp.CSS(`[data-copy="new-secret"]`)),
-		chromedp.WaitVisible(chromedp.CSS(".flashes .flash")),
 	)
-	if msg := text(t, ctx, ".flashes .flash"); msg != "The API token value has been copied." {
-		t.Errorf("copy message %q", msg)
-	}
+	waitAnnouncement(t, ctx, "The API token value has been copied.")
 	if got := readClipboard(t, ctx, app); got != secret {
 		t.Fatalf("clipboard holds %q, want the secret", got)
 	}
 
 	run(t, ctx, "View details",
-		chromedp.Click(chromedp.CSS(`.wizard a.button-primary`)),
-		chromedp.WaitVisible(chromedp.CSS(".token-title h1")),
+		chromedp.Click(link("View details")),
+		chromedp.WaitVisible(chromedp.CSS(tokenSections)),
 	)
-	if !eval[bool](t, ctx, `document.querySelector(".token-title img.logo").naturalWidth === 128`) {
+	if !eval[bool](t, ctx, `document.querySelector('main img[src$="/logo"]').naturalWidth === 128`) {
 		t.Error("the details page does not show the logo")
 	}
 	if strings.Contains(text(t, ctx, "main"), secret) {
@@ -637,17 +688,17 @@ func TestBrowserTokenLifecycle(t *testing.T) {
 	}
 
 	run(t, ctx, "Edit the name",
-		chromedp.Click(chromedp.CSS(`.head-actions a[href$="/edit"]`)),
+		chromedp.Click(link("Edit")),
 		chromedp.WaitVisible(chromedp.CSS("#name")),
 		chromedp.Clear(chromedp.CSS("#name")),
 		chromedp.SendKeys(chromedp.CSS("#name"), "Browser token v2"),
-		chromedp.Click(chromedp.CSS(`button[type="submit"].button-primary`)),
-		chromedp.WaitVisible(chromedp.CSS(".flashes .flash")),
+		chromedp.Click(chromedp.CSS(`form[data-token-form] button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(anyFlash)),
 	)
-	if msg := text(t, ctx, ".flashes .flash"); msg != "The API token “Browser token v2” has been updated." {
+	if msg := text(t, ctx, anyFlash); msg != "The API token “Browser token v2” has been updated." {
 		t.Errorf("edit message %q", msg)
 	}
-	if h1 := text(t, ctx, ".token-title h1"); h1 != "Browser token v2" {
+	if h1 := text(t, ctx, "main h1"); h1 != "Browser token v2" {
 		t.Errorf("heading %q after edit", h1)
 	}
 
@@ -682,20 +733,20 @@ func TestBrowserTokenLifecycle(t *testing.T) {
 	run(t, ctx, "Copy it without showing it (no second password prompt)",
 		chromedp.Click(chromedp.CSS("[data-reveal-copy]")),
 	)
-	waitUntil(t, ctx, "the copy message", `document.querySelector(".flashes .flash")?.textContent === "The API token value has been copied."`)
+	waitAnnouncement(t, ctx, "The API token value has been copied.")
 	if got := readClipboard(t, ctx, app); got != secret {
 		t.Fatalf("clipboard holds %q, want the secret", got)
 	}
 
 	run(t, ctx, "Delete from the down arrow",
-		chromedp.Click(chromedp.CSS(".menu-head summary")),
-		chromedp.Click(chromedp.CSS(`.menu-head a[data-action="delete"]`)),
+		chromedp.Click(chromedp.CSS(moreActions+" summary")),
+		chromedp.Click(chromedp.CSS(moreActions+` a[data-action="delete"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#delete-dialog")),
 		chromedp.Click(chromedp.CSS(`#delete-dialog button[type="submit"]`)),
 		// The copy message is still up: wait for the list itself.
-		chromedp.WaitVisible(chromedp.CSS("section.empty")),
+		chromedp.WaitVisible(chromedp.CSS(emptyList)),
 	)
-	if msg := text(t, ctx, ".flashes .flash"); !strings.HasPrefix(msg, "The API token “Browser token v2” (TKN-") || !strings.HasSuffix(msg, "has been deleted successfully.") {
+	if msg := text(t, ctx, anyFlash); !strings.HasPrefix(msg, "The API token “Browser token v2” (TKN-") || !strings.HasSuffix(msg, "has been deleted successfully.") {
 		t.Errorf("delete message %q", msg)
 	}
 	if n := app.tokenCount(app.account.ID); n != 0 {
@@ -723,8 +774,8 @@ func TestBrowserLocalDates(t *testing.T) {
 	if got := eval[string](t, ctx, `document.querySelector('`+cell+`').title`); got != "4 May 2026, 10:30 UTC" {
 		t.Errorf("hover shows %q, want the exact UTC time", got)
 	}
-	run(t, ctx, "details tab", chromedp.Navigate(app.url+tokensPath+"/"+tok.ID+"?tab=details"), chromedp.WaitVisible(chromedp.CSS(".facts")))
-	if got := text(t, ctx, ".facts dd time"); got != "May 4, 2026, 7:30 PM GMT+9" {
+	run(t, ctx, "details tab", chromedp.Navigate(app.url+tokensPath+"/"+tok.ID+"?tab=details"), chromedp.WaitVisible(chromedp.CSS(`[data-fact="created"]`)))
+	if got := text(t, ctx, `[data-fact="created"] time`); got != "May 4, 2026, 7:30 PM GMT+9" {
 		t.Errorf("created shows %q, want Tokyo time", got)
 	}
 }
@@ -739,9 +790,10 @@ func TestBrowserRevealAfterSignOut(t *testing.T) {
 	run(t, ctx, "details", chromedp.Navigate(app.url+tokensPath+"/"+tok.ID), chromedp.WaitVisible(chromedp.CSS("[data-reveal-show]")))
 	app.clock.Add(2 * time.Hour) // idle past the timeout
 	run(t, ctx, "Show", chromedp.Click(chromedp.CSS("[data-reveal-show]")))
-	waitUntil(t, ctx, "an error message", `document.querySelector(".flashes .flash-error") !== null`)
-	if msg := text(t, ctx, ".flashes .flash-error"); msg != "You have been signed out. Reload the page and sign in to show the token value." {
-		t.Errorf("message %q", msg)
+	waitAnnouncement(t, ctx, "You have been signed out. Reload the page and sign in to show the token value.")
+	// The script marks the kind of what it announces by its class alone.
+	if !eval[bool](t, ctx, `document.querySelector("[data-flashes]").firstElementChild.classList.contains("flash-error")`) {
+		t.Error("the message is not shown as an error")
 	}
 	if strings.Contains(text(t, ctx, "main"), secret) {
 		t.Fatal("the value was shown to an ended session")

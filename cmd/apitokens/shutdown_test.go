@@ -122,11 +122,7 @@ func TestGracefulShutdown(t *testing.T) {
 		t.Fatal("serve did not stop after its last request")
 	}
 
-	st, _, err := openStore(db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openTestStore(t, db)
 	acc, _ := st.AccountByName(context.Background(), store.DemoAccount.AccountName)
 	if _, err := st.TokenByID(context.Background(), acc.ID, id); err == nil {
 		t.Fatal("the delete acknowledged during shutdown is not in the database")

@@ -224,14 +224,9 @@ func link(words string) chromedp.JSPath {
 	return chromedp.JSPath(`[...document.querySelectorAll("a")].find(a => a.textContent.trim() === ` + jsString(words) + `)`)
 }
 
-// announcement is what the page's live region says: the server's messages
-// and those the script announces, such as a copy, both go there.
-func announcement(t *testing.T, ctx context.Context) string {
-	t.Helper()
-	return text(t, ctx, "[data-flashes]")
-}
-
-// waitAnnouncement waits for the live region to say want.
+// waitAnnouncement waits for the page's live region to say want: the
+// server's messages and those the script announces, such as a copy, both
+// go there.
 func waitAnnouncement(t *testing.T, ctx context.Context, want string) {
 	t.Helper()
 	waitUntil(t, ctx, "the message "+want, `document.querySelector("[data-flashes]").textContent.trim() === `+jsString(want))
@@ -242,7 +237,7 @@ func rowExists(t *testing.T, ctx context.Context, id string) bool {
 	return eval[bool](t, ctx, `document.querySelector('`+rowSelector(id)+`') !== null`)
 }
 
-// openRowMenu opens the ••• menu of a row and chooses an action.
+// chooseFromRowMenu opens the ••• menu of a row and chooses an action.
 func chooseFromRowMenu(t *testing.T, ctx context.Context, id, action string) {
 	t.Helper()
 	row := rowSelector(id)

@@ -198,15 +198,24 @@ func rowSelector(id string) string { return `tr[data-token-id="` + id + `"]` }
 // rowNameSelector is the row's link to the token's details, which reads as its name.
 func rowNameSelector(id string) string { return rowSelector(id) + " [data-token-link]" }
 
+// waitListed waits for the list's rows to be all there: a page just
+// navigated to may still be loading.
+func waitListed(t *testing.T, ctx context.Context) {
+	t.Helper()
+	waitAcross(t, ctx, "the list has loaded", `document.readyState !== "loading" && document.querySelector("tr[data-token-id]") !== null`)
+}
+
 // rowNames are the names of the tokens listed, in the list's order.
 func rowNames(t *testing.T, ctx context.Context) []string {
 	t.Helper()
+	waitListed(t, ctx)
 	return eval[[]string](t, ctx, `[...document.querySelectorAll("tr[data-token-id] [data-token-link]")].map(a => a.textContent)`)
 }
 
 // rowID is the ID of the listed token with the name.
 func rowID(t *testing.T, ctx context.Context, name string) string {
 	t.Helper()
+	waitListed(t, ctx)
 	id := eval[string](t, ctx, `[...document.querySelectorAll("tr[data-token-id]")].find(r =>
 		r.querySelector("[data-token-link]").textContent === `+jsString(name)+`)?.dataset.tokenId ?? ""`)
 	if id == "" {

@@ -27,10 +27,11 @@
 
   // announce shows a message where the server's flash messages go.
   function announce(message, kind) {
-    const region = document.querySelector(".flashes");
+    const region = document.querySelector("[data-flashes]");
     if (!region) return;
     const flash = document.createElement("div");
     flash.className = "flash flash-" + (kind || "success");
+    flash.dataset.flash = kind || "success";
     flash.textContent = message;
     region.replaceChildren(flash);
   }

@@ -71,20 +71,21 @@ func TestBrowserAccessibility(t *testing.T) {
 	run(t, ctx, "sign in",
 		chromedp.SendKeys(chromedp.CSS("#email"), demoAdmin.Email),
 		chromedp.SendKeys(chromedp.CSS("#password"), store.DemoAccount.Password),
-		chromedp.Click(chromedp.CSS("form.form button[type=submit]")),
-		chromedp.WaitVisible(chromedp.CSS("table.tokens")),
+		chromedp.Click(chromedp.CSS(signInButton)),
+		chromedp.WaitVisible(chromedp.CSS("tr[data-token-id]")),
 	)
 	checkAccessibility(t, ctx, "list")
-	run(t, ctx, "open a menu", chromedp.Click(chromedp.CSS("tbody tr:nth-child(1) summary")),
-		chromedp.WaitVisible(chromedp.CSS("tbody tr:nth-child(1) .menu-list")))
+	id := rowID(t, ctx, "Token automation")
+	row := rowSelector(id)
+	run(t, ctx, "open a menu", chromedp.Click(chromedp.CSS(row+" summary")),
+		chromedp.WaitVisible(chromedp.CSS(row+" [data-menu-item]")))
 	checkAccessibility(t, ctx, "list with a menu open")
-	run(t, ctx, "open the delete dialog", chromedp.Click(chromedp.CSS(`tbody tr:nth-child(1) a[data-action="delete"]`)),
+	run(t, ctx, "open the delete dialog", chromedp.Click(chromedp.CSS(row+` a[data-action="delete"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#delete-dialog")))
 	checkAccessibility(t, ctx, "delete dialog")
 
-	id := eval[string](t, ctx, `document.querySelector("tbody tr").dataset.tokenId`)
 	for _, tab := range []string{"general", "modules", "details", "audit"} {
-		run(t, ctx, "details "+tab, chromedp.Navigate(app.url+tokensPath+"/"+id+"?tab="+tab), chromedp.WaitVisible(chromedp.CSS(".tab-panel")))
+		run(t, ctx, "details "+tab, chromedp.Navigate(app.url+tokensPath+"/"+id+"?tab="+tab), chromedp.WaitVisible(chromedp.CSS(`[data-tab-panel="`+tab+`"]`)))
 		checkAccessibility(t, ctx, "details, "+tab+" tab")
 	}
 	run(t, ctx, "password dialog",
@@ -115,6 +116,6 @@ func TestBrowserAccessibility(t *testing.T) {
 
 	run(t, ctx, "edit", chromedp.Navigate(app.url+tokensPath+"/"+id+"/edit"), chromedp.WaitVisible(chromedp.CSS("#name")))
 	checkAccessibility(t, ctx, "edit")
-	run(t, ctx, "not found", chromedp.Navigate(app.url+tokensPath+"/TKN-0000-0000"), chromedp.WaitVisible(chromedp.CSS(".error-page")))
+	run(t, ctx, "not found", chromedp.Navigate(app.url+tokensPath+"/TKN-0000-0000"), chromedp.WaitVisible(chromedp.CSS(`section[aria-labelledby="error-title"]`)))
 	checkAccessibility(t, ctx, "404 page")
 }

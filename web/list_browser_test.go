@@ -15,7 +15,7 @@ import (
 // waitPager waits for the pager to say want: the page it is on has loaded.
 func waitPager(t *testing.T, ctx context.Context, want string) {
 	t.Helper()
-	waitAcross(t, ctx, "the pager says "+want, `(document.querySelector(".pager span") || {}).textContent === `+jsString(want))
+	waitAcross(t, ctx, "the pager says "+want, `(document.querySelector("[data-page-summary]") || {}).textContent === `+jsString(want))
 }
 
 // waitAcross is waitUntil for a condition that comes with a new page: while
@@ -44,8 +44,10 @@ func jsString(s string) string { return fmt.Sprintf("%q", s) }
 func TestBrowserListFilterSortPageBulkDelete(t *testing.T) {
 	app := newTestApp(t)
 	billing := app.modules[1]
+	batch := map[string]string{} // ID by name
 	for i := range 55 {
-		app.createToken(fmt.Sprintf("Batch %02d", i+1), billing)
+		tok, _ := app.createToken(fmt.Sprintf("Batch %02d", i+1), billing)
+		batch[tok.Name] = tok.ID
 		app.clock.Add(time.Minute)
 	}
 	for i := range 5 {
@@ -58,7 +60,7 @@ func TestBrowserListFilterSortPageBulkDelete(t *testing.T) {
 	run(t, ctx, "filter by module, 25 a page",
 		chromedp.SetValue(chromedp.CSS("#filter-module"), billing.ID),
 		chromedp.SetValue(chromedp.CSS("#filter-limit"), "25"),
-		chromedp.Click(chromedp.CSS(".filters button[type=submit]")),
+		chromedp.Click(chromedp.CSS(`form[aria-label="Filter API tokens"] button[type=submit]`)),
 	)
 	waitPager(t, ctx, "Showing 1–25 of 55 API tokens")
 	// The empty fields stay out of the address, which says just the view.
@@ -71,28 +73,29 @@ func TestBrowserListFilterSortPageBulkDelete(t *testing.T) {
 	saveScreenshot(t, ctx, "filtered")
 	checkAccessibility(t, ctx, "filtered list")
 
-	nameHeader := `thead th:nth-child(2) a.sort`
+	const nameColumn = `th[data-sort-column="name"]`
+	nameHeader := nameColumn + " a"
 	run(t, ctx, "sort by name", chromedp.Click(chromedp.CSS(nameHeader)))
 	waitAcross(t, ctx, "sorted by name", `location.search.includes("sort=name")`)
 	waitPager(t, ctx, "Showing 1–25 of 55 API tokens")
-	if got := text(t, ctx, "tbody tr:first-child .token-name"); got != "Batch 01" {
+	if got := rowNames(t, ctx)[0]; got != "Batch 01" {
 		t.Errorf("first by name: %q", got)
 	}
-	if s := eval[string](t, ctx, `document.querySelector("thead th:nth-child(2)").getAttribute("aria-sort")`); s != "ascending" {
+	if s := eval[string](t, ctx, `document.querySelector('`+nameColumn+`').getAttribute("aria-sort")`); s != "ascending" {
 		t.Errorf("aria-sort %q", s)
 	}
 	run(t, ctx, "sort by name the other way", chromedp.Click(chromedp.CSS(nameHeader)))
 	waitAcross(t, ctx, "sorted Z to A", `location.search.includes("order=desc")`)
-	if got := text(t, ctx, "tbody tr:first-child .token-name"); got != "Batch 55" {
+	if got := rowNames(t, ctx)[0]; got != "Batch 55" {
 		t.Errorf("first by name, Z to A: %q", got)
 	}
-	if got := eval[string](t, ctx, `document.querySelector("`+nameHeader+`").textContent`); got != "API token▼" {
+	if got := eval[string](t, ctx, `document.querySelector('`+nameHeader+`').textContent`); got != "API token▼" {
 		t.Errorf("header %q, want the arrow down", got)
 	}
 
-	run(t, ctx, "next page", chromedp.Click(chromedp.CSS(`.pager a[rel="next"]`)))
+	run(t, ctx, "next page", chromedp.Click(chromedp.CSS(`nav[aria-label="Pages"] a[rel="next"]`)))
 	waitPager(t, ctx, "Showing 26–50 of 55 API tokens")
-	if got := text(t, ctx, "tbody tr:first-child .token-name"); got != "Batch 30" {
+	if got := rowNames(t, ctx)[0]; got != "Batch 30" {
 		t.Errorf("first on page 2: %q", got)
 	}
 	page2 := eval[string](t, ctx, `location.search`)
@@ -104,7 +107,7 @@ func TestBrowserListFilterSortPageBulkDelete(t *testing.T) {
 	waitPager(t, ctx, "Showing 1–25 of 55 API tokens")
 	// Read with a script: a page back from history may not tell the
 	// browser driver that its document changed.
-	if got := eval[string](t, ctx, `document.querySelector("tbody tr:first-child .token-name").textContent`); got != "Batch 55" {
+	if got := rowNames(t, ctx)[0]; got != "Batch 55" {
 		t.Errorf("back on page 1, first is %q", got)
 	}
 	if got := eval[string](t, ctx, `location.search`); got != "?limit=25&module="+billing.ID+"&order=desc&sort=name" {
@@ -124,7 +127,7 @@ func TestBrowserListFilterSortPageBulkDelete(t *testing.T) {
 		}
 	})
 
-	ids := eval[[]string](t, ctx, `[...document.querySelectorAll("tbody tr")].slice(0, 3).map(r => r.dataset.tokenId)`)
+	ids := []string{batch["Batch 30"], batch["Batch 29"], batch["Batch 28"]}
 	for _, id := range ids {
 		run(t, ctx, "tick "+id, chromedp.Click(chromedp.CSS(rowSelector(id)+` input[name="ids"]`)))
 	}
@@ -172,8 +175,8 @@ func TestBrowserListFilterSortPageBulkDelete(t *testing.T) {
 
 	openDialog()
 	run(t, ctx, "confirm", chromedp.Click(chromedp.CSS("#bulk-dialog [data-bulk-confirm]")),
-		chromedp.WaitVisible(chromedp.CSS(".flash-success")))
-	if msg := text(t, ctx, ".flash-success"); msg != "3 API tokens have been deleted." {
+		chromedp.WaitVisible(chromedp.CSS(successFlash)))
+	if msg := text(t, ctx, successFlash); msg != "3 API tokens have been deleted." {
 		t.Errorf("message %q", msg)
 	}
 	waitPager(t, ctx, "Showing 26–50 of 52 API tokens")
@@ -186,7 +189,7 @@ func TestBrowserListFilterSortPageBulkDelete(t *testing.T) {
 			t.Errorf("%s is still there", id)
 		}
 	}
-	if got := text(t, ctx, "tbody tr:first-child .token-name"); got != "Batch 27" {
+	if got := rowNames(t, ctx)[0]; got != "Batch 27" {
 		t.Errorf("first on the page after the delete: %q", got)
 	}
 }
@@ -217,9 +220,9 @@ func TestBrowserBulkAllMatching(t *testing.T) {
 	}
 	saveScreenshot(t, ctx, "confirm-page")
 	checkAccessibility(t, ctx, "bulk confirmation page")
-	run(t, ctx, "confirm", chromedp.Click(chromedp.CSS(`.confirm button[type=submit]`)),
-		chromedp.WaitVisible(chromedp.CSS(".flash-success")))
-	if msg := text(t, ctx, ".flash-success"); msg != "30 API tokens have been disabled." {
+	run(t, ctx, "confirm", chromedp.Click(chromedp.CSS(confirmPage+` button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(successFlash)))
+	if msg := text(t, ctx, successFlash); msg != "30 API tokens have been disabled." {
 		t.Errorf("message %q", msg)
 	}
 	if q := eval[string](t, ctx, `location.search`); q != "?limit=25&q=nightly" {

@@ -25,6 +25,9 @@ func TestAPICallsDuringDelete(t *testing.T) {
 	var deletedAt atomic.Int64 // UnixNano once the delete has returned
 	var okBefore, okAfter, refusedAfter atomic.Int64
 	start := make(chan struct{})
+	// The delete waits for the calls to be answered, not for a guessed time.
+	answered := make(chan struct{})
+	var firstAnswer sync.Once
 	var wg sync.WaitGroup
 	for range 200 {
 		wg.Go(func() {
@@ -46,6 +49,7 @@ func TestAPICallsDuringDelete(t *testing.T) {
 					refusedAfter.Add(1)
 				case res.StatusCode == http.StatusOK:
 					okBefore.Add(1)
+					firstAnswer.Do(func() { close(answered) })
 				}
 				if doneBefore != 0 {
 					return // one call each after the delete is enough
@@ -54,7 +58,13 @@ func TestAPICallsDuringDelete(t *testing.T) {
 		})
 	}
 	close(start)
-	time.Sleep(50 * time.Millisecond) // let the calls get going
+	select {
+	case <-answered:
+	case <-time.After(10 * time.Second):
+		deletedAt.Store(time.Now().UnixNano()) // the calls stop after one more each
+		wg.Wait()
+		t.Fatal("no API call was answered in 10s")
+	}
 	res := browser.post(tokensPath+"/"+tok.ID+"/delete", map[string][]string{"_csrf": {csrf}})
 	deletedAt.Store(time.Now().UnixNano())
 	if res.status != http.StatusSeeOther {

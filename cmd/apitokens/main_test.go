@@ -24,6 +24,18 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
+// openTestStore opens the database with its key file, as the commands do,
+// and closes it when the test ends.
+func openTestStore(t *testing.T, db string) *store.Store {
+	t.Helper()
+	st, _, err := openStore(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
 // cli runs the command as a person would type it.
 func cli(t *testing.T, stdin string, args ...string) (string, error) {
 	t.Helper()
@@ -86,15 +98,7 @@ func TestAdminCommands(t *testing.T) {
 		secret, id = tok.Token, tok.ID
 	})
 	t.Run("SecretWorksWithTheSameKeys", func(t *testing.T) {
-		keys, err := loadKeys(db)
-		if err != nil {
-			t.Fatal(err)
-		}
-		st, err := store.Open(db, keys.tokens)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer st.Close()
+		st := openTestStore(t, db)
 		got, err := st.TokenBySecret(context.Background(), secret)
 		if err != nil || got.ID != id || got.CreatedBy.Name != "Bill L" {
 			t.Fatalf("TokenBySecret = %+v, %v", got, err)
@@ -210,15 +214,7 @@ func TestServe(t *testing.T) {
 	case <-time.After(25 * time.Second):
 		t.Fatal("serve did not shut down")
 	}
-	keys, err := loadKeys(db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := store.Open(db, keys.tokens)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openTestStore(t, db)
 	acc, _ := st.AccountByName(context.Background(), store.DemoAccount.AccountName)
 	if got, err := st.TokenByID(context.Background(), acc.ID, tok.ID); err != nil || got.LastAccessAt.IsZero() {
 		t.Fatalf("the API call's last access was not written by shutdown: %+v, %v", got.LastAccessAt, err)

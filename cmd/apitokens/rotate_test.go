@@ -38,11 +38,7 @@ func TestKeysRotate(t *testing.T) {
 	if fi, _ := os.Stat(keyPath(db)); fi.Mode().Perm() != 0o600 {
 		t.Fatalf("key file mode %v, want 0600", fi.Mode().Perm())
 	}
-	st, _, err := openStore(db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openTestStore(t, db)
 	got, err := st.TokenBySecret(context.Background(), tok.Token)
 	if err != nil || got.ID != tok.ID {
 		t.Fatalf("the secret no longer authenticates under the new keys: %v", err)
@@ -74,11 +70,7 @@ func TestKeysRotate(t *testing.T) {
 		if kf.TokenDigest != fresh.TokenDigest || kf.PreviousTokenDigest != "" {
 			t.Fatal("the interrupted rotation was not finished with the keys it had started")
 		}
-		st2, _, err := openStore(db)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer st2.Close()
+		st2 := openTestStore(t, db)
 		if _, err := st2.TokenBySecret(context.Background(), tok.Token); err != nil {
 			t.Fatalf("after the resumed rotation: %v", err)
 		}

@@ -10,8 +10,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"apitokens/store"
 )
 
 func TestSeed(t *testing.T) {
@@ -35,15 +33,7 @@ func TestSeed(t *testing.T) {
 		if res.Created != 60 || !parsesTo(res.Active.Token, res.Active.ID) || !parsesTo(res.Disabled.Token, res.Disabled.ID) {
 			t.Fatalf("seed printed %+v", res)
 		}
-		keys, err := loadKeys(db)
-		if err != nil {
-			t.Fatal(err)
-		}
-		st, err := store.Open(db, keys.tokens)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer st.Close()
+		st := openTestStore(t, db)
 		got, err := st.TokenBySecret(context.Background(), res.Active.Token)
 		if err != nil || got.ID != res.Active.ID || got.CreatedBy.Name != "Hank S" {
 			t.Fatalf("the active secret authenticates as %+v, %v", got, err)

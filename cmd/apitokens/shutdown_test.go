@@ -66,7 +66,9 @@ func TestGracefulShutdown(t *testing.T) {
 	req, _ := http.NewRequest(http.MethodPost, base+"/settings/api-tokens/"+id+"/delete", pr)
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.ContentLength = int64(len(body))
-	noRedirect := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	// A connection of its own: one kept from an earlier request would be idle,
+	// and shutting down closes idle connections.
+	noRedirect := &http.Client{Transport: &http.Transport{}, Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	result := make(chan *http.Response, 1)
 	go func() {
 		res, err := noRedirect.Do(req)
@@ -76,18 +78,34 @@ func TestGracefulShutdown(t *testing.T) {
 		result <- res
 	}()
 	pw.Write([]byte(body[:len(body)/2]))
-	time.Sleep(100 * time.Millisecond)
+	// The server takes connections in the order they came: once a request
+	// on a newer connection is answered, it has taken the delete's.
+	probe := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 20 * time.Second}
+	healthy := func() bool {
+		res, err := probe.Get(base + "/healthz")
+		if err != nil {
+			return false
+		}
+		res.Body.Close()
+		return true
+	}
+	if !healthy() {
+		t.Fatal("the server does not answer")
+	}
 	if err := syscall.Kill(syscall.Getpid(), syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(300 * time.Millisecond)
+	// Shutting down starts by closing the listener.
+	for deadline := time.Now().Add(10 * time.Second); healthy(); {
+		if time.Now().After(deadline) {
+			t.Fatal("new connections were still accepted 10s after SIGTERM")
+		}
+	}
 	select {
 	case err := <-done:
 		t.Fatalf("serve returned (%v) with a request in flight", err)
-	default:
-	}
-	if _, err := http.Get(base + "/healthz"); err == nil {
-		t.Error("a new connection was accepted after SIGTERM")
+	case <-time.After(300 * time.Millisecond):
+		// Still serving: it waits for the delete.
 	}
 	pw.Write([]byte(body[len(body)/2:]))
 	pw.Close()
@@ -104,11 +122,7 @@ func TestGracefulShutdown(t *testing.T) {
 		t.Fatal("serve did not stop after its last request")
 	}
 
-	st, _, err := openStore(db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openTestStore(t, db)
 	acc, _ := st.AccountByName(context.Background(), store.DemoAccount.AccountName)
 	if _, err := st.TokenByID(context.Background(), acc.ID, id); err == nil {
 		t.Fatal("the delete acknowledged during shutdown is not in the database")

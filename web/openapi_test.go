@@ -93,7 +93,8 @@ type openAPIFixture struct {
 	manager        *apiClient // may use the API
 	outOfScope     *apiClient // authenticates, without Access management
 	anonymous      *apiClient
-	withLogo, live string // token IDs of the manager's account
+	broken         *apiClient // a manager of an app whose database is closed
+	withLogo, live string     // token IDs of the manager's account
 }
 
 // pathFor fills in the path's {id} with a live token of the manager's
@@ -165,6 +166,9 @@ var byStatus = map[int]build{
 	http.StatusUnprocessableEntity: func(f *openAPIFixture, d documented) *apiResponse {
 		return f.manager.send(d.method, f.pathFor(d), "application/json", []byte(`{"name": "", "status": "active"}`))
 	},
+	http.StatusInternalServerError: func(f *openAPIFixture, d documented) *apiResponse {
+		return sendValid(f.broken, f, d)
+	},
 }
 
 // byOperation builds the cases particular to one operation.
@@ -196,8 +200,11 @@ func TestOpenAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	down := newAPIApp(t)
+	_, downManager := down.managerToken("Manager of a closed database")
+	down.store.Close()
 	f := &openAPIFixture{t: t, app: app, manager: app.api(t, manager), outOfScope: app.api(t, billing),
-		anonymous: app.api(t, ""), live: live.ID, withLogo: withLogo.ID}
+		anonymous: app.api(t, ""), broken: down.api(t, downManager), live: live.ID, withLogo: withLogo.ID}
 
 	t.Run("Served", func(t *testing.T) {
 		res := f.anonymous.get("/public/v1/openapi.json")

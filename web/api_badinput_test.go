@@ -103,19 +103,15 @@ func TestAPIBadInput(t *testing.T) {
 	})
 	t.Run("TooLargeWithoutLength", func(t *testing.T) {
 		body := io.MultiReader(strings.NewReader(`{"name": "`), strings.NewReader(strings.Repeat("x", 70<<10)), strings.NewReader(`"}`))
-		req, _ := http.NewRequest(http.MethodPost, app.url+apiTokens, body)
-		req.Header.Set("Authorization", "Bearer "+secret)
-		req.Header.Set("Content-Type", "application/json")
+		req := c.request(http.MethodPost, apiTokens, "application/json", body)
 		if req.ContentLength > 0 {
 			t.Fatal("the request announces its length")
 		}
-		res, err := http.DefaultClient.Do(req)
+		res, err := c.do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer res.Body.Close()
-		b, _ := io.ReadAll(res.Body)
-		(&apiResponse{status: res.StatusCode, header: res.Header, body: b}).problem(t, http.StatusRequestEntityTooLarge, "body-too-large")
+		res.problem(t, http.StatusRequestEntityTooLarge, "body-too-large")
 	})
 	t.Run("SessionCookieDoesNotAuthenticate", func(t *testing.T) {
 		browser := app.signedIn(t, app.admin)

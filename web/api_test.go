@@ -37,7 +37,8 @@ func uniqueIP() string {
 }
 
 // apiClient calls the REST API the way curl would: no cookies, no
-// redirects, a bearer token and a client address of its own.
+// redirects, a bearer token and a client address of its own. Every answer
+// it receives is held to openapi.json (see do).
 type apiClient struct {
 	t      *testing.T
 	app    *testApp
@@ -80,7 +81,17 @@ func (c *apiClient) send(method, path, contentType string, body []byte, headers 
 	if body != nil {
 		r = bytes.NewReader(body)
 	}
-	req, err := http.NewRequest(method, c.app.url+path, r)
+	res, err := c.do(c.request(method, path, contentType, r, headers...))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return res
+}
+
+// request builds a request as the client sends it; headers are pairs.
+func (c *apiClient) request(method, path, contentType string, body io.Reader, headers ...string) *http.Request {
+	c.t.Helper()
+	req, err := http.NewRequest(method, c.app.url+path, body)
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -94,16 +105,32 @@ func (c *apiClient) send(method, path, contentType string, body []byte, headers 
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
+	return req
+}
+
+// do sends req and holds the answer to openapi.json: a status the
+// operation does not document, or a media type, body or header other than
+// documented for it, fails the test. It may be called from any goroutine.
+func (c *apiClient) do(req *http.Request) (*apiResponse, error) {
+	c.t.Helper()
 	res, err := c.http.Do(req)
 	if err != nil {
-		c.t.Fatal(err)
+		return nil, err
 	}
 	defer res.Body.Close()
 	b, err := io.ReadAll(res.Body)
 	if err != nil {
-		c.t.Fatal(err)
+		return nil, err
 	}
-	return &apiResponse{status: res.StatusCode, header: res.Header, body: b}
+	out := &apiResponse{status: res.StatusCode, header: res.Header, body: b}
+	contract, err := openAPIContract()
+	if err == nil {
+		err = contract.check(req.Method, req.URL.EscapedPath(), out.status, out.header, out.body)
+	}
+	if err != nil {
+		c.t.Errorf("%s %s: the answer is not what openapi.json documents: %v\nbody: %.2000s", req.Method, req.URL.RequestURI(), err, out.body)
+	}
+	return out, nil
 }
 
 func (c *apiClient) get(path string) *apiResponse {

@@ -237,6 +237,7 @@ func TestAPIAccountIsolation(t *testing.T) {
 func TestAPIConcurrentDelete(t *testing.T) {
 	app := newAPIApp(t)
 	_, secret := app.managerToken("Automation")
+	c := app.api(t, secret)
 	for round := range 8 {
 		tok, _ := app.createToken(fmt.Sprintf("Doomed %d", round))
 		var wg sync.WaitGroup
@@ -244,17 +245,15 @@ func TestAPIConcurrentDelete(t *testing.T) {
 		statuses := make([]int, 2)
 		errs := make([]error, 2)
 		for i := range statuses {
-			req, _ := http.NewRequest(http.MethodDelete, app.url+apiTokens+"/"+tok.ID, nil)
-			req.Header.Set("Authorization", "Bearer "+secret)
+			req := c.request(http.MethodDelete, apiTokens+"/"+tok.ID, "", nil)
 			wg.Go(func() {
 				<-start
-				res, err := http.DefaultClient.Do(req)
+				res, err := c.do(req)
 				if err != nil {
 					errs[i] = err
 					return
 				}
-				res.Body.Close()
-				statuses[i] = res.StatusCode
+				statuses[i] = res.status
 			})
 		}
 		close(start)

@@ -130,3 +130,32 @@ func (a *testApp) otherModule(t *testing.T) store.Module {
 	}
 	return mods[0]
 }
+
+// TestAPIPathsAndMethods checks what the description says of paths and
+// methods beyond the operations: OPTIONS lists the methods, and a trailing
+// slash is ignored.
+func TestAPIPathsAndMethods(t *testing.T) {
+	app := newAPIApp(t)
+	tok, secret := app.managerToken("Automation")
+	c := app.api(t, secret)
+	t.Run("Options", func(t *testing.T) {
+		for path, want := range map[string][]string{apiTokens: {"GET", "POST"}, apiTokens + "/" + tok.ID + "/enable": {"POST"}} {
+			res := app.api(t, "").send(http.MethodOptions, path, "", nil)
+			allowed := strings.Split(res.header.Get("Allow"), ", ")
+			for _, m := range want {
+				if res.status != http.StatusNoContent || !slices.Contains(allowed, m) {
+					t.Errorf("OPTIONS %s = %d, Allow %q; want 204 allowing %s", path, res.status, res.header.Get("Allow"), m)
+				}
+			}
+		}
+	})
+	t.Run("TrailingSlash", func(t *testing.T) {
+		var page apiPage
+		c.get(apiTokens+"/").decode(t, http.StatusOK, &page)
+		var got apiTokenJSON
+		c.get(apiTokens+"/"+tok.ID+"/").decode(t, http.StatusOK, &got)
+		if page.Meta.Pagination.Total != 1 || got.ID != tok.ID {
+			t.Fatalf("list %+v, token %+v", page.Meta, got)
+		}
+	})
+}

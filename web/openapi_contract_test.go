@@ -178,8 +178,12 @@ type contractResponseJSON struct {
 	} `json:"headers"`
 }
 
-// match finds the path template a request path falls under.
+// match finds the path template a request path falls under; as the
+// description says, a trailing slash is ignored.
 func (c *apiContract) match(path string) *contractPath {
+	if len(path) > 1 {
+		path = strings.TrimSuffix(path, "/")
+	}
 	segments := strings.Split(path, "/")
 	for _, p := range c.paths {
 		if len(p.segments) != len(segments) {
@@ -203,34 +207,48 @@ func (c *apiContract) match(path string) *contractPath {
 // check reports how an answer to method and path (as sent, escaped, without
 // the query) differs from what openapi.json allows, or nil when it does not.
 func (c *apiContract) check(method, path string, status int, header http.Header, body []byte) error {
+	head := method == http.MethodHead
+	if head && len(body) != 0 {
+		return fmt.Errorf("%d bytes of body in answer to HEAD", len(body))
+	}
 	p := c.match(path)
 	if p == nil {
 		if status != http.StatusNotFound {
 			return fmt.Errorf("no operation has this path, so 404 is the answer documented, not %d", status)
 		}
-		return checkProblemBody(c.problem, status, header, body)
+		return checkProblemBody(c.problem, status, header, body, head)
 	}
 	op, ok := p.ops[method]
 	if !ok {
-		if status != http.StatusMethodNotAllowed {
-			return fmt.Errorf("%s does not take %s, so 405 is the answer documented, not %d", p.template, method, status)
+		want := http.StatusMethodNotAllowed
+		if method == http.MethodOptions {
+			want = http.StatusNoContent
+		}
+		if status != want {
+			return fmt.Errorf("%s does not take %s, so %d is the answer documented, not %d", p.template, method, want, status)
 		}
 		if header.Get("Allow") == "" {
-			return errors.New("405 without an Allow header")
+			return fmt.Errorf("%d without an Allow header", status)
 		}
-		return checkProblemBody(c.problem, status, header, body)
+		if status == http.StatusNoContent {
+			if len(body) != 0 {
+				return fmt.Errorf("%d bytes of body in a 204", len(body))
+			}
+			return nil
+		}
+		return checkProblemBody(c.problem, status, header, body, head)
 	}
 	res, ok := op.responses[status]
 	if !ok {
 		return fmt.Errorf("%s answered %d, which it does not document (only %v)", op.id, status, slices.Sorted(maps.Keys(op.responses)))
 	}
-	if err := res.check(status, header, body); err != nil {
+	if err := res.check(status, header, body, head); err != nil {
 		return fmt.Errorf("%s %d: %w", op.id, status, err)
 	}
 	return nil
 }
 
-func (r *contractResponse) check(status int, header http.Header, body []byte) error {
+func (r *contractResponse) check(status int, header http.Header, body []byte, head bool) error {
 	var errs []error
 	for name, h := range r.headers {
 		value := header.Get(name)
@@ -266,22 +284,25 @@ func (r *contractResponse) check(status int, header http.Header, body []byte) er
 		documented := slices.Sorted(maps.Keys(r.content))
 		return errors.Join(append(errs, fmt.Errorf("Content-Type %q is not documented (%v)", ct, documented))...)
 	}
-	return errors.Join(append(errs, checkBody(schema, media, status, body))...)
+	return errors.Join(append(errs, checkBody(schema, media, status, body, head))...)
 }
 
 // checkProblemBody checks an answer that must be problem details.
-func checkProblemBody(schema *jsonschema.Schema, status int, header http.Header, body []byte) error {
+func checkProblemBody(schema *jsonschema.Schema, status int, header http.Header, body []byte, head bool) error {
 	ct := header.Get("Content-Type")
 	if media, _, err := mime.ParseMediaType(ct); err != nil || media != "application/problem+json" {
 		return fmt.Errorf("Content-Type %q, want application/problem+json", ct)
 	}
-	return checkBody(schema, "application/problem+json", status, body)
+	return checkBody(schema, "application/problem+json", status, body, head)
 }
 
 // checkBody checks a body of the media type against its schema. A JSON
 // body is validated; for other media types the bytes must look like what
-// the Content-Type says.
-func checkBody(schema *jsonschema.Schema, media string, status int, body []byte) error {
+// the Content-Type says. An answer to HEAD has no body to check.
+func checkBody(schema *jsonschema.Schema, media string, status int, body []byte, head bool) error {
+	if head {
+		return nil
+	}
 	if media != "application/json" && !strings.HasSuffix(media, "+json") {
 		if sniffed, _, _ := mime.ParseMediaType(http.DetectContentType(body)); sniffed != media {
 			return fmt.Errorf("a %s body that looks like %s", media, sniffed)
@@ -346,6 +367,9 @@ func TestOpenAPIContract(t *testing.T) {
 		{"OKIcon", "GET", one + "/icon", 200, "image/png", string(pngLogo(t)), nil, true},
 		{"OKUnknownPath", "GET", "/public/v1/nothing", 404, prob, problem("not-found", 404), nil, true},
 		{"OKMethodNotAllowed", "PATCH", one, 405, prob, problem("method-not-allowed", 405), []string{"Allow", "GET, PUT, DELETE"}, true},
+		{"OKHeadNotAllowed", "HEAD", one, 405, prob, "", []string{"Allow", "GET, PUT, DELETE"}, true},
+		{"OKOptions", "OPTIONS", one, 204, "", "", []string{"Allow", "GET, PUT, DELETE"}, true},
+		{"OKTrailingSlash", "GET", one + "/", 200, js, token, nil, true},
 
 		{"ErrTokenWithoutID", "GET", one, 200, js, strings.Replace(token, `"id": "TKN-0123-4567", `, "", 1), nil, false},
 		{"ErrStatusNotString", "GET", one, 200, js, strings.Replace(token, `"status": "active"`, `"status": 1`, 1), nil, false},
@@ -371,6 +395,8 @@ func TestOpenAPIContract(t *testing.T) {
 		{"ErrIconNotPNG", "GET", one + "/icon", 200, "image/png", "GIF89a", nil, false},
 		{"ErrUnknownPathAnswered", "GET", "/public/v1/nothing", 200, js, `{}`, nil, false},
 		{"ErrMethodNotAllowedWithoutAllow", "PATCH", one, 405, prob, problem("method-not-allowed", 405), nil, false},
+		{"ErrOptionsWithoutAllow", "OPTIONS", one, 204, "", "", nil, false},
+		{"ErrOptionsWithBody", "OPTIONS", one, 204, js, `{}`, []string{"Allow", "GET, PUT, DELETE"}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := http.Header{}

@@ -29,7 +29,7 @@ type apiContract struct {
 	paths []*contractPath
 	// problem is what an answer outside every operation must be: the
 	// description says an unknown path gets 404 and a method a path does
-	// not accept 405, both as problem details.
+	// not accept 405, both as problem details (OPTIONS gets 204).
 	problem *jsonschema.Schema
 }
 
@@ -103,7 +103,8 @@ func loadAPIContract(file string) (*apiContract, error) {
 	for template, item := range doc.Paths {
 		p := &contractPath{template: template, segments: strings.Split(template, "/"), ops: map[string]*contractOperation{}}
 		for method, rawOp := range item {
-			if method == "parameters" {
+			// A path item also holds parameters, a summary and the like.
+			if !slices.Contains([]string{"get", "put", "post", "delete", "options", "head", "patch", "trace"}, method) {
 				continue
 			}
 			var op struct {

@@ -2,7 +2,6 @@ package web_test
 
 import (
 	"encoding/json"
-	"mime"
 	"net/http"
 	"os"
 	"sort"
@@ -28,16 +27,13 @@ type openAPIOperation struct {
 }
 
 type openAPIResponse struct {
-	Ref     string                     `json:"$ref"`
-	Content map[string]json.RawMessage `json:"content"`
-	Headers map[string]json.RawMessage `json:"headers"`
+	Ref string `json:"$ref"`
 }
 
 // documented is one status an operation documents.
 type documented struct {
 	op, method, path string
 	status           int
-	response         openAPIResponse
 }
 
 func loadOpenAPI(t *testing.T) (openAPI, []documented) {
@@ -67,13 +63,11 @@ func loadOpenAPI(t *testing.T) (openAPI, []documented) {
 				}
 				if res.Ref != "" {
 					name := strings.TrimPrefix(res.Ref, "#/components/responses/")
-					shared, ok := doc.Components.Responses[name]
-					if !ok {
+					if _, ok := doc.Components.Responses[name]; !ok {
 						t.Fatalf("%s %d refers to %s, which is not defined", op.OperationID, status, res.Ref)
 					}
-					res = shared
 				}
-				out = append(out, documented{op.OperationID, strings.ToUpper(method), path, status, res})
+				out = append(out, documented{op.OperationID, strings.ToUpper(method), path, status})
 			}
 		}
 	}
@@ -93,7 +87,19 @@ type openAPIFixture struct {
 	manager        *apiClient // may use the API
 	outOfScope     *apiClient // authenticates, without Access management
 	anonymous      *apiClient
-	withLogo, live string // token IDs of the manager's account
+	broken         *apiClient // a manager of an app whose database is closed
+	withLogo, live string     // token IDs of the manager's account
+}
+
+// on returns the fixture with its clients reporting to t.
+func (f openAPIFixture) on(t *testing.T) *openAPIFixture {
+	f.t = t
+	for _, c := range []**apiClient{&f.manager, &f.outOfScope, &f.anonymous, &f.broken} {
+		d := **c
+		d.t = t
+		*c = &d
+	}
+	return &f
 }
 
 // pathFor fills in the path's {id} with a live token of the manager's
@@ -165,6 +171,9 @@ var byStatus = map[int]build{
 	http.StatusUnprocessableEntity: func(f *openAPIFixture, d documented) *apiResponse {
 		return f.manager.send(d.method, f.pathFor(d), "application/json", []byte(`{"name": "", "status": "active"}`))
 	},
+	http.StatusInternalServerError: func(f *openAPIFixture, d documented) *apiResponse {
+		return sendValid(f.broken, f, d)
+	},
 }
 
 // byOperation builds the cases particular to one operation.
@@ -180,12 +189,16 @@ var byOperation = map[string]build{
 }
 
 // TestOpenAPI drives every status of every operation openapi.json
-// documents against the real handlers, and checks the answer's status,
-// media type and documented headers.
+// documents against the real handlers. The API client holds each answer to
+// the document (media type, body, headers); this checks that the status
+// wanted was the one produced.
 func TestOpenAPI(t *testing.T) {
 	doc, cases := loadOpenAPI(t)
 	if doc.OpenAPI != "3.1.0" {
 		t.Fatalf("openapi %q, want 3.1.0", doc.OpenAPI)
+	}
+	if _, err := openAPIContract(); err != nil {
+		t.Fatal(err)
 	}
 	app := newAPIApp(t)
 	_, manager := app.managerToken("OpenAPI manager")
@@ -196,8 +209,11 @@ func TestOpenAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	down := newAPIApp(t)
+	_, downManager := down.managerToken("Manager of a closed database")
+	down.store.Close()
 	f := &openAPIFixture{t: t, app: app, manager: app.api(t, manager), outOfScope: app.api(t, billing),
-		anonymous: app.api(t, ""), live: live.ID, withLogo: withLogo.ID}
+		anonymous: app.api(t, ""), broken: down.api(t, downManager), live: live.ID, withLogo: withLogo.ID}
 
 	t.Run("Served", func(t *testing.T) {
 		res := f.anonymous.get("/public/v1/openapi.json")
@@ -219,24 +235,9 @@ func TestOpenAPI(t *testing.T) {
 			if !ok {
 				t.Fatalf("no request is known to produce %s", key)
 			}
-			res := b(f, d)
+			res := b(f.on(t), d)
 			if res.status != d.status {
 				t.Fatalf("%s %s = %d, documented %d; body:\n%s", d.method, d.path, res.status, d.status, res.body)
-			}
-			if len(d.response.Content) == 0 {
-				if len(res.body) != 0 {
-					t.Fatalf("documented without content, answered %q", res.body)
-				}
-			} else {
-				media, _, err := mime.ParseMediaType(res.header.Get("Content-Type"))
-				if _, ok := d.response.Content[media]; err != nil || !ok {
-					t.Fatalf("Content-Type %q is not documented (%v)", res.header.Get("Content-Type"), keys(d.response.Content))
-				}
-			}
-			for name := range d.response.Headers {
-				if res.header.Get(name) == "" {
-					t.Errorf("documented header %s missing", name)
-				}
 			}
 		})
 	}
@@ -245,13 +246,4 @@ func TestOpenAPI(t *testing.T) {
 			t.Errorf("a request builder for %q, which openapi.json does not document", key)
 		}
 	}
-}
-
-func keys(m map[string]json.RawMessage) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -286,15 +286,11 @@ func createToken(ctx context.Context, args []string, stdout io.Writer) error {
 	if *account == "" || *name == "" {
 		return usageError("token create: --account and --name are required")
 	}
-	st, _, err := openStore(*db)
+	st, acc, creator, err := openAccount(ctx, *db, *account, *by)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	acc, creator, err := accountAndCreator(ctx, st, *account, *by)
-	if err != nil {
-		return err
-	}
 	all, err := st.Modules(ctx, acc.ID)
 	if err != nil {
 		return err
@@ -343,15 +339,11 @@ func seed(ctx context.Context, args []string, stdout io.Writer) error {
 	if *account == "" || *count <= 0 {
 		return usageError("seed: --account and a positive --tokens are required")
 	}
-	st, _, err := openStore(*db)
+	st, acc, creator, err := openAccount(ctx, *db, *account, *by)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	acc, creator, err := accountAndCreator(ctx, st, *account, *by)
-	if err != nil {
-		return err
-	}
 	start := time.Now()
 	res, err := st.SeedTokens(ctx, store.SeedOptions{AccountID: acc.ID, CreatedBy: creator.ID, Count: *count})
 	if errors.Is(err, store.ErrNotFound) {
@@ -378,8 +370,22 @@ func seed(ctx context.Context, args []string, stdout io.Writer) error {
 		token{res.Active.ID, res.Active.Secret}, token{res.Disabled.ID, res.Disabled.Secret}})
 }
 
-// accountAndCreator finds the account by name and the administrator recorded
-// as creator: the one with the email by, or else the account's first.
+// openAccount opens the store, and finds in it the account by name and the
+// administrator recorded as creator: the one with the email by, or else the
+// account's first.
+func openAccount(ctx context.Context, dbPath, account, by string) (*store.Store, store.Account, store.User, error) {
+	st, _, err := openStore(dbPath)
+	if err != nil {
+		return nil, store.Account{}, store.User{}, err
+	}
+	acc, creator, err := accountAndCreator(ctx, st, account, by)
+	if err != nil {
+		st.Close()
+		return nil, acc, creator, err
+	}
+	return st, acc, creator, nil
+}
+
 func accountAndCreator(ctx context.Context, st *store.Store, account, by string) (store.Account, store.User, error) {
 	acc, err := st.AccountByName(ctx, account)
 	if errors.Is(err, store.ErrNotFound) {

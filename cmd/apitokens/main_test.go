@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -151,25 +152,49 @@ func TestKeysFromEnvironment(t *testing.T) {
 	}
 }
 
-func TestServe(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "serve.db")
-	ctx, stop := context.WithCancel(context.Background())
+// startServe runs `apitokens serve` with args in the test. It returns what
+// serve prints, line by line, and stop, which ends serve as a signal would
+// and fails the test unless serve returns cleanly within its shutdown time.
+// A test that ends without calling stop has it called at its end.
+func startServe(t *testing.T, args ...string) (lines *bufio.Scanner, stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
 	out, w := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"serve", "--db", db, "--addr", "127.0.0.1:0", "--demo"}, strings.NewReader(""), w, io.Discard)
+		done <- run(ctx, append([]string{"serve"}, args...), strings.NewReader(""), w, io.Discard)
 		w.Close()
 	}()
-	lines := bufio.NewScanner(out)
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			go io.Copy(io.Discard, out)
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("serve returned %v after shutdown", err)
+				}
+			case <-time.After(25 * time.Second):
+				t.Error("serve did not shut down")
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return bufio.NewScanner(out), stop
+}
+
+func TestServe(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "serve.db")
+	lines, stop := startServe(t, "--db", db, "--addr", "127.0.0.1:0", "--demo")
 	if !lines.Scan() {
-		t.Fatalf("serve printed nothing; it returned %v", <-done)
+		t.Fatal("serve printed nothing")
 	}
 	first := lines.Text()
 	url := first[strings.Index(first, "http://"):]
 	if !lines.Scan() || !strings.Contains(lines.Text(), store.DemoAccount.AdminEmail) {
 		t.Fatalf("serve did not print the demo sign-in: %q", lines.Text())
 	}
-	go io.Copy(io.Discard, out)
 	res, err := http.Get(url)
 	if err != nil {
 		t.Fatal(err)
@@ -206,14 +231,6 @@ func TestServe(t *testing.T) {
 		t.Fatalf("API call = %d, %+v, %v; want the 13 demo tokens and the new one first", res.StatusCode, page, err)
 	}
 	stop()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("serve returned %v after shutdown", err)
-		}
-	case <-time.After(25 * time.Second):
-		t.Fatal("serve did not shut down")
-	}
 	st := openTestStore(t, db)
 	acc, _ := st.AccountByName(context.Background(), store.DemoAccount.AccountName)
 	if got, err := st.TokenByID(context.Background(), acc.ID, tok.ID); err != nil || got.LastAccessAt.IsZero() {

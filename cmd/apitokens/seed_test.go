@@ -1,15 +1,12 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
 
 func TestSeed(t *testing.T) {
@@ -72,22 +69,13 @@ func TestServeProfiles(t *testing.T) {
 	})
 	t.Run("OK", func(t *testing.T) {
 		db := filepath.Join(t.TempDir(), "p.db")
-		ctx, stop := context.WithCancel(context.Background())
-		out, w := io.Pipe()
-		done := make(chan error, 1)
-		go func() {
-			done <- run(ctx, []string{"serve", "--db", db, "--addr", "127.0.0.1:0", "--pprof", "127.0.0.1:0"},
-				strings.NewReader(""), w, io.Discard)
-			w.Close()
-		}()
+		lines, _ := startServe(t, "--db", db, "--addr", "127.0.0.1:0", "--pprof", "127.0.0.1:0")
 		urls := map[string]string{}
-		lines := bufio.NewScanner(out)
 		for len(urls) < 2 && lines.Scan() {
 			if i := strings.Index(lines.Text(), "http://"); i >= 0 {
 				urls[strings.Fields(lines.Text())[0]] = lines.Text()[i:]
 			}
 		}
-		go io.Copy(io.Discard, out)
 		app := strings.TrimSuffix(urls["apitokens"], "/settings/api-tokens")
 		if app == "" || urls["pprof"] == "" {
 			t.Fatalf("serve printed %v, want the app's and pprof's addresses", urls)
@@ -106,15 +94,6 @@ func TestServeProfiles(t *testing.T) {
 		// The profiles are not on the application's address.
 		if code := get(app + "/debug/pprof/heap"); code != http.StatusNotFound {
 			t.Fatalf("GET %s/debug/pprof/heap: %d, want 404", app, code)
-		}
-		stop()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Fatalf("serve returned %v after shutdown", err)
-			}
-		case <-time.After(25 * time.Second):
-			t.Fatal("serve did not shut down")
 		}
 	})
 }

@@ -58,13 +58,7 @@ func checkAccessibility(t *testing.T, ctx context.Context, where string) {
 // wizard steps (with errors too), summary, edit, and an error page.
 func TestBrowserAccessibility(t *testing.T) {
 	app := newTestApp(t)
-	if _, err := app.store.SeedDemo(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	demoAdmin, err := app.store.UserByEmail(context.Background(), store.DemoAccount.AdminEmail)
-	if err != nil {
-		t.Fatal(err)
-	}
+	demoAdmin := app.seedDemo(t)
 	ctx := newTab(t)
 	run(t, ctx, "sign-in page", chromedp.Navigate(app.url+"/login"), chromedp.WaitVisible(chromedp.CSS("#email")))
 	checkAccessibility(t, ctx, "sign-in page")

@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -228,13 +227,7 @@ func TestBrowserPhoneWidth(t *testing.T) {
 
 func TestBrowserActionsMenuKeyboard(t *testing.T) {
 	app := newTestApp(t)
-	if _, err := app.store.SeedDemo(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	demoAdmin, err := app.store.UserByEmail(context.Background(), store.DemoAccount.AdminEmail)
-	if err != nil {
-		t.Fatal(err)
-	}
+	demoAdmin := app.seedDemo(t)
 	ctx := newTab(t)
 	run(t, ctx, "sign in as the demo administrator",
 		chromedp.Navigate(app.url+"/login"),

@@ -272,3 +272,17 @@ func readClipboard(t *testing.T, ctx context.Context, app *testApp) string {
 	}
 	return got
 }
+
+// seedDemo adds the demo account, whose tokens fill a list as make run's
+// does, and returns its administrator.
+func (a *testApp) seedDemo(t *testing.T) store.User {
+	t.Helper()
+	if _, err := a.store.SeedDemo(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	admin, err := a.store.UserByEmail(context.Background(), store.DemoAccount.AdminEmail)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return admin
+}

@@ -45,6 +45,13 @@ var (
 	bulkBudget = 2 * time.Millisecond
 )
 
+// MaxBulkTokens bounds how many tokens one bulk action, or one "select all
+// matching", takes.
+const MaxBulkTokens = 10_000
+
+// maxBulk is MaxBulkTokens, which tests make smaller.
+var maxBulk = MaxBulkTokens
+
 // bulkChange is one bulk action: the status it sets and how it records it.
 type bulkChange struct {
 	status  TokenStatus

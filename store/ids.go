@@ -1,5 +1,7 @@
 package store
 
+import "strings"
+
 // IsTokenID reports whether s has the form of a token ID: TKN-0123-4567.
 func IsTokenID(s string) bool { return isID(s, "TKN") }
 
@@ -14,4 +16,17 @@ func UniqueIDs(ids []string) []string {
 		}
 	}
 	return out
+}
+
+// isID reports whether s looks like an ID with the prefix: "USR-0123-4567".
+func isID(s, prefix string) bool {
+	if len(s) != len(prefix)+10 || !strings.HasPrefix(s, prefix+"-") || s[len(prefix)+5] != '-' {
+		return false
+	}
+	for i := len(prefix) + 1; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && i != len(prefix)+5 {
+			return false
+		}
+	}
+	return true
 }

@@ -1,0 +1,111 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// maxCandidates bounds the IDs a search carries from the trigram index to
+// the count and the page, so that it is queried once.
+const maxCandidates = 20_000
+
+// searchRange is the account's range of rowids in token_search, in the
+// words the migration's triggers use.
+const searchRange = `rowid BETWEEN CAST(substr(?, 5, 4) || substr(?, 10, 4) AS INTEGER) * 100000000
+	AND CAST(substr(?, 5, 4) || substr(?, 10, 4) AS INTEGER) * 100000000 + 99999999`
+
+// ftsPhrase quotes q as an FTS5 string, which matches it as a substring.
+func ftsPhrase(q string) string { return `"` + strings.ReplaceAll(q, `"`, `""`) + `"` }
+
+// candidatesQuery selects, as a column id and in order, the tokens whose
+// name contains q (of three characters or more), in the account, or whose
+// ID starts with it, in any account: the caller keeps to one.
+func candidatesQuery(accountID, q string) (string, []any) {
+	query := `SELECT printf('TKN-%04d-%04d', rowid % 100000000 / 10000, rowid % 10000) AS id
+		FROM token_search WHERE token_search MATCH ? AND ` + searchRange
+	args := []any{ftsPhrase(q), accountID, accountID, accountID, accountID}
+	if prefix, ok := idPrefix(q); ok {
+		query += ` UNION SELECT id FROM tokens WHERE id >= ? AND id < ?`
+		args = append(args, prefix, prefixEnd(prefix))
+	}
+	return query, args
+}
+
+// searchCandidates finds, once for the count and the page to share, the IDs
+// candidatesQuery selects, and says how many there are. It returns "" when
+// there are more than maxCandidates. The trigram index gives numbers, which
+// are quicker made into IDs here than by SQLite's printf.
+func (s *Store) searchCandidates(ctx context.Context, accountID, q string) (string, int, error) {
+	rows, err := s.listQuery(ctx, `SELECT rowid % 100000000 FROM token_search
+		WHERE token_search MATCH ? AND `+searchRange+` LIMIT ?`,
+		ftsPhrase(q), accountID, accountID, accountID, accountID, maxCandidates+1)
+	if err != nil {
+		return "", 0, err
+	}
+	var ids []string
+	for rows.Next() {
+		var n int
+		if err := rows.Scan(&n); err != nil {
+			rows.Close()
+			return "", 0, err
+		}
+		ids = append(ids, fmt.Sprintf("TKN-%04d-%04d", n/10000, n%10000))
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return "", 0, err
+	}
+	if prefix, ok := idPrefix(q); ok && len(ids) <= maxCandidates {
+		rows, err := s.listQuery(ctx, `SELECT id FROM tokens WHERE id >= ? AND id < ? LIMIT ?`,
+			prefix, prefixEnd(prefix), maxCandidates+1)
+		if err != nil {
+			return "", 0, err
+		}
+		byID, err := scanStrings(rows)
+		if err != nil {
+			return "", 0, err
+		}
+		// In ID order, so that looking them up goes along the ID index.
+		ids = slices.Compact(slices.Sorted(slices.Values(append(ids, byID...))))
+	}
+	if len(ids) > maxCandidates {
+		return "", 0, nil
+	}
+	return jsonIDs(ids), len(ids), nil
+}
+
+// idPrefix reads q as the start of a token ID, the way people type one:
+// "TKN-1234-5678", "tkn 1234", "1234-56", "12345678". It returns the
+// canonical prefix ("TKN-1234-56").
+func idPrefix(q string) (string, bool) {
+	s := strings.ToUpper(strings.ReplaceAll(q, " ", ""))
+	named := strings.HasPrefix(s, "TKN")
+	s = strings.TrimPrefix(strings.TrimPrefix(s, "TKN"), "-")
+	if first, rest, ok := strings.Cut(s, "-"); ok {
+		if len(first) != 4 {
+			return "", false
+		}
+		s = first + rest
+	}
+	if len(s) > 8 || (s == "" && !named) {
+		return "", false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return "", false
+		}
+	}
+	prefix := "TKN-" + s
+	if len(s) > 4 {
+		prefix = "TKN-" + s[:4] + "-" + s[4:]
+	}
+	return prefix, true
+}
+
+// prefixEnd is the least string above every string that starts with the
+// ASCII prefix p.
+func prefixEnd(p string) string {
+	return p[:len(p)-1] + string(p[len(p)-1]+1)
+}

@@ -131,10 +131,10 @@ func (f *TokenFilter) Validate() error {
 			v.add("status", "Choose a status: Active, Disabled or Expired.")
 		}
 	}
-	if f.ModuleID != "" && !isID(f.ModuleID, "MOD") {
+	if f.ModuleID != "" && !isID(f.ModuleID, modulePrefix) {
 		v.add("module", "Choose a module of this account.")
 	}
-	if f.CreatedBy != "" && !isID(f.CreatedBy, "USR") && !isID(f.CreatedBy, "TKN") {
+	if f.CreatedBy != "" && !isID(f.CreatedBy, userPrefix) && !IsTokenID(f.CreatedBy) {
 		v.add("createdBy", "Created by must be a user ID (USR-…) or a token ID (TKN-…).")
 	}
 	if !f.CreatedFrom.IsZero() && !f.CreatedTo.IsZero() && !f.CreatedTo.After(f.CreatedFrom) {
@@ -256,7 +256,7 @@ func decodeCursor(s string, sort TokenSort, order SortOrder) (cursor, error) {
 	switch {
 	case c.Sort != sort || c.Order != order:
 		return c, fmt.Errorf("cursor of sort %s %s, not %s %s", c.Sort, c.Order, sort, order)
-	case !isID(c.ID, "TKN"):
+	case !IsTokenID(c.ID):
 		return c, fmt.Errorf("cursor ID %q", c.ID)
 	case c.Int < 0 || c.Pos < 0 || c.Group < 0 || c.Group >= len(stateOrder):
 		return c, fmt.Errorf("cursor out of range")

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"strings"
 )
@@ -13,8 +12,8 @@ const maxCandidates = 20_000
 
 // searchRange is the account's range of rowids in token_search, in the
 // words the migration's triggers use.
-const searchRange = `rowid BETWEEN CAST(substr(?, 5, 4) || substr(?, 10, 4) AS INTEGER) * 100000000
-	AND CAST(substr(?, 5, 4) || substr(?, 10, 4) AS INTEGER) * 100000000 + 99999999`
+var searchRange = `rowid BETWEEN ` + sqlIDNumber("?") + ` * 100000000
+	AND ` + sqlIDNumber("?") + ` * 100000000 + 99999999`
 
 // ftsPhrase quotes q as an FTS5 string, which matches it as a substring.
 func ftsPhrase(q string) string { return `"` + strings.ReplaceAll(q, `"`, `""`) + `"` }
@@ -23,7 +22,7 @@ func ftsPhrase(q string) string { return `"` + strings.ReplaceAll(q, `"`, `""`) 
 // name contains q (of three characters or more), in the account, or whose
 // ID starts with it, in any account: the caller keeps to one.
 func candidatesQuery(accountID, q string) (string, []any) {
-	query := `SELECT printf('TKN-%04d-%04d', rowid % 100000000 / 10000, rowid % 10000) AS id
+	query := `SELECT ` + sqlTokenID("(rowid % 100000000)") + ` AS id
 		FROM token_search WHERE token_search MATCH ? AND ` + searchRange
 	args := []any{ftsPhrase(q), accountID, accountID, accountID, accountID}
 	if prefix, ok := idPrefix(q); ok {
@@ -46,12 +45,12 @@ func (s *Store) searchCandidates(ctx context.Context, accountID, q string) (stri
 	}
 	var ids []string
 	for rows.Next() {
-		var n int
+		var n int64
 		if err := rows.Scan(&n); err != nil {
 			rows.Close()
 			return "", 0, err
 		}
-		ids = append(ids, fmt.Sprintf("TKN-%04d-%04d", n/10000, n%10000))
+		ids = append(ids, makeID(tokenPrefix, n))
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -81,15 +80,15 @@ func (s *Store) searchCandidates(ctx context.Context, accountID, q string) (stri
 // canonical prefix ("TKN-1234-56").
 func idPrefix(q string) (string, bool) {
 	s := strings.ToUpper(strings.ReplaceAll(q, " ", ""))
-	named := strings.HasPrefix(s, "TKN")
-	s = strings.TrimPrefix(strings.TrimPrefix(s, "TKN"), "-")
+	named := strings.HasPrefix(s, tokenPrefix)
+	s = strings.TrimPrefix(strings.TrimPrefix(s, tokenPrefix), "-")
 	if first, rest, ok := strings.Cut(s, "-"); ok {
 		if len(first) != 4 {
 			return "", false
 		}
 		s = first + rest
 	}
-	if len(s) > 8 || (s == "" && !named) {
+	if len(s) > idDigits || (s == "" && !named) {
 		return "", false
 	}
 	for _, c := range s {
@@ -97,11 +96,7 @@ func idPrefix(q string) (string, bool) {
 			return "", false
 		}
 	}
-	prefix := "TKN-" + s
-	if len(s) > 4 {
-		prefix = "TKN-" + s[:4] + "-" + s[4:]
-	}
-	return prefix, true
+	return tokenIDOf(s), true
 }
 
 // prefixEnd is the least string above every string that starts with the

@@ -2,11 +2,9 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"errors"
 	"fmt"
-	"math/big"
 	"time"
 )
 
@@ -211,18 +209,15 @@ func (s *Store) freeTokenIDs(ctx context.Context, n int) ([]string, error) {
 	}
 	// Keep the ID space mostly free, so that CreateToken's random draw
 	// still finds a free ID at once.
-	if len(taken)+n > 10_000_000 {
+	if len(taken)+n > idNumbers/10 {
 		return nil, &ValidationError{Fields: map[string]string{"count": "Too many tokens for the ID space."}}
 	}
 	ids := make([]string, 0, n)
-	limit := big.NewInt(100_000_000)
 	for len(ids) < n {
-		v, err := rand.Int(rand.Reader, limit)
+		id, err := randomID(tokenPrefix)
 		if err != nil {
 			return nil, err
 		}
-		digits := fmt.Sprintf("%08d", v.Int64())
-		id := "TKN-" + digits[:4] + "-" + digits[4:]
 		if !taken[id] {
 			taken[id] = true
 			ids = append(ids, id)

@@ -2,13 +2,11 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"embed"
 	"errors"
 	"fmt"
 	"io/fs"
-	"math/big"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -167,12 +165,10 @@ func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 // ID between the check and the insert.
 func newID(ctx context.Context, tx *sql.Tx, prefix, table string) (string, error) {
 	for range 20 {
-		n, err := rand.Int(rand.Reader, big.NewInt(100_000_000))
+		id, err := randomID(prefix)
 		if err != nil {
 			return "", err
 		}
-		digits := fmt.Sprintf("%08d", n.Int64())
-		id := prefix + "-" + digits[:4] + "-" + digits[4:]
 		var taken int
 		// table is one of a few constants, never user input.
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+table+` WHERE id = ?`, id).Scan(&taken); err != nil {

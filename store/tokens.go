@@ -87,7 +87,7 @@ func (s *Store) CreateToken(ctx context.Context, n NewToken, by Actor) (Token, s
 			return err
 		}
 		var err error
-		if id, err = newID(ctx, tx, "TKN", "tokens"); err != nil {
+		if id, err = newID(ctx, tx, tokenPrefix, "tokens"); err != nil {
 			return err
 		}
 		secret = newSecret(id)

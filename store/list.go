@@ -1,11 +1,13 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
 	"slices"
+	"time"
 )
 
 // ListTokens returns a page of the account's tokens that match the filter,
@@ -17,106 +19,133 @@ func (s *Store) ListTokens(ctx context.Context, accountID string, f TokenFilter)
 		return TokenPage{}, err
 	}
 	sort, order := f.sortOrder()
-	page := TokenPage{Limit: f.Limit, Sort: sort, Order: order}
-	if page.Limit == 0 {
-		page.Limit = DefaultPageSize
-	}
+	page := TokenPage{Limit: cmp.Or(f.Limit, DefaultPageSize), Sort: sort, Order: order}
 	now := s.Now()
-	// Each page reads one row more than it shows, to know whether another
-	// page follows in the direction it was read.
-	n := page.Limit + 1
-	p, total, err := s.newPlan(ctx, accountID, &f, n, now)
+	p, total, err := s.newPlan(ctx, accountID, &f, page.Limit+1, now)
 	if err != nil {
 		return page, err
 	}
 	page.Total = total
-
-	var ids []string
-	var c *cursor     // where the read started; nil: at an edge
-	backward := false // read against the list's order, from the end or a Before cursor
-	switch {
-	case f.Offset > 0:
-		ids, err = s.offsetIDs(ctx, p, n)
-		page.Offset = f.Offset
-	case f.After != "" || f.Before != "":
-		cur, _ := decodeCursor(f.After+f.Before, sort, order)
-		c, backward, page.Offset = &cur, f.Before != "", cur.Pos
-		ids, err = s.walkIDs(ctx, p, c, n, backward)
-		switch {
-		case err != nil:
-		case !backward && len(ids) == 0:
-			// Past the end (the tokens after it were deleted): the last page.
-			c, backward = nil, true
-			ids, err = s.walkIDs(ctx, p, nil, n, true)
-		case backward && len(ids) < n:
-			// Not a whole page before the cursor: the first page.
-			c, backward = nil, false
-			ids, err = s.walkIDs(ctx, p, nil, n, false)
-		}
-	default:
-		ids, err = s.walkIDs(ctx, p, nil, n, false)
-	}
+	r, err := s.readPage(ctx, p, page.Limit)
 	if err != nil {
 		return page, err
 	}
-	more := len(ids) > page.Limit
-	if more {
-		ids = ids[:page.Limit]
-	}
-	if backward {
-		slices.Reverse(ids)
-	}
-	if page.Tokens, err = s.tokensByIDs(ctx, ids); err != nil || len(page.Tokens) == 0 {
-		if f.Offset == 0 {
-			page.Offset = 0
-		}
+	if page.Tokens, err = s.tokensByIDs(ctx, r.ids); err != nil || len(page.Tokens) == 0 {
+		// An offset past the end still says where it was, for the REST
+		// API's paging.
+		page.Offset = f.Offset
 		return page, err
 	}
+	hasPrev, hasNext, err := s.neighbours(ctx, p, r, page.Tokens, now)
+	if err != nil {
+		return page, err
+	}
+	page.place(r.offset, hasPrev, hasNext, now)
+	return page, nil
+}
 
-	// The extra row tells whether a page follows in the direction of
-	// reading. The other side has a page unless the read began at the edge;
-	// one step from a cursor says for sure, as the rows there may have been
-	// deleted since.
-	first, last := page.Tokens[0], page.Tokens[len(page.Tokens)-1]
-	hasPrev, hasNext := more, more
+// pageRead is how the rows of a page were read.
+type pageRead struct {
+	ids      []string // in the list's order, at most a page
+	more     bool     // another page follows in the direction of reading
+	from     *cursor  // where the read started; nil: at an edge, or by Offset
+	backward bool     // read against the list's order: from the end, or before a cursor
+	offset   int      // the position of the first row, as the cursor or Offset gave it
+}
+
+// readPage reads the IDs of the filter's page: by Offset, from a cursor,
+// or from the start.
+func (s *Store) readPage(ctx context.Context, p *plan, limit int) (pageRead, error) {
+	f := p.f
+	// One row more than the page shows tells whether another page follows
+	// in the direction of reading.
+	n := limit + 1
+	var r pageRead
+	var err error
+	switch {
+	case f.Offset > 0:
+		r.offset = f.Offset
+		r.ids, err = s.offsetIDs(ctx, p, n)
+	case f.After != "" || f.Before != "":
+		// Validate has decoded it once already.
+		c, _ := decodeCursor(f.After+f.Before, p.sort, p.order)
+		r.from, r.backward, r.offset = &c, f.Before != "", c.Pos
+		r.ids, err = s.walkIDs(ctx, p, r.from, n, r.backward)
+		switch {
+		case err != nil:
+		case !r.backward && len(r.ids) == 0:
+			// Past the end (the tokens after it were deleted): the last page.
+			r.from, r.backward = nil, true
+			r.ids, err = s.walkIDs(ctx, p, nil, n, true)
+		case r.backward && len(r.ids) < n:
+			// Not a whole page before the cursor: the first page.
+			r.from, r.backward = nil, false
+			r.ids, err = s.walkIDs(ctx, p, nil, n, false)
+		}
+	default:
+		r.ids, err = s.walkIDs(ctx, p, nil, n, false)
+	}
+	if err != nil {
+		return r, err
+	}
+	if r.more = len(r.ids) > limit; r.more {
+		r.ids = r.ids[:limit]
+	}
+	if r.backward {
+		slices.Reverse(r.ids)
+	}
+	return r, nil
+}
+
+// neighbours reports whether pages come before and after the page of
+// tokens that r read. The extra row tells in the direction of reading. The
+// other side has a page unless the read began at the edge; one step from
+// the cursor says for sure, as the rows there may have been deleted since.
+func (s *Store) neighbours(ctx context.Context, p *plan, r pageRead, tokens []Token, now time.Time) (hasPrev, hasNext bool, err error) {
 	probe := func(t Token, backward bool) (bool, error) {
-		k := keyOf(t, sort, now)
+		k := keyOf(t, p.sort, now)
 		ids, err := s.walkIDs(ctx, p, &k, 1, backward)
 		return len(ids) > 0, err
 	}
+	hasPrev, hasNext = r.more, r.more
 	switch {
-	case f.Offset > 0:
+	case p.f.Offset > 0:
 		hasPrev = true
-	case c == nil && backward:
+	case r.from == nil && r.backward:
 		hasNext = false
-	case c == nil:
+	case r.from == nil:
 		hasPrev = false
-	case backward:
-		hasNext, err = probe(last, false)
+	case r.backward:
+		hasNext, err = probe(tokens[len(tokens)-1], false)
 	default:
-		hasPrev, err = probe(first, true)
+		hasPrev, err = probe(tokens[0], true)
 	}
-	if err != nil {
-		return page, err
-	}
-	if c == nil && backward || !hasNext {
-		page.Offset = page.Total - len(page.Tokens)
+	return hasPrev, hasNext, err
+}
+
+// place sets where the page stands, from offset (what the cursor or Offset
+// said), and its links to the pages around it. The offset is exact on the
+// first and last pages, whatever the cursor recorded.
+func (page *TokenPage) place(offset int, hasPrev, hasNext bool, now time.Time) {
+	shown := len(page.Tokens)
+	page.Offset = offset
+	if !hasNext {
+		page.Offset = page.Total - shown
 	}
 	if !hasPrev {
 		page.Offset = 0
 	}
-	page.Offset = max(min(page.Offset, page.Total-len(page.Tokens)), 0)
+	page.Offset = max(min(page.Offset, page.Total-shown), 0)
 	if hasNext {
-		k := keyOf(last, sort, now)
-		k.Sort, k.Order, k.Pos = sort, order, page.Offset+len(page.Tokens)
+		k := keyOf(page.Tokens[shown-1], page.Sort, now)
+		k.Sort, k.Order, k.Pos = page.Sort, page.Order, page.Offset+shown
 		page.NextCursor = k.encode()
 	}
 	if hasPrev {
-		k := keyOf(first, sort, now)
-		k.Sort, k.Order, k.Pos = sort, order, max(page.Offset-page.Limit, 0)
+		k := keyOf(page.Tokens[0], page.Sort, now)
+		k.Sort, k.Order, k.Pos = page.Sort, page.Order, max(page.Offset-page.Limit, 0)
 		page.PrevCursor = k.encode()
 	}
-	return page, nil
 }
 
 // walkIDs returns up to n IDs of matching tokens in the list's order (or

@@ -166,17 +166,10 @@ func (p *plan) selection(driven bool, seg *segment) (from, where conditions) {
 	// indexes, as the candidates come by ID.
 	bySearch := p.bySearch(driven)
 	usable := driven && !bySearch
-	// index keeps a term usable by an index, or hides it from the indexes.
-	index := func(term string, usable bool) string {
-		if usable {
-			return term
-		}
-		return "+" + term
-	}
 	from.add(`tokens t`)
 	// Every index of the list is partial, WHERE status != 'deleted'; SQLite
 	// uses one only when the query says so in the same words.
-	where.add(index(`t.account_id`, !bySearch)+` = ? AND t.status != 'deleted'`, p.accountID)
+	where.add(indexed(`t.account_id`, !bySearch)+` = ? AND t.status != 'deleted'`, p.accountID)
 	if f.Status != "" {
 		cond, args := stateCondition(f.Status, p.now, usable || (!driven && p.sort == SortStatus), usable)
 		where.add(cond, args...)
@@ -188,22 +181,39 @@ func (p *plan) selection(driven bool, seg *segment) (from, where conditions) {
 		where.add(`t.module_bits & ? != 0`, p.moduleBit)
 	}
 	if f.CreatedBy != "" {
-		where.add(index(`t.created_by`, usable)+` = ?`, f.CreatedBy)
+		where.add(indexed(`t.created_by`, usable)+` = ?`, f.CreatedBy)
 	}
-	created := index(`t.created_at`, usable || (!driven && p.sort == SortCreated))
+	created := indexed(`t.created_at`, usable || (!driven && p.sort == SortCreated))
 	if !f.CreatedFrom.IsZero() {
 		where.add(created+` >= ?`, f.CreatedFrom.UnixMilli())
 	}
 	if !f.CreatedTo.IsZero() {
 		where.add(created+` < ?`, f.CreatedTo.UnixMilli())
 	}
-	lastAccess := index(`COALESCE(t.last_access_at, 0)`, usable || (!driven && p.sort == SortLastAccess))
-	switch f.LastAccess {
+	p.lastAccessTerm(&where, usable || (!driven && p.sort == SortLastAccess))
+	p.searchTerm(&from, &where, driven)
+	return from, where
+}
+
+// indexed returns term as it is when an index may serve it, and hidden from
+// the indexes (a unary +) when none may.
+func indexed(term string, usable bool) string {
+	if usable {
+		return term
+	}
+	return "+" + term
+}
+
+// lastAccessTerm adds the filter's last-access term to where, usable by
+// the last-access index or not.
+func (p *plan) lastAccessTerm(where *conditions, usable bool) {
+	lastAccess := indexed(`COALESCE(t.last_access_at, 0)`, usable)
+	switch p.f.LastAccess {
 	case NeverUsed:
 		where.add(lastAccess + ` = 0`)
 	case NotUsedIn30Days, NotUsedIn90Days:
 		days := int64(30)
-		if f.LastAccess == NotUsedIn90Days {
+		if p.f.LastAccess == NotUsedIn90Days {
 			days = 90
 		}
 		cutoff := p.now - days*int64(24*time.Hour/time.Millisecond)
@@ -213,9 +223,16 @@ func (p *plan) selection(driven bool, seg *segment) (from, where conditions) {
 		// index holds both.
 		where.add(lastAccess+` < ? AND +t.created_at < ?`, cutoff, cutoff)
 	}
+}
+
+// searchTerm adds the filter's search to the selection: a range of the
+// name or ID index for a short one, and for a longer one the trigram
+// index's candidates, which a driven plan reads first.
+func (p *plan) searchTerm(from, where *conditions, driven bool) {
+	q := p.f.Query
 	switch {
-	case f.Query == "":
-	case utf8.RuneCountInString(f.Query) < 3:
+	case q == "":
+	case utf8.RuneCountInString(q) < 3:
 		// Too short for trigrams: the start of the name, a range of the
 		// name index, or of the ID.
 		name := `t.name`
@@ -223,29 +240,28 @@ func (p *plan) selection(driven bool, seg *segment) (from, where conditions) {
 			name = `(+t.name)`
 		}
 		term := fmt.Sprintf(`%[1]s COLLATE NOCASE >= ? AND %[1]s COLLATE NOCASE < ?`, name)
-		args := []any{f.Query, f.Query + "\U0010FFFF"}
-		if prefix, ok := idPrefix(f.Query); ok {
-			term += ` OR ` + index(`t.id`, driven) + ` >= ? AND ` + index(`t.id`, driven) + ` < ?`
+		args := []any{q, q + "\U0010FFFF"}
+		if prefix, ok := idPrefix(q); ok {
+			term += ` OR ` + indexed(`t.id`, driven) + ` >= ? AND ` + indexed(`t.id`, driven) + ` < ?`
 			args = append(args, prefix, prefixEnd(prefix))
 		}
 		where.add(`(`+term+`)`, args...)
 	case p.candidates != "":
 		if driven {
-			from = conditions{}
+			*from = conditions{}
 			from.add(`json_each(?) AS c CROSS JOIN tokens t ON t.id = c.value`, p.candidates)
 		} else {
 			where.add(`+t.id IN (SELECT value FROM json_each(?))`, p.candidates)
 		}
 	default:
-		candidates, args := candidatesQuery(p.accountID, f.Query)
+		candidates, args := candidatesQuery(p.accountID, q)
 		if driven {
-			from = conditions{}
+			*from = conditions{}
 			from.add(`(`+candidates+`) AS c CROSS JOIN tokens t ON t.id = c.id`, args...)
 		} else {
 			where.add(`+t.id IN (`+candidates+`)`, args...)
 		}
 	}
-	return from, where
 }
 
 // stateCondition selects the tokens in a state at now. Expired is not

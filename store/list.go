@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
@@ -303,29 +302,4 @@ func (s *Store) listCount(ctx context.Context, query string, args ...any) (int, 
 	}
 	n, err := scanInt(rows)
 	return int(n), err
-}
-
-// scanInt reads one integer, 0 when there is no row.
-func scanInt(rows *sql.Rows) (int64, error) {
-	defer rows.Close()
-	var n int64
-	if rows.Next() {
-		if err := rows.Scan(&n); err != nil {
-			return 0, err
-		}
-	}
-	return n, rows.Err()
-}
-
-// jsonIDs encodes IDs as a JSON array, for json_each(?): a list of any
-// length is then one statement text, which stays prepared.
-func jsonIDs(ids []string) string {
-	if ids == nil {
-		ids = []string{}
-	}
-	b, err := json.Marshal(ids)
-	if err != nil {
-		panic(err) // a slice of strings always marshals
-	}
-	return string(b)
 }

@@ -2,6 +2,9 @@ package store
 
 import (
 	"bytes"
+	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"image"
 	"image/jpeg"
@@ -68,4 +71,16 @@ func NormalizeLogo(data []byte) ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// TokenLogo returns a token's logo, a PNG, or nil when the token has none.
+// A deleted token and another account's token are ErrNotFound.
+func (s *Store) TokenLogo(ctx context.Context, accountID, id string) ([]byte, error) {
+	var logo []byte
+	err := s.read.QueryRowContext(ctx, `SELECT logo FROM tokens
+		WHERE id = ? AND account_id = ? AND status != 'deleted'`, id, accountID).Scan(&logo)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	return logo, err
 }

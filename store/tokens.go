@@ -141,20 +141,6 @@ func checkModules(ctx context.Context, tx *sql.Tx, accountID string, ids []strin
 	return nil
 }
 
-func audit(ctx context.Context, tx *sql.Tx, tokenID, accountID string, at int64, by Actor, action, detail string, changes []FieldChange) error {
-	var encoded string
-	if len(changes) > 0 {
-		b, err := json.Marshal(changes)
-		if err != nil {
-			return err
-		}
-		encoded = string(b)
-	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO audit_events (token_id, account_id, at, actor_id, action, detail, changes, ip)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, tokenID, accountID, at, by.ID, action, detail, encoded, by.IP)
-	return err
-}
-
 // TokenByID returns a token of the account with its modules. A deleted token,
 // and a token of another account, are ErrNotFound.
 func (s *Store) TokenByID(ctx context.Context, accountID, id string) (Token, error) {
@@ -253,73 +239,6 @@ func (s *Store) DeleteToken(ctx context.Context, accountID, id string, by Actor)
 		return audit(ctx, tx, id, accountID, now, by, AuditDeleted, "", nil)
 	})
 	return t, err
-}
-
-// TokenBySecret returns the token a presented secret belongs to, if it may
-// authenticate at now: malformed, unknown, disabled, deleted and expired
-// secrets are all ErrNotFound (a malformed one without a database read),
-// as a *SecretRejected that says which for the server's log.
-func (s *Store) TokenBySecret(ctx context.Context, secret string) (Token, error) {
-	id, err := ParseSecret(secret)
-	if err != nil {
-		return Token{}, &SecretRejected{Reason: RejectMalformed}
-	}
-	// One query brings the token with its account and modules: the
-	// modules are its scope, which whoever authenticates it checks next.
-	t, err := scanOneToken(s.read.QueryRowContext(ctx, `SELECT `+oneTokenColumns+` `+oneTokenJoins+`
-		WHERE t.secret_digest = ?`, s.secrets.digest(secret)))
-	if prev := s.secrets.previous; errors.Is(err, ErrNotFound) && prev != nil {
-		// Mid-rotation, a token not yet moved has its digest under the
-		// previous key.
-		t, err = scanOneToken(s.read.QueryRowContext(ctx, `SELECT `+oneTokenColumns+` `+oneTokenJoins+`
-			WHERE t.secret_digest = ?`, prev.digest(secret)))
-	}
-	if errors.Is(err, ErrNotFound) || (err == nil && t.ID != id) {
-		return Token{}, &SecretRejected{TokenID: id, Reason: RejectUnknown}
-	}
-	if err != nil {
-		return Token{}, err
-	}
-	switch t.State(s.Now()) {
-	case StateActive:
-		return t, nil
-	case StateExpired:
-		return Token{}, &SecretRejected{TokenID: id, Reason: RejectExpired}
-	default:
-		return Token{}, &SecretRejected{TokenID: id, Reason: RejectDisabled}
-	}
-}
-
-// AuditEvents returns the token's history, newest first. It includes the
-// history of deleted tokens, which is kept.
-func (s *Store) AuditEvents(ctx context.Context, accountID, tokenID string) ([]AuditEvent, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT e.id, e.token_id, e.at, e.actor_id, COALESCE(u.name, tk.name, ''),
-		e.action, e.detail, e.changes, e.ip
-		FROM audit_events e
-		LEFT JOIN users u ON u.id = e.actor_id
-		LEFT JOIN tokens tk ON tk.id = e.actor_id
-		WHERE e.token_id = ? AND e.account_id = ? ORDER BY e.at DESC, e.id DESC`, tokenID, accountID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []AuditEvent
-	for rows.Next() {
-		var e AuditEvent
-		var at sql.NullInt64
-		var changes string
-		if err := rows.Scan(&e.ID, &e.TokenID, &at, &e.Actor.ID, &e.Actor.Name, &e.Action, &e.Detail, &changes, &e.IP); err != nil {
-			return nil, err
-		}
-		e.At = millis(at)
-		if changes != "" {
-			if err := json.Unmarshal([]byte(changes), &e.Changes); err != nil {
-				return nil, fmt.Errorf("audit event %d: %w", e.ID, err)
-			}
-		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
 }
 
 // UpdateToken changes a token's name, description and modules, with the same
@@ -436,53 +355,4 @@ func moduleNames(ctx context.Context, tx *sql.Tx, ids []string) ([]string, error
 		return nil, err
 	}
 	return scanStrings(rows)
-}
-
-func scanStrings(rows *sql.Rows) ([]string, error) {
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var v string
-		if err := rows.Scan(&v); err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
-}
-
-// RevealSecret returns a token's secret so that it can be shown again, and
-// records that it was shown (never what was shown) in the audit trail. A
-// deleted token is ErrNotFound: its secret is gone for good.
-func (s *Store) RevealSecret(ctx context.Context, accountID, id string, by Actor) (string, error) {
-	var secret string
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		var sealed []byte
-		var keyID string
-		err := tx.QueryRowContext(ctx, `SELECT secret_ciphertext, secret_key_id FROM tokens
-			WHERE id = ? AND account_id = ? AND status != 'deleted'`, id, accountID).Scan(&sealed, &keyID)
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound
-		}
-		if err != nil {
-			return err
-		}
-		if secret, err = s.secrets.open(id, keyID, sealed); err != nil {
-			return fmt.Errorf("reveal %s: %w", id, err)
-		}
-		return audit(ctx, tx, id, accountID, s.now(), by, AuditRevealed, "", nil)
-	})
-	return secret, err
-}
-
-// TokenLogo returns a token's logo, a PNG, or nil when the token has none.
-// A deleted token and another account's token are ErrNotFound.
-func (s *Store) TokenLogo(ctx context.Context, accountID, id string) ([]byte, error) {
-	var logo []byte
-	err := s.read.QueryRowContext(ctx, `SELECT logo FROM tokens
-		WHERE id = ? AND account_id = ? AND status != 'deleted'`, id, accountID).Scan(&logo)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, ErrNotFound
-	}
-	return logo, err
 }

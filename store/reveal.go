@@ -26,7 +26,7 @@ func (s *Store) RevealSecret(ctx context.Context, accountID, id string, by Actor
 		if secret, err = s.secrets.open(id, keyID, sealed); err != nil {
 			return fmt.Errorf("reveal %s: %w", id, err)
 		}
-		return audit(ctx, tx, id, accountID, s.now(), by, AuditRevealed, "", nil)
+		return s.recordAudit(ctx, tx, auditEntry{accountID: accountID, by: by, action: AuditRevealed}, tokensAt(s.now(), id))
 	})
 	return secret, err
 }

@@ -110,7 +110,7 @@ func (s *Store) CreateToken(ctx context.Context, n NewToken, by Actor) (Token, s
 				return err
 			}
 		}
-		return audit(ctx, tx, id, n.AccountID, now, by, AuditCreated, "", nil)
+		return s.recordAudit(ctx, tx, auditEntry{accountID: n.AccountID, by: by, action: AuditCreated}, tokensAt(now, id))
 	})
 	if err != nil {
 		return Token{}, "", err
@@ -176,69 +176,6 @@ func (s *Store) loadModules(ctx context.Context, tokens []Token) error {
 		tokens[i].Modules = append(tokens[i].Modules, m)
 	}
 	return rows.Err()
-}
-
-// SetTokenStatus enables or disables a token. Setting the status a token
-// already has changes nothing and is not an error; changed reports whether
-// anything was written.
-func (s *Store) SetTokenStatus(ctx context.Context, accountID, id string, status TokenStatus, by Actor) (t Token, changed bool, err error) {
-	var action string
-	switch status {
-	case StatusActive:
-		action = AuditEnabled
-	case StatusDisabled:
-		action = AuditDisabled
-	default:
-		return Token{}, false, fmt.Errorf("SetTokenStatus: %q is not a status one can set; use DeleteToken", status)
-	}
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		var current TokenStatus
-		err := tx.QueryRowContext(ctx, `SELECT status FROM tokens
-			WHERE id = ? AND account_id = ? AND status != 'deleted'`, id, accountID).Scan(&current)
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound
-		}
-		if err != nil || current == status {
-			return err
-		}
-		now := s.now()
-		if _, err := tx.ExecContext(ctx, `UPDATE tokens SET status = ?, updated_at = ?, updated_by = ? WHERE id = ?`,
-			status, now, by.ID, id); err != nil {
-			return err
-		}
-		changed = true
-		return audit(ctx, tx, id, accountID, now, by, action, "", nil)
-	})
-	if err != nil {
-		return Token{}, false, err
-	}
-	t, err = s.TokenByID(ctx, accountID, id)
-	return t, changed, err
-}
-
-// DeleteToken deletes a token for good: its secret material is wiped at once,
-// so the secret never authenticates again, and the row stays as a tombstone
-// that is never listed or shown but keeps the token's history. It returns the
-// token as it was. A token already deleted is ErrNotFound.
-func (s *Store) DeleteToken(ctx context.Context, accountID, id string, by Actor) (Token, error) {
-	var t Token
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		var err error
-		t, err = scanToken(tx.QueryRowContext(ctx, `SELECT `+tokenColumns+` `+tokenJoins+`
-			WHERE t.id = ? AND t.account_id = ? AND t.status != 'deleted'`, id, accountID))
-		if err != nil {
-			return err
-		}
-		now := s.now()
-		if _, err := tx.ExecContext(ctx, `UPDATE tokens SET status = 'deleted',
-			secret_digest = NULL, secret_ciphertext = NULL, secret_key_id = NULL, logo = NULL,
-			deleted_at = ?, deleted_by = ?, updated_at = ?, updated_by = ?
-			WHERE id = ?`, now, by.ID, now, by.ID, id); err != nil {
-			return err
-		}
-		return audit(ctx, tx, id, accountID, now, by, AuditDeleted, "", nil)
-	})
-	return t, err
 }
 
 // UpdateToken changes a token's name, description and modules, with the same
@@ -313,7 +250,7 @@ func (s *Store) UpdateToken(ctx context.Context, accountID, id string, u TokenUp
 			}
 		}
 		changed = true
-		return audit(ctx, tx, id, accountID, now, by, AuditUpdated, "", changes)
+		return s.recordAudit(ctx, tx, auditEntry{accountID: accountID, by: by, action: AuditUpdated, changes: changes}, tokensAt(now, id))
 	})
 	if err != nil {
 		return Token{}, false, err

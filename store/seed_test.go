@@ -68,6 +68,11 @@ func TestSeedTokens(t *testing.T) {
 		if err != nil || dis.State(f.s.Now()) != StateDisabled {
 			t.Fatalf("disabled token %+v, %v", dis, err)
 		}
+		events, err = f.s.AuditEvents(ctx, f.account.ID, dis.ID)
+		if err != nil || len(events) != 2 || events[0].Action != AuditDisabled || events[1].Action != AuditCreated ||
+			events[0].IP != "seed" || events[1].Actor.ID != f.admin.ID || !events[1].At.Equal(dis.CreatedAt) {
+			t.Fatalf("disabled token's audit trail %+v, %v: want disabled, then created when it was, by the admin from seed", events, err)
+		}
 		// Seeded secrets are sealed like any other: the ciphertext opens.
 		revealed, err := f.s.RevealSecret(ctx, f.account.ID, res.Active.ID, f.actor)
 		if err != nil || revealed != res.Active.Secret {
@@ -149,5 +154,22 @@ func BenchmarkSecretLookup(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkSeedTokens seeds an account with 20,000 tokens, in two
+// transactions, each time into a fresh database.
+func BenchmarkSeedTokens(b *testing.B) {
+	ctx := context.Background()
+	for b.Loop() {
+		b.StopTimer()
+		f := newFixture(b)
+		b.StartTimer()
+		if _, err := f.s.SeedTokens(ctx, SeedOptions{AccountID: f.account.ID, CreatedBy: f.admin.ID, Count: 20_000}); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		f.s.Close()
+		b.StartTimer()
 	}
 }

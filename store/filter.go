@@ -88,10 +88,9 @@ type TokenFilter struct {
 	// at most one may be set, and only for the sort and order that made it.
 	After, Before string
 
-	// Offset skips tokens the slow way, reading every one it skips.
-	//
-	// Deprecated: for the REST API's offset pagination only; pages of the
-	// list use After and Before, which cost the same at any depth.
+	// Offset is where the REST API's offset paging starts: it skips that
+	// many tokens, reading every one it skips, so a deep page costs more
+	// than the first. The pages of the list use After and Before instead.
 	Offset int
 }
 

@@ -206,7 +206,7 @@ func (s *Store) walkIDs(ctx context.Context, p *plan, c *cursor, n int, backward
 	return ids, nil
 }
 
-// offsetIDs is walkIDs for the deprecated Offset: it reads and skips every
+// offsetIDs is walkIDs for the REST API's Offset: it reads and skips every
 // row before the page.
 func (s *Store) offsetIDs(ctx context.Context, p *plan, n int) ([]string, error) {
 	dir := "ASC"

@@ -43,23 +43,6 @@ func newBulkFixture(t *testing.T) *bulkFixture {
 	return f
 }
 
-// actions returns the audit actions of a token, newest first.
-func (f *fixture) actions(t *testing.T, accountID, id string) []string {
-	t.Helper()
-	events, err := f.s.AuditEvents(context.Background(), accountID, id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	for _, e := range events {
-		out = append(out, e.Action)
-		if e.Action != AuditCreated && (e.Actor.ID != f.admin.ID || e.IP != f.actor.IP) {
-			t.Errorf("%s event of %s by %s from %s, want %s from %s", e.Action, id, e.Actor.ID, e.IP, f.admin.ID, f.actor.IP)
-		}
-	}
-	return out
-}
-
 func TestBulkSetTokenStatus(t *testing.T) {
 	f := newBulkFixture(t)
 	ctx := context.Background()
@@ -258,14 +241,6 @@ func TestBulkDeleteCommitsInBatches(t *testing.T) {
 	if !slices.Equal(r.Changed, all[:len(r.Changed)]) {
 		t.Fatal("the changed tokens are not the first ones asked for")
 	}
-}
-
-func scanStringsQuery(s *Store, query string, args ...any) ([]string, error) {
-	rows, err := s.read.Query(query, args...)
-	if err != nil {
-		return nil, err
-	}
-	return scanStrings(rows)
 }
 
 // TestCountersAndModuleBits checks what the triggers keep against what they

@@ -124,6 +124,36 @@ func TestSeedTokens(t *testing.T) {
 	})
 }
 
+func TestSeedDemo(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	seeded, err := f.s.SeedDemo(ctx)
+	if err != nil || !seeded {
+		t.Fatalf("SeedDemo = %v, %v", seeded, err)
+	}
+	acc, err := f.s.AccountByName(ctx, DemoAccount.AccountName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := f.s.ListTokens(ctx, acc.ID, TokenFilter{})
+	states := map[TokenState]int{}
+	creators := map[string]bool{}
+	for _, tok := range page.Tokens {
+		states[tok.State(f.clock.Now())]++
+		creators[tok.CreatedBy.ID] = true
+	}
+	if page.Total < 10 || states[StateActive] == 0 || states[StateDisabled] == 0 || len(creators) < 2 {
+		t.Fatalf("demo has %d tokens, states %v, %d creators", page.Total, states, len(creators))
+	}
+	if _, err := f.s.Authenticate(ctx, DemoAccount.AdminEmail, DemoAccount.Password); err != nil {
+		t.Fatalf("demo administrator cannot sign in: %v", err)
+	}
+	again, err := f.s.SeedDemo(ctx)
+	if err != nil || again {
+		t.Fatalf("second SeedDemo = %v, %v; want false, nil", again, err)
+	}
+}
+
 // BenchmarkSecretLookup is the API's authentication path — parse, digest,
 // look-up — in a database of 100,000 tokens, for a valid, a disabled, an
 // unknown (well-formed) and a garbage secret.

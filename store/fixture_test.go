@@ -2,11 +2,166 @@ package store
 
 import (
 	"context"
+	cryptorand "crypto/rand"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
 )
+
+func TestMain(m *testing.M) {
+	PasswordCost = bcrypt.MinCost
+	if os.Getenv(crashChildEnv) != "" {
+		// This process is the writer that TestCrashSafety kills.
+		crashChild()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// clock is a settable fake clock.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+func randomKeys(t testing.TB) Keys {
+	t.Helper()
+	k := Keys{Digest: make([]byte, KeySize), Encryption: make([]byte, KeySize)}
+	cryptorand.Read(k.Digest)
+	cryptorand.Read(k.Encryption)
+	return k
+}
+
+type fixture struct {
+	s       *Store
+	keys    Keys
+	path    string
+	clock   *clock
+	account Account
+	admin   User
+	modules []Module
+	actor   Actor
+}
+
+func newFixture(t testing.TB) *fixture {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "test.db")
+	keys := randomKeys(t)
+	s, err := Open(path, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	c := &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	s.Now = c.Now
+	ctx := context.Background()
+	acc, err := s.CreateAccount(ctx, "Test account")
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin, err := s.CreateUser(ctx, NewUser{AccountID: acc.ID, Email: "admin@test.example", Name: "Ada Admin", Role: RoleAdmin, Password: "correct horse"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mods, err := s.Modules(ctx, acc.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &fixture{s: s, keys: keys, path: path, clock: c, account: acc, admin: admin, modules: mods,
+		actor: UserActor(admin.ID, "192.0.2.1")}
+}
+
+func (f *fixture) createToken(t testing.TB, name string, modules ...Module) (Token, string) {
+	t.Helper()
+	n := NewToken{AccountID: f.account.ID, Name: name}
+	for _, m := range modules {
+		n.ModuleIDs = append(n.ModuleIDs, m.ID)
+	}
+	tok, secret, err := f.s.CreateToken(context.Background(), n, f.actor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok, secret
+}
+
+func tokenIDPattern(id string) bool {
+	if len(id) != 13 || !strings.HasPrefix(id, "TKN-") || id[8] != '-' {
+		return false
+	}
+	for i, c := range id[4:] {
+		if i != 4 && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
+}
+
+func (f *fixture) exec(t testing.TB, query string, args ...any) {
+	t.Helper()
+	if _, err := f.s.write.Exec(query, args...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func ids(tokens []Token) []string {
+	out := make([]string, len(tokens))
+	for i, t := range tokens {
+		out[i] = t.ID
+	}
+	return out
+}
+
+func tokenModulesOf(s *Store, id string) ([]string, error) {
+	rows, err := s.read.Query(`SELECT module_id FROM token_modules WHERE token_id = ? ORDER BY module_id`, id)
+	if err != nil {
+		return nil, err
+	}
+	return scanStrings(rows)
+}
+
+// actions returns the audit actions of a token, newest first.
+func (f *fixture) actions(t *testing.T, accountID, id string) []string {
+	t.Helper()
+	events, err := f.s.AuditEvents(context.Background(), accountID, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range events {
+		out = append(out, e.Action)
+		if e.Action != AuditCreated && (e.Actor.ID != f.admin.ID || e.IP != f.actor.IP) {
+			t.Errorf("%s event of %s by %s from %s, want %s from %s", e.Action, id, e.Actor.ID, e.IP, f.admin.ID, f.actor.IP)
+		}
+	}
+	return out
+}
+
+func scanStringsQuery(s *Store, query string, args ...any) ([]string, error) {
+	rows, err := s.read.Query(query, args...)
+	if err != nil {
+		return nil, err
+	}
+	return scanStrings(rows)
+}
 
 // seedWords make names that repeat a lot, as real ones do ("Billing
 // export", "Billing export 2"), so that searches and name ties are real.

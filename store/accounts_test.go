@@ -43,8 +43,10 @@ func TestUsers(t *testing.T) {
 	if _, err := f.s.CreateUser(ctx, NewUser{AccountID: f.account.ID, Email: "bea@test.example", Name: "Bea Member", Role: RoleMember, Password: "correct horse"}); err != nil {
 		t.Fatal(err)
 	}
-	other, _ := f.s.CreateAccount(ctx, "Other")
-	f.s.CreateUser(ctx, NewUser{AccountID: other.ID, Email: "x@other.example", Name: "Xavier Other", Role: RoleAdmin, Password: "correct horse"})
+	other := f.createAccount(t, "Other")
+	if _, err := f.s.CreateUser(ctx, NewUser{AccountID: other.ID, Email: "x@other.example", Name: "Xavier Other", Role: RoleAdmin, Password: "correct horse"}); err != nil {
+		t.Fatal(err)
+	}
 	users, err := f.s.Users(ctx, f.account.ID)
 	if err != nil || len(users) != 2 || users[0].Name != "Ada Admin" || users[1].Name != "Bea Member" {
 		t.Fatalf("Users = %+v, %v; want the account's two, by name", users, err)

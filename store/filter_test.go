@@ -95,8 +95,11 @@ func TestListTokensTamperedCursor(t *testing.T) {
 		})
 	}
 	t.Run("ForgedCursorStaysInTheAccount", func(t *testing.T) {
-		other, _ := f.s.CreateAccount(ctx, "Other")
-		theirs, _, _ := f.s.CreateToken(ctx, NewToken{AccountID: other.ID, Name: "theirs"}, f.actor)
+		other := f.createAccount(t, "Other")
+		theirs, _, err := f.s.CreateToken(ctx, NewToken{AccountID: other.ID, Name: "theirs"}, f.actor)
+		if err != nil {
+			t.Fatal(err)
+		}
 		forged := cursor{Sort: SortCreated, Order: Descending, Int: f.clock.Now().UnixMilli() + 1, ID: theirs.ID}.encode()
 		page, err := f.s.ListTokens(ctx, f.account.ID, TokenFilter{After: forged})
 		if err != nil || page.Total != 3 || slices.Contains(ids(page.Tokens), theirs.ID) {

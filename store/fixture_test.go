@@ -70,7 +70,11 @@ func newFixture(t testing.TB) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { s.Close() })
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	c := &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
 	s.Now = c.Now
 	ctx := context.Background()
@@ -101,6 +105,57 @@ func (f *fixture) createToken(t testing.TB, name string, modules ...Module) (Tok
 		t.Fatal(err)
 	}
 	return tok, secret
+}
+
+// list is ListTokens; an error fails the test.
+func (f *fixture) list(t testing.TB, accountID string, fl TokenFilter) TokenPage {
+	t.Helper()
+	page, err := f.s.ListTokens(context.Background(), accountID, fl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return page
+}
+
+// auditEvents is AuditEvents; an error fails the test.
+func (f *fixture) auditEvents(t testing.TB, accountID, tokenID string) []AuditEvent {
+	t.Helper()
+	events, err := f.s.AuditEvents(context.Background(), accountID, tokenID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return events
+}
+
+// tokenByID is TokenByID; an error fails the test.
+func (f *fixture) tokenByID(t testing.TB, accountID, id string) Token {
+	t.Helper()
+	tok, err := f.s.TokenByID(context.Background(), accountID, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// createAccount is CreateAccount; an error fails the test.
+func (f *fixture) createAccount(t testing.TB, name string) Account {
+	t.Helper()
+	acc, err := f.s.CreateAccount(context.Background(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return acc
+}
+
+// queryInt returns the integer that query reads from the database; an
+// error fails the test.
+func (f *fixture) queryInt(t testing.TB, query string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := f.s.read.QueryRow(query, args...).Scan(&n); err != nil {
+		t.Fatalf("%v\n%s", err, query)
+	}
+	return n
 }
 
 func tokenIDPattern(id string) bool {
@@ -203,7 +258,11 @@ func seedMany(tb testing.TB, f *fixture, n int) []string {
 	if _, err := f.s.write.ExecContext(ctx, `PRAGMA cache_size = -262144`); err != nil {
 		tb.Fatal(err)
 	}
-	defer f.s.write.ExecContext(ctx, `PRAGMA cache_size = -2000`)
+	defer func() {
+		if _, err := f.s.write.ExecContext(ctx, `PRAGMA cache_size = -2000`); err != nil {
+			tb.Error(err)
+		}
+	}()
 	ids := make([]string, 0, n)
 	for start := 0; start < n; start += 10_000 {
 		tx, err := f.s.write.BeginTx(ctx, nil)
@@ -216,9 +275,15 @@ func seedMany(tb testing.TB, f *fixture, n int) []string {
 		if err != nil {
 			tb.Fatal(err)
 		}
-		module, _ := tx.PrepareContext(ctx, `INSERT INTO token_modules (token_id, module_id) VALUES (?, ?)`)
-		event, _ := tx.PrepareContext(ctx, `INSERT INTO audit_events (token_id, account_id, at, actor_id, action, ip)
+		module, err := tx.PrepareContext(ctx, `INSERT INTO token_modules (token_id, module_id) VALUES (?, ?)`)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		event, err := tx.PrepareContext(ctx, `INSERT INTO audit_events (token_id, account_id, at, actor_id, action, ip)
 			VALUES (?, ?, ?, ?, 'created', '192.0.2.1')`)
+		if err != nil {
+			tb.Fatal(err)
+		}
 		for i := start; i < min(n, start+10_000); i++ {
 			var id string
 			for id == "" || seen[id] {

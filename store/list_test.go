@@ -20,7 +20,7 @@ func TestListTokens(t *testing.T) {
 		ids = append(ids, tok.ID)
 		f.clock.Add(time.Minute)
 	}
-	other, _ := f.s.CreateAccount(ctx, "Other")
+	other := f.createAccount(t, "Other")
 	if _, _, err := f.s.CreateToken(ctx, NewToken{AccountID: other.ID, Name: "theirs"}, f.actor); err != nil {
 		t.Fatal(err)
 	}
@@ -29,7 +29,7 @@ func TestListTokens(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p2, _ := f.s.ListTokens(ctx, f.account.ID, TokenFilter{Limit: 4, Offset: 4})
+		p2 := f.list(t, f.account.ID, TokenFilter{Limit: 4, Offset: 4})
 		if p1.Total != 7 || len(p1.Tokens) != 4 || len(p2.Tokens) != 3 {
 			t.Fatalf("pages of %d and %d, total %d; want 4, 3 of 7", len(p1.Tokens), len(p2.Tokens), p1.Total)
 		}
@@ -44,7 +44,7 @@ func TestListTokens(t *testing.T) {
 		}
 	})
 	t.Run("OnlyOwnAccount", func(t *testing.T) {
-		p, _ := f.s.ListTokens(ctx, other.ID, TokenFilter{})
+		p := f.list(t, other.ID, TokenFilter{})
 		if p.Total != 1 || p.Tokens[0].Name != "theirs" {
 			t.Fatalf("other account lists %+v", p.Tokens)
 		}
@@ -129,9 +129,9 @@ func TestListTokensPages(t *testing.T) {
 		})
 	}
 	t.Run("PastTheEndIsTheLastPage", func(t *testing.T) {
-		p1, _ := f.s.ListTokens(ctx, f.account.ID, TokenFilter{Sort: SortName, Limit: 3})
-		p2, _ := f.s.ListTokens(ctx, f.account.ID, TokenFilter{Sort: SortName, Limit: 3, After: p1.NextCursor})
-		p3, _ := f.s.ListTokens(ctx, f.account.ID, TokenFilter{Sort: SortName, Limit: 3, After: p2.NextCursor})
+		p1 := f.list(t, f.account.ID, TokenFilter{Sort: SortName, Limit: 3})
+		p2 := f.list(t, f.account.ID, TokenFilter{Sort: SortName, Limit: 3, After: p1.NextCursor})
+		p3 := f.list(t, f.account.ID, TokenFilter{Sort: SortName, Limit: 3, After: p2.NextCursor})
 		if len(p3.Tokens) != 1 || p3.NextCursor != "" || p3.Offset != 6 {
 			t.Fatalf("third page: %d tokens at %d, next %q", len(p3.Tokens), p3.Offset, p3.NextCursor)
 		}
@@ -146,8 +146,8 @@ func TestListTokensPages(t *testing.T) {
 		made = made[:6]
 	})
 	t.Run("BeforeTheStartIsTheFirstPage", func(t *testing.T) {
-		p1, _ := f.s.ListTokens(ctx, f.account.ID, TokenFilter{Sort: SortName, Limit: 3})
-		p2, _ := f.s.ListTokens(ctx, f.account.ID, TokenFilter{Sort: SortName, Limit: 3, After: p1.NextCursor})
+		p1 := f.list(t, f.account.ID, TokenFilter{Sort: SortName, Limit: 3})
+		p2 := f.list(t, f.account.ID, TokenFilter{Sort: SortName, Limit: 3, After: p1.NextCursor})
 		if _, err := f.s.DeleteToken(ctx, f.account.ID, made[0], f.actor); err != nil {
 			t.Fatal(err)
 		}
@@ -157,7 +157,7 @@ func TestListTokensPages(t *testing.T) {
 		}
 	})
 	t.Run("EmptyAccount", func(t *testing.T) {
-		other, _ := f.s.CreateAccount(ctx, "Empty")
+		other := f.createAccount(t, "Empty")
 		page, err := f.s.ListTokens(ctx, other.ID, TokenFilter{})
 		if err != nil || page.Total != 0 || len(page.Tokens) != 0 || page.NextCursor != "" || page.PrevCursor != "" {
 			t.Fatalf("empty account: %+v, %v", page, err)
@@ -184,8 +184,11 @@ func TestListTokensExpiry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	later, _, _ := f.s.CreateToken(ctx, NewToken{AccountID: f.account.ID, Name: "later",
+	later, _, err := f.s.CreateToken(ctx, NewToken{AccountID: f.account.ID, Name: "later",
 		ExpiresAt: f.clock.Now().Add(48 * time.Hour)}, f.actor)
+	if err != nil {
+		t.Fatal(err)
+	}
 	never, _ := f.createToken(t, "never")
 	count := func(st TokenState) []string {
 		page, err := f.s.ListTokens(ctx, f.account.ID, TokenFilter{Status: st, Sort: SortName})
@@ -211,7 +214,7 @@ func TestListTokensExpiry(t *testing.T) {
 		t.Fatalf("all = %v", got)
 	}
 	t.Run("StatusSortPutsExpiredLast", func(t *testing.T) {
-		page, _ := f.s.ListTokens(ctx, f.account.ID, TokenFilter{Sort: SortStatus})
+		page := f.list(t, f.account.ID, TokenFilter{Sort: SortStatus})
 		if got := ids(page.Tokens); !slices.Equal(got, []string{later.ID, never.ID, soon.ID}) {
 			t.Fatalf("status sort = %v, want later, never (Active), soon (Expired)", got)
 		}

@@ -94,7 +94,10 @@ func TestNormalizeLogo(t *testing.T) {
 	t.Run("StoredAndServed", func(t *testing.T) {
 		f := newFixture(t)
 		ctx := context.Background()
-		logo, _ := NormalizeLogo(encodedImage(t, "png", 16, 16))
+		logo, err := NormalizeLogo(encodedImage(t, "png", 16, 16))
+		if err != nil {
+			t.Fatal(err)
+		}
 		tok, _, err := f.s.CreateToken(ctx, NewToken{AccountID: f.account.ID, Name: "With logo", Logo: logo}, f.actor)
 		if err != nil || !tok.HasLogo {
 			t.Fatalf("CreateToken = %v, HasLogo %v", err, tok.HasLogo)
@@ -107,7 +110,9 @@ func TestNormalizeLogo(t *testing.T) {
 		if got, err := f.s.TokenLogo(ctx, f.account.ID, plain.ID); got != nil || err != nil {
 			t.Fatalf("TokenLogo(no logo) = %d bytes, %v; want nil, nil", len(got), err)
 		}
-		f.s.DeleteToken(ctx, f.account.ID, tok.ID, f.actor)
+		if _, err := f.s.DeleteToken(ctx, f.account.ID, tok.ID, f.actor); err != nil {
+			t.Fatal(err)
+		}
 		if _, err := f.s.TokenLogo(ctx, f.account.ID, tok.ID); !errors.Is(err, ErrNotFound) {
 			t.Fatalf("TokenLogo(deleted) = %v, want ErrNotFound", err)
 		}

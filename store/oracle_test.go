@@ -3,6 +3,7 @@ package store
 import (
 	"cmp"
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -129,7 +130,9 @@ func (f *fixture) oracle(t *testing.T, fl TokenFilter) []string {
 		}
 		all = append(all, r)
 	}
-	rows.Close()
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		t.Fatal(err)
+	}
 	for i := range all {
 		mods, err := tokenModulesOf(f.s, all[i].id)
 		if err != nil {

@@ -96,7 +96,10 @@ func TestSecretNeverStoredInPlaintext(t *testing.T) {
 		_, secret := f.createToken(t, "token "+string(rune('A'+i)))
 		secrets = append(secrets, secret)
 	}
-	files, _ := filepath.Glob(f.path + "*")
+	files, err := filepath.Glob(f.path + "*")
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(files) < 2 {
 		t.Fatalf("expected the database and its WAL, found %v", files)
 	}
@@ -123,7 +126,7 @@ func TestRevealSecret(t *testing.T) {
 	if err != nil || got != secret {
 		t.Fatalf("RevealSecret = %q, %v; want the issued secret", got, err)
 	}
-	events, _ := f.s.AuditEvents(ctx, f.account.ID, tok.ID)
+	events := f.auditEvents(t, f.account.ID, tok.ID)
 	if len(events) != 2 || events[0].Action != AuditRevealed {
 		t.Fatalf("events %+v, want 'revealed' on top", events)
 	}
@@ -132,11 +135,13 @@ func TestRevealSecret(t *testing.T) {
 			t.Fatal("the audit trail holds the secret")
 		}
 	}
-	other, _ := f.s.CreateAccount(ctx, "Other")
+	other := f.createAccount(t, "Other")
 	if _, err := f.s.RevealSecret(ctx, other.ID, tok.ID, f.actor); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("another account: %v, want ErrNotFound", err)
 	}
-	f.s.DeleteToken(ctx, f.account.ID, tok.ID, f.actor)
+	if _, err := f.s.DeleteToken(ctx, f.account.ID, tok.ID, f.actor); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := f.s.RevealSecret(ctx, f.account.ID, tok.ID, f.actor); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("deleted: %v, want ErrNotFound", err)
 	}
@@ -147,15 +152,24 @@ func TestRotateKeys(t *testing.T) {
 	ctx := context.Background()
 	tok, secret := f.createToken(t, "Survives rotation")
 	gone, _ := f.createToken(t, "Deleted before")
-	f.s.DeleteToken(ctx, f.account.ID, gone.ID, f.actor)
-	f.s.Close()
+	if _, err := f.s.DeleteToken(ctx, f.account.ID, gone.ID, f.actor); err != nil {
+		t.Fatal(err)
+	}
+	// The keys change only on reopening, as at a restart.
+	if err := f.s.Close(); err != nil {
+		t.Fatal(err)
+	}
 	reopen := func(t *testing.T, k Keys) *Store {
 		t.Helper()
 		s, err := Open(f.path, k)
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { s.Close() })
+		t.Cleanup(func() {
+			if err := s.Close(); err != nil {
+				t.Error(err)
+			}
+		})
 		return s
 	}
 	works := func(t *testing.T, s *Store) {
@@ -198,7 +212,9 @@ func TestRotateKeys(t *testing.T) {
 		if n, err := s.RotateKeys(ctx); err != nil || n != 0 {
 			t.Fatalf("second RotateKeys = %d, %v; want nothing left to move", n, err)
 		}
-		s.Close()
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
 		works(t, reopen(t, fresh))
 		if _, err := reopen(t, f.keys).TokenBySecret(ctx, secret); !errors.Is(err, ErrNotFound) {
 			t.Fatalf("the old keys still find the secret: %v", err)

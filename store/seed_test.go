@@ -135,7 +135,7 @@ func TestSeedDemo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	page, _ := f.s.ListTokens(ctx, acc.ID, TokenFilter{})
+	page := f.list(t, acc.ID, TokenFilter{})
 	states := map[TokenState]int{}
 	creators := map[string]bool{}
 	for _, tok := range page.Tokens {
@@ -199,7 +199,9 @@ func BenchmarkSeedTokens(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.StopTimer()
-		f.s.Close()
+		if err := f.s.Close(); err != nil {
+			b.Fatal(err)
+		}
 		b.StartTimer()
 	}
 }

@@ -21,10 +21,8 @@ func TestSessions(t *testing.T) {
 		}
 	})
 	t.Run("OnlyADigestIsStored", func(t *testing.T) {
-		var n int
-		f.s.read.QueryRow(`SELECT COUNT(*) FROM sessions WHERE digest = ?`, []byte(id)).Scan(&n)
-		var stored int
-		f.s.read.QueryRow(`SELECT COUNT(*) FROM sessions WHERE digest = ?`, sessionDigest(id)).Scan(&stored)
+		n := f.queryInt(t, `SELECT COUNT(*) FROM sessions WHERE digest = ?`, []byte(id))
+		stored := f.queryInt(t, `SELECT COUNT(*) FROM sessions WHERE digest = ?`, sessionDigest(id))
 		if n != 0 || stored != 1 {
 			t.Fatalf("raw ID rows %d, digest rows %d; want 0 and 1", n, stored)
 		}
@@ -35,7 +33,10 @@ func TestSessions(t *testing.T) {
 		}
 	})
 	t.Run("ErrExpired", func(t *testing.T) {
-		short, _ := f.s.CreateSession(ctx, f.admin.ID, time.Minute)
+		short, err := f.s.CreateSession(ctx, f.admin.ID, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
 		f.clock.Add(time.Minute)
 		if _, err := f.s.SessionUser(ctx, short); !errors.Is(err, ErrNotFound) {
 			t.Fatalf("SessionUser(expired) = %v", err)
@@ -69,14 +70,14 @@ func TestConfirmPassword(t *testing.T) {
 	if err := f.s.ConfirmPassword(ctx, id, "wrong password"); !errors.Is(err, ErrInvalidCredentials) {
 		t.Fatalf("wrong password: %v", err)
 	}
-	if at, _ := f.s.SessionConfirmedAt(ctx, id); at.Equal(f.clock.Now()) {
-		t.Fatal("a wrong password counted as a confirmation")
+	if at, err := f.s.SessionConfirmedAt(ctx, id); err != nil || at.Equal(f.clock.Now()) {
+		t.Fatalf("a wrong password counted as a confirmation: %v, %v", at, err)
 	}
 	if err := f.s.ConfirmPassword(ctx, id, "correct horse"); err != nil {
 		t.Fatal(err)
 	}
-	if at, _ := f.s.SessionConfirmedAt(ctx, id); !at.Equal(f.clock.Now()) {
-		t.Fatalf("confirmed at %v, want now", at)
+	if at, err := f.s.SessionConfirmedAt(ctx, id); err != nil || !at.Equal(f.clock.Now()) {
+		t.Fatalf("confirmed at %v, %v; want now", at, err)
 	}
 	if err := f.s.ConfirmPassword(ctx, "no such session", "correct horse"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("unknown session: %v", err)
@@ -87,7 +88,10 @@ func TestSessionTimeouts(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	t.Run("IdleEnds", func(t *testing.T) {
-		id, _ := f.s.CreateSession(ctx, f.admin.ID, 12*time.Hour)
+		id, err := f.s.CreateSession(ctx, f.admin.ID, 12*time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
 		// Used every 50 minutes, it lives on past the idle timeout…
 		for range 3 {
 			f.clock.Add(50 * time.Minute)
@@ -102,7 +106,10 @@ func TestSessionTimeouts(t *testing.T) {
 		}
 	})
 	t.Run("AbsoluteEnds", func(t *testing.T) {
-		id, _ := f.s.CreateSession(ctx, f.admin.ID, 2*time.Hour)
+		id, err := f.s.CreateSession(ctx, f.admin.ID, 2*time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
 		for range 4 {
 			f.clock.Add(29 * time.Minute)
 			if _, err := f.s.SessionUser(ctx, id); err != nil {

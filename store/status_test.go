@@ -35,7 +35,7 @@ func TestSetTokenStatus(t *testing.T) {
 		if got, err := f.s.TokenBySecret(ctx, secret); err != nil || got.ID != tok.ID {
 			t.Fatalf("enabled token does not authenticate: %v", err)
 		}
-		events, _ := f.s.AuditEvents(ctx, f.account.ID, tok.ID)
+		events := f.auditEvents(t, f.account.ID, tok.ID)
 		var actions []string
 		for _, e := range events {
 			actions = append(actions, e.Action)
@@ -58,7 +58,7 @@ func TestDeleteToken(t *testing.T) {
 	tok, secret := f.createToken(t, "doomed", f.modules[0])
 
 	t.Run("ErrOtherAccount", func(t *testing.T) {
-		other, _ := f.s.CreateAccount(ctx, "Other")
+		other := f.createAccount(t, "Other")
 		if _, err := f.s.DeleteToken(ctx, other.ID, tok.ID, f.actor); !errors.Is(err, ErrNotFound) {
 			t.Fatalf("delete from another account = %v, want ErrNotFound", err)
 		}
@@ -80,7 +80,7 @@ func TestDeleteToken(t *testing.T) {
 		if _, err := f.s.TokenBySecret(ctx, secret); !errors.Is(err, ErrNotFound) {
 			t.Errorf("deleted secret authenticates: %v", err)
 		}
-		page, _ := f.s.ListTokens(ctx, f.account.ID, TokenFilter{})
+		page := f.list(t, f.account.ID, TokenFilter{})
 		if page.Total != 1 || page.Tokens[0].ID != keep.ID {
 			t.Errorf("list after delete: %+v, want only %s", page.Tokens, keep.ID)
 		}
@@ -119,7 +119,7 @@ func TestDeleteToken(t *testing.T) {
 		if deletedBy != f.admin.ID || deletedAt != f.clock.Now().UnixMilli() {
 			t.Errorf("deleted by %s at %d, want %s at %d", deletedBy, deletedAt, f.admin.ID, f.clock.Now().UnixMilli())
 		}
-		events, _ := f.s.AuditEvents(ctx, f.account.ID, tok.ID)
+		events := f.auditEvents(t, f.account.ID, tok.ID)
 		if len(events) != 2 || events[0].Action != AuditDeleted || events[1].Action != AuditCreated {
 			t.Errorf("audit trail %+v, want deleted then created", events)
 		}
@@ -151,7 +151,7 @@ func TestDeleteTokenConcurrently(t *testing.T) {
 		if ok != 1 || notFound != 1 {
 			t.Fatalf("round %d: %d successes and %d not-found, want 1 and 1", round, ok, notFound)
 		}
-		events, _ := f.s.AuditEvents(ctx, f.account.ID, tok.ID)
+		events := f.auditEvents(t, f.account.ID, tok.ID)
 		deleted := 0
 		for _, e := range events {
 			if e.Action == AuditDeleted {

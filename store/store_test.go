@@ -19,20 +19,27 @@ func TestOpen(t *testing.T) {
 			if err := s.read.QueryRow(`SELECT COUNT(*) FROM schema_migrations`).Scan(&n); err != nil {
 				t.Fatal(err)
 			}
-			entries, _ := migrations.ReadDir("migrations")
+			entries, err := migrations.ReadDir("migrations")
+			if err != nil {
+				t.Fatal(err)
+			}
 			if n != len(entries) {
 				t.Fatalf("schema_migrations has %d rows, want %d", n, len(entries))
 			}
-			s.Close()
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
 		}
 	})
 	t.Run("Pragmas", func(t *testing.T) {
 		f := newFixture(t)
 		var mode string
 		var sync, fk int
-		f.s.write.QueryRow(`PRAGMA journal_mode`).Scan(&mode)
-		f.s.write.QueryRow(`PRAGMA synchronous`).Scan(&sync)
-		f.s.write.QueryRow(`PRAGMA foreign_keys`).Scan(&fk)
+		for pragma, into := range map[string]any{"journal_mode": &mode, "synchronous": &sync, "foreign_keys": &fk} {
+			if err := f.s.write.QueryRow(`PRAGMA ` + pragma).Scan(into); err != nil {
+				t.Fatal(err)
+			}
+		}
 		if mode != "wal" || sync != 2 || fk != 1 {
 			t.Fatalf("journal_mode=%s synchronous=%d foreign_keys=%d, want wal 2 1", mode, sync, fk)
 		}
@@ -43,10 +50,15 @@ func TestOpen(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		s.Close()
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
 		info, err := os.Stat(path)
-		if err != nil || info.Size() == 0 || info.Mode().Perm() != 0o600 {
-			t.Fatalf("database at the given path: %v (mode %v)", err, info.Mode().Perm())
+		if err != nil {
+			t.Fatalf("no database at the given path: %v", err)
+		}
+		if info.Size() == 0 || info.Mode().Perm() != 0o600 {
+			t.Fatalf("database at the given path: %d bytes, mode %v", info.Size(), info.Mode().Perm())
 		}
 	})
 	t.Run("ErrShortKeys", func(t *testing.T) {

@@ -35,7 +35,7 @@ func TestCreateToken(t *testing.T) {
 		if err != nil || got.ID != tok.ID {
 			t.Errorf("TokenBySecret = %v, %v; want %s", got.ID, err, tok.ID)
 		}
-		events, _ := f.s.AuditEvents(ctx, f.account.ID, tok.ID)
+		events := f.auditEvents(t, f.account.ID, tok.ID)
 		if len(events) != 1 || events[0].Action != AuditCreated || events[0].IP != "192.0.2.1" {
 			t.Errorf("audit events %+v, want one 'created' from 192.0.2.1", events)
 		}
@@ -59,13 +59,13 @@ func TestCreateToken(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.token.AccountID = f.account.ID
-			before, _ := f.s.ListTokens(ctx, f.account.ID, TokenFilter{})
+			before := f.list(t, f.account.ID, TokenFilter{})
 			_, _, err := f.s.CreateToken(ctx, tc.token, f.actor)
 			var ve *ValidationError
 			if !errors.As(err, &ve) || ve.Fields[tc.field] == "" {
 				t.Fatalf("err = %v, want a ValidationError on %s", err, tc.field)
 			}
-			after, _ := f.s.ListTokens(ctx, f.account.ID, TokenFilter{})
+			after := f.list(t, f.account.ID, TokenFilter{})
 			if after.Total != before.Total {
 				t.Fatalf("a rejected token was stored: %d tokens, had %d", after.Total, before.Total)
 			}
@@ -84,7 +84,10 @@ func TestCreateToken(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		theirs, _ := f.s.Modules(ctx, other.ID)
+		theirs, err := f.s.Modules(ctx, other.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
 		_, _, err = f.s.CreateToken(ctx, NewToken{AccountID: f.account.ID, Name: "x", ModuleIDs: []string{theirs[0].ID}}, f.actor)
 		var ve *ValidationError
 		if !errors.As(err, &ve) {
@@ -142,7 +145,7 @@ func TestUpdateToken(t *testing.T) {
 		if !got.UpdatedAt.Equal(f.clock.Now()) || got.UpdatedBy.ID != f.admin.ID {
 			t.Fatalf("updated at %v by %+v", got.UpdatedAt, got.UpdatedBy)
 		}
-		events, _ := f.s.AuditEvents(ctx, f.account.ID, tok.ID)
+		events := f.auditEvents(t, f.account.ID, tok.ID)
 		if len(events) != 2 || events[0].Action != AuditUpdated {
 			t.Fatalf("events %+v, want 'updated' on top", events)
 		}
@@ -161,11 +164,11 @@ func TestUpdateToken(t *testing.T) {
 		}
 	})
 	t.Run("NoChangeWritesNothing", func(t *testing.T) {
-		before, _ := f.s.AuditEvents(ctx, f.account.ID, tok.ID)
+		before := f.auditEvents(t, f.account.ID, tok.ID)
 		_, changed, err := f.s.UpdateToken(ctx, f.account.ID, tok.ID, TokenUpdate{
 			Name: "New name", Description: "Runs nightly", ModuleIDs: []string{f.modules[2].ID, f.modules[1].ID},
 		}, f.actor)
-		after, _ := f.s.AuditEvents(ctx, f.account.ID, tok.ID)
+		after := f.auditEvents(t, f.account.ID, tok.ID)
 		if err != nil || changed || len(after) != len(before) {
 			t.Fatalf("UpdateToken = %v, changed %v, events %d → %d", err, changed, len(before), len(after))
 		}
@@ -186,14 +189,14 @@ func TestUpdateToken(t *testing.T) {
 			if !errors.As(err, &ve) || ve.Fields[tc.field] == "" {
 				t.Fatalf("err = %v, want a ValidationError on %s", err, tc.field)
 			}
-			got, _ := f.s.TokenByID(ctx, f.account.ID, tok.ID)
+			got := f.tokenByID(t, f.account.ID, tok.ID)
 			if got.Name != "New name" || len(got.Modules) != 2 {
 				t.Fatalf("a rejected update changed the token: %+v", got)
 			}
 		})
 	}
 	t.Run("ErrOtherAccount", func(t *testing.T) {
-		other, _ := f.s.CreateAccount(ctx, "Other")
+		other := f.createAccount(t, "Other")
 		if _, _, err := f.s.UpdateToken(ctx, other.ID, tok.ID, TokenUpdate{Name: "x"}, f.actor); !errors.Is(err, ErrNotFound) {
 			t.Fatalf("err = %v, want ErrNotFound", err)
 		}

@@ -25,6 +25,8 @@ type SecretRejected struct {
 	Reason  string // one of the Reject… constants
 }
 
+// Error names the token, when the secret named one, and the reason, for the
+// server's log.
 func (e *SecretRejected) Error() string {
 	if e.TokenID == "" {
 		return "token secret rejected: " + e.Reason

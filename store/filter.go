@@ -55,15 +55,19 @@ const (
 	DefaultPageSize = 50
 	// MaxPageSize bounds TokenFilter.Limit.
 	MaxPageSize = 100
-	// maxCursor bounds the length of an encoded cursor; real ones are far
-	// shorter.
-	maxCursor = 1024
-	// MaxQuery bounds the length of a search, in characters.
-	MaxQuery = 200
 )
 
 // PageSizes are the page sizes the list offers.
 var PageSizes = []int{25, 50, 100}
+
+// Limits on what a filter carries, which comes from URLs.
+const (
+	// MaxQuery bounds the length of a search, in characters.
+	MaxQuery = 200
+	// maxCursor bounds the length of an encoded cursor; real ones are far
+	// shorter.
+	maxCursor = 1024
+)
 
 // TokenFilter selects, orders and pages an account's tokens. The zero value
 // is the first page of every token, newest first. Pages are reached by
@@ -227,6 +231,7 @@ type cursor struct {
 	Pos   int       `json:"p,omitempty"` // the position of the page it leads to, for "Showing 51–100"
 }
 
+// encode writes the cursor for a URL: base64 of its JSON.
 func (c cursor) encode() string {
 	b, err := json.Marshal(c)
 	if err != nil {
@@ -235,6 +240,8 @@ func (c cursor) encode() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
+// decodeCursor reads a cursor that came back in a URL, and refuses it
+// unless it is one encode could have made for this sort and order.
 func decodeCursor(s string, sort TokenSort, order SortOrder) (cursor, error) {
 	var c cursor
 	if len(s) > maxCursor {

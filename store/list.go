@@ -152,9 +152,9 @@ func (page *TokenPage) place(offset int, hasPrev, hasNext bool, now time.Time) {
 // c is nil.
 func (s *Store) walkIDs(ctx context.Context, p *plan, c *cursor, n int, backward bool) ([]string, error) {
 	desc := (p.order == Descending) != backward
-	dir, cmp := "ASC", ">"
+	dir, op := "ASC", ">"
 	if desc {
-		dir, cmp = "DESC", "<"
+		dir, op = "DESC", "<"
 	}
 	var ids []string
 	started := c == nil
@@ -181,7 +181,7 @@ func (s *Store) walkIDs(ctx context.Context, p *plan, c *cursor, n int, backward
 			if driven {
 				id = `+t.id`
 			}
-			where.add(fmt.Sprintf(`%[1]s %[2]s= ? AND (%[1]s %[2]s ? OR %[3]s %[2]s ?)`, key, cmp, id), k, k, c.ID)
+			where.add(fmt.Sprintf(`%[1]s %[2]s= ? AND (%[1]s %[2]s ? OR %[3]s %[2]s ?)`, key, op, id), k, k, c.ID)
 			started = true
 		}
 		orderBy := fmt.Sprintf(`%s %s, t.id %s`, key, dir, dir)

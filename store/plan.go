@@ -49,11 +49,13 @@ type plan struct {
 // row costs: the 20 in 20·M² ≤ L·N.
 const driveCost = 20
 
-// accountTotals are the account's tokens by state: counters for the stored
-// status, and, when asked for, a count of the expired ones along their index
-// (which costs as many steps as there are; otherwise they count as active).
+// accountTotals are the account's live tokens by state.
 type accountTotals struct{ active, disabled, expired int }
 
+// accountTotals reads the account's totals: the counters give them by stored
+// status, and, when expired is set, the expired ones are counted along their
+// index, which costs as many steps as there are; otherwise they count as
+// active.
 func (s *Store) accountTotals(ctx context.Context, accountID string, now int64, expired bool) (accountTotals, error) {
 	var t accountTotals
 	rows, err := s.listQuery(ctx, `SELECT status, n FROM token_counts WHERE account_id = ?`, accountID)
@@ -287,7 +289,8 @@ func stateCondition(st TokenState, now int64, statusIndexed, dateIndexed bool) (
 	panic("stateCondition: " + st)
 }
 
-// conditions is a clause under construction.
+// conditions is a FROM or WHERE clause under construction: its terms, which
+// String joins with AND, and their arguments in order.
 type conditions struct {
 	terms []string
 	args  []any
@@ -324,13 +327,13 @@ func sortKey(s TokenSort, driven bool) string {
 // state is a range of an index on (status, name, id), and a deep page of the
 // status sort costs what the first does.
 type segment struct {
-	group int
-	cond  string
+	group int    // SortStatus: the state's place in stateOrder
+	cond  string // SortStatus: the state's condition, written for the segment's plan
 	args  []any
 }
 
-// segments returns the runs of the list in the order of a walk forward or
-// backward, each with whether its plan is driven.
+// segments returns the runs of the list in the order a walk meets them,
+// forward or backward.
 func (p *plan) segments(backward bool) []segment {
 	var out []segment
 	if p.sort != SortStatus {

@@ -10,8 +10,10 @@ import (
 // the count and the page, so that it is queried once.
 const maxCandidates = 20_000
 
-// searchRange is the account's range of rowids in token_search, in the
-// words the migration's triggers use.
+// searchRange is the account's range of rowids in token_search, whose rowid
+// is the account's ID number times 100000000 plus the token's: migration
+// 007 lays them out so, and this is in the words of its triggers. A rowid
+// modulo 100000000 is thus the token's number.
 var searchRange = `rowid BETWEEN ` + sqlIDNumber("?") + ` * 100000000
 	AND ` + sqlIDNumber("?") + ` * 100000000 + 99999999`
 

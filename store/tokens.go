@@ -46,6 +46,7 @@ const oneTokenColumns = tokenColumns + `, a.name,
 	(SELECT json_group_array(json_array(m.id, m.key, m.name))
 		FROM token_modules tm JOIN modules m ON m.id = tm.module_id WHERE tm.token_id = t.id)`
 
+// oneTokenJoins are tokenJoins and the token's account, for oneTokenColumns.
 const oneTokenJoins = tokenJoins + `
 	JOIN accounts a ON a.id = t.account_id`
 
@@ -78,8 +79,8 @@ func (s *Store) CreateToken(ctx context.Context, n NewToken, by Actor) (Token, s
 	if err := CheckExpiry(n.ExpiresAt, s.Now()); err != nil {
 		return Token{}, "", err
 	}
-	if len(n.Logo) > MaxLogoBytes {
-		return Token{}, "", &ValidationError{Fields: map[string]string{"logo": fmt.Sprintf("The logo must be at most %d KB.", MaxLogoBytes>>10)}}
+	if err := checkLogoSize(n.Logo); err != nil {
+		return Token{}, "", err
 	}
 	var id, secret string
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
@@ -105,10 +106,8 @@ func (s *Store) CreateToken(ctx context.Context, n NewToken, by Actor) (Token, s
 			now, by.ID, now, by.ID); err != nil {
 			return err
 		}
-		for _, m := range UniqueIDs(n.ModuleIDs) {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO token_modules (token_id, module_id) VALUES (?, ?)`, id, m); err != nil {
-				return err
-			}
+		if err := insertTokenModules(ctx, tx, id, UniqueIDs(n.ModuleIDs)); err != nil {
+			return err
 		}
 		return s.recordAudit(ctx, tx, auditEntry{accountID: n.AccountID, by: by, action: AuditCreated}, tokensAt(now, id))
 	})
@@ -222,17 +221,7 @@ func (s *Store) UpdateToken(ctx context.Context, accountID, id string, u TokenUp
 		if err != nil {
 			return err
 		}
-		var changes []FieldChange
-		if old.Name != u.Name {
-			changes = append(changes, FieldChange{Field: "name", Old: old.Name, New: u.Name})
-		}
-		if old.Description != u.Description {
-			changes = append(changes, FieldChange{Field: "description", Old: old.Description, New: u.Description})
-		}
-		if !slices.Equal(oldModules, newModules) {
-			changes = append(changes, FieldChange{Field: "modules",
-				Old: strings.Join(oldModules, ", "), New: strings.Join(newModules, ", ")})
-		}
+		changes := fieldChanges(old, u, oldModules, newModules)
 		if len(changes) == 0 {
 			return nil
 		}
@@ -244,10 +233,8 @@ func (s *Store) UpdateToken(ctx context.Context, accountID, id string, u TokenUp
 		if _, err := tx.ExecContext(ctx, `DELETE FROM token_modules WHERE token_id = ?`, id); err != nil {
 			return err
 		}
-		for _, m := range u.ModuleIDs {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO token_modules (token_id, module_id) VALUES (?, ?)`, id, m); err != nil {
-				return err
-			}
+		if err := insertTokenModules(ctx, tx, id, u.ModuleIDs); err != nil {
+			return err
 		}
 		changed = true
 		return s.recordAudit(ctx, tx, auditEntry{accountID: accountID, by: by, action: AuditUpdated, changes: changes}, tokensAt(now, id))
@@ -257,6 +244,33 @@ func (s *Store) UpdateToken(ctx context.Context, accountID, id string, u TokenUp
 	}
 	t, err = s.TokenByID(ctx, accountID, id)
 	return t, changed, err
+}
+
+// fieldChanges is what an update changes of a token, as the audit trail
+// shows it: modules by name.
+func fieldChanges(old Token, u TokenUpdate, oldModules, newModules []string) []FieldChange {
+	var changes []FieldChange
+	if old.Name != u.Name {
+		changes = append(changes, FieldChange{Field: FieldName, Old: old.Name, New: u.Name})
+	}
+	if old.Description != u.Description {
+		changes = append(changes, FieldChange{Field: FieldDescription, Old: old.Description, New: u.Description})
+	}
+	if !slices.Equal(oldModules, newModules) {
+		changes = append(changes, FieldChange{Field: FieldModules,
+			Old: strings.Join(oldModules, ", "), New: strings.Join(newModules, ", ")})
+	}
+	return changes
+}
+
+// insertTokenModules scopes a token to the modules with the given IDs.
+func insertTokenModules(ctx context.Context, tx *sql.Tx, tokenID string, moduleIDs []string) error {
+	for _, m := range moduleIDs {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO token_modules (token_id, module_id) VALUES (?, ?)`, tokenID, m); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // tokenModuleIDs returns the IDs of a token's modules.

@@ -1,7 +1,9 @@
 package store
 
 import (
+	"context"
 	"crypto/rand"
+	"database/sql"
 	"fmt"
 	"math/big"
 )
@@ -35,6 +37,27 @@ func randomID(prefix string) (string, error) {
 		return "", err
 	}
 	return makeID(prefix, n.Int64()), nil
+}
+
+// newID returns an ID such as "TKN-0123-4567" that no row of table has yet.
+// It runs inside the write transaction, so no other writer can take the same
+// ID between the check and the insert.
+func newID(ctx context.Context, tx *sql.Tx, prefix, table string) (string, error) {
+	for range 20 {
+		id, err := randomID(prefix)
+		if err != nil {
+			return "", err
+		}
+		var taken int
+		// table is one of a few constants, never user input.
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+table+` WHERE id = ?`, id).Scan(&taken); err != nil {
+			return "", err
+		}
+		if taken == 0 {
+			return id, nil
+		}
+	}
+	return "", fmt.Errorf("no free %s ID after 20 tries", prefix)
 }
 
 // isID reports whether s is an ID of the kind prefix: "USR-0123-4567".

@@ -130,6 +130,8 @@ func (s *Store) migrate(ctx context.Context) error {
 	return nil
 }
 
+// migrateOne applies the embedded migration name, in its own transaction,
+// unless schema_migrations records it already.
 func (s *Store) migrateOne(ctx context.Context, name string) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		var n int
@@ -160,27 +162,6 @@ func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 		return err
 	}
 	return tx.Commit()
-}
-
-// newID returns an ID such as "TKN-0123-4567" that no row of table has yet.
-// It runs inside the write transaction, so no other writer can take the same
-// ID between the check and the insert.
-func newID(ctx context.Context, tx *sql.Tx, prefix, table string) (string, error) {
-	for range 20 {
-		id, err := randomID(prefix)
-		if err != nil {
-			return "", err
-		}
-		var taken int
-		// table is one of a few constants, never user input.
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+table+` WHERE id = ?`, id).Scan(&taken); err != nil {
-			return "", err
-		}
-		if taken == 0 {
-			return id, nil
-		}
-	}
-	return "", fmt.Errorf("no free %s ID after 20 tries", prefix)
 }
 
 // millis converts a stored time; NULL and 0 become the zero time.

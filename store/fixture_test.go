@@ -15,6 +15,8 @@ import (
 	"golang.org/x/crypto/bcrypt"
 )
 
+// TestMain makes password hashing cheap for the tests, and runs the crash
+// test's writer when this binary is started as that.
 func TestMain(m *testing.M) {
 	PasswordCost = bcrypt.MinCost
 	if os.Getenv(crashChildEnv) != "" {
@@ -43,6 +45,7 @@ func (c *clock) Add(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
+// randomKeys are fresh keys for a store.
 func randomKeys(t testing.TB) Keys {
 	t.Helper()
 	k := Keys{Digest: make([]byte, KeySize), Encryption: make([]byte, KeySize)}
@@ -51,6 +54,9 @@ func randomKeys(t testing.TB) Keys {
 	return k
 }
 
+// fixture is a store in a temporary directory, on a fake clock, with an
+// account, its administrator (who acts, from a fixed address) and its
+// default modules.
 type fixture struct {
 	s       *Store
 	keys    Keys
@@ -62,6 +68,7 @@ type fixture struct {
 	actor   Actor
 }
 
+// newFixture makes a fixture whose store closes when the test ends.
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "test.db")
@@ -94,6 +101,8 @@ func newFixture(t testing.TB) *fixture {
 		actor: UserActor(admin.ID, "192.0.2.1")}
 }
 
+// createToken creates a token of the account with the modules, and returns
+// it with its secret; an error fails the test.
 func (f *fixture) createToken(t testing.TB, name string, modules ...Module) (Token, string) {
 	t.Helper()
 	n := NewToken{AccountID: f.account.ID, Name: name}
@@ -158,6 +167,8 @@ func (f *fixture) queryInt(t testing.TB, query string, args ...any) int {
 	return n
 }
 
+// tokenIDPattern checks the form of a token ID apart from the store's own
+// check.
 func tokenIDPattern(id string) bool {
 	if len(id) != 13 || !strings.HasPrefix(id, "TKN-") || id[8] != '-' {
 		return false
@@ -170,6 +181,8 @@ func tokenIDPattern(id string) bool {
 	return true
 }
 
+// exec writes to the database past the store, to set up what its methods
+// cannot; an error fails the test.
 func (f *fixture) exec(t testing.TB, query string, args ...any) {
 	t.Helper()
 	if _, err := f.s.write.Exec(query, args...); err != nil {
@@ -177,6 +190,7 @@ func (f *fixture) exec(t testing.TB, query string, args ...any) {
 	}
 }
 
+// ids are the IDs of tokens, in order.
 func ids(tokens []Token) []string {
 	out := make([]string, len(tokens))
 	for i, t := range tokens {
@@ -185,6 +199,7 @@ func ids(tokens []Token) []string {
 	return out
 }
 
+// tokenModulesOf reads the IDs of a token's modules.
 func tokenModulesOf(s *Store, id string) ([]string, error) {
 	rows, err := s.read.Query(`SELECT module_id FROM token_modules WHERE token_id = ? ORDER BY module_id`, id)
 	if err != nil {
@@ -210,6 +225,7 @@ func (f *fixture) actions(t *testing.T, accountID, id string) []string {
 	return out
 }
 
+// scanStringsQuery reads one string a row with query.
 func scanStringsQuery(s *Store, query string, args ...any) ([]string, error) {
 	rows, err := s.read.Query(query, args...)
 	if err != nil {

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -24,6 +25,8 @@ type SecretRejected struct {
 	Reason  string // one of the Reject… constants
 }
 
+// Error names the token, when the secret named one, and the reason, for the
+// server's log.
 func (e *SecretRejected) Error() string {
 	if e.TokenID == "" {
 		return "token secret rejected: " + e.Reason
@@ -57,4 +60,39 @@ func (s *Store) RecordTokenAccess(ctx context.Context, at map[string]time.Time) 
 		}
 		return nil
 	})
+}
+
+// TokenBySecret returns the token a presented secret belongs to, if it may
+// authenticate at now: malformed, unknown, disabled, deleted and expired
+// secrets are all ErrNotFound (a malformed one without a database read),
+// as a *SecretRejected that says which for the server's log.
+func (s *Store) TokenBySecret(ctx context.Context, secret string) (Token, error) {
+	id, err := ParseSecret(secret)
+	if err != nil {
+		return Token{}, &SecretRejected{Reason: RejectMalformed}
+	}
+	// One query brings the token with its account and modules: the
+	// modules are its scope, which whoever authenticates it checks next.
+	t, err := scanOneToken(s.read.QueryRowContext(ctx, `SELECT `+oneTokenColumns+` `+oneTokenJoins+`
+		WHERE t.secret_digest = ?`, s.secrets.digest(secret)))
+	if prev := s.secrets.previous; errors.Is(err, ErrNotFound) && prev != nil {
+		// Mid-rotation, a token not yet moved has its digest under the
+		// previous key.
+		t, err = scanOneToken(s.read.QueryRowContext(ctx, `SELECT `+oneTokenColumns+` `+oneTokenJoins+`
+			WHERE t.secret_digest = ?`, prev.digest(secret)))
+	}
+	if errors.Is(err, ErrNotFound) || (err == nil && t.ID != id) {
+		return Token{}, &SecretRejected{TokenID: id, Reason: RejectUnknown}
+	}
+	if err != nil {
+		return Token{}, err
+	}
+	switch t.State(s.Now()) {
+	case StateActive:
+		return t, nil
+	case StateExpired:
+		return Token{}, &SecretRejected{TokenID: id, Reason: RejectExpired}
+	default:
+		return Token{}, &SecretRejected{TokenID: id, Reason: RejectDisabled}
+	}
 }

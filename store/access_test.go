@@ -124,11 +124,11 @@ func TestRecordTokenAccess(t *testing.T) {
 		}
 	})
 	t.Run("UpdatedUnchanged", func(t *testing.T) {
-		got, _ := f.s.TokenByID(ctx, f.account.ID, tok.ID)
+		got := f.tokenByID(t, f.account.ID, tok.ID)
 		if !got.UpdatedAt.Equal(tok.UpdatedAt) || got.UpdatedBy.ID != tok.UpdatedBy.ID {
 			t.Fatalf("recording access changed 'updated': %v by %s", got.UpdatedAt, got.UpdatedBy.ID)
 		}
-		events, _ := f.s.AuditEvents(ctx, f.account.ID, tok.ID)
+		events := f.auditEvents(t, f.account.ID, tok.ID)
 		if len(events) != 1 {
 			t.Fatalf("recording access wrote audit events: %+v", events)
 		}

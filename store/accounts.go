@@ -32,7 +32,7 @@ func (s *Store) CreateAccount(ctx context.Context, name string) (Account, error)
 		if n > 0 {
 			return ErrConflict
 		}
-		id, err := newID(ctx, tx, "ACC", "accounts")
+		id, err := newID(ctx, tx, accountPrefix, "accounts")
 		if err != nil {
 			return err
 		}
@@ -42,7 +42,7 @@ func (s *Store) CreateAccount(ctx context.Context, name string) (Account, error)
 			return err
 		}
 		for _, m := range DefaultModules {
-			mid, err := newID(ctx, tx, "MOD", "modules")
+			mid, err := newID(ctx, tx, modulePrefix, "modules")
 			if err != nil {
 				return err
 			}
@@ -116,7 +116,7 @@ func (s *Store) CreateUser(ctx context.Context, n NewUser) (User, error) {
 			}
 			return err
 		}
-		if u.ID, err = newID(ctx, tx, "USR", "users"); err != nil {
+		if u.ID, err = newID(ctx, tx, userPrefix, "users"); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO users (id, account_id, email, name, role, password_hash, created_at)

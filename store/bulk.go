@@ -45,12 +45,12 @@ var (
 	bulkBudget = 2 * time.Millisecond
 )
 
-// bulkChange is one bulk action: the status it sets and how it records it.
-type bulkChange struct {
-	status  TokenStatus
-	action  string
-	already BulkSkipReason // for a token that has the status already
-}
+// MaxBulkTokens bounds how many tokens one bulk action, or one "select all
+// matching", takes.
+const MaxBulkTokens = 10_000
+
+// maxBulk is MaxBulkTokens, which tests make smaller.
+var maxBulk = MaxBulkTokens
 
 // BulkSetTokenStatus enables (StatusActive) or disables (StatusDisabled) up to
 // MaxBulkTokens tokens of the account, each with its own audit event. Tokens
@@ -59,13 +59,11 @@ type bulkChange struct {
 // result holds those committed before it, and the tokens in neither list
 // were not changed.
 func (s *Store) BulkSetTokenStatus(ctx context.Context, accountID string, ids []string, status TokenStatus, by Actor) (BulkResult, error) {
-	switch status {
-	case StatusActive:
-		return s.bulk(ctx, accountID, ids, bulkChange{status, AuditEnabled, SkipAlreadyActive}, by)
-	case StatusDisabled:
-		return s.bulk(ctx, accountID, ids, bulkChange{status, AuditDisabled, SkipAlreadyDisabled}, by)
+	change, ok := statusChange(status)
+	if !ok {
+		return BulkResult{}, fmt.Errorf("BulkSetTokenStatus: %q is not a status one can set; use BulkDeleteTokens", status)
 	}
-	return BulkResult{}, fmt.Errorf("BulkSetTokenStatus: %q is not a status one can set; use BulkDeleteTokens", status)
+	return s.bulk(ctx, accountID, ids, change, by)
 }
 
 // BulkDeleteTokens deletes up to MaxBulkTokens tokens of the account for
@@ -73,10 +71,12 @@ func (s *Store) BulkSetTokenStatus(ctx context.Context, accountID string, ids []
 // deleted tokens are skipped, with the reason. The work is committed in
 // short transactions, as by BulkSetTokenStatus.
 func (s *Store) BulkDeleteTokens(ctx context.Context, accountID string, ids []string, by Actor) (BulkResult, error) {
-	return s.bulk(ctx, accountID, ids, bulkChange{StatusDeleted, AuditDeleted, SkipDeleted}, by)
+	return s.bulk(ctx, accountID, ids, deleteToken, by)
 }
 
-func (s *Store) bulk(ctx context.Context, accountID string, ids []string, change bulkChange, by Actor) (BulkResult, error) {
+// bulk makes a change to each of ids, in transactions bounded by time, each
+// token the way changeTokens makes it.
+func (s *Store) bulk(ctx context.Context, accountID string, ids []string, change tokenChange, by Actor) (BulkResult, error) {
 	ids = UniqueIDs(ids)
 	switch {
 	case len(ids) == 0:
@@ -96,7 +96,7 @@ func (s *Store) bulk(ctx context.Context, accountID string, ids []string, change
 			began = time.Now()
 			for end < len(ids) && (end == start || time.Since(began) < bulkBudget) {
 				chunk := ids[end:min(end+bulkChunk, len(ids))]
-				c, sk, err := s.changeChunk(ctx, tx, accountID, chunk, change, by, detail)
+				c, sk, err := s.changeTokens(ctx, tx, accountID, chunk, change, by, detail)
 				if err != nil {
 					return err
 				}
@@ -120,83 +120,4 @@ func (s *Store) bulk(ctx context.Context, accountID string, ids []string, change
 		start = end
 	}
 	return r, nil
-}
-
-// changeChunk changes the tokens of a chunk that may change, in the
-// transaction tx, and says which it skipped.
-func (s *Store) changeChunk(ctx context.Context, tx *sql.Tx, accountID string, batch []string, change bulkChange,
-	by Actor, detail string) (changed []string, skipped []BulkSkip, err error) {
-	// The IDs go as one JSON array, so that every batch is the same
-	// statement text, prepared once.
-	rows, err := s.bulkQuery(ctx, tx, `SELECT id, status FROM tokens
-		WHERE account_id = ? AND id IN (SELECT value FROM json_each(?))`, accountID, jsonIDs(batch))
-	if err != nil {
-		return nil, nil, err
-	}
-	status := make(map[string]TokenStatus, len(batch))
-	for rows.Next() {
-		var id string
-		var st TokenStatus
-		if err := rows.Scan(&id, &st); err != nil {
-			rows.Close()
-			return nil, nil, err
-		}
-		status[id] = st
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, nil, err
-	}
-	for _, id := range batch {
-		switch st, ok := status[id]; {
-		case !ok:
-			skipped = append(skipped, BulkSkip{id, SkipNotFound})
-		case st == StatusDeleted:
-			skipped = append(skipped, BulkSkip{id, SkipDeleted})
-		case st == change.status:
-			skipped = append(skipped, BulkSkip{id, change.already})
-		default:
-			changed = append(changed, id)
-		}
-	}
-	if len(changed) == 0 {
-		return nil, skipped, nil
-	}
-
-	now := s.now()
-	set, args := `status = ?, updated_at = ?, updated_by = ?`, []any{change.status, now, by.ID}
-	if change.status == StatusDeleted {
-		set = `status = 'deleted', secret_digest = NULL, secret_ciphertext = NULL, secret_key_id = NULL,
-			logo = NULL, deleted_at = ?, deleted_by = ?, updated_at = ?, updated_by = ?`
-		args = []any{now, by.ID, now, by.ID}
-	}
-	ids := jsonIDs(changed)
-	if err := s.bulkExec(ctx, tx, `UPDATE tokens SET `+set+`
-		WHERE id IN (SELECT value FROM json_each(?))`, append(args, ids)...); err != nil {
-		return nil, nil, err
-	}
-	// One audit event per token, in one statement.
-	if err := s.bulkExec(ctx, tx, `INSERT INTO audit_events (token_id, account_id, at, actor_id, action, detail, ip)
-		SELECT value, ?, ?, ?, ?, ?, ? FROM json_each(?)`,
-		accountID, now, by.ID, change.action, detail, by.IP, ids); err != nil {
-		return nil, nil, err
-	}
-	return changed, skipped, nil
-}
-
-// bulkQuery and bulkExec run a bulk action's statements, which tests see as
-// they see the list's.
-func (s *Store) bulkQuery(ctx context.Context, tx *sql.Tx, query string, args ...any) (*sql.Rows, error) {
-	if s.listHooks.query != nil {
-		s.listHooks.query(query, args)
-	}
-	return tx.QueryContext(ctx, query, args...)
-}
-
-func (s *Store) bulkExec(ctx context.Context, tx *sql.Tx, query string, args ...any) error {
-	if s.listHooks.query != nil {
-		s.listHooks.query(query, args)
-	}
-	_, err := tx.ExecContext(ctx, query, args...)
-	return err
 }

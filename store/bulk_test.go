@@ -43,23 +43,6 @@ func newBulkFixture(t *testing.T) *bulkFixture {
 	return f
 }
 
-// actions returns the audit actions of a token, newest first.
-func (f *fixture) actions(t *testing.T, accountID, id string) []string {
-	t.Helper()
-	events, err := f.s.AuditEvents(context.Background(), accountID, id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	for _, e := range events {
-		out = append(out, e.Action)
-		if e.Action != AuditCreated && (e.Actor.ID != f.admin.ID || e.IP != f.actor.IP) {
-			t.Errorf("%s event of %s by %s from %s, want %s from %s", e.Action, id, e.Actor.ID, e.IP, f.admin.ID, f.actor.IP)
-		}
-	}
-	return out
-}
-
 func TestBulkSetTokenStatus(t *testing.T) {
 	f := newBulkFixture(t)
 	ctx := context.Background()
@@ -108,7 +91,9 @@ func TestBulkSetTokenStatus(t *testing.T) {
 		if err != nil || !slices.Equal(r.Changed, []string{f.a.ID, f.disabled.ID}) || len(r.Skipped) != 0 {
 			t.Fatalf("enable = %+v, %v", r, err)
 		}
-		r, _ = f.s.BulkSetTokenStatus(ctx, f.account.ID, []string{f.a.ID}, StatusActive, f.actor)
+		if r, err = f.s.BulkSetTokenStatus(ctx, f.account.ID, []string{f.a.ID}, StatusActive, f.actor); err != nil {
+			t.Fatal(err)
+		}
 		if len(r.Changed) != 0 || !slices.Equal(r.Skipped, []BulkSkip{{f.a.ID, SkipAlreadyActive}}) {
 			t.Fatalf("enable twice = %+v", r)
 		}
@@ -134,7 +119,7 @@ func TestBulkSetTokenStatus(t *testing.T) {
 				t.Errorf("%s: %v, want a ValidationError", name, err)
 			}
 		}
-		if tok, _ := f.s.TokenByID(ctx, f.account.ID, f.b.ID); tok.Status != StatusDisabled {
+		if tok := f.tokenByID(t, f.account.ID, f.b.ID); tok.Status != StatusDisabled {
 			t.Error("a refused bulk action changed a token")
 		}
 	})
@@ -163,8 +148,10 @@ func TestBulkDeleteTokens(t *testing.T) {
 			}
 			var digest, sealed []byte
 			var mods int
-			f.s.read.QueryRow(`SELECT secret_digest, secret_ciphertext, (SELECT COUNT(*) FROM token_modules WHERE token_id = id)
-				FROM tokens WHERE id = ?`, id).Scan(&digest, &sealed, &mods)
+			if err := f.s.read.QueryRow(`SELECT secret_digest, secret_ciphertext, (SELECT COUNT(*) FROM token_modules WHERE token_id = id)
+				FROM tokens WHERE id = ?`, id).Scan(&digest, &sealed, &mods); err != nil {
+				t.Fatal(err)
+			}
 			if digest != nil || sealed != nil || mods != 0 {
 				t.Errorf("%s: the tombstone keeps secret material or modules", id)
 			}
@@ -174,12 +161,12 @@ func TestBulkDeleteTokens(t *testing.T) {
 				t.Errorf("a deleted token authenticates: %v", err)
 			}
 		}
-		page, _ := f.s.ListTokens(ctx, f.account.ID, TokenFilter{})
+		page := f.list(t, f.account.ID, TokenFilter{})
 		if !slices.Equal(ids(page.Tokens), []string{f.b.ID}) || page.Total != 1 {
 			t.Errorf("list after delete: %v of %d, want only %s", ids(page.Tokens), page.Total, f.b.ID)
 		}
 		for _, q := range []string{"alpha", "charlie"} {
-			if page, _ := f.s.ListTokens(ctx, f.account.ID, TokenFilter{Query: q}); page.Total != 0 {
+			if page := f.list(t, f.account.ID, TokenFilter{Query: q}); page.Total != 0 {
 				t.Errorf("a search for %q finds a deleted token", q)
 			}
 		}
@@ -218,9 +205,7 @@ func TestBulkDeleteCommitsInBatches(t *testing.T) {
 	// write goes in between two batches.
 	var between bool
 	for !done.Load() {
-		var n int
-		f.s.read.QueryRow(`SELECT COUNT(*) FROM tokens WHERE status = 'deleted'`).Scan(&n)
-		if n > 0 {
+		if f.queryInt(t, `SELECT COUNT(*) FROM tokens WHERE status = 'deleted'`) > 0 {
 			if _, _, werr := f.s.SetTokenStatus(context.Background(), f.account.ID, keep.ID, StatusDisabled, f.actor); werr != nil {
 				t.Fatal(werr)
 			}
@@ -250,22 +235,13 @@ func TestBulkDeleteCommitsInBatches(t *testing.T) {
 	if !slices.Equal(deleted, changed) {
 		t.Fatalf("%d deleted, %d reported changed", len(deleted), len(changed))
 	}
-	var events int
-	f.s.read.QueryRow(`SELECT COUNT(*) FROM audit_events WHERE action = 'deleted'`).Scan(&events)
+	events := f.queryInt(t, `SELECT COUNT(*) FROM audit_events WHERE action = 'deleted'`)
 	if events != len(changed) {
 		t.Fatalf("%d delete events for %d deleted tokens", events, len(changed))
 	}
 	if !slices.Equal(r.Changed, all[:len(r.Changed)]) {
 		t.Fatal("the changed tokens are not the first ones asked for")
 	}
-}
-
-func scanStringsQuery(s *Store, query string, args ...any) ([]string, error) {
-	rows, err := s.read.Query(query, args...)
-	if err != nil {
-		return nil, err
-	}
-	return scanStrings(rows)
 }
 
 // TestCountersAndModuleBits checks what the triggers keep against what they
@@ -275,21 +251,20 @@ func TestCountersAndModuleBits(t *testing.T) {
 	ctx := context.Background()
 	check := func(step string) {
 		t.Helper()
-		var bad int
-		f.s.read.QueryRow(`SELECT COUNT(*) FROM (
+		bad := f.queryInt(t, `SELECT COUNT(*) FROM (
 			SELECT account_id, status, COUNT(*) AS n FROM tokens GROUP BY account_id, status
-		) c FULL JOIN token_counts k USING (account_id, status) WHERE c.n IS NOT k.n AND NOT (c.n IS NULL AND k.n = 0)`).Scan(&bad)
+		) c FULL JOIN token_counts k USING (account_id, status) WHERE c.n IS NOT k.n AND NOT (c.n IS NULL AND k.n = 0)`)
 		if bad != 0 {
 			t.Errorf("%s: %d counters disagree with the tokens", step, bad)
 		}
-		f.s.read.QueryRow(`SELECT COUNT(*) FROM tokens t WHERE t.status != 'deleted' AND t.module_bits !=
+		bad = f.queryInt(t, `SELECT COUNT(*) FROM tokens t WHERE t.status != 'deleted' AND t.module_bits !=
 			(SELECT COALESCE(SUM(1 << m.bit), 0) FROM token_modules tm JOIN modules m ON m.id = tm.module_id
-			 WHERE tm.token_id = t.id)`).Scan(&bad)
+			 WHERE tm.token_id = t.id)`)
 		if bad != 0 {
 			t.Errorf("%s: %d tokens' module bits disagree with their modules", step, bad)
 		}
-		f.s.read.QueryRow(`SELECT COUNT(*) FROM token_modules tm JOIN tokens t ON t.id = tm.token_id
-			WHERE t.status = 'deleted'`).Scan(&bad)
+		bad = f.queryInt(t, `SELECT COUNT(*) FROM token_modules tm JOIN tokens t ON t.id = tm.token_id
+			WHERE t.status = 'deleted'`)
 		if bad != 0 {
 			t.Errorf("%s: deleted tokens keep %d modules", step, bad)
 		}
@@ -300,15 +275,19 @@ func TestCountersAndModuleBits(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("updated")
-	f.s.BulkSetTokenStatus(ctx, f.account.ID, []string{f.a.ID, f.b.ID}, StatusDisabled, f.actor)
+	if _, err := f.s.BulkSetTokenStatus(ctx, f.account.ID, []string{f.a.ID, f.b.ID}, StatusDisabled, f.actor); err != nil {
+		t.Fatal(err)
+	}
 	check("disabled")
-	f.s.BulkDeleteTokens(ctx, f.account.ID, []string{f.a.ID, f.disabled.ID}, f.actor)
+	if _, err := f.s.BulkDeleteTokens(ctx, f.account.ID, []string{f.a.ID, f.disabled.ID}, f.actor); err != nil {
+		t.Fatal(err)
+	}
 	check("deleted")
-	page, _ := f.s.ListTokens(ctx, f.account.ID, TokenFilter{ModuleID: f.modules[2].ID})
+	page := f.list(t, f.account.ID, TokenFilter{ModuleID: f.modules[2].ID})
 	if !slices.Equal(ids(page.Tokens), []string{f.b.ID}) || page.Total != 1 {
 		t.Errorf("module filter after the changes: %v of %d", ids(page.Tokens), page.Total)
 	}
-	if page, _ := f.s.ListTokens(ctx, f.account.ID, TokenFilter{Query: "alpha 2"}); page.Total != 0 {
+	if page := f.list(t, f.account.ID, TokenFilter{Query: "alpha 2"}); page.Total != 0 {
 		t.Error("the search finds a renamed, then deleted token")
 	}
 	t.Run("AtMost63Modules", func(t *testing.T) {
@@ -320,10 +299,9 @@ func TestCountersAndModuleBits(t *testing.T) {
 			f.account.ID); err == nil {
 			t.Fatal("a 64th module was accepted")
 		}
-		var highest int
-		f.s.read.QueryRow(`SELECT MAX(bit) FROM modules WHERE account_id = ?`, f.account.ID).Scan(&highest)
+		highest := f.queryInt(t, `SELECT MAX(bit) FROM modules WHERE account_id = ?`, f.account.ID)
 		tok, _ := f.createToken(t, "last module", Module{ID: "MOD-9999-0062"})
-		page, _ := f.s.ListTokens(ctx, f.account.ID, TokenFilter{ModuleID: "MOD-9999-0062"})
+		page := f.list(t, f.account.ID, TokenFilter{ModuleID: "MOD-9999-0062"})
 		if highest != 62 || !slices.Equal(ids(page.Tokens), []string{tok.ID}) {
 			t.Fatalf("highest bit %d; module 63 lists %v, want %s", highest, ids(page.Tokens), tok.ID)
 		}

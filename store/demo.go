@@ -27,6 +27,37 @@ var DemoAccount = Demo{
 	Password:    "demo-password",
 }
 
+// demoToken is a token of the demo account.
+type demoToken struct {
+	name, description string
+	modules           []string      // by name
+	age, lastUse      time.Duration // lastUse 0: never used
+	disabled          bool
+	expires           time.Duration // from now, may be past; 0: never
+	logo              color.RGBA    // zero: no logo
+}
+
+// demoDay is a day, for the ages of demo tokens.
+const demoDay = 24 * time.Hour
+
+// demoTokens are the demo account's tokens, in different states, with varied
+// modules, dates and last access.
+var demoTokens = []demoToken{
+	{"Storefront sync", "Pushes catalog changes to the public storefront every night.", []string{"Catalog"}, 210 * demoDay, 2 * time.Hour, false, 0, color.RGBA{R: 0x25, G: 0x63, B: 0xeb, A: 0xff}},
+	{"ERP integration", "Two-way order and invoice sync with the ERP.", []string{"Billing", "Procurement"}, 180 * demoDay, 15 * time.Minute, false, 0, color.RGBA{R: 0x0f, G: 0x76, B: 0x6e, A: 0xff}},
+	{"Billing export", "Monthly invoice export for finance.", []string{"Billing"}, 150 * demoDay, 26 * demoDay, false, 0, color.RGBA{}},
+	{"CI pipeline", "Deploys price lists from the release pipeline.", []string{"Catalog", "Procurement"}, 120 * demoDay, 3 * demoDay, false, 60 * demoDay, color.RGBA{R: 0x7c, G: 0x3a, B: 0xed, A: 0xff}},
+	{"Legacy importer", "Old product importer, kept until the migration is signed off.", []string{"Catalog"}, 400 * demoDay, 95 * demoDay, true, 0, color.RGBA{}},
+	{"User provisioning", "Creates and removes users from the HR system.", []string{"Access management"}, 90 * demoDay, 40 * time.Minute, false, 0, color.RGBA{}},
+	{"Partner portal", "", []string{"Catalog", "Billing", "Procurement"}, 75 * demoDay, 9 * demoDay, false, 0, color.RGBA{}},
+	{"Procurement bot", "Raises purchase orders when stock runs low.", []string{"Procurement"}, 60 * demoDay, 0, true, 0, color.RGBA{}},
+	{"Analytics warehouse", "Read-only feed for the data warehouse.", []string{"Billing", "Catalog"}, 45 * demoDay, 6 * time.Hour, false, 0, color.RGBA{R: 0xea, G: 0x58, B: 0x0c, A: 0xff}},
+	{"Support tooling", "Lets the support desk look up subscriptions.", []string{"Access management", "Billing"}, 30 * demoDay, 0, false, 0, color.RGBA{}},
+	{"Staging smoke tests", "", []string{"Catalog"}, 12 * demoDay, 20 * time.Hour, true, 0, color.RGBA{}},
+	{"Quarterly audit", "Read access for the external auditors; expired after the audit.", []string{"Billing"}, 100 * demoDay, 12 * demoDay, false, -10 * demoDay, color.RGBA{}},
+	{"Token automation", "Rotates the other tokens on schedule.", []string{"Access management", "Billing", "Catalog", "Procurement"}, 3 * demoDay, 5 * time.Minute, false, 0, color.RGBA{}},
+}
+
 // SeedDemo fills an empty database with the demo account: two
 // administrators, a plain member, the default modules, and thirteen tokens in
 // different states, with varied modules, creators, dates and last access. It
@@ -41,6 +72,31 @@ func (s *Store) SeedDemo(ctx context.Context) (seeded bool, err error) {
 	if err != nil {
 		return false, err
 	}
+	admins, err := s.createDemoUsers(ctx, acc)
+	if err != nil {
+		return false, err
+	}
+	mods, err := s.Modules(ctx, acc.ID)
+	if err != nil {
+		return false, err
+	}
+	byName := map[string]string{}
+	for _, m := range mods {
+		byName[m.Name] = m.ID
+	}
+	now := s.Now()
+	for i, d := range demoTokens {
+		by := UserActor(admins[i%len(admins)].ID, "")
+		if err := s.createDemoToken(ctx, acc, d, byName, by, now); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+// createDemoUsers adds the demo account's people and returns its
+// administrators, who create its tokens in turn.
+func (s *Store) createDemoUsers(ctx context.Context, acc Account) ([]User, error) {
 	people := []NewUser{
 		{Email: DemoAccount.AdminEmail, Name: "Alex Morgan", Role: RoleAdmin},
 		{Email: "jamie@example.com", Name: "Jamie Chen", Role: RoleAdmin},
@@ -51,85 +107,56 @@ func (s *Store) SeedDemo(ctx context.Context) (seeded bool, err error) {
 		p.AccountID, p.Password = acc.ID, DemoAccount.Password
 		u, err := s.CreateUser(ctx, p)
 		if err != nil {
-			return false, err
+			return nil, err
 		}
 		if u.IsAdmin() {
 			admins = append(admins, u)
 		}
 	}
-	mods, err := s.Modules(ctx, acc.ID)
+	return admins, nil
+}
+
+// createDemoToken creates d as CreateToken does, then dates it back.
+func (s *Store) createDemoToken(ctx context.Context, acc Account, d demoToken, moduleIDs map[string]string, by Actor, now time.Time) error {
+	var ids []string
+	for _, m := range d.modules {
+		ids = append(ids, moduleIDs[m])
+	}
+	var logo []byte
+	if d.logo.A != 0 {
+		var err error
+		if logo, err = demoLogo(d.logo); err != nil {
+			return err
+		}
+	}
+	t, _, err := s.CreateToken(ctx, NewToken{AccountID: acc.ID, Name: d.name, Description: d.description, ModuleIDs: ids, Logo: logo}, by)
 	if err != nil {
-		return false, err
+		return err
 	}
-	byName := map[string]string{}
-	for _, m := range mods {
-		byName[m.Name] = m.ID
+	created := now.Add(-d.age)
+	var lastAccess time.Time
+	if d.lastUse > 0 {
+		lastAccess = now.Add(-d.lastUse)
 	}
-	day := 24 * time.Hour
-	tokens := []struct {
-		name, description string
-		modules           []string
-		age, lastUse      time.Duration // lastUse 0: never used
-		disabled          bool
-		expires           time.Duration // from now, may be past; 0: never
-		logo              color.RGBA    // zero: no logo
-	}{
-		{"Storefront sync", "Pushes catalog changes to the public storefront every night.", []string{"Catalog"}, 210 * day, 2 * time.Hour, false, 0, color.RGBA{R: 0x25, G: 0x63, B: 0xeb, A: 0xff}},
-		{"ERP integration", "Two-way order and invoice sync with the ERP.", []string{"Billing", "Procurement"}, 180 * day, 15 * time.Minute, false, 0, color.RGBA{R: 0x0f, G: 0x76, B: 0x6e, A: 0xff}},
-		{"Billing export", "Monthly invoice export for finance.", []string{"Billing"}, 150 * day, 26 * day, false, 0, color.RGBA{}},
-		{"CI pipeline", "Deploys price lists from the release pipeline.", []string{"Catalog", "Procurement"}, 120 * day, 3 * day, false, 60 * day, color.RGBA{R: 0x7c, G: 0x3a, B: 0xed, A: 0xff}},
-		{"Legacy importer", "Old product importer, kept until the migration is signed off.", []string{"Catalog"}, 400 * day, 95 * day, true, 0, color.RGBA{}},
-		{"User provisioning", "Creates and removes users from the HR system.", []string{"Access management"}, 90 * day, 40 * time.Minute, false, 0, color.RGBA{}},
-		{"Partner portal", "", []string{"Catalog", "Billing", "Procurement"}, 75 * day, 9 * day, false, 0, color.RGBA{}},
-		{"Procurement bot", "Raises purchase orders when stock runs low.", []string{"Procurement"}, 60 * day, 0, true, 0, color.RGBA{}},
-		{"Analytics warehouse", "Read-only feed for the data warehouse.", []string{"Billing", "Catalog"}, 45 * day, 6 * time.Hour, false, 0, color.RGBA{R: 0xea, G: 0x58, B: 0x0c, A: 0xff}},
-		{"Support tooling", "Lets the support desk look up subscriptions.", []string{"Access management", "Billing"}, 30 * day, 0, false, 0, color.RGBA{}},
-		{"Staging smoke tests", "", []string{"Catalog"}, 12 * day, 20 * time.Hour, true, 0, color.RGBA{}},
-		{"Quarterly audit", "Read access for the external auditors; expired after the audit.", []string{"Billing"}, 100 * day, 12 * day, false, -10 * day, color.RGBA{}},
-		{"Token automation", "Rotates the other tokens on schedule.", []string{"Access management", "Billing", "Catalog", "Procurement"}, 3 * day, 5 * time.Minute, false, 0, color.RGBA{}},
+	var expires time.Time
+	if d.expires != 0 {
+		expires = now.Add(d.expires)
 	}
-	now := s.Now()
-	for i, d := range tokens {
-		var ids []string
-		for _, m := range d.modules {
-			ids = append(ids, byName[m])
-		}
-		by := UserActor(admins[i%len(admins)].ID, "")
-		var logo []byte
-		if d.logo.A != 0 {
-			if logo, err = demoLogo(d.logo); err != nil {
-				return false, err
-			}
-		}
-		t, _, err := s.CreateToken(ctx, NewToken{AccountID: acc.ID, Name: d.name, Description: d.description, ModuleIDs: ids, Logo: logo}, by)
-		if err != nil {
-			return false, err
-		}
-		created := now.Add(-d.age)
-		var lastAccess time.Time
-		if d.lastUse > 0 {
-			lastAccess = now.Add(-d.lastUse)
-		}
-		var expires time.Time
-		if d.expires != 0 {
-			expires = now.Add(d.expires)
-		}
-		// Back-date the token and its creation event so the list looks lived
-		// in; an expiry in the past can only be set this way.
-		if _, err := s.write.ExecContext(ctx, `UPDATE tokens SET created_at = ?, updated_at = ?, last_access_at = ?, expires_at = ? WHERE id = ?`,
-			created.UnixMilli(), created.UnixMilli(), nullMillis(lastAccess), nullMillis(expires), t.ID); err != nil {
-			return false, err
-		}
-		if _, err := s.write.ExecContext(ctx, `UPDATE audit_events SET at = ? WHERE token_id = ?`, created.UnixMilli(), t.ID); err != nil {
-			return false, err
-		}
-		if d.disabled {
-			if _, _, err := s.SetTokenStatus(ctx, acc.ID, t.ID, StatusDisabled, by); err != nil {
-				return false, err
-			}
+	// Back-date the token and its creation event so the list looks lived
+	// in; an expiry in the past can only be set this way.
+	if _, err := s.write.ExecContext(ctx, `UPDATE tokens SET created_at = ?, updated_at = ?, last_access_at = ?, expires_at = ? WHERE id = ?`,
+		created.UnixMilli(), created.UnixMilli(), nullMillis(lastAccess), nullMillis(expires), t.ID); err != nil {
+		return err
+	}
+	if _, err := s.write.ExecContext(ctx, `UPDATE audit_events SET at = ? WHERE token_id = ?`, created.UnixMilli(), t.ID); err != nil {
+		return err
+	}
+	if d.disabled {
+		if _, _, err := s.SetTokenStatus(ctx, acc.ID, t.ID, StatusDisabled, by); err != nil {
+			return err
 		}
 	}
-	return true, nil
+	return nil
 }
 
 // demoLogo draws a small rounded tile in one colour, with a lighter band, as

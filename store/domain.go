@@ -5,8 +5,8 @@ package store
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 	"unicode"
@@ -33,14 +33,11 @@ type ValidationError struct {
 	Fields map[string]string
 }
 
+// Error lists the messages in the order of their fields' names, so that the
+// same problems always read the same.
 func (e *ValidationError) Error() string {
-	keys := make([]string, 0, len(e.Fields))
-	for k := range e.Fields {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, 0, len(keys))
-	for _, k := range keys {
+	parts := make([]string, 0, len(e.Fields))
+	for _, k := range slices.Sorted(maps.Keys(e.Fields)) {
 		parts = append(parts, k+": "+e.Fields[k])
 	}
 	return "invalid input: " + strings.Join(parts, "; ")

@@ -2,6 +2,9 @@ package store
 
 import (
 	"bytes"
+	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"image"
 	"image/jpeg"
@@ -22,11 +25,8 @@ const (
 // nothing but pixels survives (no metadata, no script, no polyglot file).
 // Only PNG and JPEG are accepted; SVG can carry script and is refused.
 func NormalizeLogo(data []byte) ([]byte, error) {
-	invalid := func(msg string) error {
-		return &ValidationError{Fields: map[string]string{"logo": msg}}
-	}
-	if len(data) > MaxLogoBytes {
-		return nil, invalid(fmt.Sprintf("The logo must be at most %d KB.", MaxLogoBytes>>10))
+	if err := checkLogoSize(data); err != nil {
+		return nil, err
 	}
 	var decode func([]byte) (image.Image, error)
 	var config func([]byte) (image.Config, error)
@@ -38,20 +38,20 @@ func NormalizeLogo(data []byte) ([]byte, error) {
 		decode = func(b []byte) (image.Image, error) { return jpeg.Decode(bytes.NewReader(b)) }
 		config = func(b []byte) (image.Config, error) { return jpeg.DecodeConfig(bytes.NewReader(b)) }
 	default:
-		return nil, invalid("The logo must be a PNG or JPEG image.")
+		return nil, invalidLogo("The logo must be a PNG or JPEG image.")
 	}
 	// The header is read first so that a small file claiming a huge image
 	// is refused before any pixel memory is allocated.
 	cfg, err := config(data)
 	if err != nil {
-		return nil, invalid("The logo could not be read as an image.")
+		return nil, invalidLogo("The logo could not be read as an image.")
 	}
 	if cfg.Width < 1 || cfg.Height < 1 || cfg.Width > MaxLogoPixels || cfg.Height > MaxLogoPixels {
-		return nil, invalid(fmt.Sprintf("The logo must be at most %d×%d pixels.", MaxLogoPixels, MaxLogoPixels))
+		return nil, invalidLogo(fmt.Sprintf("The logo must be at most %d×%d pixels.", MaxLogoPixels, MaxLogoPixels))
 	}
 	img, err := decode(data)
 	if err != nil {
-		return nil, invalid("The logo could not be read as an image.")
+		return nil, invalidLogo("The logo could not be read as an image.")
 	}
 	w, h := cfg.Width, cfg.Height
 	if w > LogoSize || h > LogoSize {
@@ -68,4 +68,30 @@ func NormalizeLogo(data []byte) ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// checkLogoSize refuses a logo over MaxLogoBytes: an upload before it is
+// read, and what CreateToken is given, which NormalizeLogo should have made.
+func checkLogoSize(data []byte) error {
+	if len(data) > MaxLogoBytes {
+		return invalidLogo(fmt.Sprintf("The logo must be at most %d KB.", MaxLogoBytes>>10))
+	}
+	return nil
+}
+
+// invalidLogo is a ValidationError on the logo.
+func invalidLogo(msg string) error {
+	return &ValidationError{Fields: map[string]string{"logo": msg}}
+}
+
+// TokenLogo returns a token's logo, a PNG, or nil when the token has none.
+// A deleted token and another account's token are ErrNotFound.
+func (s *Store) TokenLogo(ctx context.Context, accountID, id string) ([]byte, error) {
+	var logo []byte
+	err := s.read.QueryRowContext(ctx, `SELECT logo FROM tokens
+		WHERE id = ? AND account_id = ? AND status != 'deleted'`, id, accountID).Scan(&logo)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	return logo, err
 }

@@ -25,13 +25,19 @@ func TestListMigrationBackfills(t *testing.T) {
 		}
 	}
 	exec(`CREATE TABLE schema_migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)`)
-	names, _ := fs.Glob(migrations, "migrations/*.sql")
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
 	slices.Sort(names)
 	for _, name := range names {
 		if name >= "migrations/005" {
 			break
 		}
-		body, _ := migrations.ReadFile(name)
+		body, err := migrations.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
 		exec(string(body))
 		exec(`INSERT INTO schema_migrations (name, applied_at) VALUES (?, 0)`, name)
 	}
@@ -46,7 +52,9 @@ func TestListMigrationBackfills(t *testing.T) {
 		VALUES ('TKN-0000-0013', 'ACC-0000-0001', 'Gone sync', 'deleted', 1, 'USR-0000-0001', 1, 'USR-0000-0001', 1, 'USR-0000-0001')`)
 	exec(`INSERT INTO token_modules (token_id, module_id) VALUES ('TKN-0000-0011', 'MOD-0000-0001'),
 		('TKN-0000-0012', 'MOD-0000-0002'), ('TKN-0000-0013', 'MOD-0000-0001')`)
-	db.Close()
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
 
 	s, err := Open(path, randomKeys(t))
 	if err != nil {

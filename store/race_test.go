@@ -65,7 +65,7 @@ func TestInterleavedStatusChanges(t *testing.T) {
 	if _, err := f.s.TokenBySecret(ctx, secret); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("the secret still authenticates: %v", err)
 	}
-	events, _ := f.s.AuditEvents(ctx, f.account.ID, tok.ID)
+	events := f.auditEvents(t, f.account.ID, tok.ID)
 	if events[0].Action != AuditDeleted {
 		t.Fatalf("newest event %q, want deleted last", events[0].Action)
 	}
@@ -136,7 +136,7 @@ func TestConcurrentPartialUpdates(t *testing.T) {
 		if errs[0] != nil || errs[1] != nil {
 			t.Fatalf("round %d: %v", round, errs)
 		}
-		got, _ := f.s.TokenByID(ctx, f.account.ID, tok.ID)
+		got := f.tokenByID(t, f.account.ID, tok.ID)
 		if got.Name != name || got.Description != description || len(got.Modules) != 1 {
 			t.Fatalf("round %d: %q / %q / %d modules; an update was lost", round, got.Name, got.Description, len(got.Modules))
 		}

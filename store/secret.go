@@ -21,7 +21,7 @@ import (
 // value from the checksum alone, without a database read.
 const (
 	SecretPrefix       = "apitk_"
-	secretIDDigits     = 8
+	secretIDDigits     = idDigits
 	secretRandomChars  = 32 // 32 × log2(62) ≈ 190 bits from crypto/rand
 	secretChecksumSize = 6  // 62^6 > 2^32
 	SecretLength       = len(SecretPrefix) + secretIDDigits + 1 + secretRandomChars + secretChecksumSize
@@ -34,7 +34,7 @@ func newSecret(tokenID string) string {
 	var b strings.Builder
 	b.Grow(SecretLength)
 	b.WriteString(SecretPrefix)
-	b.WriteString(strings.ReplaceAll(strings.TrimPrefix(tokenID, "TKN-"), "-", ""))
+	b.WriteString(tokenDigits(tokenID))
 	b.WriteByte('_')
 	buf := make([]byte, 64)
 	for n := 0; n < secretRandomChars; {
@@ -91,7 +91,7 @@ func ParseSecret(s string) (tokenID string, err error) {
 	if !hmac.Equal([]byte(checksum(body)), []byte(s[len(body):])) {
 		return "", ErrMalformedSecret
 	}
-	return "TKN-" + digits[:4] + "-" + digits[4:], nil
+	return tokenIDOf(digits), nil
 }
 
 // Keys are the server-side keys that protect token secrets at rest. Neither

@@ -2,11 +2,10 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"errors"
 	"fmt"
-	"math/big"
+	"slices"
 	"time"
 )
 
@@ -63,130 +62,172 @@ func (s *Store) SeedTokens(ctx context.Context, o SeedOptions) (SeedResult, erro
 	if o.Count < 2 || o.Count > MaxSeedTokens {
 		return res, &ValidationError{Fields: map[string]string{"count": fmt.Sprintf("Seed between 2 and %d tokens.", MaxSeedTokens)}}
 	}
-	var role Role
-	err := s.read.QueryRowContext(ctx, `SELECT role FROM users WHERE id = ? AND account_id = ?`,
-		o.CreatedBy, o.AccountID).Scan(&role)
-	if errors.Is(err, sql.ErrNoRows) || (err == nil && role != RoleAdmin) {
-		return res, ErrNotFound
-	}
+	mods, err := s.seedModules(ctx, o)
 	if err != nil {
 		return res, err
-	}
-	mods, err := s.Modules(ctx, o.AccountID)
-	if err != nil {
-		return res, err
-	}
-	hasAccess := false
-	for _, m := range mods {
-		hasAccess = hasAccess || m.Key == ModuleAccessManagement
-	}
-	if !hasAccess {
-		return res, &ValidationError{Fields: map[string]string{"modules": "The account has no enabled Access management module."}}
 	}
 	ids, err := s.freeTokenIDs(ctx, o.Count)
 	if err != nil {
 		return res, err
 	}
-
-	// Random IDs and digests land all over their indexes: with SQLite's
-	// default 2 MB page cache, a large transaction spills pages to the WAL
-	// again and again. A bigger cache for the seed's duration avoids that.
-	var cacheSize int64
-	if err := s.write.QueryRowContext(ctx, `PRAGMA cache_size`).Scan(&cacheSize); err != nil {
+	restore, err := s.growCache(ctx)
+	if err != nil {
 		return res, err
 	}
-	if _, err := s.write.ExecContext(ctx, `PRAGMA cache_size = -262144`); err != nil {
-		return res, err
-	}
-	defer s.write.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf(`PRAGMA cache_size = %d`, cacheSize))
+	defer restore()
 
 	now := s.now()
-	minute := int64(time.Minute / time.Millisecond)
-	oldest := now - int64(o.Count)*minute
+	oldest := now - int64(o.Count)*minuteMillis
 	for start := 0; start < o.Count; start += seedBatch {
 		end := min(start+seedBatch, o.Count)
-		err := s.inTx(ctx, func(tx *sql.Tx) error {
-			ins, err := prepareAll(ctx, tx,
-				`INSERT INTO tokens (id, account_id, name, description, status,
-				secret_digest, secret_ciphertext, secret_key_id, expires_at,
-				created_at, created_by, updated_at, updated_by, last_access_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-				`INSERT INTO token_modules (token_id, module_id) VALUES (?, ?)`,
-				`INSERT INTO audit_events (token_id, account_id, at, actor_id, action, ip) VALUES (?, ?, ?, ?, ?, 'seed')`)
-			if err != nil {
-				return err
-			}
-			defer func() {
-				for _, st := range ins {
-					st.Close()
-				}
-			}()
-			insToken, insModule, insEvent := ins[0], ins[1], ins[2]
-			for i := start; i < end; i++ {
-				id := ids[i]
-				secret := newSecret(id)
-				created := oldest + int64(i)*minute
-				name := fmt.Sprintf("%s %d", seedNames[i%len(seedNames)], i+1)
-				description := ""
-				if i%4 == 0 {
-					description = "Generated for load tests."
-				}
-				status := StatusActive
-				if i%10 == 9 || i == 1 {
-					status = StatusDisabled
-				}
-				// Spread modules over the account's, one to three each;
-				// the two returned tokens get them all.
-				tokenMods := make([]Module, 0, len(mods))
-				for k := range 1 + i%3 {
-					tokenMods = append(tokenMods, mods[(i+k)%len(mods)])
-				}
-				switch i {
-				case 0:
-					name, tokenMods = "Load test API client", mods
-					res.Active = SeededToken{ID: id, Secret: secret}
-				case 1:
-					name, tokenMods = "Load test disabled client", mods
-					res.Disabled = SeededToken{ID: id, Secret: secret}
-				}
-				var lastAccess, expires sql.NullInt64
-				if i%3 != 0 {
-					lastAccess = sql.NullInt64{Int64: created + (now-created)/int64(2+i%5), Valid: true}
-				}
-				if i%25 == 7 {
-					expires = sql.NullInt64{Int64: now + 90*24*60*minute, Valid: true}
-				}
-				updated := created
-				if status == StatusDisabled {
-					updated = created + minute/2
-				}
-				if _, err := insToken.ExecContext(ctx, id, o.AccountID, name, description, status,
-					s.secrets.digest(secret), s.secrets.seal(id, secret), s.secrets.keyID, expires,
-					created, o.CreatedBy, updated, o.CreatedBy, lastAccess); err != nil {
-					return err
-				}
-				for _, m := range tokenMods {
-					if _, err := insModule.ExecContext(ctx, id, m.ID); err != nil {
-						return err
-					}
-				}
-				if _, err := insEvent.ExecContext(ctx, id, o.AccountID, created, o.CreatedBy, AuditCreated); err != nil {
-					return err
-				}
-				if status == StatusDisabled {
-					if _, err := insEvent.ExecContext(ctx, id, o.AccountID, updated, o.CreatedBy, AuditDisabled); err != nil {
-						return err
-					}
-				}
-			}
-			return nil
-		})
-		if err != nil {
+		rows := make([]seedRow, 0, end-start)
+		for i := start; i < end; i++ {
+			rows = append(rows, newSeedRow(i, ids[i], mods, oldest, now))
+		}
+		if err := s.inTx(ctx, func(tx *sql.Tx) error { return s.insertSeedRows(ctx, tx, o, rows) }); err != nil {
 			return SeedResult{}, fmt.Errorf("seed tokens %d to %d: %w", start+1, end, err)
+		}
+		for i, r := range rows {
+			switch start + i {
+			case 0:
+				res.Active = SeededToken{ID: r.id, Secret: r.secret}
+			case 1:
+				res.Disabled = SeededToken{ID: r.id, Secret: r.secret}
+			}
 		}
 		res.Created = end
 	}
 	return res, nil
+}
+
+// minuteMillis is a minute in the unit of stored times.
+const minuteMillis = int64(time.Minute / time.Millisecond)
+
+// seedModules returns the account's modules for the seed, once it has
+// checked that the creator is an administrator of the account (ErrNotFound
+// otherwise) and that the returned active token can call the API.
+func (s *Store) seedModules(ctx context.Context, o SeedOptions) ([]Module, error) {
+	var role Role
+	err := s.read.QueryRowContext(ctx, `SELECT role FROM users WHERE id = ? AND account_id = ?`,
+		o.CreatedBy, o.AccountID).Scan(&role)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && role != RoleAdmin) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	mods, err := s.Modules(ctx, o.AccountID)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.ContainsFunc(mods, func(m Module) bool { return m.Key == ModuleAccessManagement }) {
+		return nil, &ValidationError{Fields: map[string]string{"modules": "The account has no enabled Access management module."}}
+	}
+	return mods, nil
+}
+
+// growCache gives the write connection a larger page cache until restore is
+// called. Random IDs and digests land all over their indexes: with SQLite's
+// default 2 MB cache, a large transaction spills pages to the WAL again and
+// again.
+func (s *Store) growCache(ctx context.Context) (restore func(), err error) {
+	var cacheSize int64
+	if err := s.write.QueryRowContext(ctx, `PRAGMA cache_size`).Scan(&cacheSize); err != nil {
+		return nil, err
+	}
+	if _, err := s.write.ExecContext(ctx, `PRAGMA cache_size = -262144`); err != nil {
+		return nil, err
+	}
+	return func() {
+		s.write.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf(`PRAGMA cache_size = %d`, cacheSize))
+	}, nil
+}
+
+// seedRow is one generated token.
+type seedRow struct {
+	id, secret            string
+	name, description     string
+	status                TokenStatus
+	modules               []Module
+	created, updated      int64
+	lastAccess, expiresAt sql.NullInt64
+}
+
+// newSeedRow makes the i-th seeded token, created a minute after the one
+// before it, from oldest on.
+func newSeedRow(i int, id string, mods []Module, oldest, now int64) seedRow {
+	r := seedRow{id: id, secret: newSecret(id), status: StatusActive,
+		name: fmt.Sprintf("%s %d", seedNames[i%len(seedNames)], i+1), created: oldest + int64(i)*minuteMillis}
+	if i%4 == 0 {
+		r.description = "Generated for load tests."
+	}
+	if i%10 == 9 || i == 1 {
+		r.status = StatusDisabled
+	}
+	// Spread modules over the account's, one to three each; the two
+	// returned tokens get them all.
+	for k := range 1 + i%3 {
+		r.modules = append(r.modules, mods[(i+k)%len(mods)])
+	}
+	switch i {
+	case 0:
+		r.name, r.modules = "Load test API client", mods
+	case 1:
+		r.name, r.modules = "Load test disabled client", mods
+	}
+	if i%3 != 0 {
+		r.lastAccess = sql.NullInt64{Int64: r.created + (now-r.created)/int64(2+i%5), Valid: true}
+	}
+	if i%25 == 7 {
+		r.expiresAt = sql.NullInt64{Int64: now + 90*24*60*minuteMillis, Valid: true}
+	}
+	r.updated = r.created
+	if r.status == StatusDisabled {
+		r.updated = r.created + minuteMillis/2
+	}
+	return r
+}
+
+// insertSeedRows writes seeded tokens in tx through statements prepared
+// once, and their audit events in two statements.
+func (s *Store) insertSeedRows(ctx context.Context, tx *sql.Tx, o SeedOptions, rows []seedRow) error {
+	ins, err := prepareAll(ctx, tx,
+		`INSERT INTO tokens (id, account_id, name, description, status,
+		secret_digest, secret_ciphertext, secret_key_id, expires_at,
+		created_at, created_by, updated_at, updated_by, last_access_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		`INSERT INTO token_modules (token_id, module_id) VALUES (?, ?)`)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		for _, st := range ins {
+			st.Close()
+		}
+	}()
+	insToken, insModule := ins[0], ins[1]
+	var created, disabled []tokenAt
+	for _, r := range rows {
+		if _, err := insToken.ExecContext(ctx, r.id, o.AccountID, r.name, r.description, r.status,
+			s.secrets.digest(r.secret), s.secrets.seal(r.id, r.secret), s.secrets.keyID, r.expiresAt,
+			r.created, o.CreatedBy, r.updated, o.CreatedBy, r.lastAccess); err != nil {
+			return err
+		}
+		for _, m := range r.modules {
+			if _, err := insModule.ExecContext(ctx, r.id, m.ID); err != nil {
+				return err
+			}
+		}
+		created = append(created, tokenAt{r.id, r.created})
+		if r.status == StatusDisabled {
+			disabled = append(disabled, tokenAt{r.id, r.updated})
+		}
+	}
+	seeder := Actor{Kind: ActorUser, ID: o.CreatedBy, IP: "seed"}
+	if err := s.recordAudit(ctx, tx, auditEntry{accountID: o.AccountID, by: seeder, action: AuditCreated}, created); err != nil {
+		return err
+	}
+	return s.recordAudit(ctx, tx, auditEntry{accountID: o.AccountID, by: seeder, action: AuditDisabled}, disabled)
 }
 
 // freeTokenIDs draws n distinct token IDs that no row has. Drawing them up
@@ -211,18 +252,15 @@ func (s *Store) freeTokenIDs(ctx context.Context, n int) ([]string, error) {
 	}
 	// Keep the ID space mostly free, so that CreateToken's random draw
 	// still finds a free ID at once.
-	if len(taken)+n > 10_000_000 {
+	if len(taken)+n > idNumbers/10 {
 		return nil, &ValidationError{Fields: map[string]string{"count": "Too many tokens for the ID space."}}
 	}
 	ids := make([]string, 0, n)
-	limit := big.NewInt(100_000_000)
 	for len(ids) < n {
-		v, err := rand.Int(rand.Reader, limit)
+		id, err := randomID(tokenPrefix)
 		if err != nil {
 			return nil, err
 		}
-		digits := fmt.Sprintf("%08d", v.Int64())
-		id := "TKN-" + digits[:4] + "-" + digits[4:]
 		if !taken[id] {
 			taken[id] = true
 			ids = append(ids, id)

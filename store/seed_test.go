@@ -68,6 +68,11 @@ func TestSeedTokens(t *testing.T) {
 		if err != nil || dis.State(f.s.Now()) != StateDisabled {
 			t.Fatalf("disabled token %+v, %v", dis, err)
 		}
+		events, err = f.s.AuditEvents(ctx, f.account.ID, dis.ID)
+		if err != nil || len(events) != 2 || events[0].Action != AuditDisabled || events[1].Action != AuditCreated ||
+			events[0].IP != "seed" || events[1].Actor.ID != f.admin.ID || !events[1].At.Equal(dis.CreatedAt) {
+			t.Fatalf("disabled token's audit trail %+v, %v: want disabled, then created when it was, by the admin from seed", events, err)
+		}
 		// Seeded secrets are sealed like any other: the ciphertext opens.
 		revealed, err := f.s.RevealSecret(ctx, f.account.ID, res.Active.ID, f.actor)
 		if err != nil || revealed != res.Active.Secret {
@@ -119,6 +124,36 @@ func TestSeedTokens(t *testing.T) {
 	})
 }
 
+func TestSeedDemo(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	seeded, err := f.s.SeedDemo(ctx)
+	if err != nil || !seeded {
+		t.Fatalf("SeedDemo = %v, %v", seeded, err)
+	}
+	acc, err := f.s.AccountByName(ctx, DemoAccount.AccountName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := f.list(t, acc.ID, TokenFilter{})
+	states := map[TokenState]int{}
+	creators := map[string]bool{}
+	for _, tok := range page.Tokens {
+		states[tok.State(f.clock.Now())]++
+		creators[tok.CreatedBy.ID] = true
+	}
+	if page.Total < 10 || states[StateActive] == 0 || states[StateDisabled] == 0 || len(creators) < 2 {
+		t.Fatalf("demo has %d tokens, states %v, %d creators", page.Total, states, len(creators))
+	}
+	if _, err := f.s.Authenticate(ctx, DemoAccount.AdminEmail, DemoAccount.Password); err != nil {
+		t.Fatalf("demo administrator cannot sign in: %v", err)
+	}
+	again, err := f.s.SeedDemo(ctx)
+	if err != nil || again {
+		t.Fatalf("second SeedDemo = %v, %v; want false, nil", again, err)
+	}
+}
+
 // BenchmarkSecretLookup is the API's authentication path — parse, digest,
 // look-up — in a database of 100,000 tokens, for a valid, a disabled, an
 // unknown (well-formed) and a garbage secret.
@@ -149,5 +184,24 @@ func BenchmarkSecretLookup(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkSeedTokens seeds an account with 20,000 tokens, in two
+// transactions, each time into a fresh database.
+func BenchmarkSeedTokens(b *testing.B) {
+	ctx := context.Background()
+	for b.Loop() {
+		b.StopTimer()
+		f := newFixture(b)
+		b.StartTimer()
+		if _, err := f.s.SeedTokens(ctx, SeedOptions{AccountID: f.account.ID, CreatedBy: f.admin.ID, Count: 20_000}); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		if err := f.s.Close(); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
 	}
 }

@@ -123,7 +123,7 @@ func TestStatementCache(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer conn.Close()
-		conn.Raw(func(dc any) error {
+		err = conn.Raw(func(dc any) error {
 			cc := dc.(*cachingConn)
 			if _, ok := cc.stmts[hot]; !ok || len(cc.stmts) != maxCachedStmts {
 				t.Errorf("hot statement cached: %v; %d cached, want %d", ok, len(cc.stmts), maxCachedStmts)
@@ -136,5 +136,8 @@ func TestStatementCache(t *testing.T) {
 			}
 			return nil
 		})
+		if err != nil {
+			t.Fatal(err)
+		}
 	})
 }

@@ -2,18 +2,17 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
-	"math/big"
 	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 )
@@ -32,9 +31,10 @@ type Store struct {
 	// Now is the store's clock; tests replace it.
 	Now func() time.Time
 
-	// listHooks let tests see every query of the list and of the bulk
-	// actions (to check its plan), choose the list's plan (to check both
-	// plans give the same pages) and time each batch of a bulk action.
+	// listHooks let tests see every query of the list and every statement
+	// of a change of status and of the audit trail (to check its plan),
+	// choose the list's plan (to check both plans give the same pages) and
+	// time each batch of a bulk action.
 	listHooks struct {
 		query func(query string, args []any)
 		plan  func(*plan)
@@ -121,7 +121,7 @@ func (s *Store) migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	sort.Strings(names)
+	slices.Sort(names)
 	for _, name := range names {
 		if err := s.migrateOne(ctx, name); err != nil {
 			return fmt.Errorf("%s: %w", name, err)
@@ -130,6 +130,8 @@ func (s *Store) migrate(ctx context.Context) error {
 	return nil
 }
 
+// migrateOne applies the embedded migration name, in its own transaction,
+// unless schema_migrations records it already.
 func (s *Store) migrateOne(ctx context.Context, name string) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		var n int
@@ -162,29 +164,6 @@ func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	return tx.Commit()
 }
 
-// newID returns an ID such as "TKN-0123-4567" that no row of table has yet.
-// It runs inside the write transaction, so no other writer can take the same
-// ID between the check and the insert.
-func newID(ctx context.Context, tx *sql.Tx, prefix, table string) (string, error) {
-	for range 20 {
-		n, err := rand.Int(rand.Reader, big.NewInt(100_000_000))
-		if err != nil {
-			return "", err
-		}
-		digits := fmt.Sprintf("%08d", n.Int64())
-		id := prefix + "-" + digits[:4] + "-" + digits[4:]
-		var taken int
-		// table is one of a few constants, never user input.
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+table+` WHERE id = ?`, id).Scan(&taken); err != nil {
-			return "", err
-		}
-		if taken == 0 {
-			return id, nil
-		}
-	}
-	return "", fmt.Errorf("no free %s ID after 20 tries", prefix)
-}
-
 // millis converts a stored time; NULL and 0 become the zero time.
 func millis(v sql.NullInt64) time.Time {
 	if !v.Valid || v.Int64 == 0 {
@@ -204,4 +183,43 @@ func nullMillis(t time.Time) sql.NullInt64 {
 // placeholders returns "?, ?, ?" for n values.
 func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
+
+// scanStrings reads one string a row, and closes the rows.
+func scanStrings(rows *sql.Rows) ([]string, error) {
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// scanInt reads one integer, 0 when there is no row, and closes the rows.
+func scanInt(rows *sql.Rows) (int64, error) {
+	defer rows.Close()
+	var n int64
+	if rows.Next() {
+		if err := rows.Scan(&n); err != nil {
+			return 0, err
+		}
+	}
+	return n, rows.Err()
+}
+
+// jsonIDs encodes IDs as a JSON array, for json_each(?): a list of any
+// length is then one statement text, which stays prepared.
+func jsonIDs(ids []string) string {
+	if ids == nil {
+		ids = []string{}
+	}
+	b, err := json.Marshal(ids)
+	if err != nil {
+		panic(err) // a slice of strings always marshals
+	}
+	return string(b)
 }

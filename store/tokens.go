@@ -46,6 +46,7 @@ const oneTokenColumns = tokenColumns + `, a.name,
 	(SELECT json_group_array(json_array(m.id, m.key, m.name))
 		FROM token_modules tm JOIN modules m ON m.id = tm.module_id WHERE tm.token_id = t.id)`
 
+// oneTokenJoins are tokenJoins and the token's account, for oneTokenColumns.
 const oneTokenJoins = tokenJoins + `
 	JOIN accounts a ON a.id = t.account_id`
 
@@ -78,8 +79,8 @@ func (s *Store) CreateToken(ctx context.Context, n NewToken, by Actor) (Token, s
 	if err := CheckExpiry(n.ExpiresAt, s.Now()); err != nil {
 		return Token{}, "", err
 	}
-	if len(n.Logo) > MaxLogoBytes {
-		return Token{}, "", &ValidationError{Fields: map[string]string{"logo": fmt.Sprintf("The logo must be at most %d KB.", MaxLogoBytes>>10)}}
+	if err := checkLogoSize(n.Logo); err != nil {
+		return Token{}, "", err
 	}
 	var id, secret string
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
@@ -87,7 +88,7 @@ func (s *Store) CreateToken(ctx context.Context, n NewToken, by Actor) (Token, s
 			return err
 		}
 		var err error
-		if id, err = newID(ctx, tx, "TKN", "tokens"); err != nil {
+		if id, err = newID(ctx, tx, tokenPrefix, "tokens"); err != nil {
 			return err
 		}
 		secret = newSecret(id)
@@ -105,12 +106,10 @@ func (s *Store) CreateToken(ctx context.Context, n NewToken, by Actor) (Token, s
 			now, by.ID, now, by.ID); err != nil {
 			return err
 		}
-		for _, m := range UniqueIDs(n.ModuleIDs) {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO token_modules (token_id, module_id) VALUES (?, ?)`, id, m); err != nil {
-				return err
-			}
+		if err := insertTokenModules(ctx, tx, id, UniqueIDs(n.ModuleIDs)); err != nil {
+			return err
 		}
-		return audit(ctx, tx, id, n.AccountID, now, by, AuditCreated, "", nil)
+		return s.recordAudit(ctx, tx, auditEntry{accountID: n.AccountID, by: by, action: AuditCreated}, tokensAt(now, id))
 	})
 	if err != nil {
 		return Token{}, "", err
@@ -139,20 +138,6 @@ func checkModules(ctx context.Context, tx *sql.Tx, accountID string, ids []strin
 		return &ValidationError{Fields: map[string]string{"modules": "Choose only modules enabled for this account."}}
 	}
 	return nil
-}
-
-func audit(ctx context.Context, tx *sql.Tx, tokenID, accountID string, at int64, by Actor, action, detail string, changes []FieldChange) error {
-	var encoded string
-	if len(changes) > 0 {
-		b, err := json.Marshal(changes)
-		if err != nil {
-			return err
-		}
-		encoded = string(b)
-	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO audit_events (token_id, account_id, at, actor_id, action, detail, changes, ip)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, tokenID, accountID, at, by.ID, action, detail, encoded, by.IP)
-	return err
 }
 
 // TokenByID returns a token of the account with its modules. A deleted token,
@@ -190,136 +175,6 @@ func (s *Store) loadModules(ctx context.Context, tokens []Token) error {
 		tokens[i].Modules = append(tokens[i].Modules, m)
 	}
 	return rows.Err()
-}
-
-// SetTokenStatus enables or disables a token. Setting the status a token
-// already has changes nothing and is not an error; changed reports whether
-// anything was written.
-func (s *Store) SetTokenStatus(ctx context.Context, accountID, id string, status TokenStatus, by Actor) (t Token, changed bool, err error) {
-	var action string
-	switch status {
-	case StatusActive:
-		action = AuditEnabled
-	case StatusDisabled:
-		action = AuditDisabled
-	default:
-		return Token{}, false, fmt.Errorf("SetTokenStatus: %q is not a status one can set; use DeleteToken", status)
-	}
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		var current TokenStatus
-		err := tx.QueryRowContext(ctx, `SELECT status FROM tokens
-			WHERE id = ? AND account_id = ? AND status != 'deleted'`, id, accountID).Scan(&current)
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound
-		}
-		if err != nil || current == status {
-			return err
-		}
-		now := s.now()
-		if _, err := tx.ExecContext(ctx, `UPDATE tokens SET status = ?, updated_at = ?, updated_by = ? WHERE id = ?`,
-			status, now, by.ID, id); err != nil {
-			return err
-		}
-		changed = true
-		return audit(ctx, tx, id, accountID, now, by, action, "", nil)
-	})
-	if err != nil {
-		return Token{}, false, err
-	}
-	t, err = s.TokenByID(ctx, accountID, id)
-	return t, changed, err
-}
-
-// DeleteToken deletes a token for good: its secret material is wiped at once,
-// so the secret never authenticates again, and the row stays as a tombstone
-// that is never listed or shown but keeps the token's history. It returns the
-// token as it was. A token already deleted is ErrNotFound.
-func (s *Store) DeleteToken(ctx context.Context, accountID, id string, by Actor) (Token, error) {
-	var t Token
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		var err error
-		t, err = scanToken(tx.QueryRowContext(ctx, `SELECT `+tokenColumns+` `+tokenJoins+`
-			WHERE t.id = ? AND t.account_id = ? AND t.status != 'deleted'`, id, accountID))
-		if err != nil {
-			return err
-		}
-		now := s.now()
-		if _, err := tx.ExecContext(ctx, `UPDATE tokens SET status = 'deleted',
-			secret_digest = NULL, secret_ciphertext = NULL, secret_key_id = NULL, logo = NULL,
-			deleted_at = ?, deleted_by = ?, updated_at = ?, updated_by = ?
-			WHERE id = ?`, now, by.ID, now, by.ID, id); err != nil {
-			return err
-		}
-		return audit(ctx, tx, id, accountID, now, by, AuditDeleted, "", nil)
-	})
-	return t, err
-}
-
-// TokenBySecret returns the token a presented secret belongs to, if it may
-// authenticate at now: malformed, unknown, disabled, deleted and expired
-// secrets are all ErrNotFound (a malformed one without a database read),
-// as a *SecretRejected that says which for the server's log.
-func (s *Store) TokenBySecret(ctx context.Context, secret string) (Token, error) {
-	id, err := ParseSecret(secret)
-	if err != nil {
-		return Token{}, &SecretRejected{Reason: RejectMalformed}
-	}
-	// One query brings the token with its account and modules: the
-	// modules are its scope, which whoever authenticates it checks next.
-	t, err := scanOneToken(s.read.QueryRowContext(ctx, `SELECT `+oneTokenColumns+` `+oneTokenJoins+`
-		WHERE t.secret_digest = ?`, s.secrets.digest(secret)))
-	if prev := s.secrets.previous; errors.Is(err, ErrNotFound) && prev != nil {
-		// Mid-rotation, a token not yet moved has its digest under the
-		// previous key.
-		t, err = scanOneToken(s.read.QueryRowContext(ctx, `SELECT `+oneTokenColumns+` `+oneTokenJoins+`
-			WHERE t.secret_digest = ?`, prev.digest(secret)))
-	}
-	if errors.Is(err, ErrNotFound) || (err == nil && t.ID != id) {
-		return Token{}, &SecretRejected{TokenID: id, Reason: RejectUnknown}
-	}
-	if err != nil {
-		return Token{}, err
-	}
-	switch t.State(s.Now()) {
-	case StateActive:
-		return t, nil
-	case StateExpired:
-		return Token{}, &SecretRejected{TokenID: id, Reason: RejectExpired}
-	default:
-		return Token{}, &SecretRejected{TokenID: id, Reason: RejectDisabled}
-	}
-}
-
-// AuditEvents returns the token's history, newest first. It includes the
-// history of deleted tokens, which is kept.
-func (s *Store) AuditEvents(ctx context.Context, accountID, tokenID string) ([]AuditEvent, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT e.id, e.token_id, e.at, e.actor_id, COALESCE(u.name, tk.name, ''),
-		e.action, e.detail, e.changes, e.ip
-		FROM audit_events e
-		LEFT JOIN users u ON u.id = e.actor_id
-		LEFT JOIN tokens tk ON tk.id = e.actor_id
-		WHERE e.token_id = ? AND e.account_id = ? ORDER BY e.at DESC, e.id DESC`, tokenID, accountID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []AuditEvent
-	for rows.Next() {
-		var e AuditEvent
-		var at sql.NullInt64
-		var changes string
-		if err := rows.Scan(&e.ID, &e.TokenID, &at, &e.Actor.ID, &e.Actor.Name, &e.Action, &e.Detail, &changes, &e.IP); err != nil {
-			return nil, err
-		}
-		e.At = millis(at)
-		if changes != "" {
-			if err := json.Unmarshal([]byte(changes), &e.Changes); err != nil {
-				return nil, fmt.Errorf("audit event %d: %w", e.ID, err)
-			}
-		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
 }
 
 // UpdateToken changes a token's name, description and modules, with the same
@@ -366,17 +221,7 @@ func (s *Store) UpdateToken(ctx context.Context, accountID, id string, u TokenUp
 		if err != nil {
 			return err
 		}
-		var changes []FieldChange
-		if old.Name != u.Name {
-			changes = append(changes, FieldChange{Field: "name", Old: old.Name, New: u.Name})
-		}
-		if old.Description != u.Description {
-			changes = append(changes, FieldChange{Field: "description", Old: old.Description, New: u.Description})
-		}
-		if !slices.Equal(oldModules, newModules) {
-			changes = append(changes, FieldChange{Field: "modules",
-				Old: strings.Join(oldModules, ", "), New: strings.Join(newModules, ", ")})
-		}
+		changes := fieldChanges(old, u, oldModules, newModules)
 		if len(changes) == 0 {
 			return nil
 		}
@@ -388,19 +233,44 @@ func (s *Store) UpdateToken(ctx context.Context, accountID, id string, u TokenUp
 		if _, err := tx.ExecContext(ctx, `DELETE FROM token_modules WHERE token_id = ?`, id); err != nil {
 			return err
 		}
-		for _, m := range u.ModuleIDs {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO token_modules (token_id, module_id) VALUES (?, ?)`, id, m); err != nil {
-				return err
-			}
+		if err := insertTokenModules(ctx, tx, id, u.ModuleIDs); err != nil {
+			return err
 		}
 		changed = true
-		return audit(ctx, tx, id, accountID, now, by, AuditUpdated, "", changes)
+		return s.recordAudit(ctx, tx, auditEntry{accountID: accountID, by: by, action: AuditUpdated, changes: changes}, tokensAt(now, id))
 	})
 	if err != nil {
 		return Token{}, false, err
 	}
 	t, err = s.TokenByID(ctx, accountID, id)
 	return t, changed, err
+}
+
+// fieldChanges is what an update changes of a token, as the audit trail
+// shows it: modules by name.
+func fieldChanges(old Token, u TokenUpdate, oldModules, newModules []string) []FieldChange {
+	var changes []FieldChange
+	if old.Name != u.Name {
+		changes = append(changes, FieldChange{Field: FieldName, Old: old.Name, New: u.Name})
+	}
+	if old.Description != u.Description {
+		changes = append(changes, FieldChange{Field: FieldDescription, Old: old.Description, New: u.Description})
+	}
+	if !slices.Equal(oldModules, newModules) {
+		changes = append(changes, FieldChange{Field: FieldModules,
+			Old: strings.Join(oldModules, ", "), New: strings.Join(newModules, ", ")})
+	}
+	return changes
+}
+
+// insertTokenModules scopes a token to the modules with the given IDs.
+func insertTokenModules(ctx context.Context, tx *sql.Tx, tokenID string, moduleIDs []string) error {
+	for _, m := range moduleIDs {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO token_modules (token_id, module_id) VALUES (?, ?)`, tokenID, m); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // tokenModuleIDs returns the IDs of a token's modules.
@@ -436,53 +306,4 @@ func moduleNames(ctx context.Context, tx *sql.Tx, ids []string) ([]string, error
 		return nil, err
 	}
 	return scanStrings(rows)
-}
-
-func scanStrings(rows *sql.Rows) ([]string, error) {
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var v string
-		if err := rows.Scan(&v); err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
-}
-
-// RevealSecret returns a token's secret so that it can be shown again, and
-// records that it was shown (never what was shown) in the audit trail. A
-// deleted token is ErrNotFound: its secret is gone for good.
-func (s *Store) RevealSecret(ctx context.Context, accountID, id string, by Actor) (string, error) {
-	var secret string
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		var sealed []byte
-		var keyID string
-		err := tx.QueryRowContext(ctx, `SELECT secret_ciphertext, secret_key_id FROM tokens
-			WHERE id = ? AND account_id = ? AND status != 'deleted'`, id, accountID).Scan(&sealed, &keyID)
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound
-		}
-		if err != nil {
-			return err
-		}
-		if secret, err = s.secrets.open(id, keyID, sealed); err != nil {
-			return fmt.Errorf("reveal %s: %w", id, err)
-		}
-		return audit(ctx, tx, id, accountID, s.now(), by, AuditRevealed, "", nil)
-	})
-	return secret, err
-}
-
-// TokenLogo returns a token's logo, a PNG, or nil when the token has none.
-// A deleted token and another account's token are ErrNotFound.
-func (s *Store) TokenLogo(ctx context.Context, accountID, id string) ([]byte, error) {
-	var logo []byte
-	err := s.read.QueryRowContext(ctx, `SELECT logo FROM tokens
-		WHERE id = ? AND account_id = ? AND status != 'deleted'`, id, accountID).Scan(&logo)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, ErrNotFound
-	}
-	return logo, err
 }

@@ -1,0 +1,120 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"hash/crc32"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"image/png"
+	"testing"
+)
+
+func encodedImage(t *testing.T, format string, w, h int) []byte {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for x := range w {
+		img.Set(x, x%h, color.RGBA{R: 200, A: 255})
+	}
+	var buf bytes.Buffer
+	var err error
+	if format == "png" {
+		err = png.Encode(&buf, img)
+	} else {
+		err = jpeg.Encode(&buf, img, nil)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func TestNormalizeLogo(t *testing.T) {
+	t.Run("PNG", func(t *testing.T) {
+		out, err := NormalizeLogo(encodedImage(t, "png", 64, 32))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, format, err := image.DecodeConfig(bytes.NewReader(out))
+		if err != nil || format != "png" || cfg.Width != 64 || cfg.Height != 32 {
+			t.Fatalf("normalized: %s %dx%d, %v", format, cfg.Width, cfg.Height, err)
+		}
+	})
+	t.Run("JPEGScaledDown", func(t *testing.T) {
+		out, err := NormalizeLogo(encodedImage(t, "jpeg", 512, 256))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, format, err := image.DecodeConfig(bytes.NewReader(out))
+		if err != nil || format != "png" || cfg.Width != LogoSize || cfg.Height != LogoSize/2 {
+			t.Fatalf("normalized: %s %dx%d, %v", format, cfg.Width, cfg.Height, err)
+		}
+	})
+	t.Run("MetadataDropped", func(t *testing.T) {
+		in := encodedImage(t, "png", 8, 8)
+		// A text chunk before IEND is still a valid PNG.
+		body := []byte("tEXtComment\x00<script>alert(1)</script>")
+		chunk := binary.BigEndian.AppendUint32(nil, uint32(len(body)-4))
+		chunk = append(chunk, body...)
+		chunk = binary.BigEndian.AppendUint32(chunk, crc32.ChecksumIEEE(body))
+		in = append(in[:len(in)-12:len(in)-12], append(chunk, in[len(in)-12:]...)...)
+		if !bytes.Contains(in, []byte("<script>")) {
+			t.Fatal("test file lacks its text chunk")
+		}
+		out, err := NormalizeLogo(in)
+		if err != nil {
+			t.Fatalf("a valid PNG with a text chunk was refused: %v", err)
+		}
+		if bytes.Contains(out, []byte("<script>")) {
+			t.Fatal("the re-encoded logo kept the text chunk")
+		}
+	})
+	for _, tc := range []struct {
+		name string
+		data []byte
+	}{
+		{"ErrSVG", []byte(`<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>`)},
+		{"ErrGIF", []byte("GIF89a\x01\x00\x01\x00")},
+		{"ErrEmpty", nil},
+		{"ErrTruncatedPNG", encodedImage(t, "png", 64, 64)[:40]},
+		{"ErrTooLarge", append(encodedImage(t, "png", 8, 8), make([]byte, MaxLogoBytes)...)},
+		{"ErrTooManyPixels", encodedImage(t, "png", MaxLogoPixels+1, 1)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := NormalizeLogo(tc.data)
+			var ve *ValidationError
+			if !errors.As(err, &ve) || ve.Fields["logo"] == "" {
+				t.Fatalf("err = %v, want a ValidationError on logo", err)
+			}
+		})
+	}
+	t.Run("StoredAndServed", func(t *testing.T) {
+		f := newFixture(t)
+		ctx := context.Background()
+		logo, err := NormalizeLogo(encodedImage(t, "png", 16, 16))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok, _, err := f.s.CreateToken(ctx, NewToken{AccountID: f.account.ID, Name: "With logo", Logo: logo}, f.actor)
+		if err != nil || !tok.HasLogo {
+			t.Fatalf("CreateToken = %v, HasLogo %v", err, tok.HasLogo)
+		}
+		got, err := f.s.TokenLogo(ctx, f.account.ID, tok.ID)
+		if err != nil || !bytes.Equal(got, logo) {
+			t.Fatalf("TokenLogo = %d bytes, %v", len(got), err)
+		}
+		plain, _ := f.createToken(t, "No logo")
+		if got, err := f.s.TokenLogo(ctx, f.account.ID, plain.ID); got != nil || err != nil {
+			t.Fatalf("TokenLogo(no logo) = %d bytes, %v; want nil, nil", len(got), err)
+		}
+		if _, err := f.s.DeleteToken(ctx, f.account.ID, tok.ID, f.actor); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.s.TokenLogo(ctx, f.account.ID, tok.ID); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("TokenLogo(deleted) = %v, want ErrNotFound", err)
+		}
+	})
+}

@@ -1,0 +1,170 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// tokenChange is a change of a token's status: enabling, disabling or
+// deleting it. One token or many, a change is made the same way, by
+// changeTokens.
+type tokenChange struct {
+	status  TokenStatus
+	action  string         // what the audit trail records
+	already BulkSkipReason // for a token that has the status already
+}
+
+var (
+	enableToken  = tokenChange{StatusActive, AuditEnabled, SkipAlreadyActive}
+	disableToken = tokenChange{StatusDisabled, AuditDisabled, SkipAlreadyDisabled}
+	deleteToken  = tokenChange{StatusDeleted, AuditDeleted, SkipDeleted}
+)
+
+// statusChange is the change that sets status, if it is one a person may
+// set: deleting is not a status one sets but a change of its own.
+func statusChange(status TokenStatus) (tokenChange, bool) {
+	switch status {
+	case StatusActive:
+		return enableToken, true
+	case StatusDisabled:
+		return disableToken, true
+	}
+	return tokenChange{}, false
+}
+
+// SetTokenStatus enables or disables a token. Setting the status a token
+// already has changes nothing and is not an error; changed reports whether
+// anything was written.
+func (s *Store) SetTokenStatus(ctx context.Context, accountID, id string, status TokenStatus, by Actor) (t Token, changed bool, err error) {
+	change, ok := statusChange(status)
+	if !ok {
+		return Token{}, false, fmt.Errorf("SetTokenStatus: %q is not a status one can set; use DeleteToken", status)
+	}
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		changed, err = s.changeToken(ctx, tx, accountID, id, change, by)
+		return err
+	})
+	if err != nil {
+		return Token{}, false, err
+	}
+	t, err = s.TokenByID(ctx, accountID, id)
+	return t, changed, err
+}
+
+// DeleteToken deletes a token for good: its secret material is wiped at once,
+// so the secret never authenticates again, and the row stays as a tombstone
+// that is never listed or shown but keeps the token's history. It returns the
+// token as it was. A token already deleted is ErrNotFound.
+func (s *Store) DeleteToken(ctx context.Context, accountID, id string, by Actor) (Token, error) {
+	var t Token
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		// Read in the same transaction, so that it is the token as it was
+		// just before it went.
+		t, err = scanToken(tx.QueryRowContext(ctx, `SELECT `+tokenColumns+` `+tokenJoins+`
+			WHERE t.id = ? AND t.account_id = ? AND t.status != 'deleted'`, id, accountID))
+		if err != nil {
+			return err
+		}
+		_, err = s.changeToken(ctx, tx, accountID, id, deleteToken, by)
+		return err
+	})
+	return t, err
+}
+
+// changeToken makes a change to one token, in tx, the way a bulk action
+// makes it to many. A token that is missing, deleted or another account's
+// is ErrNotFound; one that has the status already is left as it is, and
+// changed is false.
+func (s *Store) changeToken(ctx context.Context, tx *sql.Tx, accountID, id string, change tokenChange, by Actor) (changed bool, err error) {
+	done, skipped, err := s.changeTokens(ctx, tx, accountID, []string{id}, change, by, "")
+	switch {
+	case err != nil:
+		return false, err
+	case len(done) == 1:
+		return true, nil
+	case skipped[0].Reason == SkipNotFound || skipped[0].Reason == SkipDeleted:
+		return false, ErrNotFound
+	}
+	return false, nil
+}
+
+// changeTokens makes a change to the tokens of the account among ids, in
+// tx, each with an audit event that carries detail, and says which it
+// skipped and why.
+func (s *Store) changeTokens(ctx context.Context, tx *sql.Tx, accountID string, ids []string, change tokenChange,
+	by Actor, detail string) (changed []string, skipped []BulkSkip, err error) {
+	// The IDs go as one JSON array, so that every batch is the same
+	// statement text, prepared once.
+	rows, err := s.txQuery(ctx, tx, `SELECT id, status FROM tokens
+		WHERE account_id = ? AND id IN (SELECT value FROM json_each(?))`, accountID, jsonIDs(ids))
+	if err != nil {
+		return nil, nil, err
+	}
+	status := make(map[string]TokenStatus, len(ids))
+	for rows.Next() {
+		var id string
+		var st TokenStatus
+		if err := rows.Scan(&id, &st); err != nil {
+			rows.Close()
+			return nil, nil, err
+		}
+		status[id] = st
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, nil, err
+	}
+	for _, id := range ids {
+		switch st, ok := status[id]; {
+		case !ok:
+			skipped = append(skipped, BulkSkip{id, SkipNotFound})
+		case st == StatusDeleted:
+			skipped = append(skipped, BulkSkip{id, SkipDeleted})
+		case st == change.status:
+			skipped = append(skipped, BulkSkip{id, change.already})
+		default:
+			changed = append(changed, id)
+		}
+	}
+	if len(changed) == 0 {
+		return nil, skipped, nil
+	}
+
+	now := s.now()
+	set, args := `status = ?, updated_at = ?, updated_by = ?`, []any{change.status, now, by.ID}
+	if change.status == StatusDeleted {
+		// The tombstone: no secret material, so the secret never
+		// authenticates again, and who deleted it when.
+		set = `status = 'deleted', secret_digest = NULL, secret_ciphertext = NULL, secret_key_id = NULL,
+			logo = NULL, deleted_at = ?, deleted_by = ?, updated_at = ?, updated_by = ?`
+		args = []any{now, by.ID, now, by.ID}
+	}
+	if err := s.txExec(ctx, tx, `UPDATE tokens SET `+set+`
+		WHERE id IN (SELECT value FROM json_each(?))`, append(args, jsonIDs(changed))...); err != nil {
+		return nil, nil, err
+	}
+	entry := auditEntry{accountID: accountID, by: by, action: change.action, detail: detail}
+	if err := s.recordAudit(ctx, tx, entry, tokensAt(now, changed...)); err != nil {
+		return nil, nil, err
+	}
+	return changed, skipped, nil
+}
+
+// txQuery and txExec run a statement of a change in tx. Tests see each,
+// as they see the list's reads, to check its query plan.
+func (s *Store) txQuery(ctx context.Context, tx *sql.Tx, query string, args ...any) (*sql.Rows, error) {
+	if s.listHooks.query != nil {
+		s.listHooks.query(query, args)
+	}
+	return tx.QueryContext(ctx, query, args...)
+}
+
+func (s *Store) txExec(ctx context.Context, tx *sql.Tx, query string, args ...any) error {
+	if s.listHooks.query != nil {
+		s.listHooks.query(query, args)
+	}
+	_, err := tx.ExecContext(ctx, query, args...)
+	return err
+}

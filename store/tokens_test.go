@@ -1,0 +1,232 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestCreateToken(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	t.Run("OK", func(t *testing.T) {
+		tok, secret := f.createToken(t, "  CI pipeline  ", f.modules[0], f.modules[1], f.modules[0])
+		if !tokenIDPattern(tok.ID) {
+			t.Errorf("ID %q is not TKN-NNNN-NNNN", tok.ID)
+		}
+		if tok.Name != "CI pipeline" {
+			t.Errorf("name %q, want it trimmed", tok.Name)
+		}
+		if len(tok.Modules) != 2 {
+			t.Errorf("modules %v, want the two distinct ones", tok.Modules)
+		}
+		if tok.CreatedBy != (UserRef{ID: f.admin.ID, Name: "Ada Admin"}) {
+			t.Errorf("created by %+v", tok.CreatedBy)
+		}
+		if tok.State(f.clock.Now()) != StateActive {
+			t.Errorf("state %s, want Active", tok.State(f.clock.Now()))
+		}
+		if id, err := ParseSecret(secret); err != nil || id != tok.ID {
+			t.Errorf("issued secret does not parse to its token: %q, %v", id, err)
+		}
+		got, err := f.s.TokenBySecret(ctx, secret)
+		if err != nil || got.ID != tok.ID {
+			t.Errorf("TokenBySecret = %v, %v; want %s", got.ID, err, tok.ID)
+		}
+		events := f.auditEvents(t, f.account.ID, tok.ID)
+		if len(events) != 1 || events[0].Action != AuditCreated || events[0].IP != "192.0.2.1" {
+			t.Errorf("audit events %+v, want one 'created' from 192.0.2.1", events)
+		}
+	})
+	cases := []struct {
+		name, field string
+		token       NewToken
+	}{
+		{"ErrNameRequired", "name", NewToken{Name: ""}},
+		{"ErrNameWhitespace", "name", NewToken{Name: " \t\n"}},
+		{"ErrNameTooLong", "name", NewToken{Name: strings.Repeat("é", MaxTokenName+1)}},
+		{"ErrNameInvalidUTF8", "name", NewToken{Name: "bad\xffname"}},
+		{"ErrNameNUL", "name", NewToken{Name: "a\x00b"}},
+		{"ErrNameControl", "name", NewToken{Name: "line\nbreak"}},
+		{"ErrNameRightToLeftOverride", "name", NewToken{Name: "invoice\u202Efdp.exe"}},
+		{"ErrNameZeroWidthOnly", "name", NewToken{Name: "\u200B\u200C\uFEFF"}},
+		{"ErrDescriptionIsolate", "description", NewToken{Name: "ok", Description: "a\u2067b"}},
+		{"ErrDescriptionTooLong", "description", NewToken{Name: "ok", Description: strings.Repeat("x", MaxTokenDescription+1)}},
+		{"ErrModuleUnknown", "modules", NewToken{Name: "ok", ModuleIDs: []string{"MOD-0000-0000"}}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.token.AccountID = f.account.ID
+			before := f.list(t, f.account.ID, TokenFilter{})
+			_, _, err := f.s.CreateToken(ctx, tc.token, f.actor)
+			var ve *ValidationError
+			if !errors.As(err, &ve) || ve.Fields[tc.field] == "" {
+				t.Fatalf("err = %v, want a ValidationError on %s", err, tc.field)
+			}
+			after := f.list(t, f.account.ID, TokenFilter{})
+			if after.Total != before.Total {
+				t.Fatalf("a rejected token was stored: %d tokens, had %d", after.Total, before.Total)
+			}
+		})
+	}
+	t.Run("NameOf200CharactersOK", func(t *testing.T) {
+		f.createToken(t, strings.Repeat("é", MaxTokenName))
+	})
+	t.Run("NameWithJoinedEmojiOK", func(t *testing.T) {
+		if tok, _ := f.createToken(t, "\u200Bdev 👩\u200D💻\u200B"); tok.Name != "dev 👩\u200D💻" {
+			t.Fatalf("name %q, want the invisible ends trimmed and the joiner kept", tok.Name)
+		}
+	})
+	t.Run("ErrModuleOfAnotherAccount", func(t *testing.T) {
+		other, err := f.s.CreateAccount(ctx, "Other")
+		if err != nil {
+			t.Fatal(err)
+		}
+		theirs, err := f.s.Modules(ctx, other.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _, err = f.s.CreateToken(ctx, NewToken{AccountID: f.account.ID, Name: "x", ModuleIDs: []string{theirs[0].ID}}, f.actor)
+		var ve *ValidationError
+		if !errors.As(err, &ve) {
+			t.Fatalf("err = %v, want a ValidationError", err)
+		}
+	})
+}
+
+func TestCreateTokenExpiry(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	now := f.clock.Now()
+	for _, tc := range []struct {
+		name    string
+		expires time.Time
+		ok      bool
+	}{
+		{"Never", time.Time{}, true},
+		{"In30Days", now.AddDate(0, 0, 30), true},
+		{"ErrPast", now.Add(-time.Second), false},
+		{"ErrNow", now, false},
+		{"ErrTooFar", now.Add(MaxExpiry + time.Hour), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tok, _, err := f.s.CreateToken(ctx, NewToken{AccountID: f.account.ID, Name: tc.name, ExpiresAt: tc.expires}, f.actor)
+			var ve *ValidationError
+			if tc.ok {
+				if err != nil || !tok.ExpiresAt.Equal(tc.expires) {
+					t.Fatalf("CreateToken = %v, expires %v", err, tok.ExpiresAt)
+				}
+				return
+			}
+			if !errors.As(err, &ve) || ve.Fields["expires"] == "" {
+				t.Fatalf("err = %v, want a ValidationError on expires", err)
+			}
+		})
+	}
+}
+
+func TestUpdateToken(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	tok, _ := f.createToken(t, "Old name", f.modules[0])
+	t.Run("OK", func(t *testing.T) {
+		f.clock.Add(time.Minute)
+		got, changed, err := f.s.UpdateToken(ctx, f.account.ID, tok.ID, TokenUpdate{
+			Name: " New name ", Description: "Runs nightly", ModuleIDs: []string{f.modules[1].ID, f.modules[2].ID},
+		}, f.actor)
+		if err != nil || !changed {
+			t.Fatalf("UpdateToken = %v, changed %v", err, changed)
+		}
+		if got.Name != "New name" || got.Description != "Runs nightly" || len(got.Modules) != 2 {
+			t.Fatalf("updated token %+v", got)
+		}
+		if !got.UpdatedAt.Equal(f.clock.Now()) || got.UpdatedBy.ID != f.admin.ID {
+			t.Fatalf("updated at %v by %+v", got.UpdatedAt, got.UpdatedBy)
+		}
+		events := f.auditEvents(t, f.account.ID, tok.ID)
+		if len(events) != 2 || events[0].Action != AuditUpdated {
+			t.Fatalf("events %+v, want 'updated' on top", events)
+		}
+		want := []FieldChange{
+			{Field: "name", Old: "Old name", New: "New name"},
+			{Field: "description", Old: "", New: "Runs nightly"},
+			{Field: "modules", Old: f.modules[0].Name, New: f.modules[1].Name + ", " + f.modules[2].Name},
+		}
+		if len(events[0].Changes) != len(want) {
+			t.Fatalf("changes %+v, want %+v", events[0].Changes, want)
+		}
+		for i := range want {
+			if events[0].Changes[i] != want[i] {
+				t.Errorf("change %d = %+v, want %+v", i, events[0].Changes[i], want[i])
+			}
+		}
+	})
+	t.Run("NoChangeWritesNothing", func(t *testing.T) {
+		before := f.auditEvents(t, f.account.ID, tok.ID)
+		_, changed, err := f.s.UpdateToken(ctx, f.account.ID, tok.ID, TokenUpdate{
+			Name: "New name", Description: "Runs nightly", ModuleIDs: []string{f.modules[2].ID, f.modules[1].ID},
+		}, f.actor)
+		after := f.auditEvents(t, f.account.ID, tok.ID)
+		if err != nil || changed || len(after) != len(before) {
+			t.Fatalf("UpdateToken = %v, changed %v, events %d → %d", err, changed, len(before), len(after))
+		}
+	})
+	cases := []struct {
+		name, field string
+		update      TokenUpdate
+	}{
+		{"ErrNameRequired", "name", TokenUpdate{Name: "  "}},
+		{"ErrNameTooLong", "name", TokenUpdate{Name: strings.Repeat("x", MaxTokenName+1)}},
+		{"ErrDescriptionTooLong", "description", TokenUpdate{Name: "ok", Description: strings.Repeat("x", MaxTokenDescription+1)}},
+		{"ErrModuleUnknown", "modules", TokenUpdate{Name: "ok", ModuleIDs: []string{"MOD-0000-0000"}}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, err := f.s.UpdateToken(ctx, f.account.ID, tok.ID, tc.update, f.actor)
+			var ve *ValidationError
+			if !errors.As(err, &ve) || ve.Fields[tc.field] == "" {
+				t.Fatalf("err = %v, want a ValidationError on %s", err, tc.field)
+			}
+			got := f.tokenByID(t, f.account.ID, tok.ID)
+			if got.Name != "New name" || len(got.Modules) != 2 {
+				t.Fatalf("a rejected update changed the token: %+v", got)
+			}
+		})
+	}
+	t.Run("ErrOtherAccount", func(t *testing.T) {
+		other := f.createAccount(t, "Other")
+		if _, _, err := f.s.UpdateToken(ctx, other.ID, tok.ID, TokenUpdate{Name: "x"}, f.actor); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("err = %v, want ErrNotFound", err)
+		}
+	})
+	t.Run("ErrDeleted", func(t *testing.T) {
+		if _, err := f.s.DeleteToken(ctx, f.account.ID, tok.ID, f.actor); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := f.s.UpdateToken(ctx, f.account.ID, tok.ID, TokenUpdate{Name: "x"}, f.actor); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("err = %v, want ErrNotFound", err)
+		}
+	})
+}
+
+func TestExpiry(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	tok, secret, err := f.s.CreateToken(ctx, NewToken{AccountID: f.account.ID, Name: "short-lived",
+		ExpiresAt: f.clock.Now().Add(time.Hour)}, f.actor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.s.TokenBySecret(ctx, secret); err != nil {
+		t.Fatalf("before expiry: %v", err)
+	}
+	f.clock.Add(time.Hour)
+	if st := tok.State(f.clock.Now()); st != StateExpired {
+		t.Fatalf("state %s at expiry, want Expired", st)
+	}
+	if _, err := f.s.TokenBySecret(ctx, secret); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("an expired token authenticates: %v", err)
+	}
+}

@@ -118,7 +118,7 @@ func BenchmarkListTokens100k(b *testing.B) {
 		view{"LastAccess=90days", TokenFilter{LastAccess: NotUsedIn90Days}, DefaultPageSize},
 		view{"Module", TokenFilter{ModuleID: f.modules[1].ID}, DefaultPageSize},
 		view{"Module+Active", TokenFilter{ModuleID: f.modules[1].ID, Status: StateActive}, DefaultPageSize},
-		view{"Offset=50000(deprecated)", TokenFilter{Offset: 50_000}, DefaultPageSize},
+		view{"Offset=50000(API paging)", TokenFilter{Offset: 50_000}, DefaultPageSize},
 	)
 	for _, v := range views {
 		b.Run(v.name, func(b *testing.B) {
@@ -156,7 +156,7 @@ func BenchmarkBulkDeleteTokens(b *testing.B) {
 	seedMany(b, f, 10_000)
 	ctx := context.Background()
 	var held []time.Duration
-	f.s.listHooks.batch = func(_ int, d time.Duration) { held = append(held, d) }
+	f.s.hooks.batch = func(_ int, d time.Duration) { held = append(held, d) }
 	other, _ := f.createToken(b, "concurrent writer")
 	var waited time.Duration
 	for range b.N {

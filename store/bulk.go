@@ -105,8 +105,8 @@ func (s *Store) bulk(ctx context.Context, accountID string, ids []string, change
 			}
 			return nil
 		})
-		if s.listHooks.batch != nil && !began.IsZero() {
-			s.listHooks.batch(end-start, time.Since(began))
+		if s.hooks.batch != nil && !began.IsZero() {
+			s.hooks.batch(end-start, time.Since(began))
 		}
 		if err != nil {
 			// A cancelled context may surface as the driver's interruption.

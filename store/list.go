@@ -288,8 +288,8 @@ func (s *Store) TokenIDs(ctx context.Context, accountID string, f TokenFilter) (
 // listQuery runs one of the list's reads. Tests trace every one to check
 // its query plan.
 func (s *Store) listQuery(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	if s.listHooks.query != nil {
-		s.listHooks.query(query, args)
+	if s.hooks.query != nil {
+		s.hooks.query(query, args)
 	}
 	return s.read.QueryContext(ctx, query, args...)
 }

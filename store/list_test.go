@@ -83,13 +83,13 @@ func TestListTokensMatchesOracle(t *testing.T) {
 							mode += "InPlace"
 						}
 						t.Run(fmt.Sprintf("%s/%s/%s/%s", name, sort, order, mode), func(t *testing.T) {
-							f.s.listHooks.plan = func(p *plan) {
+							f.s.hooks.plan = func(p *plan) {
 								p.driven, p.drivenExpired = driven, driven
 								if !carry {
 									p.candidates = ""
 								}
 							}
-							defer func() { f.s.listHooks.plan = nil }()
+							defer func() { f.s.hooks.plan = nil }()
 							walk(t, f.s, f.account.ID, fl, want)
 						})
 					}
@@ -163,7 +163,7 @@ func TestListTokensPages(t *testing.T) {
 			t.Fatalf("empty account: %+v, %v", page, err)
 		}
 	})
-	t.Run("DeprecatedOffset", func(t *testing.T) {
+	t.Run("Offset", func(t *testing.T) {
 		page, err := f.s.ListTokens(ctx, f.account.ID, TokenFilter{Sort: SortName, Limit: 2, Offset: 2})
 		if err != nil || !slices.Equal(ids(page.Tokens), made[3:5]) || page.Offset != 2 || page.Total != 5 {
 			t.Fatalf("offset 2: %v at %d of %d, %v; want %v", ids(page.Tokens), page.Offset, page.Total, err, made[3:5])

@@ -88,8 +88,7 @@ func invalidLogo(msg string) error {
 // A deleted token and another account's token are ErrNotFound.
 func (s *Store) TokenLogo(ctx context.Context, accountID, id string) ([]byte, error) {
 	var logo []byte
-	err := s.read.QueryRowContext(ctx, `SELECT logo FROM tokens
-		WHERE id = ? AND account_id = ? AND status != 'deleted'`, id, accountID).Scan(&logo)
+	err := s.read.QueryRowContext(ctx, `SELECT t.logo FROM tokens t WHERE `+liveToken, id, accountID).Scan(&logo)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}

@@ -109,8 +109,8 @@ func (s *Store) newPlan(ctx context.Context, accountID string, f *TokenFilter, l
 		}
 	}
 	// Tests choose the plan here, for the count, and below, for the pages.
-	if s.listHooks.plan != nil {
-		s.listHooks.plan(p)
+	if s.hooks.plan != nil {
+		s.hooks.plan(p)
 	}
 	all := totals.active + totals.disabled + totals.expired
 	var total int
@@ -128,8 +128,8 @@ func (s *Store) newPlan(ctx context.Context, accountID string, f *TokenFilter, l
 	}
 	p.driven = driveCost*total*total <= limit*all
 	p.drivenExpired = driveCost*totals.expired*totals.expired <= limit*all
-	if s.listHooks.plan != nil {
-		s.listHooks.plan(p)
+	if s.hooks.plan != nil {
+		s.hooks.plan(p)
 	}
 	return p, total, err
 }

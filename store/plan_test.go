@@ -68,7 +68,7 @@ func TestQueryPlans(t *testing.T) {
 	f := newListFixture(t)
 	ctx := context.Background()
 	seen := map[string]tracedQuery{}
-	f.s.listHooks.query = func(q string, args []any) {
+	f.s.hooks.query = func(q string, args []any) {
 		if _, ok := seen[q]; !ok {
 			seen[q] = tracedQuery{q, slices.Clone(args)}
 		}
@@ -88,7 +88,7 @@ func TestQueryPlans(t *testing.T) {
 					modes = append(modes, "in place")
 				}
 				for _, mode := range modes {
-					f.s.listHooks.plan = func(p *plan) {
+					f.s.hooks.plan = func(p *plan) {
 						p.driven = mode != "walk"
 						p.drivenExpired = p.driven
 						if mode == "in place" {
@@ -126,7 +126,7 @@ func TestQueryPlans(t *testing.T) {
 			}
 		}
 	}
-	f.s.listHooks.plan = nil
+	f.s.hooks.plan = nil
 	all, err := f.s.TokenIDs(ctx, f.account.ID, TokenFilter{})
 	if err != nil {
 		t.Fatal(err)
@@ -140,7 +140,7 @@ func TestQueryPlans(t *testing.T) {
 	if _, err := f.s.BulkDeleteTokens(ctx, f.account.ID, all[:3], f.actor); err != nil {
 		t.Fatal(err)
 	}
-	f.s.listHooks.query = nil
+	f.s.hooks.query = nil
 	t.Logf("%d distinct statements checked", len(seen))
 	if len(seen) < 100 {
 		t.Fatalf("only %d distinct statements traced", len(seen))

@@ -15,8 +15,8 @@ func (s *Store) RevealSecret(ctx context.Context, accountID, id string, by Actor
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		var sealed []byte
 		var keyID string
-		err := tx.QueryRowContext(ctx, `SELECT secret_ciphertext, secret_key_id FROM tokens
-			WHERE id = ? AND account_id = ? AND status != 'deleted'`, id, accountID).Scan(&sealed, &keyID)
+		err := tx.QueryRowContext(ctx, `SELECT t.secret_ciphertext, t.secret_key_id FROM tokens t WHERE `+liveToken,
+			id, accountID).Scan(&sealed, &keyID)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
 		}

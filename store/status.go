@@ -62,8 +62,7 @@ func (s *Store) DeleteToken(ctx context.Context, accountID, id string, by Actor)
 		var err error
 		// Read in the same transaction, so that it is the token as it was
 		// just before it went.
-		t, err = scanToken(tx.QueryRowContext(ctx, `SELECT `+tokenColumns+` `+tokenJoins+`
-			WHERE t.id = ? AND t.account_id = ? AND t.status != 'deleted'`, id, accountID))
+		t, err = scanToken(tx.QueryRowContext(ctx, `SELECT `+tokenColumns+` `+tokenJoins+` WHERE `+liveToken, id, accountID))
 		if err != nil {
 			return err
 		}
@@ -155,15 +154,15 @@ func (s *Store) changeTokens(ctx context.Context, tx *sql.Tx, accountID string, 
 // txQuery and txExec run a statement of a change in tx. Tests see each,
 // as they see the list's reads, to check its query plan.
 func (s *Store) txQuery(ctx context.Context, tx *sql.Tx, query string, args ...any) (*sql.Rows, error) {
-	if s.listHooks.query != nil {
-		s.listHooks.query(query, args)
+	if s.hooks.query != nil {
+		s.hooks.query(query, args)
 	}
 	return tx.QueryContext(ctx, query, args...)
 }
 
 func (s *Store) txExec(ctx context.Context, tx *sql.Tx, query string, args ...any) error {
-	if s.listHooks.query != nil {
-		s.listHooks.query(query, args)
+	if s.hooks.query != nil {
+		s.hooks.query(query, args)
 	}
 	_, err := tx.ExecContext(ctx, query, args...)
 	return err

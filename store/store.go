@@ -31,11 +31,11 @@ type Store struct {
 	// Now is the store's clock; tests replace it.
 	Now func() time.Time
 
-	// listHooks let tests see every query of the list and every statement
+	// hooks let tests see every query of the list and every statement
 	// of a change of status and of the audit trail (to check its plan),
 	// choose the list's plan (to check both plans give the same pages) and
 	// time each batch of a bulk action.
-	listHooks struct {
+	hooks struct {
 		query func(query string, args []any)
 		plan  func(*plan)
 		batch func(tokens int, held time.Duration) // a bulk transaction, from BEGIN to COMMIT

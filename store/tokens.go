@@ -140,11 +140,16 @@ func checkModules(ctx context.Context, tx *sql.Tx, accountID string, ids []strin
 	return nil
 }
 
+// liveToken is the condition, on tokens as t, of the token with an ID (the
+// first argument) in an account (the second) that is not deleted: a
+// tombstone, and another account's token, are never found.
+const liveToken = `t.id = ? AND t.account_id = ? AND t.status != 'deleted'`
+
 // TokenByID returns a token of the account with its modules. A deleted token,
 // and a token of another account, are ErrNotFound.
 func (s *Store) TokenByID(ctx context.Context, accountID, id string) (Token, error) {
-	return scanOneToken(s.read.QueryRowContext(ctx, `SELECT `+oneTokenColumns+` `+oneTokenJoins+`
-		WHERE t.id = ? AND t.account_id = ? AND t.status != 'deleted'`, id, accountID))
+	return scanOneToken(s.read.QueryRowContext(ctx, `SELECT `+oneTokenColumns+` `+oneTokenJoins+` WHERE `+liveToken,
+		id, accountID))
 }
 
 // loadModules fills in the modules of tokens with one query.
@@ -188,8 +193,8 @@ func (s *Store) UpdateToken(ctx context.Context, accountID, id string, u TokenUp
 	u.ModuleIDs = UniqueIDs(u.ModuleIDs)
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		var old Token
-		err := tx.QueryRowContext(ctx, `SELECT name, description FROM tokens
-			WHERE id = ? AND account_id = ? AND status != 'deleted'`, id, accountID).Scan(&old.Name, &old.Description)
+		err := tx.QueryRowContext(ctx, `SELECT t.name, t.description FROM tokens t WHERE `+liveToken,
+			id, accountID).Scan(&old.Name, &old.Description)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
 		}

@@ -37,6 +37,9 @@ func tokensAt(at int64, ids ...string) []tokenAt {
 // statement whose text never varies, so it stays prepared: the tokens go as
 // one JSON array of [id, time] pairs.
 func (s *Store) recordAudit(ctx context.Context, tx *sql.Tx, e auditEntry, tokens []tokenAt) error {
+	if err := e.by.check(); err != nil {
+		return err
+	}
 	var changes string
 	if len(e.changes) > 0 {
 		b, err := json.Marshal(e.changes)

@@ -194,6 +194,17 @@ func (t Token) Actions() []TokenAction {
 	return []TokenAction{ActionDisable, ActionDelete}
 }
 
+// Status is the status the action gives a token.
+func (a TokenAction) Status() TokenStatus {
+	switch a {
+	case ActionEnable:
+		return StatusActive
+	case ActionDisable:
+		return StatusDisabled
+	}
+	return StatusDeleted
+}
+
 // Allows reports whether a may be done to the token now.
 func (t Token) Allows(a TokenAction) bool { return slices.Contains(t.Actions(), a) }
 
@@ -338,6 +349,15 @@ func UserActor(userID, ip string) Actor { return Actor{Kind: ActorUser, ID: user
 
 // TokenActor is an API token calling from the address ip.
 func TokenActor(tokenID, ip string) Actor { return Actor{Kind: ActorToken, ID: tokenID, IP: ip} }
+
+// check makes sure the actor is what it says it is, before the audit trail
+// and "Created by" record it: a user's ID for a user, a token's for a token.
+func (a Actor) check() error {
+	if a.Kind == ActorUser && isID(a.ID, userPrefix) || a.Kind == ActorToken && isID(a.ID, tokenPrefix) {
+		return nil
+	}
+	return fmt.Errorf("store: actor %q is not the ID of a %s", a.ID, a.Kind)
+}
 
 // AuditEvent is one thing that happened to a token.
 type AuditEvent struct {

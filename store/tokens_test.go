@@ -230,3 +230,34 @@ func TestExpiry(t *testing.T) {
 		t.Fatalf("an expired token authenticates: %v", err)
 	}
 }
+
+// TestActorSaysWhatItIs: a change is recorded only for an actor whose ID is
+// of its kind, so that the trail never names a token as a user or the
+// other way round.
+func TestActorSaysWhatItIs(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	tok, _ := f.createToken(t, "Named right")
+	before := f.queryInt(t, `SELECT COUNT(*) FROM audit_events`)
+	for _, by := range []Actor{
+		{Kind: ActorUser, ID: tok.ID},
+		{Kind: ActorToken, ID: f.actor.ID},
+		{ID: f.actor.ID},
+	} {
+		if _, _, err := f.s.CreateToken(ctx, NewToken{AccountID: f.account.ID, Name: "Misnamed"}, by); err == nil {
+			t.Errorf("CreateToken by %+v succeeded", by)
+		}
+		if _, err := f.s.DeleteToken(ctx, f.account.ID, tok.ID, by); err == nil {
+			t.Errorf("DeleteToken by %+v succeeded", by)
+		}
+	}
+	if after := f.queryInt(t, `SELECT COUNT(*) FROM audit_events`); after != before {
+		t.Fatalf("%d audit events were recorded for misnamed actors", after-before)
+	}
+	if f.tokenByID(t, f.account.ID, tok.ID).Status != StatusActive {
+		t.Fatal("a misnamed actor deleted the token")
+	}
+	if _, err := f.s.DeleteToken(ctx, f.account.ID, tok.ID, TokenActor(tok.ID, "192.0.2.1")); err != nil {
+		t.Fatalf("a token deleting itself through the API: %v", err)
+	}
+}

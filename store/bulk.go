@@ -66,6 +66,17 @@ func (s *Store) BulkSetTokenStatus(ctx context.Context, accountID string, ids []
 	return s.bulk(ctx, accountID, ids, change, by)
 }
 
+// BulkChangeTokens takes an action on up to MaxBulkTokens tokens of the
+// account: BulkSetTokenStatus for Enable and Disable, BulkDeleteTokens for
+// Delete.
+func (s *Store) BulkChangeTokens(ctx context.Context, accountID string, ids []string, a TokenAction, by Actor) (BulkResult, error) {
+	change, ok := actionChange(a)
+	if !ok {
+		return BulkResult{}, fmt.Errorf("BulkChangeTokens: no action %q", a)
+	}
+	return s.bulk(ctx, accountID, ids, change, by)
+}
+
 // BulkDeleteTokens deletes up to MaxBulkTokens tokens of the account for
 // good, as DeleteToken does one, each with its own audit event. Missing and
 // deleted tokens are skipped, with the reason. The work is committed in

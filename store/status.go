@@ -21,6 +21,19 @@ var (
 	deleteToken  = tokenChange{StatusDeleted, AuditDeleted, SkipDeleted}
 )
 
+// actionChange is the change an action makes.
+func actionChange(a TokenAction) (tokenChange, bool) {
+	switch a {
+	case ActionEnable:
+		return enableToken, true
+	case ActionDisable:
+		return disableToken, true
+	case ActionDelete:
+		return deleteToken, true
+	}
+	return tokenChange{}, false
+}
+
 // statusChange is the change that sets status, if it is one a person may
 // set: deleting is not a status one sets but a change of its own.
 func statusChange(status TokenStatus) (tokenChange, bool) {

@@ -122,8 +122,9 @@ func (s *Server) handleAPITokenList(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
-// pageParams reads offset and limit. Unlike the page, which forgives a bad
-// offset, a client gets told: it may be paging through data it relies on.
+// pageParams reads offset and limit. One that cannot be used is a 400 that
+// names it, never a quiet default: a client may be paging through data it
+// relies on.
 func pageParams(c echo.Context) (store.TokenFilter, error) {
 	f := store.TokenFilter{Limit: store.DefaultPageSize}
 	var errs []fieldError
@@ -244,11 +245,12 @@ func (s *Server) handleAPITokenDelete(c echo.Context) error {
 	return c.NoContent(http.StatusNoContent)
 }
 
-// handleAPITokenSetStatus enables or disables a token. Asking for the state
-// it is in already is not an error: the answer shows the token as it is.
-func (s *Server) handleAPITokenSetStatus(status store.TokenStatus) echo.HandlerFunc {
+// handleAPITokenSetStatus enables or disables a token (a is ActionEnable or
+// ActionDisable). Asking for the state it is in already is not an error: the
+// answer shows the token as it is.
+func (s *Server) handleAPITokenSetStatus(a store.TokenAction) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		t, _, err := s.store.SetTokenStatus(c.Request().Context(), callerToken(c).AccountID, c.Param("id"), status, apiActor(c))
+		t, _, err := s.store.SetTokenStatus(c.Request().Context(), callerToken(c).AccountID, c.Param("id"), a.Status(), apiActor(c))
 		if err != nil {
 			return err
 		}

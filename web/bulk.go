@@ -149,16 +149,7 @@ func bulkConfirmed(c echo.Context, sel bulkSelection) (note string, confirmed bo
 func (s *Server) applyBulk(c echo.Context, a templates.BulkAction, ids []string, back string) error {
 	u, by := actor(c)
 	ctx := c.Request().Context()
-	var res store.BulkResult
-	var err error
-	switch a.Action {
-	case store.ActionDelete:
-		res, err = s.store.BulkDeleteTokens(ctx, u.AccountID, ids, by)
-	case store.ActionDisable:
-		res, err = s.store.BulkSetTokenStatus(ctx, u.AccountID, ids, store.StatusDisabled, by)
-	default:
-		res, err = s.store.BulkSetTokenStatus(ctx, u.AccountID, ids, store.StatusActive, by)
-	}
+	res, err := s.store.BulkChangeTokens(ctx, u.AccountID, ids, a.Action, by)
 	if fields, ok := fieldMessages(err); ok {
 		s.flash(c, flashError, joinMessages(fields)+" Nothing was changed.")
 		return c.Redirect(http.StatusSeeOther, back)

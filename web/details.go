@@ -82,17 +82,19 @@ func (s *Server) handleTokenDelete(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, paths.Tokens)
 }
 
-func (s *Server) handleTokenSetStatus(status store.TokenStatus) echo.HandlerFunc {
+// handleTokenSetStatus enables or disables a token (a is ActionEnable or
+// ActionDisable) and goes back where the action was asked for.
+func (s *Server) handleTokenSetStatus(a store.TokenAction) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		u, by := actor(c)
-		t, changed, err := s.store.SetTokenStatus(c.Request().Context(), u.AccountID, c.Param("id"), status, by)
+		t, changed, err := s.store.SetTokenStatus(c.Request().Context(), u.AccountID, c.Param("id"), a.Status(), by)
 		if err != nil {
 			return err
 		}
 		msg := alreadyMessage(t)
 		if changed {
 			verb := "disabled"
-			if status == store.StatusActive {
+			if a == store.ActionEnable {
 				verb = "enabled"
 			}
 			msg = fmt.Sprintf("The API token %s has been %s. Its status is now %s.", templates.Quote(t.Name), verb, t.State(s.now()))

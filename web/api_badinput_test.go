@@ -87,6 +87,20 @@ func TestAPIBadInput(t *testing.T) {
 			}
 		})
 	}
+	t.Run("CallsWithoutABodyIgnoreOne", func(t *testing.T) {
+		// Only create and update read a body; what a client sends along
+		// with another call (curl -d '{}' sends it as a form) is no reason
+		// to refuse the call.
+		if res := c.send("POST", apiTokens+"/"+target.ID+"/disable", "application/x-www-form-urlencoded", []byte("{}")); res.status != http.StatusOK {
+			t.Fatalf("disable with a form body = %d: %s", res.status, res.body)
+		}
+		if res := c.send("POST", apiTokens+"/"+target.ID+"/enable", "text/plain", []byte("please")); res.status != http.StatusOK {
+			t.Fatalf("enable with a text body = %d: %s", res.status, res.body)
+		}
+		if res := c.send("GET", apiTokens+"/"+target.ID, "text/plain", []byte("hello")); res.status != http.StatusOK {
+			t.Fatalf("GET with a text body = %d: %s", res.status, res.body)
+		}
+	})
 	t.Run("NothingChanged", func(t *testing.T) {
 		after, _ := app.store.ListTokens(context.Background(), app.account.ID, store.TokenFilter{})
 		if after.Total != before.Total {

@@ -105,27 +105,25 @@ func bodyTooLarge(limit int64) string {
 	return fmt.Sprintf("What was sent is too large. At most %d KB is accepted here.", limit>>10)
 }
 
-// acceptBodies refuses a request body of any media type but those given,
-// with a 415 that says what is accepted (what, in words): a body of another
-// type would be read as empty or not at all, and the request would fail
-// for a reason that hides the real one. A request without a body passes.
+// acceptBodies refuses the body of a POST or PUT of any media type but
+// those given, with a 415 that says what is accepted (what, in words): a
+// body of another type would be read as empty or not at all, and the
+// request would fail for a reason that hides the real one. A request
+// without a body passes, and JSON must be UTF-8.
 func acceptBodies(what string, types ...string) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			r := c.Request()
-			if r.ContentLength == 0 || r.Body == nil || r.Body == http.NoBody {
+			if (r.Method != http.MethodPost && r.Method != http.MethodPut) ||
+				r.ContentLength == 0 || r.Body == nil || r.Body == http.NoBody {
 				return next(c)
 			}
 			media, params, err := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType))
 			if err != nil || !slices.Contains(types, media) ||
-				(params["charset"] != "" && !strings.EqualFold(params["charset"], "utf-8")) {
+				(media == echo.MIMEApplicationJSON && params["charset"] != "" && !strings.EqualFold(params["charset"], "utf-8")) {
 				return problemUnsupportedMediaType.with("This address accepts " + what + " only.")
 			}
 			return next(c)
 		}
 	}
 }
-
-// readMethods are those of a page that is read: Echo does not answer HEAD
-// for a GET route by itself.
-var readMethods = []string{http.MethodGet, http.MethodHead}

@@ -115,13 +115,11 @@ func (s *Server) newEcho(handleError echo.HTTPErrorHandler) *echo.Echo {
 	return e
 }
 
-// apiMount is where the REST API begins: its requests go to the API's Echo,
-// all others to the pages'.
-const apiMount = "/public/"
-
-// ServeHTTP makes the server an http.Handler.
+// ServeHTTP makes the server an http.Handler: the API's Echo answers what
+// is under paths.APIMount, the pages' Echo everything else. routes makes
+// sure no API route lies outside the mount.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if strings.HasPrefix(r.URL.Path, apiMount) {
+	if strings.HasPrefix(r.URL.Path, paths.APIMount) {
 		s.api.ServeHTTP(w, r)
 		return
 	}
@@ -129,29 +127,37 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // routes is the route table: every address the server answers, with the
-// middleware each request passes on its way to the handler.
+// middleware each request passes on its way to the handler, and how its
+// errors are answered.
 //
-// Every request, page or API: security headers, request log, panic recovery.
-// Pages answer errors with an error page (or, to a script asking for JSON,
-// problem+json): handlePageError. The API answers every error, unknown
-// addresses and methods included, with problem+json: handleAPIError.
+// Every request, page or API: security headers and a trailing slash
+// dropped (before routing), the request log, panic recovery.
+//
+// Pages (s.pages): errors, unknown addresses and methods included, are
+// answered by handlePageError with an error page, or with problem+json to a
+// script that asks for JSON; problemFor maps each error to its status.
+//
+// API (s.api, under paths.APIMount): every error, unknown addresses and
+// methods included, is answered by handleAPIError with problem+json,
+// mapped by the same problemFor.
 func (s *Server) routes() {
 	pg, api := s.pages, s.api
 
-	// page: the session (and with it the signed-in user), a body of at
-	// most 64 KB that is a form, and the CSRF check on every POST.
-	page := []echo.MiddlewareFunc{s.loadSession, limitBody(maxBody, bodyTooLarge(maxBody)), acceptForms, s.checkCSRF}
+	// page: the session (and with it the signed-in user); a body of at
+	// most 64 KB; a POST refused when a browser says it comes from another
+	// site, when its body is not a form, or when it lacks the session's
+	// CSRF token.
+	page := s.pageChain(maxBody, bodyTooLarge(maxBody))
 	// admin: a page for account administrators only.
-	admin := append(slices.Clip(page), s.requireUser, s.requireAdmin)
-	// wizard: admin, with room for a logo (up to 256 KB, sent twice: the
-	// upload and the copy carried between steps).
-	wizard := []echo.MiddlewareFunc{s.loadSession, limitBody(maxWizardBody, wizardTooLarge), acceptForms, s.checkCSRF,
-		s.requireUser, s.requireAdmin}
+	admin := append(page, s.requireUser, s.requireAdmin)
+	// wizard: admin, with room for a logo, sent twice (the upload, and the
+	// copy carried from an earlier step).
+	wizard := append(s.pageChain(maxWizardBody, wizardTooLarge), s.requireUser, s.requireAdmin)
 
-	pg.Match(readMethods, "/static/*", echo.WrapHandler(staticHandler()))
-	pg.Match(readMethods, "/healthz", handleHealth)
-	pg.Match(readMethods, "/", toTokenList)
-	pg.Match(readMethods, "/settings", toTokenList)
+	pg.Match(readMethods, paths.Static+"*", echo.WrapHandler(staticHandler()))
+	pg.Match(readMethods, paths.Health, handleHealth)
+	pg.Match(readMethods, paths.Home, toTokenList)
+	pg.Match(readMethods, paths.Settings, toTokenList)
 	pg.Match(readMethods, paths.Login, s.handleLoginPage, page...)
 	pg.POST(paths.Login, s.handleLogin, page...)
 	pg.POST(paths.Logout, s.handleLogout, page...)
@@ -169,29 +175,49 @@ func (s *Server) routes() {
 	pg.Match(readMethods, paths.Tokens+"/:id/delete", s.handleTokenConfirm(store.ActionDelete), admin...)
 	pg.POST(paths.Tokens+"/:id/delete", s.handleTokenDelete, admin...)
 	pg.Match(readMethods, paths.Tokens+"/:id/enable", s.handleTokenConfirm(store.ActionEnable), admin...)
-	pg.POST(paths.Tokens+"/:id/enable", s.handleTokenSetStatus(store.StatusActive), admin...)
+	pg.POST(paths.Tokens+"/:id/enable", s.handleTokenSetStatus(store.ActionEnable), admin...)
 	pg.Match(readMethods, paths.Tokens+"/:id/disable", s.handleTokenConfirm(store.ActionDisable), admin...)
-	pg.POST(paths.Tokens+"/:id/disable", s.handleTokenSetStatus(store.StatusDisabled), admin...)
+	pg.POST(paths.Tokens+"/:id/disable", s.handleTokenSetStatus(store.ActionDisable), admin...)
 	pg.POST(paths.TokensBulk, s.handleTokenBulk, admin...)
 	// Bulk actions are posted; an address typed or reloaded lands on the list.
 	pg.Match(readMethods, paths.TokensBulk, toTokenList, admin...)
 
-	// token: a bearer token in the Authorization header (no cookie counts),
-	// scoped to the Access management module; a body of at most 64 KB that
-	// is JSON.
-	token := []echo.MiddlewareFunc{s.requireToken, s.requireModule(store.ModuleAccessManagement),
-		limitBody(maxBody, bodyTooLarge(maxBody)), acceptJSON}
+	// token: a body of at most 64 KB, and a bearer token in the
+	// Authorization header (no cookie counts) scoped to the Access
+	// management module. tokenJSON: token, with a body that is JSON.
+	token := []echo.MiddlewareFunc{limitBody(maxBody, bodyTooLarge(maxBody)),
+		s.requireToken, s.requireModule(store.ModuleAccessManagement)}
+	tokenJSON := append(slices.Clip(token), acceptJSON)
 
 	api.GET(paths.OpenAPI, handleOpenAPI)
 	api.GET(paths.APITokens, s.handleAPITokenList, token...)
-	api.POST(paths.APITokens, s.handleAPITokenCreate, token...)
+	api.POST(paths.APITokens, s.handleAPITokenCreate, tokenJSON...)
 	api.GET(paths.APITokens+"/:id", s.handleAPITokenGet, token...)
-	api.PUT(paths.APITokens+"/:id", s.handleAPITokenUpdate, token...)
+	api.PUT(paths.APITokens+"/:id", s.handleAPITokenUpdate, tokenJSON...)
 	api.DELETE(paths.APITokens+"/:id", s.handleAPITokenDelete, token...)
-	api.POST(paths.APITokens+"/:id/enable", s.handleAPITokenSetStatus(store.StatusActive), token...)
-	api.POST(paths.APITokens+"/:id/disable", s.handleAPITokenSetStatus(store.StatusDisabled), token...)
+	api.POST(paths.APITokens+"/:id/enable", s.handleAPITokenSetStatus(store.ActionEnable), token...)
+	api.POST(paths.APITokens+"/:id/disable", s.handleAPITokenSetStatus(store.ActionDisable), token...)
 	api.GET(paths.APITokens+"/:id/icon", s.handleAPITokenIcon, token...)
+
+	for _, r := range api.Routes() {
+		if !strings.HasPrefix(r.Path, paths.APIMount) {
+			panic("web: API route " + r.Path + " is outside " + paths.APIMount + ", where no request would reach it")
+		}
+	}
 }
+
+// pageChain is what a page request passes before its handler: the session,
+// a body of at most limit bytes (tooLarge says so), and for a POST the
+// refusal of other sites, of bodies that are not forms, and of forms
+// without the session's CSRF token. Each call makes a new slice, to which
+// a route may append its own.
+func (s *Server) pageChain(limit int64, tooLarge string) []echo.MiddlewareFunc {
+	return []echo.MiddlewareFunc{s.loadSession, limitBody(limit, tooLarge), refuseCrossSite, acceptForms, s.checkCSRF}
+}
+
+// readMethods are those of a page that is read: Echo does not answer HEAD
+// for a GET route by itself.
+var readMethods = []string{http.MethodGet, http.MethodHead}
 
 // The media types each kind of route accepts in a request body.
 var (
@@ -205,7 +231,7 @@ func toTokenList(c echo.Context) error { return c.Redirect(http.StatusSeeOther, 
 
 // staticHandler serves the embedded assets; a versioned URL is cached for good.
 func staticHandler() http.Handler {
-	files := http.StripPrefix("/static/", http.FileServerFS(static.Files))
+	files := http.StripPrefix(paths.Static, http.FileServerFS(static.Files))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Query().Has("v") {
 			w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")

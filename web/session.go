@@ -110,21 +110,30 @@ func randomToken() string {
 var errCSRF = problemForbidden.with(
 	"The form was sent without a valid security token, or from another site. Reload the page and try again.")
 
-// crossOrigin refuses requests that a browser says come from another site
+// crossOrigin tells requests that a browser says come from another site
 // (Sec-Fetch-Site, or else an Origin of another host).
 var crossOrigin = http.NewCrossOriginProtection()
 
-// checkCSRF refuses every unsafe request that comes from another site, or
-// whose _csrf field does not match the session's token.
+// refuseCrossSite refuses every unsafe request that a browser says comes
+// from another site, before anything of it is read.
+func refuseCrossSite(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		// Safe methods (GET, HEAD, OPTIONS) pass the check.
+		if crossOrigin.Check(c.Request()) != nil {
+			return errCSRF
+		}
+		return next(c)
+	}
+}
+
+// checkCSRF refuses every unsafe request whose _csrf form field does not
+// match the session's token.
 func (s *Server) checkCSRF(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
 		switch r.Method {
 		case http.MethodGet, http.MethodHead, http.MethodOptions:
 			return next(c)
-		}
-		if crossOrigin.Check(r) != nil {
-			return errCSRF
 		}
 		parse := r.ParseForm
 		if strings.HasPrefix(r.Header.Get(echo.HeaderContentType), echo.MIMEMultipartForm) {
@@ -135,7 +144,7 @@ func (s *Server) checkCSRF(next echo.HandlerFunc) echo.HandlerFunc {
 			if _, ok := errors.AsType[*echo.HTTPError](err); ok {
 				return err // the body is over the size limit
 			}
-			return echo.NewHTTPError(http.StatusBadRequest, "The form could not be read.")
+			return problemMalformedBody.with("The form could not be read.")
 		}
 		// Only the body counts: a token in the query string would end up in
 		// logs and Referer headers.

@@ -64,6 +64,20 @@ func TestFormsOnly(t *testing.T) {
 	if !app.tokenExists(app.account.ID, tok.ID) {
 		t.Fatal("a refused request deleted the token")
 	}
+	t.Run("CrossSiteIsRefusedAsSuch", func(t *testing.T) {
+		res := c.post(tokensPath+"/"+tok.ID+"/delete", url.Values{"_csrf": {csrf}}, "Content-Type", "application/json",
+			"Sec-Fetch-Site", "cross-site")
+		if res.status != http.StatusForbidden || !app.tokenExists(app.account.ID, tok.ID) {
+			t.Fatalf("cross-site JSON post = %d, want 403", res.status)
+		}
+	})
+	t.Run("AnyCharsetOfAForm", func(t *testing.T) {
+		res := c.post(tokensPath+"/"+tok.ID+"/disable", url.Values{"_csrf": {csrf}},
+			"Content-Type", "application/x-www-form-urlencoded; charset=iso-8859-1")
+		if res.status != http.StatusSeeOther {
+			t.Fatalf("a form sent with charset=iso-8859-1 = %d, want 303", res.status)
+		}
+	})
 }
 
 func TestSignInThrottleConcurrent(t *testing.T) {

@@ -3,8 +3,15 @@
 // link to them. It imports nothing of the project.
 package paths
 
-// Sign-in and sign-out.
+// The site's own addresses.
 const (
+	// Home and Settings lead to the list.
+	Home     = "/"
+	Settings = "/settings"
+	// Static holds the stylesheet, scripts and icons.
+	Static = "/static/"
+	// Health answers ok while the process serves.
+	Health = "/healthz"
 	Login  = "/login"
 	Logout = "/logout"
 )
@@ -37,8 +44,11 @@ func TokenAction(id, action string) string { return Token(id) + "/" + action }
 
 // The REST API.
 const (
-	// API is where every API address begins.
-	API = "/public/v1"
+	// APIMount is where the REST API is mounted: every address under it is
+	// the API's, and answers as the API does, errors included.
+	APIMount = "/public/"
+	// API is where every address of this version of the API begins.
+	API = APIMount + "v1"
 	// OpenAPI is the API's description.
 	OpenAPI = API + "/openapi.json"
 	// APITokens is the collection of the caller's account's tokens.

@@ -19,7 +19,11 @@ const (
 	StepSummary  = "summary"
 )
 
-var wizardSteps = []struct{ id, label string }{
+// WizardStep is a step of the Add wizard as its stepper shows it.
+type WizardStep struct{ ID, Label string }
+
+// WizardSteps are the steps of the Add wizard, in order.
+var WizardSteps = []WizardStep{
 	{StepGeneral, "General"}, {StepModules, "Modules"}, {StepOverview, "Overview"}, {StepSummary, "Summary"},
 }
 
@@ -29,10 +33,17 @@ const (
 	ExpiryCustom = "custom"
 )
 
+// ExpiryChoice is an option of the expiry field.
+type ExpiryChoice struct {
+	Value, Label string
+	Days         int // how many days from now it expires; 0 for never and a custom date
+}
+
 // ExpiryChoices are the options of the expiry field: a number of days, never,
 // or a date of the person's choosing.
-var ExpiryChoices = []struct{ Value, Label string }{
-	{ExpiryNever, "No expiry"}, {"30", "30 days"}, {"60", "60 days"}, {"90", "90 days"}, {ExpiryCustom, "Custom date"},
+var ExpiryChoices = []ExpiryChoice{
+	{ExpiryNever, "No expiry", 0}, {"30", "30 days", 30}, {"60", "60 days", 60}, {"90", "90 days", 90},
+	{ExpiryCustom, "Custom date", 0},
 }
 
 // TokenForm is what the Add wizard and the Edit form show: the person's input

@@ -66,13 +66,13 @@ func (s *Server) checkGeneral(f *templates.TokenForm) {
 // now, or the end of a chosen day in UTC. It returns a message when the
 // choice cannot be used.
 func expiryDate(choice, on string, now time.Time) (time.Time, string) {
-	switch choice {
-	case templates.ExpiryNever:
-		return time.Time{}, ""
-	case "30", "60", "90":
-		days, _ := strconv.Atoi(choice)
-		return now.AddDate(0, 0, days).Truncate(time.Second), ""
-	case templates.ExpiryCustom:
+	i := slices.IndexFunc(templates.ExpiryChoices, func(c templates.ExpiryChoice) bool { return c.Value == choice })
+	switch {
+	case i < 0:
+		return time.Time{}, "Choose an expiry from the list."
+	case templates.ExpiryChoices[i].Days > 0:
+		return now.AddDate(0, 0, templates.ExpiryChoices[i].Days).Truncate(time.Second), ""
+	case choice == templates.ExpiryCustom:
 		day, err := time.Parse(time.DateOnly, strings.TrimSpace(on))
 		if err != nil {
 			return time.Time{}, "Enter the expiry date as a date, for example 2027-01-31."
@@ -83,7 +83,7 @@ func expiryDate(choice, on string, now time.Time) (time.Time, string) {
 		}
 		return end, ""
 	}
-	return time.Time{}, "Choose an expiry from the list."
+	return time.Time{}, "" // never
 }
 
 // checkModuleChoice accepts only the account's enabled modules.

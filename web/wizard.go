@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/base64"
+	"fmt"
 	"io"
 	"maps"
 	"net/http"
@@ -15,11 +16,14 @@ import (
 )
 
 // The Add wizard's body may carry a logo of up to store.MaxLogoBytes twice:
-// the upload, and the copy carried from an earlier step.
-const (
-	maxWizardBody  = 1 << 20
-	wizardTooLarge = "The logo is far over its limit of 256 KB. Go back, choose a smaller PNG or JPEG, and try again."
-)
+// the upload, and the copy carried from an earlier step in base64 (a third
+// larger), with room for the other fields.
+const maxWizardBody = 4 * store.MaxLogoBytes
+
+// wizardTooLarge is the 413 of the wizard: only a logo makes its form that
+// large.
+var wizardTooLarge = fmt.Sprintf("The logo is far over its limit of %d KB. Go back, choose a smaller PNG or JPEG, and try again.",
+	store.MaxLogoBytes>>10)
 
 // Session cookie values that make Add count once per run of the wizard.
 const (
@@ -27,9 +31,17 @@ const (
 	keyAddedToken = "added_token"
 )
 
-// wizardSteps are the steps of the Add wizard that are forms, in order. The
-// summary is not one of them: it is the answer to Add.
-var wizardSteps = []string{templates.StepGeneral, templates.StepModules, templates.StepOverview}
+// wizardSteps are the steps of the Add wizard that are forms, in the order
+// the stepper shows. The summary is not one of them: it is the answer to Add.
+var wizardSteps = func() []string {
+	var out []string
+	for _, s := range templates.WizardSteps {
+		if s.ID != templates.StepSummary {
+			out = append(out, s.ID)
+		}
+	}
+	return out
+}()
 
 // wizardStep is a step of the Add wizard, by its place in wizardSteps.
 type wizardStep int
@@ -144,7 +156,7 @@ func (s *Server) addToken(c echo.Context, f templates.TokenForm) error {
 	if !first {
 		id := claim.wait(ctx)
 		if id == "" {
-			return echo.NewHTTPError(http.StatusConflict, "This API token is being added already. Check the list in a moment.")
+			return problemConflict.with("This API token is being added already. Check the list in a moment.")
 		}
 		s.flash(c, flashSuccess, "This API token has already been added.")
 		return c.Redirect(http.StatusSeeOther, paths.Token(id))

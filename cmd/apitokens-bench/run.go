@@ -31,9 +31,6 @@ const (
 	idStartup     = "startup"
 )
 
-// apiPath is the REST API's token resource.
-const apiPath = "/public/v1/accounts/api-tokens"
-
 // seeded is what apitokens seed prints.
 type seeded struct {
 	Account  string  `json:"account"`

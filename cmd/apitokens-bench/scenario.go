@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"apitokens/web/paths"
 )
 
 // tokenRun is the measuring of one token count: the app under load, the
@@ -32,9 +34,9 @@ func (run *tokenRun) scenarios(seed seeded) []scenario {
 		{id: idListDeep, name: "list, deep page", headers: cookie, want: http.StatusOK},
 		{id: idListSearch, name: "list, search ?q=" + run.cfg.search, path: listPath + "?q=" + run.cfg.search, headers: cookie, want: http.StatusOK},
 		{id: idDetails, name: "details page", path: listPath + "/" + seed.Active.ID, headers: cookie, want: http.StatusOK},
-		{id: idAPIValid, name: "API GET, valid bearer", path: apiPath + "/" + seed.Active.ID, headers: bearer(seed.Active.Token), want: http.StatusOK},
-		{id: idAPIDisabled, name: "API GET, disabled bearer", path: apiPath + "/" + seed.Disabled.ID, headers: bearer(seed.Disabled.Token), want: http.StatusUnauthorized},
-		{id: idAPIGarbage, name: "API GET, garbage bearer", path: apiPath + "/" + seed.Active.ID, headers: bearer("garbage-" + randomHex(20)), want: http.StatusUnauthorized},
+		{id: idAPIValid, name: "API GET, valid bearer", path: paths.APIToken(seed.Active.ID), headers: bearer(seed.Active.Token), want: http.StatusOK},
+		{id: idAPIDisabled, name: "API GET, disabled bearer", path: paths.APIToken(seed.Disabled.ID), headers: bearer(seed.Disabled.Token), want: http.StatusUnauthorized},
+		{id: idAPIGarbage, name: "API GET, garbage bearer", path: paths.APIToken(seed.Active.ID), headers: bearer("garbage-" + randomHex(20)), want: http.StatusUnauthorized},
 	}
 }
 
@@ -177,7 +179,7 @@ func prepareScenarios(ctx context.Context, cfg config, b *browser, n int, scenar
 		}
 		switch {
 		case strings.HasPrefix(sc.id, "api-") && status == http.StatusNotFound:
-			sc.na = "n/a (no API: " + apiPath + "/{id} answers 404)"
+			sc.na = "n/a (no API: " + paths.APITokens + "/{id} answers 404)"
 		case status != sc.want:
 			return fmt.Errorf("%s: GET %s answered %d, want %d", sc.name, sc.path, status, sc.want)
 		case sc.id == idListSearch:

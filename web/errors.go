@@ -38,7 +38,7 @@ func problemFor(err error) *problem {
 	case errors.Is(err, store.ErrNotFound):
 		return problemNotFound.with("There is no API token with this ID in your account; it may have been deleted.")
 	case errors.As(err, &ve):
-		p := problemValidation.with("Some of what was sent is not valid, so nothing was saved; see errors.")
+		p := problemValidation.with("The API token was not saved; see errors.")
 		p.Errors = fieldErrors(ve)
 		return p
 	case errors.Is(err, store.ErrConflict):
@@ -59,7 +59,7 @@ var statusDetails = map[int]string{
 	http.StatusBadRequest:            "The request could not be read.",
 	http.StatusForbidden:             "You do not have access to this page.",
 	http.StatusNotFound:              "There is nothing at this address.",
-	http.StatusMethodNotAllowed:      "This address does not accept that method; the Allow header lists those it does.",
+	http.StatusMethodNotAllowed:      "This address does not accept that kind of request.",
 	http.StatusRequestEntityTooLarge: "What was sent is too large.",
 	http.StatusUnsupportedMediaType:  "This address does not accept a body of that type.",
 }

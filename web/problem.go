@@ -13,7 +13,8 @@ import (
 // problem is what every error becomes: an RFC 9457 problem details object.
 // The API sends it as application/problem+json; the pages show its title
 // and detail on an error page, or send it as JSON to a script that asks for
-// JSON. Handlers return one as an error, or errorProblem makes one.
+// JSON. Handlers return one as an error; problemFor makes one of any other
+// error.
 type problem struct {
 	Type   string       `json:"type"`
 	Title  string       `json:"title"`
@@ -57,7 +58,8 @@ type problemType struct {
 // problemTypeBase prefixes every problem type URI.
 const problemTypeBase = "urn:apitokens:problem:"
 
-// The kinds of problem, all listed in openapi.json.
+// The kinds of problem. Those the API can answer are listed in
+// openapi.json; forbidden, conflict and password-required come from pages.
 var (
 	problemUnauthorized         = problemType{"unauthorized", "Unauthorized", http.StatusUnauthorized}
 	problemForbidden            = problemType{"forbidden", "Forbidden", http.StatusForbidden}
@@ -71,7 +73,7 @@ var (
 	problemMalformedBody        = problemType{"malformed-body", "Malformed request body", http.StatusBadRequest}
 	problemInvalidParameters    = problemType{"invalid-parameters", "Invalid query parameters", http.StatusBadRequest}
 	problemValidation           = problemType{"validation-failed", "Validation failed", http.StatusUnprocessableEntity}
-	problemTooManyFailures      = problemType{"too-many-failures", "Too many failed attempts", http.StatusTooManyRequests}
+	problemTooManyFailures      = problemType{"too-many-failures", "Too many failed authentications", http.StatusTooManyRequests}
 	problemServerError          = problemType{"server-error", "Internal server error", http.StatusInternalServerError}
 )
 

@@ -31,7 +31,6 @@ func (s *Server) handleTokenReveal(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	c.Response().Header().Set("Cache-Control", "no-store")
 	if k := unknownField(c.Request(), revealFields); k != "" {
 		return s.askPassword(c, t, problemValidation.with(unexpectedField(k)))
 	}

@@ -1,7 +1,6 @@
 // Command apitokens serves the API-token settings pages and the REST API,
-// and administers the database behind them: run it without arguments, or
-// with help, for its commands (serve, user create, token create, keys
-// rotate, seed) and their flags.
+// and administers the database behind them. `apitokens help` lists its
+// commands and their flags.
 package main
 
 import (

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync/atomic"
+	"sync"
 	"testing"
 	"time"
 )
@@ -193,34 +193,37 @@ func TestBulkDeleteCommitsInBatches(t *testing.T) {
 	keep, _ := f.createToken(t, "written between batches")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	// After its first transaction the bulk delete waits, in the hook,
+	// until another writer has written and the delete is cancelled: the
+	// write must get the lock between two batches.
+	firstBatch, written := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	f.s.hooks.batch = func(int, time.Duration) {
+		once.Do(func() {
+			close(firstBatch)
+			<-written
+		})
+	}
 	var r BulkResult
 	var err error
-	var done atomic.Bool
+	finished := make(chan struct{})
 	go func() {
 		r, err = f.s.BulkDeleteTokens(ctx, f.account.ID, all, f.actor)
-		done.Store(true)
-		cancel()
+		close(finished)
 	}()
-	// Wait for the first batch, then write beside the bulk action: the
-	// write goes in between two batches.
-	var between bool
-	for !done.Load() {
-		if f.queryInt(t, `SELECT COUNT(*) FROM tokens WHERE status = 'deleted'`) > 0 {
-			if _, _, werr := f.s.SetTokenStatus(context.Background(), f.account.ID, keep.ID, StatusDisabled, f.actor); werr != nil {
-				t.Fatal(werr)
-			}
-			between = !done.Load()
-			cancel()
-			break
-		}
-		time.Sleep(100 * time.Microsecond)
+	select {
+	case <-firstBatch:
+	case <-finished:
+		t.Fatal("the bulk delete finished without a transaction of its own")
+	case <-time.After(time.Minute):
+		t.Fatal("no transaction of the bulk delete committed in a minute")
 	}
-	for !done.Load() {
-		time.Sleep(time.Millisecond)
+	if _, _, werr := f.s.SetTokenStatus(context.Background(), f.account.ID, keep.ID, StatusDisabled, f.actor); werr != nil {
+		t.Fatalf("a write between two batches of a bulk delete: %v", werr)
 	}
-	if !between {
-		t.Fatal("the bulk delete finished before another write could go in; it held the lock throughout")
-	}
+	cancel()
+	close(written)
+	<-finished
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("a cancelled bulk delete returned %v", err)
 	}

@@ -152,6 +152,16 @@ func TestKeysFromEnvironment(t *testing.T) {
 	}
 }
 
+// accountNamed is the account of that name, which the test needs.
+func accountNamed(t *testing.T, st *store.Store, name string) store.Account {
+	t.Helper()
+	acc, err := st.AccountByName(context.Background(), name)
+	if err != nil {
+		t.Fatalf("account %q: %v", name, err)
+	}
+	return acc
+}
+
 // startServe runs `apitokens serve` with args in the test. It returns what
 // serve prints, line by line, and stop, which ends serve as a signal would
 // and fails the test unless serve returns cleanly within its shutdown time.
@@ -232,7 +242,7 @@ func TestServe(t *testing.T) {
 	}
 	stop()
 	st := openTestStore(t, db)
-	acc, _ := st.AccountByName(context.Background(), store.DemoAccount.AccountName)
+	acc := accountNamed(t, st, store.DemoAccount.AccountName)
 	if got, err := st.TokenByID(context.Background(), acc.ID, tok.ID); err != nil || got.LastAccessAt.IsZero() {
 		t.Fatalf("the API call's last access was not written by shutdown: %+v, %v", got.LastAccessAt, err)
 	}

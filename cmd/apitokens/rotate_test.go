@@ -43,7 +43,7 @@ func TestKeysRotate(t *testing.T) {
 	if err != nil || got.ID != tok.ID {
 		t.Fatalf("the secret no longer authenticates under the new keys: %v", err)
 	}
-	acc, _ := st.AccountByName(context.Background(), "Rotors")
+	acc := accountNamed(t, st, "Rotors")
 	if shown, err := st.RevealSecret(context.Background(), acc.ID, tok.ID, store.UserActor("USR-0000-0000", "")); err != nil || shown != tok.Token {
 		t.Fatalf("the secret can no longer be shown: %v", err)
 	}

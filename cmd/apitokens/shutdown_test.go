@@ -123,7 +123,7 @@ func TestGracefulShutdown(t *testing.T) {
 	}
 
 	st := openTestStore(t, db)
-	acc, _ := st.AccountByName(context.Background(), store.DemoAccount.AccountName)
+	acc := accountNamed(t, st, store.DemoAccount.AccountName)
 	if _, err := st.TokenByID(context.Background(), acc.ID, id); err == nil {
 		t.Fatal("the delete acknowledged during shutdown is not in the database")
 	}

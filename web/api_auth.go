@@ -53,7 +53,7 @@ func (s *Server) requireToken(next echo.HandlerFunc) echo.HandlerFunc {
 			s.log.LogAttrs(c.Request().Context(), slog.LevelWarn, "API token rejected",
 				slog.String("reason", rejected.Reason), slog.String("token", rejected.TokenID),
 				slog.String("ip", c.RealIP()), slog.String("path", c.Request().URL.Path))
-			return errInvalidToken()
+			return err // answered as every rejection is: see problemFor
 		}
 		if err != nil {
 			return err

@@ -33,7 +33,9 @@ func problemFor(err error) *problem {
 		return p
 	case errors.As(err, &rejected):
 		// Before ErrNotFound, which it unwraps to: every rejected secret
-		// gets the one answer of the API, and its reason goes to the log.
+		// (unknown, disabled, deleted, expired, malformed) gets the one
+		// answer, so the caller learns nothing of why; requireToken has
+		// logged the reason.
 		return errInvalidToken()
 	case errors.Is(err, store.ErrNotFound):
 		return problemNotFound.with("There is no API token with this ID in your account; it may have been deleted.")

@@ -70,7 +70,7 @@ func (s *Store) BulkSetTokenStatus(ctx context.Context, accountID string, ids []
 // account: BulkSetTokenStatus for Enable and Disable, BulkDeleteTokens for
 // Delete.
 func (s *Store) BulkChangeTokens(ctx context.Context, accountID string, ids []string, a TokenAction, by Actor) (BulkResult, error) {
-	change, ok := actionChange(a)
+	change, ok := changeTo(a.Status())
 	if !ok {
 		return BulkResult{}, fmt.Errorf("BulkChangeTokens: no action %q", a)
 	}

@@ -310,3 +310,38 @@ func TestCountersAndModuleBits(t *testing.T) {
 		}
 	})
 }
+
+// TestBulkChangeTokens: the action says what happens to the tokens; a word
+// that is no action changes nothing, rather than falling to some default.
+func TestBulkChangeTokens(t *testing.T) {
+	f := newBulkFixture(t)
+	ctx := context.Background()
+	if st := TokenAction("remove").Status(); st != "" {
+		t.Fatalf("an unknown action gives status %q", st)
+	}
+	if _, err := f.s.BulkChangeTokens(ctx, f.account.ID, []string{f.a.ID}, TokenAction("remove"), f.actor); err == nil {
+		t.Fatal("an unknown action was taken")
+	}
+	if got := f.tokenByID(t, f.account.ID, f.a.ID); got.Status != StatusActive {
+		t.Fatalf("after an unknown action the token is %s", got.Status)
+	}
+	for _, tc := range []struct {
+		action TokenAction
+		want   TokenStatus
+	}{{ActionDisable, StatusDisabled}, {ActionEnable, StatusActive}} {
+		r, err := f.s.BulkChangeTokens(ctx, f.account.ID, []string{f.a.ID}, tc.action, f.actor)
+		if err != nil || !slices.Equal(r.Changed, []string{f.a.ID}) {
+			t.Fatalf("%s: %+v, %v", tc.action, r, err)
+		}
+		if got := f.tokenByID(t, f.account.ID, f.a.ID); got.Status != tc.want {
+			t.Fatalf("%s: the token is %s, want %s", tc.action, got.Status, tc.want)
+		}
+	}
+	r, err := f.s.BulkChangeTokens(ctx, f.account.ID, []string{f.a.ID}, ActionDelete, f.actor)
+	if err != nil || !slices.Equal(r.Changed, []string{f.a.ID}) {
+		t.Fatalf("delete: %+v, %v", r, err)
+	}
+	if _, err := f.s.TokenByID(ctx, f.account.ID, f.a.ID); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("after a bulk delete: %v", err)
+	}
+}

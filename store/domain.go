@@ -194,15 +194,17 @@ func (t Token) Actions() []TokenAction {
 	return []TokenAction{ActionDisable, ActionDelete}
 }
 
-// Status is the status the action gives a token.
+// Status is the status the action gives a token; "" for no action.
 func (a TokenAction) Status() TokenStatus {
 	switch a {
 	case ActionEnable:
 		return StatusActive
 	case ActionDisable:
 		return StatusDisabled
+	case ActionDelete:
+		return StatusDeleted
 	}
-	return StatusDeleted
+	return ""
 }
 
 // Allows reports whether a may be done to the token now.

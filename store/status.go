@@ -21,15 +21,12 @@ var (
 	deleteToken  = tokenChange{StatusDeleted, AuditDeleted, SkipDeleted}
 )
 
-// actionChange is the change an action makes.
-func actionChange(a TokenAction) (tokenChange, bool) {
-	switch a {
-	case ActionEnable:
-		return enableToken, true
-	case ActionDisable:
-		return disableToken, true
-	case ActionDelete:
-		return deleteToken, true
+// changeTo is the change that gives a token status.
+func changeTo(status TokenStatus) (tokenChange, bool) {
+	for _, c := range []tokenChange{enableToken, disableToken, deleteToken} {
+		if c.status == status {
+			return c, true
+		}
 	}
 	return tokenChange{}, false
 }
@@ -37,13 +34,10 @@ func actionChange(a TokenAction) (tokenChange, bool) {
 // statusChange is the change that sets status, if it is one a person may
 // set: deleting is not a status one sets but a change of its own.
 func statusChange(status TokenStatus) (tokenChange, bool) {
-	switch status {
-	case StatusActive:
-		return enableToken, true
-	case StatusDisabled:
-		return disableToken, true
+	if status == StatusDeleted {
+		return tokenChange{}, false
 	}
-	return tokenChange{}, false
+	return changeTo(status)
 }
 
 // SetTokenStatus enables or disables a token. Setting the status a token

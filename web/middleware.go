@@ -81,6 +81,9 @@ func (s *Server) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
 // maxBody is how large a request body may be, on a page or in the API.
 const maxBody = 64 << 10
 
+// limitBodies is the limit of every page and API route but the wizard's.
+var limitBodies = limitBody(maxBody, fmt.Sprintf("What was sent is too large. At most %d KB is accepted here.", maxBody>>10))
+
 // limitBody refuses a body over max bytes with a 413 whose detail is
 // tooLarge.
 func limitBody(max int64, tooLarge string) echo.MiddlewareFunc {
@@ -100,17 +103,12 @@ func limitBody(max int64, tooLarge string) echo.MiddlewareFunc {
 	}
 }
 
-// bodyTooLarge is the detail of a 413 for a body over limit bytes.
-func bodyTooLarge(limit int64) string {
-	return fmt.Sprintf("What was sent is too large. At most %d KB is accepted here.", limit>>10)
-}
-
 // acceptBodies refuses the body of a POST or PUT of any media type but
-// those given, with a 415 that says what is accepted (what, in words): a
-// body of another type would be read as empty or not at all, and the
-// request would fail for a reason that hides the real one. A request
-// without a body passes, and JSON must be UTF-8.
-func acceptBodies(what string, types ...string) echo.MiddlewareFunc {
+// those given, with a 415 whose detail says what to send: a body of another
+// type would be read as empty or not at all, and the request would fail
+// for a reason that hides the real one. A request without a body passes,
+// and JSON must be UTF-8.
+func acceptBodies(detail string, types ...string) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			r := c.Request()
@@ -121,7 +119,7 @@ func acceptBodies(what string, types ...string) echo.MiddlewareFunc {
 			media, params, err := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType))
 			if err != nil || !slices.Contains(types, media) ||
 				(media == echo.MIMEApplicationJSON && params["charset"] != "" && !strings.EqualFold(params["charset"], "utf-8")) {
-				return problemUnsupportedMediaType.with("This address accepts " + what + " only.")
+				return problemUnsupportedMediaType.with(detail)
 			}
 			return next(c)
 		}

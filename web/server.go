@@ -147,12 +147,12 @@ func (s *Server) routes() {
 	// most 64 KB; a POST refused when a browser says it comes from another
 	// site, when its body is not a form, or when it lacks the session's
 	// CSRF token.
-	page := s.pageChain(maxBody, bodyTooLarge(maxBody))
+	page := s.pageChain(limitBodies)
 	// admin: a page for account administrators only.
 	admin := append(page, s.requireUser, s.requireAdmin)
 	// wizard: admin, with room for a logo, sent twice (the upload, and the
 	// copy carried from an earlier step).
-	wizard := append(s.pageChain(maxWizardBody, wizardTooLarge), s.requireUser, s.requireAdmin)
+	wizard := append(s.pageChain(limitBody(maxWizardBody, wizardTooLarge)), s.requireUser, s.requireAdmin)
 
 	pg.Match(readMethods, paths.Static+"*", echo.WrapHandler(staticHandler()))
 	pg.Match(readMethods, paths.Health, handleHealth)
@@ -185,8 +185,7 @@ func (s *Server) routes() {
 	// token: a body of at most 64 KB, and a bearer token in the
 	// Authorization header (no cookie counts) scoped to the Access
 	// management module. tokenJSON: token, with a body that is JSON.
-	token := []echo.MiddlewareFunc{limitBody(maxBody, bodyTooLarge(maxBody)),
-		s.requireToken, s.requireModule(store.ModuleAccessManagement)}
+	token := []echo.MiddlewareFunc{limitBodies, s.requireToken, s.requireModule(store.ModuleAccessManagement)}
 	tokenJSON := append(slices.Clip(token), acceptJSON)
 
 	api.GET(paths.OpenAPI, handleOpenAPI)
@@ -207,12 +206,11 @@ func (s *Server) routes() {
 }
 
 // pageChain is what a page request passes before its handler: the session,
-// a body of at most limit bytes (tooLarge says so), and for a POST the
-// refusal of other sites, of bodies that are not forms, and of forms
-// without the session's CSRF token. Each call makes a new slice, to which
-// a route may append its own.
-func (s *Server) pageChain(limit int64, tooLarge string) []echo.MiddlewareFunc {
-	return []echo.MiddlewareFunc{s.loadSession, limitBody(limit, tooLarge), refuseCrossSite, acceptForms, s.checkCSRF}
+// the body's size limit, and for a POST the refusal of other sites, of
+// bodies that are not forms, and of forms without the session's CSRF token.
+// Each call makes a new slice, to which a route may append its own.
+func (s *Server) pageChain(limit echo.MiddlewareFunc) []echo.MiddlewareFunc {
+	return []echo.MiddlewareFunc{s.loadSession, limit, refuseCrossSite, acceptForms, s.checkCSRF}
 }
 
 // readMethods are those of a page that is read: Echo does not answer HEAD
@@ -221,8 +219,8 @@ var readMethods = []string{http.MethodGet, http.MethodHead}
 
 // The media types each kind of route accepts in a request body.
 var (
-	acceptForms = acceptBodies("forms", echo.MIMEApplicationForm, echo.MIMEMultipartForm)
-	acceptJSON  = acceptBodies("JSON, sent with Content-Type: application/json,", echo.MIMEApplicationJSON)
+	acceptForms = acceptBodies("This address accepts forms only.", echo.MIMEApplicationForm, echo.MIMEMultipartForm)
+	acceptJSON  = acceptBodies("Send the request body as JSON with Content-Type: application/json.", echo.MIMEApplicationJSON)
 )
 
 func handleHealth(c echo.Context) error { return c.String(http.StatusOK, "ok\n") }

@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"slices"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -185,8 +186,8 @@ func (s *Server) sendProblem(c echo.Context, p *problem) {
 // as the pages' scripts do.
 func wantsJSON(r *http.Request) bool {
 	for _, accept := range r.Header.Values("Accept") {
-		for part := range bytes.SplitSeq([]byte(accept), []byte(",")) {
-			media, _, err := mime.ParseMediaType(string(part))
+		for part := range strings.SplitSeq(accept, ",") {
+			media, _, err := mime.ParseMediaType(part)
 			if err == nil && (media == echo.MIMEApplicationJSON || media == "application/problem+json") {
 				return true
 			}

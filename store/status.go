@@ -73,8 +73,8 @@ func (s *Store) DeleteToken(ctx context.Context, accountID, id string, by Actor)
 		if err != nil {
 			return err
 		}
-		_, err = s.changeToken(ctx, tx, accountID, id, deleteToken, by)
-		return err
+		// Read just now, live and of this account: nothing to sort out.
+		return s.applyChange(ctx, tx, accountID, []string{id}, deleteToken, by, "")
 	})
 	return t, err
 }
@@ -137,7 +137,18 @@ func (s *Store) changeTokens(ctx context.Context, tx *sql.Tx, accountID string, 
 	if len(changed) == 0 {
 		return nil, skipped, nil
 	}
+	if err := s.applyChange(ctx, tx, accountID, changed, change, by, detail); err != nil {
+		return nil, nil, err
+	}
+	return changed, skipped, nil
+}
 
+// applyChange is the one write of a change: it sets the status of the
+// tokens, which must be live tokens of the account (a delete leaves
+// tombstones), and records an audit event for each. Single and bulk
+// changes all write through it.
+func (s *Store) applyChange(ctx context.Context, tx *sql.Tx, accountID string, ids []string, change tokenChange,
+	by Actor, detail string) error {
 	now := s.now()
 	set, args := `status = ?, updated_at = ?, updated_by = ?`, []any{change.status, now, by.ID}
 	if change.status == StatusDeleted {
@@ -148,14 +159,11 @@ func (s *Store) changeTokens(ctx context.Context, tx *sql.Tx, accountID string, 
 		args = []any{now, by.ID, now, by.ID}
 	}
 	if err := s.txExec(ctx, tx, `UPDATE tokens SET `+set+`
-		WHERE id IN (SELECT value FROM json_each(?))`, append(args, jsonIDs(changed))...); err != nil {
-		return nil, nil, err
+		WHERE id IN (SELECT value FROM json_each(?))`, append(args, jsonIDs(ids))...); err != nil {
+		return err
 	}
 	entry := auditEntry{accountID: accountID, by: by, action: change.action, detail: detail}
-	if err := s.recordAudit(ctx, tx, entry, tokensAt(now, changed...)); err != nil {
-		return nil, nil, err
-	}
-	return changed, skipped, nil
+	return s.recordAudit(ctx, tx, entry, tokensAt(now, ids...))
 }
 
 // txQuery and txExec run a statement of a change in tx. Tests see each,

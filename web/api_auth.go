@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -30,15 +31,15 @@ func apiActor(c echo.Context) store.Actor {
 // Authorization header counts: a token in the query string, a cookie or the
 // body is never looked at, since those end up in logs and caches. Every
 // rejection looks the same to the caller; the reason goes to the log.
+//
+// Only failures count against an address, so a valid token keeps working
+// from an address whose other callers are being refused. Past its limit, an
+// address's malformed secrets and bad checksums are refused without a
+// database read; a secret that passes the checksum costs the one indexed
+// look-up that a valid call costs, and is refused if it fails.
 func (s *Server) requireToken(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		client, now := clientKey(c.RealIP()), s.now()
-		// Only failures are counted, after the fact: reserving a count for
-		// every call would throttle a busy, honest client, and a guessed
-		// secret (190 random bits) is no threat the count must race.
-		if wait := s.bearerFailures.wait(client, now); wait > 0 {
-			return tooManyAttempts("Too many requests from this address failed to authenticate.", wait)
-		}
+		ctx, client, now := c.Request().Context(), clientKey(c.RealIP()), s.now()
 		secret, ok := bearerSecret(c.Request())
 		if !ok {
 			// RFC 6750: no error code when no credentials were sent.
@@ -46,11 +47,26 @@ func (s *Server) requireToken(next echo.HandlerFunc) echo.HandlerFunc {
 			p.authenticate = "Bearer"
 			return p
 		}
-		t, err := s.store.TokenBySecret(c.Request().Context(), secret)
+		wait, err := s.bearerFailures.wait(ctx, client, now)
+		if err != nil {
+			return err
+		}
+		if wait > 0 {
+			if _, err := store.ParseSecret(secret); err != nil {
+				return errBearerThrottled(wait)
+			}
+		}
+		t, err := s.store.TokenBySecret(ctx, secret)
 		var rejected *store.SecretRejected
 		if errors.As(err, &rejected) {
-			s.bearerFailures.fail(client, now)
-			s.log.LogAttrs(c.Request().Context(), slog.LevelWarn, "API token rejected",
+			if wait > 0 {
+				// Refused, not counted: the count is at its limit.
+				return errBearerThrottled(wait)
+			}
+			if err := s.bearerFailures.fail(ctx, client, now); err != nil {
+				return err
+			}
+			s.log.LogAttrs(ctx, slog.LevelWarn, "API token rejected",
 				slog.String("reason", rejected.Reason), slog.String("token", rejected.TokenID),
 				slog.String("ip", c.RealIP()), slog.String("path", c.Request().URL.Path))
 			return err // answered as every rejection is: see problemFor
@@ -62,6 +78,12 @@ func (s *Server) requireToken(next echo.HandlerFunc) echo.HandlerFunc {
 		s.access.record(t, now)
 		return next(c)
 	}
+}
+
+// errBearerThrottled is the answer to a bad token from an address that has
+// sent too many.
+func errBearerThrottled(wait time.Duration) *problem {
+	return tooManyAttempts("Too many requests from this address failed to authenticate.", wait)
 }
 
 // errInvalidToken is the one answer to every failed authentication.

@@ -5,7 +5,9 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
+	"github.com/gorilla/sessions"
 	"github.com/labstack/echo/v4"
 
 	"apitokens/store"
@@ -44,11 +46,15 @@ func (s *Server) handleLoginPage(c echo.Context) error {
 func (s *Server) handleLogin(c echo.Context) error {
 	email, password := postValue(c, "email"), postValue(c, "password")
 	next := safeNext(postValue(c, "next"))
-	client := clientKey(c.RealIP())
-	if wait := s.signIns.reserve(client, s.now()); wait > 0 {
-		// Refused before the password is checked, so guessing costs the
-		// guesser time and the server no bcrypt.
-		tooMany := tooManyAttempts("Too many failed sign-ins from your network.", wait)
+	ctx := c.Request().Context()
+	limits := s.signInLimits(c, email)
+	// Counted before the password is checked, so guessing costs the
+	// guesser time and the server no bcrypt.
+	if err := reserveAll(ctx, s.now(), limits...); err != nil {
+		tooMany, ok := errors.AsType[*problem](err)
+		if !ok {
+			return err
+		}
 		tooMany.writeHeaders(c)
 		p, err := s.page(c, "Sign in")
 		if err != nil {
@@ -56,10 +62,7 @@ func (s *Server) handleLogin(c echo.Context) error {
 		}
 		return render(c, tooMany.Status, templates.Login(p, email, next, tooMany.Detail))
 	}
-	u, err := s.store.Authenticate(c.Request().Context(), email, password)
-	if !errors.Is(err, store.ErrInvalidCredentials) {
-		s.signIns.succeed(client, s.now())
-	}
+	u, err := s.store.Authenticate(ctx, email, password)
 	if errors.Is(err, store.ErrInvalidCredentials) {
 		p, err := s.page(c, "Sign in")
 		if err != nil {
@@ -68,7 +71,13 @@ func (s *Server) handleLogin(c echo.Context) error {
 		return render(c, http.StatusUnprocessableEntity,
 			templates.Login(p, email, next, "The email or password is incorrect."))
 	}
+	if undo := succeedAll(ctx, s.now(), limits...); err == nil {
+		err = undo
+	}
 	if err != nil {
+		return err
+	}
+	if err := s.rememberBrowser(c, email); err != nil {
 		return err
 	}
 	sid, err := s.store.CreateSession(c.Request().Context(), u.ID, sessionMaxAge)
@@ -105,4 +114,56 @@ func (s *Server) handleLogout(c echo.Context) error {
 	sess.Values[keyCSRF] = randomToken()
 	s.flash(c, flashSuccess, "You have been signed out.")
 	return c.Redirect(http.StatusSeeOther, paths.Login)
+}
+
+// A browser that has signed in to an account carries a cookie saying so,
+// signed and encrypted like the session's but outliving it. Wrong passwords
+// for that account from other browsers do not hold it back: someone guessing
+// at an account, from one address or from many, cannot lock its owner out
+// of a browser they have used before.
+const (
+	browserCookie = "apitokens_browser"
+	browserMaxAge = 180 * 24 * time.Hour
+	// Its values: a random ID of the browser, and the account (see
+	// accountKey) it signed in to last.
+	keyBrowserID      = "id"
+	keyBrowserAccount = "account"
+)
+
+// newBrowserCookies keeps the cookies that recognise browsers.
+func newBrowserCookies(authKey, encryptionKey []byte) *sessions.CookieStore {
+	cookies := sessions.NewCookieStore(authKey, encryptionKey)
+	cookies.Options = &sessions.Options{
+		Path:     paths.Login,
+		MaxAge:   int(browserMaxAge / time.Second),
+		HttpOnly: true,
+		SameSite: http.SameSiteLaxMode,
+	}
+	cookies.MaxAge(cookies.Options.MaxAge)
+	return cookies
+}
+
+// signInLimits are the limits a sign-in as email counts against. From a
+// browser that has signed in to that account before: its own. From any
+// other: those of its address and of the account.
+func (s *Server) signInLimits(c echo.Context, email string) []limitedBy {
+	b, _ := s.browsers.Get(c.Request(), browserCookie)
+	if id, _ := b.Values[keyBrowserID].(string); id != "" && b.Values[keyBrowserAccount] == accountKey(email) {
+		return []limitedBy{{s.signInBrowsers, id, "Too many failed sign-ins from this browser."}}
+	}
+	return []limitedBy{
+		{s.signIns, clientKey(c.RealIP()), "Too many failed sign-ins from your network."},
+		{s.signInAccounts, accountKey(email), "Too many failed sign-ins to this account. A browser that has signed in to it before can still sign in."},
+	}
+}
+
+// rememberBrowser marks the browser as one that has signed in as email.
+func (s *Server) rememberBrowser(c echo.Context, email string) error {
+	b, _ := s.browsers.Get(c.Request(), browserCookie)
+	if id, _ := b.Values[keyBrowserID].(string); id == "" || b.Values[keyBrowserAccount] != accountKey(email) {
+		b.Values[keyBrowserID], b.Values[keyBrowserAccount] = randomToken(), accountKey(email)
+	}
+	// Saved on every sign-in, so that a browser in use stays known.
+	b.Options.Secure = s.isHTTPS(c)
+	return b.Save(c.Request(), c.Response())
 }

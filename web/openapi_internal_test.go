@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"slices"
 	"strings"
@@ -52,51 +53,56 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 	}
 }
 
-func TestFailureLimiter(t *testing.T) {
+func TestMemoryLimiter(t *testing.T) {
 	t0 := time.Date(2026, 5, 4, 10, 0, 0, 0, time.UTC)
+	ctx := context.Background()
+	wait := func(l *memoryLimiter, key string, now time.Time) time.Duration {
+		w, _ := l.wait(ctx, key, now)
+		return w
+	}
 	t.Run("BurstThenOnePerInterval", func(t *testing.T) {
-		l := newFailureLimiter(failureLimit{burst: 3, interval: 10 * time.Second})
+		l := newMemoryLimiter(rate{burst: 3, interval: 10 * time.Second})
 		for i := range 3 {
-			if w := l.wait("a", t0); w != 0 {
+			if w := wait(l, "a", t0); w != 0 {
 				t.Fatalf("failure %d had to wait %v", i+1, w)
 			}
-			l.fail("a", t0)
+			l.fail(ctx, "a", t0)
 		}
-		if w := l.wait("a", t0); w != 10*time.Second {
+		if w := wait(l, "a", t0); w != 10*time.Second {
 			t.Fatalf("after the burst: wait %v, want 10s", w)
 		}
-		if w := l.wait("a", t0.Add(4*time.Second)); w != 6*time.Second {
+		if w := wait(l, "a", t0.Add(4*time.Second)); w != 6*time.Second {
 			t.Fatalf("4s later: wait %v, want 6s", w)
 		}
-		if w := l.wait("b", t0); w != 0 {
+		if w := wait(l, "b", t0); w != 0 {
 			t.Fatalf("another client waits %v", w)
 		}
-		if w := l.wait("a", t0.Add(10*time.Second)); w != 0 {
+		if w := wait(l, "a", t0.Add(10*time.Second)); w != 0 {
 			t.Fatalf("after the interval: wait %v", w)
 		}
 	})
 	t.Run("MemoryBounded", func(t *testing.T) {
-		l := newFailureLimiter(failureLimit{burst: 3, interval: 10 * time.Second, clients: 4})
+		l := newMemoryLimiter(rate{burst: 3, interval: 10 * time.Second, keys: 4})
 		for i := range 3 {
-			l.fail("heavy", t0)
-			l.fail("light"+string(rune('a'+i)), t0)
+			l.fail(ctx, "heavy", t0)
+			l.fail(ctx, "light"+string(rune('a'+i)), t0)
 		}
 		// Room is made from the clients with the fewest failures; the
 		// one being slowed down is kept.
 		for i := range 50 {
-			l.fail("flood"+strings.Repeat("x", i), t0)
-			if len(l.clients) > 4 {
-				t.Fatalf("%d clients remembered, limit 4", len(l.clients))
+			l.fail(ctx, "flood"+strings.Repeat("x", i), t0)
+			if len(l.keys) > 4 {
+				t.Fatalf("%d clients remembered, limit 4", len(l.keys))
 			}
 		}
-		if l.wait("heavy", t0) == 0 {
+		if wait(l, "heavy", t0) == 0 {
 			t.Fatal("the flood of addresses freed the client that was limited")
 		}
 		// Once drained, old clients go first.
 		later := t0.Add(time.Hour)
-		l.fail("new", later)
-		if len(l.clients) != 1 {
-			t.Fatalf("%d clients after everything drained, want 1", len(l.clients))
+		l.fail(ctx, "new", later)
+		if len(l.keys) != 1 {
+			t.Fatalf("%d clients after everything drained, want 1", len(l.keys))
 		}
 	})
 }

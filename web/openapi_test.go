@@ -116,14 +116,14 @@ func (f *openAPIFixture) pathFor(d documented) string {
 	return strings.ReplaceAll(d.path, "{id}", id)
 }
 
-// limited is a client whose address has failed to authenticate too often.
+// limited is a client with a bad token whose address has failed to
+// authenticate too often. (A valid token from there is let in.)
 func (f *openAPIFixture) limited() *apiClient {
-	c := f.manager.from(uniqueIP())
-	wrong := c.as(forgeSecret(f.live))
+	wrong := f.manager.from(uniqueIP()).as(forgeSecret(f.live))
 	for range 10 {
 		wrong.get(apiTokens)
 	}
-	return c
+	return wrong
 }
 
 // jsonBody is the body a write sends when the case is not about the body.

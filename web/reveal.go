@@ -68,8 +68,8 @@ func (s *Server) confirmPassword(c echo.Context, u store.User, t store.Token) er
 	if password == "" {
 		return errPasswordRequired
 	}
-	if wait := s.confirms.reserve(u.ID, s.now()); wait > 0 {
-		return tooManyAttempts("Too many wrong passwords.", wait)
+	if err := reserveAll(ctx, s.now(), limitedBy{s.confirms, u.ID, "Too many wrong passwords."}); err != nil {
+		return err
 	}
 	err = s.store.ConfirmPassword(ctx, sid, password)
 	if errors.Is(err, store.ErrInvalidCredentials) {
@@ -77,7 +77,7 @@ func (s *Server) confirmPassword(c echo.Context, u store.User, t store.Token) er
 		return err
 	}
 	if err == nil {
-		s.confirms.succeed(u.ID, s.now())
+		err = s.confirms.succeed(ctx, u.ID, s.now())
 	}
 	return err
 }

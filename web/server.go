@@ -43,19 +43,26 @@ type Server struct {
 	pages, api *echo.Echo
 	store      *store.Store
 	sessions   *sessions.CookieStore
+	// browsers recognise browsers that have signed in before.
+	browsers   *sessions.CookieStore
 	log        *slog.Logger
 	now        func() time.Time
 	trustProxy bool
 
 	// signIns slows and then refuses sign-in attempts from an address
-	// after repeated wrong passwords.
-	signIns *failureLimiter
+	// after repeated wrong passwords, from browsers new to the account.
+	signIns limiter
+	// signInAccounts does the same per account, from any address.
+	signInAccounts limiter
+	// signInBrowsers does the same for a browser that has signed in to the
+	// account before, which neither of the two above holds back.
+	signInBrowsers limiter
 	// confirms does the same for password confirmations before a token
 	// value is shown, per user: a stolen session must not guess on.
-	confirms *failureLimiter
+	confirms limiter
 	// bearerFailures does the same for API calls with bad tokens, per
 	// address.
-	bearerFailures *failureLimiter
+	bearerFailures limiter
 	// access notes when tokens authenticate and writes it in batches.
 	access *accessRecorder
 	// drafts remembers Add wizards that have added their token, so that two
@@ -86,10 +93,14 @@ func New(st *store.Store, cfg Config) (*Server, error) {
 	}
 	cookies.MaxAge(cookies.Options.MaxAge)
 	s := &Server{
-		store: st, sessions: cookies, log: cfg.Logger, now: cfg.Now, trustProxy: cfg.TrustProxy,
-		signIns:        newFailureLimiter(signInLimit),
-		confirms:       newFailureLimiter(confirmLimit),
-		bearerFailures: newFailureLimiter(bearerLimit),
+		store: st, sessions: cookies, log: cfg.Logger, now: cfg.Now,
+		browsers:       newBrowserCookies(cfg.SessionAuthKey, cfg.SessionEncryptionKey),
+		trustProxy:     cfg.TrustProxy,
+		signIns:        newMemoryLimiter(signInLimit),
+		signInAccounts: newMemoryLimiter(accountSignInLimit),
+		signInBrowsers: newMemoryLimiter(signInLimit),
+		confirms:       newMemoryLimiter(confirmLimit),
+		bearerFailures: newMemoryLimiter(bearerLimit),
 		access:         newAccessRecorder(st, cfg.Now, cfg.Logger),
 		drafts:         newDraftClaims(),
 	}

@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"apitokens/web"
 )
 
 func TestSessionIdleTimeout(t *testing.T) {
@@ -26,6 +28,11 @@ func TestSessionIdleTimeout(t *testing.T) {
 
 func TestSignInThrottle(t *testing.T) {
 	app := newTestApp(t)
+	// The owner has signed in with this browser before.
+	owner := app.signedIn(t, app.admin)
+	if res := owner.submit(tokensPath, "/logout", nil); res.status != http.StatusSeeOther {
+		t.Fatalf("sign-out = %d", res.status)
+	}
 	c := app.client(t)
 	wrong := url.Values{"email": {app.admin.Email}, "password": {"guess"}}
 	for i := range 10 {
@@ -33,20 +40,78 @@ func TestSignInThrottle(t *testing.T) {
 			t.Fatalf("wrong password %d = %d, want 422", i+1, res.status)
 		}
 	}
-	// The eleventh try is refused before the password is even checked,
-	// the right password included.
 	right := url.Values{"email": {app.admin.Email}, "password": {password}}
-	res := c.submit("/login", "/login", right)
-	if res.status != http.StatusTooManyRequests || res.header.Get("Retry-After") == "" ||
-		!strings.Contains(res.text(), "Too many failed sign-ins from your network.") {
-		t.Fatalf("after 10 failures = %d, Retry-After %q:\n%s", res.status, res.header.Get("Retry-After"), res.text())
+	t.Run("Refused", func(t *testing.T) {
+		// The eleventh try from a browser new to the account is refused
+		// before the password is even checked, the right password included.
+		res := c.submit("/login", "/login", right)
+		if res.status != http.StatusTooManyRequests || res.header.Get("Retry-After") == "" ||
+			!strings.Contains(res.text(), "Too many failed sign-ins from your network.") {
+			t.Fatalf("after 10 failures = %d, Retry-After %q:\n%s", res.status, res.header.Get("Retry-After"), res.text())
+		}
+		if !strings.Contains(res.body, `value="`+app.admin.Email+`"`) {
+			t.Error("the email was not kept")
+		}
+	})
+	t.Run("OwnerStillSignsIn", func(t *testing.T) {
+		// Same address, the browser the owner signed in with before: the
+		// guesses of someone else hold it back in nothing.
+		if res := owner.submit("/login", "/login", wrong); res.status != http.StatusUnprocessableEntity {
+			t.Fatalf("the owner's typo = %d, want 422", res.status)
+		}
+		if res := owner.submit("/login", "/login", right); res.status != http.StatusSeeOther {
+			t.Fatalf("the owner's right password = %d, want 303:\n%s", res.status, res.text())
+		}
+	})
+	t.Run("AfterTheWait", func(t *testing.T) {
+		app.clock.Add(time.Minute)
+		if res := c.submit("/login", "/login", right); res.status != http.StatusSeeOther {
+			t.Fatalf("after waiting = %d, want 303", res.status)
+		}
+	})
+}
+
+// TestSignInThrottlePerAccount: guesses at one account spread over many
+// addresses are limited as if they came from one, and the owner's browser
+// signs in all the same.
+func TestSignInThrottlePerAccount(t *testing.T) {
+	app := newTestApp(t, func(c *web.Config) { c.TrustProxy = true })
+	from := func(c *client, ip string, form url.Values) *response {
+		form.Set("_csrf", c.get("/login").csrf(t))
+		return c.post("/login", form, "X-Forwarded-For", ip)
 	}
-	if !strings.Contains(res.body, `value="`+app.admin.Email+`"`) {
-		t.Error("the email was not kept")
+	owner := app.client(t)
+	right := func() url.Values { return url.Values{"email": {app.admin.Email}, "password": {password}} }
+	if res := from(owner, "198.51.100.1", right()); res.status != http.StatusSeeOther {
+		t.Fatalf("owner's sign-in = %d", res.status)
 	}
-	app.clock.Add(31 * time.Second)
-	if res := c.submit("/login", "/login", right); res.status != http.StatusSeeOther {
-		t.Fatalf("after waiting = %d, want 303", res.status)
+	if res := owner.submit(tokensPath, "/logout", nil); res.status != http.StatusSeeOther {
+		t.Fatalf("sign-out = %d", res.status)
+	}
+	// Email in another case, as the store finds it.
+	wrong := func() url.Values {
+		return url.Values{"email": {strings.ToUpper(app.admin.Email)}, "password": {"guess"}}
+	}
+	attacker := app.client(t)
+	for i := range 10 {
+		if res := from(attacker, uniqueIP(), wrong()); res.status != http.StatusUnprocessableEntity {
+			t.Fatalf("wrong password %d = %d, want 422", i+1, res.status)
+		}
+	}
+	res := from(attacker, uniqueIP(), wrong())
+	if res.status != http.StatusTooManyRequests || res.header.Get("Retry-After") != "60" ||
+		!strings.Contains(res.text(), "Too many failed sign-ins to this account.") {
+		t.Fatalf("11th guess from an 11th address = %d, Retry-After %q:\n%s", res.status, res.header.Get("Retry-After"), res.text())
+	}
+	if res := from(app.client(t), uniqueIP(), right()); res.status != http.StatusTooManyRequests {
+		t.Fatalf("a new browser with the right password = %d, want 429 until the wait is over", res.status)
+	}
+	if res := from(owner, "198.51.100.1", right()); res.status != http.StatusSeeOther {
+		t.Fatalf("the owner's browser = %d, want 303:\n%s", res.status, res.text())
+	}
+	other := url.Values{"email": {app.member.Email}, "password": {password}}
+	if res := from(attacker, uniqueIP(), other); res.status != http.StatusSeeOther {
+		t.Fatalf("another account = %d, want 303", res.status)
 	}
 }
 

@@ -55,6 +55,8 @@ var (
 	// confirmLimit: wrong passwords when confirming before a token value
 	// is shown, per user: five, then one a minute.
 	confirmLimit = rate{burst: 5, interval: time.Minute}
+	// revealLimit: token values shown, per user: ten, then ten a minute.
+	revealLimit = rate{burst: 10, interval: 6 * time.Second}
 )
 
 // limiterKeys bounds how many keys a memoryLimiter remembers.

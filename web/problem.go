@@ -59,7 +59,8 @@ type problemType struct {
 const problemTypeBase = "urn:apitokens:problem:"
 
 // The kinds of problem. Those the API can answer are listed in
-// openapi.json; forbidden, conflict and password-required come from pages.
+// openapi.json; forbidden, conflict, password-required and
+// too-many-requests come from pages.
 var (
 	problemUnauthorized         = problemType{"unauthorized", "Unauthorized", http.StatusUnauthorized}
 	problemForbidden            = problemType{"forbidden", "Forbidden", http.StatusForbidden}
@@ -74,6 +75,7 @@ var (
 	problemInvalidParameters    = problemType{"invalid-parameters", "Invalid query parameters", http.StatusBadRequest}
 	problemValidation           = problemType{"validation-failed", "Validation failed", http.StatusUnprocessableEntity}
 	problemTooManyFailures      = problemType{"too-many-failures", "Too many failed authentications", http.StatusTooManyRequests}
+	problemTooManyRequests      = problemType{"too-many-requests", "Too many requests", http.StatusTooManyRequests}
 	problemServerError          = problemType{"server-error", "Internal server error", http.StatusInternalServerError}
 )
 
@@ -101,7 +103,13 @@ func (pt problemType) with(detail string) *problem {
 // tooManyAttempts is the answer to an attempt made before a limiter allows
 // the next one: what went wrong too often, and when to try again.
 func tooManyAttempts(what string, wait time.Duration) *problem {
-	p := problemTooManyFailures.with(fmt.Sprintf("%s Try again in %d seconds.", what, retrySeconds(wait)))
+	return problemTooManyFailures.retryAfter(what, wait)
+}
+
+// retryAfter makes a problem of this kind that says what happened too
+// often, and when to try again.
+func (pt problemType) retryAfter(what string, wait time.Duration) *problem {
+	p := pt.with(fmt.Sprintf("%s Try again in %d seconds.", what, retrySeconds(wait)))
 	p.retryAfter = wait
 	return p
 }

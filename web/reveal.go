@@ -20,8 +20,9 @@ const revealWindow = 10 * time.Minute
 var errPasswordRequired = problemPasswordRequired.with("Confirm your password to show the token value.")
 
 // handleTokenReveal shows a token's secret again. It asks for the person's
-// password unless they gave it in the last revealWindow, records the reveal
-// in the audit trail, and is never cached. A script that asks for JSON gets
+// password unless they gave it in the last revealWindow, shows at most
+// revealLimit values a person a minute, records the reveal in the audit
+// trail, and is never cached. A script that asks for JSON gets
 // {"token": …}, or the problem (password required, wrong, or too many
 // tries) to show in its dialog; a browser without one gets a page.
 func (s *Server) handleTokenReveal(c echo.Context) error {
@@ -36,6 +37,16 @@ func (s *Server) handleTokenReveal(c echo.Context) error {
 	}
 	if err := s.confirmPassword(c, u, t); err != nil {
 		return s.askPassword(c, t, err)
+	}
+	// Even within the confirmation's window, values are shown at a
+	// person's pace, not a script's.
+	wait, err := s.reveals.reserve(ctx, u.ID, s.now())
+	if err != nil {
+		return err
+	}
+	if wait > 0 {
+		s.log.Warn("token value not shown: too many", slog.String("user", u.ID), slog.String("token", t.ID), slog.String("ip", c.RealIP()))
+		return problemTooManyRequests.retryAfter("Too many token values were shown in the last minute.", wait)
 	}
 	secret, err := s.store.RevealSecret(ctx, u.AccountID, t.ID, by)
 	if err != nil {

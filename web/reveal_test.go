@@ -1,12 +1,15 @@
 package web_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
+
+	"apitokens/store"
 )
 
 // pngImage is a w×h PNG.
@@ -122,6 +125,70 @@ func TestRevealToken(t *testing.T) {
 		page := m.get(tokensPath)
 		if res := m.post(reveal, url.Values{"_csrf": {page.csrf(t)}}); res.status != 403 || strings.Contains(res.body, secret) {
 			t.Fatalf("status %d", res.status)
+		}
+	})
+}
+
+// TestRevealRateLimit: within the confirmation's window a person is shown
+// ten token values a minute, each in the audit trail; the eleventh waits.
+func TestRevealRateLimit(t *testing.T) {
+	app := newTestApp(t)
+	tok, secret := app.createToken("Reveal me often")
+	c := app.signedIn(t, app.admin)
+	details := tokensPath + "/" + tok.ID
+	reveal := details + "/reveal"
+	csrf := c.get(details).csrf(t)
+	for i := range 10 {
+		if res := c.post(reveal, url.Values{"_csrf": {csrf}}); res.status != 200 || !strings.Contains(res.body, secret) {
+			t.Fatalf("reveal %d = %d", i+1, res.status)
+		}
+	}
+	t.Run("Page", func(t *testing.T) {
+		res := c.post(reveal, url.Values{"_csrf": {csrf}})
+		if res.status != http.StatusTooManyRequests || res.header.Get("Retry-After") != "6" ||
+			strings.Contains(res.body, secret) || !strings.Contains(res.text(), "Too many token values were shown in the last minute. Try again in 6 seconds.") {
+			t.Fatalf("11th reveal = %d, Retry-After %q:\n%.500s", res.status, res.header.Get("Retry-After"), res.text())
+		}
+	})
+	t.Run("JSON", func(t *testing.T) {
+		res := c.post(reveal, url.Values{"_csrf": {csrf}}, "Accept", "application/json")
+		var p struct {
+			Type   string `json:"type"`
+			Status int    `json:"status"`
+			Token  string `json:"token"`
+		}
+		if err := json.Unmarshal([]byte(res.body), &p); err != nil || res.status != http.StatusTooManyRequests ||
+			res.header.Get("Content-Type") != "application/problem+json" || res.header.Get("Retry-After") != "6" ||
+			p.Type != "urn:apitokens:problem:too-many-requests" || p.Status != 429 || p.Token != "" {
+			t.Fatalf("11th reveal as JSON = %d %s %+v (%v)", res.status, res.header.Get("Content-Type"), p, err)
+		}
+	})
+	t.Run("OtherPeopleUnaffected", func(t *testing.T) {
+		other := app.mustUser(app.account, "second@acme.test", "Second Admin", store.RoleAdmin)
+		o := app.signedIn(t, other)
+		if res := o.post(reveal, url.Values{"_csrf": {o.get(details).csrf(t)}}); res.status != 200 {
+			t.Fatalf("another administrator's reveal = %d", res.status)
+		}
+	})
+	t.Run("AfterTheWait", func(t *testing.T) {
+		app.clock.Add(6 * time.Second)
+		if res := c.post(reveal, url.Values{"_csrf": {csrf}}); res.status != 200 || !strings.Contains(res.body, secret) {
+			t.Fatalf("after 6 seconds = %d", res.status)
+		}
+	})
+	t.Run("EachShownIsAudited", func(t *testing.T) {
+		events, err := app.store.AuditEvents(context.Background(), app.account.ID, tok.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		shown := 0
+		for _, e := range events {
+			if e.Action == store.AuditRevealed {
+				shown++
+			}
+		}
+		if shown != 12 {
+			t.Fatalf("%d reveals audited, want 12 (10, another person's, one after the wait)", shown)
 		}
 	})
 }

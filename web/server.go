@@ -60,6 +60,8 @@ type Server struct {
 	// confirms does the same for password confirmations before a token
 	// value is shown, per user: a stolen session must not guess on.
 	confirms limiter
+	// reveals bounds how many token values a user is shown a minute.
+	reveals limiter
 	// bearerFailures does the same for API calls with bad tokens, per
 	// address.
 	bearerFailures limiter
@@ -100,6 +102,7 @@ func New(st *store.Store, cfg Config) (*Server, error) {
 		signInAccounts: newMemoryLimiter(accountSignInLimit),
 		signInBrowsers: newMemoryLimiter(signInLimit),
 		confirms:       newMemoryLimiter(confirmLimit),
+		reveals:        newMemoryLimiter(revealLimit),
 		bearerFailures: newMemoryLimiter(bearerLimit),
 		access:         newAccessRecorder(st, cfg.Now, cfg.Logger),
 		drafts:         newDraftClaims(),

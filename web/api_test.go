@@ -25,7 +25,7 @@ const apiTokens = "/public/v1/accounts/api-tokens"
 // can call from its own address (X-Forwarded-For) and failed
 // authentications of one test do not slow another down.
 func newAPIApp(t *testing.T) *testApp {
-	return newTestApp(t, func(c *web.Config) { c.TrustProxy = true })
+	return newTestApp(t, func(c *web.Config) { c.TrustedProxies = web.LoopbackProxies })
 }
 
 var nextClientIP atomic.Uint32

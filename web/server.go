@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -29,10 +30,14 @@ type Config struct {
 	// cookie; both are 32 random bytes kept outside the source and database.
 	SessionAuthKey       []byte
 	SessionEncryptionKey []byte
-	// TrustProxy takes the client address from X-Forwarded-For; set it only
-	// behind a reverse proxy that overwrites that header.
-	TrustProxy bool
-	Logger     *slog.Logger
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For and
+	// X-Forwarded-Proto are believed: a request from one of them is from
+	// the address the nearest proxy saw, the right-most address in
+	// X-Forwarded-For that is not itself a trusted proxy. None: every
+	// request is from the address it came from, and those headers are
+	// ignored.
+	TrustedProxies []netip.Prefix
+	Logger         *slog.Logger
 	// Now is the clock; tests replace it. Defaults to time.Now.
 	Now func() time.Time
 }
@@ -44,10 +49,11 @@ type Server struct {
 	store      *store.Store
 	sessions   *sessions.CookieStore
 	// browsers recognise browsers that have signed in before.
-	browsers   *sessions.CookieStore
-	log        *slog.Logger
-	now        func() time.Time
-	trustProxy bool
+	browsers *sessions.CookieStore
+	log      *slog.Logger
+	now      func() time.Time
+	// trustedProxies are Config.TrustedProxies.
+	trustedProxies []netip.Prefix
 
 	// signIns slows and then refuses sign-in attempts from an address
 	// after repeated wrong passwords, from browsers new to the account.
@@ -97,7 +103,7 @@ func New(st *store.Store, cfg Config) (*Server, error) {
 	s := &Server{
 		store: st, sessions: cookies, log: cfg.Logger, now: cfg.Now,
 		browsers:       newBrowserCookies(cfg.SessionAuthKey, cfg.SessionEncryptionKey),
-		trustProxy:     cfg.TrustProxy,
+		trustedProxies: slices.Clone(cfg.TrustedProxies),
 		signIns:        newMemoryLimiter(signInLimit),
 		signInAccounts: newMemoryLimiter(accountSignInLimit),
 		signInBrowsers: newMemoryLimiter(signInLimit),
@@ -119,10 +125,7 @@ func (s *Server) newEcho(handleError echo.HTTPErrorHandler) *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.Logger.SetOutput(io.Discard)
-	e.IPExtractor = echo.ExtractIPDirect()
-	if s.trustProxy {
-		e.IPExtractor = echo.ExtractIPFromXFFHeader()
-	}
+	e.IPExtractor = s.clientAddress
 	e.HTTPErrorHandler = handleError
 	e.Pre(s.securityHeaders, middleware.RemoveTrailingSlash())
 	e.Use(s.logRequests, s.recoverPanics)

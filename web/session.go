@@ -63,10 +63,10 @@ func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // isHTTPS reports whether the client reached the server over TLS; behind a
-// trusted proxy, the proxy says so.
+// trusted proxy, the proxy says so, and only the proxy.
 func (s *Server) isHTTPS(c echo.Context) bool {
 	r := c.Request()
-	return r.TLS != nil || (s.trustProxy && r.Header.Get(echo.HeaderXForwardedProto) == "https")
+	return r.TLS != nil || (s.fromTrustedProxy(r) && r.Header.Get(echo.HeaderXForwardedProto) == "https")
 }
 
 func (s *Server) saveSession(c echo.Context, sess *sessions.Session) error {

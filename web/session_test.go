@@ -75,7 +75,7 @@ func TestSignInThrottle(t *testing.T) {
 // addresses are limited as if they came from one, and the owner's browser
 // signs in all the same.
 func TestSignInThrottlePerAccount(t *testing.T) {
-	app := newTestApp(t, func(c *web.Config) { c.TrustProxy = true })
+	app := newTestApp(t, func(c *web.Config) { c.TrustedProxies = web.LoopbackProxies })
 	from := func(c *client, ip string, form url.Values) *response {
 		form.Set("_csrf", c.get("/login").csrf(t))
 		return c.post("/login", form, "X-Forwarded-For", ip)

@@ -26,7 +26,8 @@ import (
 )
 
 const usage = `usage:
-  apitokens serve [--addr 127.0.0.1:8080] [--db PATH] [--demo] [--trust-proxy] [--pprof 127.0.0.1:6060]
+  apitokens serve [--addr 127.0.0.1:8080] [--db PATH] [--demo] [--trust-proxy[=CIDR,…]] [--pprof 127.0.0.1:6060]
+      (--trust-proxy alone trusts a proxy on this machine; =CIDR,… names the proxies)
   apitokens user create --db PATH --account NAME --email EMAIL --name NAME [--role admin|member]
       (reads the password from standard input, one line)
   apitokens token create --db PATH --account NAME --name NAME [--module NAME]... [--description TEXT] [--by EMAIL]
@@ -37,7 +38,7 @@ const usage = `usage:
       (adds N generated tokens, for load tests and trying the pages at scale; prints
       as JSON the secrets of an active token with every module and of a disabled one)
 
-Environment: APITOKENS_DB, APITOKENS_ADDR, APITOKENS_DEMO=1, APITOKENS_TRUST_PROXY=1,
+Environment: APITOKENS_DB, APITOKENS_ADDR, APITOKENS_DEMO=1, APITOKENS_TRUST_PROXY=CIDR,… (or 1: loopback),
 APITOKENS_SESSION_AUTH_KEY, APITOKENS_SESSION_ENCRYPTION_KEY, APITOKENS_DIGEST_KEY,
 APITOKENS_ENCRYPTION_KEY (32 bytes each, base64; by default they are generated into
 a key file beside the database), APITOKENS_PREVIOUS_DIGEST_KEY and
@@ -121,10 +122,21 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, db := newFlags("serve")
 	addr := fs.String("addr", envOr("APITOKENS_ADDR", "127.0.0.1:8080"), "address to listen on")
 	demo := fs.Bool("demo", envBool("APITOKENS_DEMO"), "seed a demo account on first run")
-	trustProxy := fs.Bool("trust-proxy", envBool("APITOKENS_TRUST_PROXY"), "take client addresses from X-Forwarded-For")
+	var proxies proxiesFlag
+	if proxies.Set(os.Getenv("APITOKENS_TRUST_PROXY")); proxies.err != nil {
+		return fmt.Errorf("APITOKENS_TRUST_PROXY: %w", proxies.err)
+	}
+	proxies.bare = false
+	fs.Var(&proxies, "trust-proxy", "take client addresses from X-Forwarded-For sent by these proxies (CIDR,…; alone: loopback)")
 	pprofAddr := fs.String("pprof", "", "serve net/http/pprof on this loopback address (off by default)")
 	if err := parse(fs, args); err != nil {
+		if _, perr := parseTrustedProxies(fs.Arg(0)); proxies.bare && fs.NArg() > 0 && perr == nil {
+			return usageError("serve: name the proxies after an equals sign: --trust-proxy=" + fs.Arg(0))
+		}
 		return err
+	}
+	if proxies.err != nil {
+		return usageError("serve: --trust-proxy: " + proxies.err.Error())
 	}
 	pprofLn, err := listenProfiles(*pprofAddr)
 	if err != nil {
@@ -147,7 +159,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	srv, err := web.New(st, web.Config{
 		SessionAuthKey:       keys.sessionAuth,
 		SessionEncryptionKey: keys.sessionEncryption,
-		TrustProxy:           *trustProxy,
+		TrustedProxies:       proxies.prefixes,
 		Logger:               logger,
 	})
 	if err != nil {

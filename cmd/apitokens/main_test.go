@@ -115,6 +115,9 @@ func TestAdminCommands(t *testing.T) {
 		{"ErrMissingName", []string{"token", "create", "--db", db, "--account", "Initech"}, "required"},
 		{"ErrUnknownCommand", []string{"frobnicate"}, "unknown command"},
 		{"ErrUnknownFlag", []string{"serve", "--colour"}, "flag provided but not defined"},
+		{"ErrTrustProxyNotARange", []string{"serve", "--db", db, "--trust-proxy=10.0.0.0/33"}, `--trust-proxy: "10.0.0.0/33" is neither an address range such as 10.0.0.0/8 nor an address`},
+		{"ErrTrustProxyOneOfTwo", []string{"serve", "--db", db, "--trust-proxy=10.0.0.0/8,proxy.internal"}, `"proxy.internal" is neither`},
+		{"ErrTrustProxyWithoutEquals", []string{"serve", "--db", db, "--trust-proxy", "10.0.0.0/8"}, "--trust-proxy=10.0.0.0/8"},
 	}
 	for _, tc := range errCases {
 		t.Run(tc.name, func(t *testing.T) {

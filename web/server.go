@@ -89,6 +89,8 @@ func New(st *store.Store, cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	// Whatever a client sent may be logged; a token secret in it may not.
+	cfg.Logger = slog.New(redactingHandler{cfg.Logger.Handler()})
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}

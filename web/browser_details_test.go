@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -135,5 +136,33 @@ func TestBrowserPasswordPromptStartsClean(t *testing.T) {
 	)
 	if eval[bool](t, ctx, `document.querySelector("#password-dialog [data-password-error]").checkVisibility()`) {
 		t.Fatal("the prompt opens with an error box showing")
+	}
+}
+
+// TestBrowserRevealLimited: past the limit on values shown, Show says so
+// and when to try again, and shows nothing.
+func TestBrowserRevealLimited(t *testing.T) {
+	app := newTestApp(t)
+	tok, secret := app.createToken("Shown too often")
+	details := tokensPath + "/" + tok.ID
+	// The same person, in another browser, has used up the minute's ten.
+	other := app.signedIn(t, app.admin)
+	csrf := other.get(details).csrf(t)
+	for i := range 10 {
+		if res := other.post(details+"/reveal", url.Values{"_csrf": {csrf}}); res.status != 200 {
+			t.Fatalf("reveal %d = %d", i+1, res.status)
+		}
+	}
+	ctx := newTab(t)
+	browserSignIn(t, ctx, app, app.admin)
+	run(t, ctx, "Show", chromedp.Navigate(app.url+details), chromedp.WaitVisible(chromedp.CSS("[data-reveal-show]")),
+		chromedp.Click(chromedp.CSS("[data-reveal-show]")))
+	waitAnnouncement(t, ctx, "Too many token values were shown in the last minute. Try again in 6 seconds.")
+	saveScreenshot(t, ctx, "limited")
+	if !eval[bool](t, ctx, `document.querySelector("[data-flashes] [data-flash=error]") !== null`) {
+		t.Error("the message is not shown as an error")
+	}
+	if strings.Contains(text(t, ctx, "main"), secret) {
+		t.Fatal("the value was shown past the limit")
 	}
 }

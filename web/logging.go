@@ -19,6 +19,14 @@ func (h redactingHandler) Enabled(ctx context.Context, level slog.Level) bool {
 }
 
 func (h redactingHandler) Handle(ctx context.Context, r slog.Record) error {
+	clean := !hasSecret(slog.StringValue(r.Message))
+	r.Attrs(func(a slog.Attr) bool {
+		clean = !hasSecret(a.Value)
+		return clean
+	})
+	if clean {
+		return h.next.Handle(ctx, r) // the usual case: passed on as it is
+	}
 	out := slog.NewRecord(r.Time, r.Level, store.RedactSecrets(r.Message), r.PC)
 	r.Attrs(func(a slog.Attr) bool {
 		out.AddAttrs(redactAttr(a))
@@ -37,6 +45,25 @@ func (h redactingHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
 
 func (h redactingHandler) WithGroup(name string) slog.Handler {
 	return redactingHandler{h.next.WithGroup(name)}
+}
+
+// hasSecret reports whether redactAttr would change v.
+func hasSecret(v slog.Value) bool {
+	v = v.Resolve()
+	switch v.Kind() {
+	case slog.KindString:
+		return store.RedactSecrets(v.String()) != v.String()
+	case slog.KindGroup:
+		for _, a := range v.Group() {
+			if hasSecret(a.Value) {
+				return true
+			}
+		}
+	case slog.KindAny:
+		text := fmt.Sprint(v.Any())
+		return store.RedactSecrets(text) != text
+	}
+	return false
 }
 
 // redactAttr redacts a value, and each value of a group. A value of any

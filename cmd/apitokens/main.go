@@ -122,16 +122,19 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, db := newFlags("serve")
 	addr := fs.String("addr", envOr("APITOKENS_ADDR", "127.0.0.1:8080"), "address to listen on")
 	demo := fs.Bool("demo", envBool("APITOKENS_DEMO"), "seed a demo account on first run")
-	var proxies proxiesFlag
-	if proxies.Set(os.Getenv("APITOKENS_TRUST_PROXY")); proxies.err != nil {
+	proxies := proxiesFlag{text: os.Getenv("APITOKENS_TRUST_PROXY")}
+	if proxies.prefixes, proxies.err = parseTrustedProxies(proxies.text); proxies.err != nil {
 		return fmt.Errorf("APITOKENS_TRUST_PROXY: %w", proxies.err)
 	}
-	proxies.bare = false
 	fs.Var(&proxies, "trust-proxy", "take client addresses from X-Forwarded-For sent by these proxies (CIDR,…; alone: loopback)")
 	pprofAddr := fs.String("pprof", "", "serve net/http/pprof on this loopback address (off by default)")
 	if err := parse(fs, args); err != nil {
-		if _, perr := parseTrustedProxies(fs.Arg(0)); proxies.bare && fs.NArg() > 0 && perr == nil {
-			return usageError("serve: name the proxies after an equals sign: --trust-proxy=" + fs.Arg(0))
+		if proxies.bare && fs.NArg() > 0 {
+			// "--trust-proxy 10.0.0.0/8" reads as the flag alone and an
+			// argument: say how to write it.
+			if _, perr := parseTrustedProxies(fs.Arg(0)); perr == nil {
+				return usageError("serve: name the proxies after an equals sign: --trust-proxy=" + fs.Arg(0))
+			}
 		}
 		return err
 	}

@@ -20,16 +20,21 @@ var searchRange = `rowid BETWEEN ` + sqlIDNumber("?") + ` * 100000000
 // ftsPhrase quotes q as an FTS5 string, which matches it as a substring.
 func ftsPhrase(q string) string { return `"` + strings.ReplaceAll(q, `"`, `""`) + `"` }
 
-// candidatesQuery selects, as a column id and in order, the tokens whose
-// name contains q (of three characters or more), in the account, or whose
-// ID starts with it, in any account: the caller keeps to one.
+// idRange selects the account's live tokens whose ID starts with prefix,
+// along the account's ID index: never another account's IDs, however many
+// share the prefix.
+const idRange = `SELECT id FROM tokens WHERE account_id = ? AND status != 'deleted' AND id >= ? AND id < ?`
+
+// candidatesQuery selects, as a column id and in order, the account's
+// tokens whose name contains q (of three characters or more) or whose ID
+// starts with it.
 func candidatesQuery(accountID, q string) (string, []any) {
 	query := `SELECT ` + sqlTokenID("(rowid % 100000000)") + ` AS id
 		FROM token_search WHERE token_search MATCH ? AND ` + searchRange
 	args := []any{ftsPhrase(q), accountID, accountID, accountID, accountID}
 	if prefix, ok := idPrefix(q); ok {
-		query += ` UNION SELECT id FROM tokens WHERE id >= ? AND id < ?`
-		args = append(args, prefix, prefixEnd(prefix))
+		query += ` UNION ` + idRange
+		args = append(args, accountID, prefix, prefixEnd(prefix))
 	}
 	return query, args
 }
@@ -59,8 +64,7 @@ func (s *Store) searchCandidates(ctx context.Context, accountID, q string) (stri
 		return "", 0, err
 	}
 	if prefix, ok := idPrefix(q); ok && len(ids) <= maxCandidates {
-		rows, err := s.listQuery(ctx, `SELECT id FROM tokens WHERE id >= ? AND id < ? LIMIT ?`,
-			prefix, prefixEnd(prefix), maxCandidates+1)
+		rows, err := s.listQuery(ctx, idRange+` LIMIT ?`, accountID, prefix, prefixEnd(prefix), maxCandidates+1)
 		if err != nil {
 			return "", 0, err
 		}

@@ -100,8 +100,12 @@ func csrfToken(c echo.Context) string {
 	return ""
 }
 
+// randomTokenBytes is how many random bytes a randomToken carries.
+const randomTokenBytes = 32
+
+// randomToken is a fresh unguessable value, URL-safe base64.
 func randomToken() string {
-	b := make([]byte, 32)
+	b := make([]byte, randomTokenBytes)
 	rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)
 }

@@ -94,7 +94,7 @@ func (s *Server) handleTokenWizard(c echo.Context) error {
 	}
 	f := templates.TokenForm{
 		Step:        postValue(c, "step"),
-		Draft:       postValue(c, "draft"),
+		Draft:       wizardDraft(postValue(c, "draft")),
 		Name:        postValue(c, "name"),
 		Description: postValue(c, "description"),
 		ModuleIDs:   c.Request().PostForm["modules"],
@@ -142,7 +142,7 @@ func (s *Server) addToken(c echo.Context, f templates.TokenForm) error {
 	u, by := actor(c)
 	ctx := c.Request().Context()
 	sess := session(c)
-	if f.Draft != "" && sess.Values[keyAddedDraft] == f.Draft {
+	if sess.Values[keyAddedDraft] == f.Draft {
 		// The same wizard sent Add twice (a double click, a reload of the
 		// summary): the token exists, show it rather than make another.
 		id, _ := sess.Values[keyAddedToken].(string)

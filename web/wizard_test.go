@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"apitokens/store"
 )
@@ -282,4 +283,39 @@ func TestAddWizardValidation(t *testing.T) {
 			t.Fatalf("member sees the wizard: %d", res.status)
 		}
 	})
+}
+
+// TestAddWizardWithoutDraft sends the wizard's last step with its draft
+// empty or left out: each is a fresh wizard, so a different second token
+// added within minutes is added too, not taken for the first.
+func TestAddWizardWithoutDraft(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		draft []string
+	}{{"Empty", []string{""}}, {"Missing", nil}} {
+		t.Run(tc.name, func(t *testing.T) {
+			app := newTestApp(t)
+			c := app.signedIn(t, app.admin)
+			for _, name := range []string{"First export", "Second export"} {
+				page := c.step(c.get(newTokenPath), url.Values{"name": {name}, "go": {"next"}}, nil)
+				page = c.step(page, url.Values{"go": {"next"}}, nil)
+				form := page.hidden()
+				form["go"] = []string{"add"}
+				if tc.draft == nil {
+					delete(form, "draft")
+				} else {
+					form["draft"] = tc.draft
+				}
+				app.clock.Add(time.Minute)
+				added := c.postMultipart(newTokenPath, form, nil)
+				if added.status != http.StatusOK || !strings.Contains(added.text(), "The API token “"+name+"”") ||
+					secretPattern.FindString(added.body) == "" {
+					t.Fatalf("Add of %q = %d → %q:\n%.400s", name, added.status, added.location(), added.text())
+				}
+			}
+			if n := app.tokenCount(app.account.ID); n != 2 {
+				t.Fatalf("%d tokens, want 2", n)
+			}
+		})
+	}
 }

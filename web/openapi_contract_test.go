@@ -220,6 +220,10 @@ func (c *apiContract) check(method, path string, status int, header http.Header,
 		return checkProblemBody(c.problem, status, header, body, head)
 	}
 	op, ok := p.ops[method]
+	if get := p.ops[http.MethodGet]; head && !ok && get != nil {
+		// The description says HEAD answers as GET does, without the body.
+		op, ok = get, true
+	}
 	if !ok {
 		want := http.StatusMethodNotAllowed
 		if method == http.MethodOptions {
@@ -368,7 +372,9 @@ func TestOpenAPIContract(t *testing.T) {
 		{"OKIcon", "GET", one + "/icon", 200, "image/png", string(pngLogo(t)), nil, true},
 		{"OKUnknownPath", "GET", "/public/v1/nothing", 404, prob, problem("not-found", 404), nil, true},
 		{"OKMethodNotAllowed", "PATCH", one, 405, prob, problem("method-not-allowed", 405), []string{"Allow", "GET, PUT, DELETE"}, true},
-		{"OKHeadNotAllowed", "HEAD", one, 405, prob, "", []string{"Allow", "GET, PUT, DELETE"}, true},
+		{"OKHead", "HEAD", one, 200, js, "", nil, true},
+		{"OKHeadProblem", "HEAD", one, 404, prob, "", nil, true},
+		{"OKHeadNotAllowed", "HEAD", one + "/enable", 405, prob, "", []string{"Allow", "POST"}, true},
 		{"OKOptions", "OPTIONS", one, 204, "", "", []string{"Allow", "GET, PUT, DELETE"}, true},
 		{"OKTrailingSlash", "GET", one + "/", 200, js, token, nil, true},
 
@@ -397,6 +403,9 @@ func TestOpenAPIContract(t *testing.T) {
 		{"ErrUnknownPathAnswered", "GET", "/public/v1/nothing", 200, js, `{}`, nil, false},
 		{"ErrMethodNotAllowedWithoutAllow", "PATCH", one, 405, prob, problem("method-not-allowed", 405), nil, false},
 		{"ErrOptionsWithoutAllow", "OPTIONS", one, 204, "", "", nil, false},
+		{"ErrHeadWithBody", "HEAD", one, 200, js, token, nil, false},
+		{"ErrHeadUndocumentedStatus", "HEAD", one, 418, prob, "", nil, false},
+		{"ErrHeadWithoutGet", "HEAD", one + "/enable", 200, js, "", nil, false},
 		{"ErrOptionsWithBody", "OPTIONS", one, 204, js, `{}`, []string{"Allow", "GET, PUT, DELETE"}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -10,7 +11,8 @@ import (
 )
 
 // TestOpenAPIDocumentsEveryRoute checks that every API route the server
-// registers is in openapi.json, and every path there is a route.
+// registers is in openapi.json, and every path there is a route. HEAD is
+// documented once for all, as GET without the body.
 func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 	s, err := New(nil, Config{SessionAuthKey: make([]byte, 32), SessionEncryptionKey: make([]byte, 32)})
 	if err != nil {
@@ -18,8 +20,12 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 	}
 	var routes []string
 	for _, r := range s.api.Routes() {
-		if r.Method != "echo_route_not_found" {
-			routes = append(routes, r.Method+" "+strings.ReplaceAll(r.Path, ":id", "{id}"))
+		route := r.Method + " " + strings.ReplaceAll(r.Path, ":id", "{id}")
+		if r.Method == http.MethodHead {
+			route = "GET" + strings.TrimPrefix(route, "HEAD")
+		}
+		if r.Method != "echo_route_not_found" && !slices.Contains(routes, route) {
+			routes = append(routes, route)
 		}
 	}
 	var doc struct {

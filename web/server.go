@@ -207,15 +207,15 @@ func (s *Server) routes() {
 	token := []echo.MiddlewareFunc{limitBodies, s.requireToken, s.requireModule(store.ModuleAccessManagement)}
 	tokenJSON := append(slices.Clip(token), acceptJSON)
 
-	api.GET(paths.OpenAPI, handleOpenAPI)
-	api.GET(paths.APITokens, s.handleAPITokenList, token...)
+	api.Match(readMethods, paths.OpenAPI, handleOpenAPI)
+	api.Match(readMethods, paths.APITokens, s.handleAPITokenList, token...)
 	api.POST(paths.APITokens, s.handleAPITokenCreate, tokenJSON...)
-	api.GET(paths.APITokens+"/:id", s.handleAPITokenGet, token...)
+	api.Match(readMethods, paths.APITokens+"/:id", s.handleAPITokenGet, token...)
 	api.PUT(paths.APITokens+"/:id", s.handleAPITokenUpdate, tokenJSON...)
 	api.DELETE(paths.APITokens+"/:id", s.handleAPITokenDelete, token...)
 	api.POST(paths.APITokens+"/:id/enable", s.handleAPITokenSetStatus(store.ActionEnable), token...)
 	api.POST(paths.APITokens+"/:id/disable", s.handleAPITokenSetStatus(store.ActionDisable), token...)
-	api.GET(paths.APITokens+"/:id/icon", s.handleAPITokenIcon, token...)
+	api.Match(readMethods, paths.APITokens+"/:id/icon", s.handleAPITokenIcon, token...)
 
 	for _, r := range api.Routes() {
 		if !strings.HasPrefix(r.Path, paths.APIMount) {
@@ -232,8 +232,9 @@ func (s *Server) pageChain(limit echo.MiddlewareFunc) []echo.MiddlewareFunc {
 	return []echo.MiddlewareFunc{s.loadSession, limit, refuseCrossSite, acceptForms, s.checkCSRF}
 }
 
-// readMethods are those of a page that is read: Echo does not answer HEAD
-// for a GET route by itself.
+// readMethods are those of an address that is read, page or API: Echo does
+// not answer HEAD for a GET route by itself. net/http sends no body in
+// answer to HEAD, and the headers the GET would have.
 var readMethods = []string{http.MethodGet, http.MethodHead}
 
 // The media types each kind of route accepts in a request body.

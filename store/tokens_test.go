@@ -52,7 +52,14 @@ func TestCreateToken(t *testing.T) {
 		{"ErrNameControl", "name", NewToken{Name: "line\nbreak"}},
 		{"ErrNameRightToLeftOverride", "name", NewToken{Name: "invoice\u202Efdp.exe"}},
 		{"ErrNameZeroWidthOnly", "name", NewToken{Name: "\u200B\u200C\uFEFF"}},
+		{"ErrNameLeftToRightMark", "name", NewToken{Name: "pay\u200Eroll"}},
+		{"ErrNameRightToLeftMark", "name", NewToken{Name: "pay\u200Froll"}},
+		{"ErrNameArabicLetterMark", "name", NewToken{Name: "pay\u061Croll"}},
 		{"ErrDescriptionIsolate", "description", NewToken{Name: "ok", Description: "a\u2067b"}},
+		{"ErrDescriptionEscape", "description", NewToken{Name: "ok", Description: "plain \x1b[31mred"}},
+		{"ErrDescriptionC1", "description", NewToken{Name: "ok", Description: "a\u009bb"}},
+		{"ErrDescriptionDelete", "description", NewToken{Name: "ok", Description: "a\x7fb"}},
+		{"ErrDescriptionNUL", "description", NewToken{Name: "ok", Description: "a\x00b"}},
 		{"ErrDescriptionTooLong", "description", NewToken{Name: "ok", Description: strings.Repeat("x", MaxTokenDescription+1)}},
 		{"ErrModuleUnknown", "modules", NewToken{Name: "ok", ModuleIDs: []string{"MOD-0000-0000"}}},
 	}
@@ -73,6 +80,13 @@ func TestCreateToken(t *testing.T) {
 	}
 	t.Run("NameOf200CharactersOK", func(t *testing.T) {
 		f.createToken(t, strings.Repeat("é", MaxTokenName))
+	})
+	t.Run("DescriptionLinesAndTabsOK", func(t *testing.T) {
+		tok, _, err := f.s.CreateToken(ctx, NewToken{AccountID: f.account.ID, Name: "lines",
+			Description: "from a form\r\n\tindented\rold Mac\nand right-to-left: \u05e9\u200F."}, f.actor)
+		if want := "from a form\n\tindented\nold Mac\nand right-to-left: \u05e9\u200F."; err != nil || tok.Description != want {
+			t.Fatalf("description %q, %v; want %q", tok.Description, err, want)
+		}
 	})
 	t.Run("NameWithJoinedEmojiOK", func(t *testing.T) {
 		if tok, _ := f.createToken(t, "\u200Bdev 👩\u200D💻\u200B"); tok.Name != "dev 👩\u200D💻" {

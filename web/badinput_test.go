@@ -24,9 +24,12 @@ func TestBadNames(t *testing.T) {
 		{"ZeroWidthOnly", "\u200b\u200d\ufeff", "Name is required."},
 		{"201Characters", strings.Repeat("ü", 201), "Name must be at most 200 characters."},
 		{"10KB", strings.Repeat("x", 10<<10), "Name must be at most 200 characters."},
-		{"RightToLeftOverride", "report\u202Egpj.exe", "Name contains characters that are not allowed."},
+		{"RightToLeftOverride", "report\u202Egpj.exe", "Name contains a character that changes the direction of text (U+202E), which is not allowed."},
+		{"RightToLeftMark", "pay\u200Froll", "Name contains a character that changes the direction of text (U+200F), which is not allowed."},
+		{"LeftToRightMark", "pay\u200Eroll", "Name contains a character that changes the direction of text (U+200E), which is not allowed."},
+		{"ArabicLetterMark", "pay\u061Croll", "Name contains a character that changes the direction of text (U+061C), which is not allowed."},
 		{"InvalidUTF8", "bad\xff\xfename", "Name contains characters that are not allowed."},
-		{"NUL", "a\x00b", "Name contains characters that are not allowed."},
+		{"NUL", "a\x00b", "Name contains an invisible control character (U+0000), which is not allowed."},
 	}
 	for _, tc := range cases {
 		t.Run("Err"+tc.name, func(t *testing.T) {
@@ -53,6 +56,40 @@ func TestBadNames(t *testing.T) {
 		if res.status != http.StatusRequestEntityTooLarge || !strings.Contains(res.text(), "What was sent is too large.") ||
 			!strings.Contains(res.text(), "Sign out") {
 			t.Fatalf("status %d, want 413:\n%.300s", res.status, res.text())
+		}
+	})
+}
+
+// TestBadDescriptions sends descriptions through the Edit form: a control
+// character is a 422 that names it, and the stored token does not change;
+// the form's line breaks (CRLF) and tabs are kept, as line breaks.
+func TestBadDescriptions(t *testing.T) {
+	app := newTestApp(t)
+	tok, _ := app.createToken("Original")
+	c := app.signedIn(t, app.admin)
+	editPath := tokensPath + "/" + tok.ID + "/edit"
+	for _, tc := range []struct{ name, value, want string }{
+		{"Escape", "red \x1b[31malert", "Description contains an invisible control character (U+001B), which is not allowed; line breaks and tabs are."},
+		{"C1", "a\u009bb", "Description contains an invisible control character (U+009B), which is not allowed; line breaks and tabs are."},
+		{"Isolate", "a\u2067b", "Description contains a character that changes the direction of text (U+2067), which is not allowed."},
+	} {
+		t.Run("Err"+tc.name, func(t *testing.T) {
+			res := c.submit(editPath, editPath, url.Values{"name": {"Renamed"}, "description": {tc.value}})
+			if res.status != http.StatusUnprocessableEntity || !strings.Contains(res.text(), tc.want) {
+				t.Fatalf("status %d, want 422 with %q:\n%.500s", res.status, tc.want, res.text())
+			}
+			if got, _ := app.store.TokenByID(context.Background(), app.account.ID, tok.ID); got.Name != "Original" || got.Description != "" {
+				t.Fatalf("the token is now %q: %q", got.Name, got.Description)
+			}
+		})
+	}
+	t.Run("LinesAndTabsOK", func(t *testing.T) {
+		res := c.submit(editPath, editPath, url.Values{"name": {"Original"}, "description": {"first\r\n\tsecond\r\n"}})
+		if res.status != http.StatusSeeOther {
+			t.Fatalf("status %d, want 303:\n%.300s", res.status, res.text())
+		}
+		if got, _ := app.store.TokenByID(context.Background(), app.account.ID, tok.ID); got.Description != "first\n\tsecond\n" {
+			t.Fatalf("description %q stored", got.Description)
 		}
 	})
 }

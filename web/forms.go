@@ -54,7 +54,7 @@ func (s *Server) checkGeneral(f *templates.TokenForm) {
 	if fields, ok := fieldMessages(u.Validate()); ok {
 		maps.Copy(f.Errors, fields)
 	}
-	f.Name = u.Name
+	f.Name, f.Description = u.Name, u.Description
 	at, msg := expiryDate(f.Expiry, f.ExpiresOn, s.now())
 	if msg != "" {
 		f.Errors["expires"] = msg

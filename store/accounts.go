@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"net/mail"
 	"strings"
 	"sync"
@@ -17,7 +18,21 @@ var PasswordCost = bcrypt.DefaultCost
 // MinPasswordLength is the shortest password a user may have.
 const MinPasswordLength = 8
 
-// CreateAccount creates an account with the default modules enabled.
+// AccountNameTakenError is CreateAccount's answer when an account has the
+// name already, written in any case: it is an ErrConflict.
+type AccountNameTakenError struct {
+	Name string // the name as the account has it
+}
+
+func (e *AccountNameTakenError) Error() string {
+	return fmt.Sprintf("an account named %q exists already: account names are unique regardless of case", e.Name)
+}
+
+// Is makes the error an ErrConflict.
+func (e *AccountNameTakenError) Is(target error) bool { return target == ErrConflict }
+
+// CreateAccount creates an account with the default modules enabled. A
+// name another account has, in any case, is an AccountNameTakenError.
 func (s *Store) CreateAccount(ctx context.Context, name string) (Account, error) {
 	name = strings.TrimSpace(name)
 	if name == "" {
@@ -25,12 +40,14 @@ func (s *Store) CreateAccount(ctx context.Context, name string) (Account, error)
 	}
 	a := Account{Name: name, CreatedAt: s.Now().UTC()}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM accounts WHERE name = ?`, name).Scan(&n); err != nil {
-			return err
+		// In the words of the unique index on names (migration 009).
+		var taken string
+		err := tx.QueryRowContext(ctx, `SELECT name FROM accounts WHERE name = ? COLLATE NOCASE`, name).Scan(&taken)
+		if err == nil {
+			return &AccountNameTakenError{Name: taken}
 		}
-		if n > 0 {
-			return ErrConflict
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
 		}
 		id, err := newID(ctx, tx, accountPrefix, "accounts")
 		if err != nil {

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -51,4 +53,37 @@ func TestUsers(t *testing.T) {
 	if err != nil || len(users) != 2 || users[0].Name != "Ada Admin" || users[1].Name != "Bea Member" {
 		t.Fatalf("Users = %+v, %v; want the account's two, by name", users, err)
 	}
+}
+
+// TestAccountNamesIgnoreCase: a second account whose name differs from one
+// only in case (or in surrounding spaces) is refused, naming the account
+// that has it, and the database refuses it too.
+func TestAccountNamesIgnoreCase(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	beta := f.createAccount(t, "Beta Corp")
+	before := f.queryInt(t, `SELECT COUNT(*) FROM accounts`)
+	for _, name := range []string{"Beta Corp", "beta corp", "  BETA CORP ", "bEtA cOrP"} {
+		t.Run("Err"+name, func(t *testing.T) {
+			_, err := f.s.CreateAccount(ctx, name)
+			if !errors.Is(err, ErrConflict) || !strings.Contains(fmt.Sprint(err), `an account named "Beta Corp" exists already`) {
+				t.Fatalf("CreateAccount(%q) = %v, want ErrConflict naming Beta Corp", name, err)
+			}
+			if n := f.queryInt(t, `SELECT COUNT(*) FROM accounts`); n != before {
+				t.Fatalf("%d accounts, had %d", n, before)
+			}
+		})
+	}
+	t.Run("ErrInsertedDirectly", func(t *testing.T) {
+		if _, err := f.s.write.ExecContext(ctx, `INSERT INTO accounts (id, name, created_at) VALUES ('ACC-0000-0099', 'BETA corp', 1)`); err == nil {
+			t.Fatal("the database took a second Beta Corp")
+		}
+	})
+	t.Run("OtherNamesOK", func(t *testing.T) {
+		f.createAccount(t, "Beta Corp 2")
+		f.createAccount(t, "Beta Corporation")
+		if got, err := f.s.AccountByName(ctx, "Beta Corp"); err != nil || got.ID != beta.ID {
+			t.Fatalf("AccountByName = %+v, %v", got, err)
+		}
+	})
 }

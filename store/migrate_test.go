@@ -3,17 +3,19 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"io/fs"
 	"path/filepath"
 	"slices"
 	"testing"
 )
 
-// TestListMigrationBackfills opens a database made before the list's
-// migration, with tokens in it, and checks that the counters, module bits
-// and search index cover the tokens that were already there.
-func TestListMigrationBackfills(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "old.db")
+// databaseBefore makes a database at path with the migrations before the
+// one named first (such as "migrations/005"), as an older version left it,
+// and returns it with a function that runs a statement on it, failing the
+// test on an error.
+func databaseBefore(t *testing.T, path, first string) (*sql.DB, func(query string, args ...any)) {
+	t.Helper()
 	db, err := sql.Open("sqlite", path)
 	if err != nil {
 		t.Fatal(err)
@@ -31,7 +33,7 @@ func TestListMigrationBackfills(t *testing.T) {
 	}
 	slices.Sort(names)
 	for _, name := range names {
-		if name >= "migrations/005" {
+		if name >= first {
 			break
 		}
 		body, err := migrations.ReadFile(name)
@@ -41,6 +43,15 @@ func TestListMigrationBackfills(t *testing.T) {
 		exec(string(body))
 		exec(`INSERT INTO schema_migrations (name, applied_at) VALUES (?, 0)`, name)
 	}
+	return db, exec
+}
+
+// TestListMigrationBackfills opens a database made before the list's
+// migration, with tokens in it, and checks that the counters, module bits
+// and search index cover the tokens that were already there.
+func TestListMigrationBackfills(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "old.db")
+	db, exec := databaseBefore(t, path, "migrations/005")
 	exec(`INSERT INTO accounts (id, name, created_at) VALUES ('ACC-0000-0001', 'Old', 1)`)
 	exec(`INSERT INTO modules (id, account_id, name) VALUES ('MOD-0000-0001', 'ACC-0000-0001', 'Billing'),
 		('MOD-0000-0002', 'ACC-0000-0001', 'Access management'), ('MOD-0000-0003', 'ACC-0000-0001', 'Access Management')`)
@@ -116,4 +127,45 @@ func TestListMigrationBackfills(t *testing.T) {
 			t.Fatalf("%d tokens with sync in Billing, want 2", total)
 		}
 	})
+}
+
+// TestAccountNamesMigration opens a database made before account names were
+// unique regardless of case, with three accounts of one name in different
+// cases: the oldest keeps it, the others get their ID after it, so nothing
+// is lost and the operator can tell them apart; from then on the names are
+// unique regardless of case.
+func TestAccountNamesMigration(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "old.db")
+	db, exec := databaseBefore(t, path, "migrations/009")
+	account := `INSERT INTO accounts (id, name, created_at) VALUES (?, ?, ?)`
+	exec(account, "ACC-0000-0003", "BETA CORP", 1)
+	exec(account, "ACC-0000-0001", "beta corp", 2)
+	exec(account, "ACC-0000-0002", "Beta Corp", 1)
+	exec(account, "ACC-0000-0004", "Gamma", 1)
+	exec(`INSERT INTO users (id, account_id, email, name, role, password_hash, created_at)
+		VALUES ('USR-0000-0001', 'ACC-0000-0001', 'b@beta.test', 'B', 'admin', 'x', 1)`)
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s, err := Open(path, randomKeys(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	for name, id := range map[string]string{
+		"Beta Corp": "ACC-0000-0002", "BETA CORP (ACC-0000-0003)": "ACC-0000-0003",
+		"beta corp (ACC-0000-0001)": "ACC-0000-0001", "Gamma": "ACC-0000-0004",
+	} {
+		if acc, err := s.AccountByName(ctx, name); err != nil || acc.ID != id {
+			t.Errorf("AccountByName(%q) = %s, %v; want %s", name, acc.ID, err, id)
+		}
+	}
+	if u, err := s.UserByEmail(ctx, "b@beta.test"); err != nil || u.AccountID != "ACC-0000-0001" {
+		t.Errorf("the renamed account's user: %+v, %v", u, err)
+	}
+	if _, err := s.CreateAccount(ctx, "gamma"); !errors.Is(err, ErrConflict) {
+		t.Errorf("CreateAccount(gamma) = %v, want ErrConflict", err)
+	}
 }

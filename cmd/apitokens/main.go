@@ -266,6 +266,10 @@ func createUser(ctx context.Context, args []string, stdin io.Reader, stdout io.W
 	if errors.Is(err, store.ErrNotFound) {
 		acc, err = st.CreateAccount(ctx, *account)
 	}
+	var taken *store.AccountNameTakenError
+	if errors.As(err, &taken) {
+		return fmt.Errorf("%w; to add the user to it, give --account %q", err, taken.Name)
+	}
 	if err != nil {
 		return err
 	}

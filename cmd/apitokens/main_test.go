@@ -72,6 +72,21 @@ func TestAdminCommands(t *testing.T) {
 			t.Fatalf("err = %v", err)
 		}
 	})
+	t.Run("ErrAccountDiffersInCase", func(t *testing.T) {
+		_, err := cli(t, "a long password\n", "user", "create", "--db", db, "--account", " initech ",
+			"--email", "peter@initech.test", "--name", "Peter")
+		want := `an account named "Initech" exists already: account names are unique regardless of case; to add the user to it, give --account "Initech"`
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Fatalf("err = %v, want it to say %s", err, want)
+		}
+		st := openTestStore(t, db)
+		if _, err := st.AccountByName(context.Background(), "initech"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("a second Initech: %v", err)
+		}
+		if _, err := st.UserByEmail(context.Background(), "peter@initech.test"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("the user was added: %v", err)
+		}
+	})
 	t.Run("ErrShortPassword", func(t *testing.T) {
 		_, err := cli(t, "short\n", "user", "create", "--db", db, "--account", "Initech",
 			"--email", "peter@initech.test", "--name", "Peter")

@@ -1,8 +1,9 @@
 // Enhancements on top of pages that work without JavaScript, in a few small
 // files: this one (dates in the person's time zone, the focus on a form's
-// errors, and the message area the others write to), menus.js (menus and
+// errors, and the messages the others announce), menus.js (menus and
 // confirmation dialogs), secret.js (copy, show and hide of values), forms.js
-// (the token forms) and list.js (filters, selection and bulk actions).
+// (the token forms), dialogs.js (Add and Edit in a dialog) and list.js
+// (filters, selection and bulk actions).
 "use strict";
 
 (function () {
@@ -25,15 +26,28 @@
   const summary = document.querySelector("[data-error-summary]");
   if (summary) summary.focus();
 
-  // announce shows a message where the server's flash messages go.
+  // announce shows a message as the server's are shown, with its icon, but
+  // over the page rather than above it, so that nothing the person is
+  // looking at moves. A new message replaces the last.
   function announce(message, kind) {
-    const region = document.querySelector("[data-flashes]");
+    const region = document.querySelector("[data-toasts]");
     if (!region) return;
+    // A modal dialog covers the page: the message goes over the dialog.
+    const host = [...document.querySelectorAll("dialog[open]")].pop() || document.body;
+    if (region.parentElement !== host) host.append(region);
+    kind = kind || "success";
     const flash = document.createElement("div");
-    flash.className = "flash flash-" + (kind || "success");
-    flash.dataset.flash = kind || "success";
-    flash.textContent = message;
+    flash.className = "flash flash-" + kind;
+    flash.dataset.flash = kind;
+    const icons = document.querySelector("template[data-flash-icons]");
+    const icon = icons && icons.content.querySelector(`[data-icon="${kind === "success" ? "success" : "error"}"] svg`);
+    if (icon) flash.append(icon.cloneNode(true));
+    const text = document.createElement("span");
+    text.textContent = message;
+    flash.append(text);
     region.replaceChildren(flash);
+    clearTimeout(announce.timer);
+    announce.timer = setTimeout(() => flash.remove(), 6000);
   }
 
   window.apitokens = { announce };

@@ -6,15 +6,20 @@
   const announce = window.apitokens.announce;
 
   // Copy buttons copy the value of the element they name (its data-value,
-  // so that a masked value copies too), and say so.
-  for (const button of document.querySelectorAll("[data-copy]")) {
-    if (!navigator.clipboard) continue;
-    button.hidden = false;
-    button.addEventListener("click", () => {
-      const source = document.getElementById(button.dataset.copy);
-      copy(source.dataset.value || source.textContent.trim(), button.dataset.copied);
-    });
+  // so that a masked value copies too), and say so. showCopyButtons runs
+  // again on what a dialog brings in.
+  function showCopyButtons(root) {
+    if (!navigator.clipboard) return;
+    for (const button of root.querySelectorAll("[data-copy]")) button.hidden = false;
   }
+  showCopyButtons(document);
+  window.apitokens.showCopyButtons = showCopyButtons;
+  document.addEventListener("click", (ev) => {
+    const button = ev.target.closest("[data-copy]");
+    if (!button) return;
+    const source = document.getElementById(button.dataset.copy);
+    copy(source.dataset.value || source.textContent.trim(), button.dataset.copied);
+  });
 
   async function copy(text, message) {
     try {

@@ -179,16 +179,23 @@ const (
 	ActionEnable  TokenAction = "enable"
 	ActionDisable TokenAction = "disable"
 	ActionDelete  TokenAction = "delete"
+	// ActionRenew gives a token past its expiry date a new one, by Edit; it
+	// changes no status.
+	ActionRenew TokenAction = "renew"
 )
 
-// Actions returns what may be done to the token: Enable only when it is
-// disabled, Disable only when it is active (expired or not), and Delete
-// always. A deleted token allows nothing.
-func (t Token) Actions() []TokenAction {
-	switch t.Status {
-	case StatusDeleted:
+// Actions returns what may be done to the token at now: Enable only when it
+// is disabled, Disable only when it is active, Renew (in place of either)
+// once it is past its expiry date, since enabling or disabling it would
+// change nothing the API sees, and Delete always. A deleted token allows
+// nothing.
+func (t Token) Actions(now time.Time) []TokenAction {
+	switch {
+	case t.Status == StatusDeleted:
 		return nil
-	case StatusDisabled:
+	case !t.ExpiresAt.IsZero() && !now.Before(t.ExpiresAt):
+		return []TokenAction{ActionRenew, ActionDelete}
+	case t.Status == StatusDisabled:
 		return []TokenAction{ActionEnable, ActionDelete}
 	}
 	return []TokenAction{ActionDisable, ActionDelete}
@@ -207,13 +214,21 @@ func (a TokenAction) Status() TokenStatus {
 	return ""
 }
 
-// Allows reports whether a may be done to the token now.
-func (t Token) Allows(a TokenAction) bool { return slices.Contains(t.Actions(), a) }
+// Allows reports whether a may be done to the token at now.
+func (t Token) Allows(a TokenAction, now time.Time) bool { return slices.Contains(t.Actions(now), a) }
 
 // Limits on token fields, counted in characters (runes), not bytes.
 const (
 	MaxTokenName        = 200
 	MaxTokenDescription = 2000
+)
+
+// Messages about a token's name and description. They are exported so that
+// the forms can say them as a person types, in the same words.
+var (
+	MsgNameRequired       = "Name is required."
+	MsgNameTooLong        = fmt.Sprintf("Name must be at most %d characters.", MaxTokenName)
+	MsgDescriptionTooLong = fmt.Sprintf("Description must be at most %d characters.", MaxTokenDescription)
 )
 
 // NewToken is what it takes to create a token.
@@ -234,12 +249,14 @@ func (n *NewToken) Validate() error {
 	return v.err()
 }
 
-// TokenUpdate is what Edit may change. Logo, status and expiry are not
-// among it.
+// TokenUpdate is what Edit may change. Logo and status are not among it.
 type TokenUpdate struct {
 	Name        string
 	Description string
 	ModuleIDs   []string
+	// Expiry, when not nil, sets the expiry date (the zero time: never), so
+	// that an expired token can be renewed; nil keeps the stored one.
+	Expiry *time.Time
 	// Only names the fields to change ("name", "description", "modules");
 	// the others keep what is stored when the update is made. Nil changes
 	// all three, as the Edit form does.
@@ -251,6 +268,7 @@ const (
 	FieldName        = "name"
 	FieldDescription = "description"
 	FieldModules     = "modules"
+	FieldExpires     = "expires"
 )
 
 // changes reports whether the update sets field.
@@ -287,9 +305,9 @@ func validateText(v *ValidationError, name, description string) (string, string)
 	case strings.ContainsFunc(name, refusedInName):
 		v.add("name", "Name contains "+firstOf(name, refusedInName)+", which is not allowed.")
 	case name == "":
-		v.add("name", "Name is required.")
+		v.add("name", MsgNameRequired)
 	case utf8.RuneCountInString(name) > MaxTokenName:
-		v.add("name", fmt.Sprintf("Name must be at most %d characters.", MaxTokenName))
+		v.add("name", MsgNameTooLong)
 	}
 	description = lineBreaks.Replace(description)
 	switch {
@@ -301,7 +319,7 @@ func validateText(v *ValidationError, name, description string) (string, string)
 		v.add("description", "Description contains "+firstOf(description, refusedInDescription)+
 			", which is not allowed; line breaks and tabs are.")
 	case utf8.RuneCountInString(description) > MaxTokenDescription:
-		v.add("description", fmt.Sprintf("Description must be at most %d characters.", MaxTokenDescription))
+		v.add("description", MsgDescriptionTooLong)
 	}
 	return name, description
 }

@@ -20,6 +20,13 @@ const (
 	LogoSize      = 128       // the longest side of what is stored
 )
 
+// Messages about a logo, exported so that the forms can say them before a
+// file is sent, in the same words.
+var (
+	MsgLogoTooLarge = fmt.Sprintf("The logo must be at most %d KB.", MaxLogoBytes>>10)
+	MsgLogoNotImage = "The logo must be a PNG or JPEG image."
+)
+
 // NormalizeLogo checks an uploaded logo and returns the image to store: a
 // PNG of at most LogoSize pixels a side, decoded and encoded again so that
 // nothing but pixels survives (no metadata, no script, no polyglot file).
@@ -38,7 +45,7 @@ func NormalizeLogo(data []byte) ([]byte, error) {
 		decode = func(b []byte) (image.Image, error) { return jpeg.Decode(bytes.NewReader(b)) }
 		config = func(b []byte) (image.Config, error) { return jpeg.DecodeConfig(bytes.NewReader(b)) }
 	default:
-		return nil, invalidLogo("The logo must be a PNG or JPEG image.")
+		return nil, invalidLogo(MsgLogoNotImage)
 	}
 	// The header is read first so that a small file claiming a huge image
 	// is refused before any pixel memory is allocated.
@@ -74,7 +81,7 @@ func NormalizeLogo(data []byte) ([]byte, error) {
 // read, and what CreateToken is given, which NormalizeLogo should have made.
 func checkLogoSize(data []byte) error {
 	if len(data) > MaxLogoBytes {
-		return invalidLogo(fmt.Sprintf("The logo must be at most %d KB.", MaxLogoBytes>>10))
+		return invalidLogo(MsgLogoTooLarge)
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 // tokenColumns is what every token query selects; scanToken reads it.
@@ -190,11 +191,17 @@ func (s *Store) UpdateToken(ctx context.Context, accountID, id string, u TokenUp
 	if err := u.Validate(); err != nil {
 		return Token{}, false, err
 	}
+	if u.Expiry != nil {
+		if err := CheckExpiry(*u.Expiry, s.Now()); err != nil {
+			return Token{}, false, err
+		}
+	}
 	u.ModuleIDs = UniqueIDs(u.ModuleIDs)
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		var old Token
-		err := tx.QueryRowContext(ctx, `SELECT t.name, t.description FROM tokens t WHERE `+liveToken,
-			id, accountID).Scan(&old.Name, &old.Description)
+		var expires sql.NullInt64
+		err := tx.QueryRowContext(ctx, `SELECT t.name, t.description, t.expires_at FROM tokens t WHERE `+liveToken,
+			id, accountID).Scan(&old.Name, &old.Description, &expires)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
 		}
@@ -212,6 +219,10 @@ func (s *Store) UpdateToken(ctx context.Context, accountID, id string, u TokenUp
 		}
 		if !u.changes(FieldDescription) {
 			u.Description = old.Description
+		}
+		old.ExpiresAt = millis(expires)
+		if u.Expiry == nil {
+			u.Expiry = &old.ExpiresAt
 		}
 		if !u.changes(FieldModules) {
 			u.ModuleIDs = oldModuleIDs
@@ -231,8 +242,8 @@ func (s *Store) UpdateToken(ctx context.Context, accountID, id string, u TokenUp
 			return nil
 		}
 		now := s.now()
-		if _, err := tx.ExecContext(ctx, `UPDATE tokens SET name = ?, description = ?, updated_at = ?, updated_by = ?
-			WHERE id = ?`, u.Name, u.Description, now, by.ID, id); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE tokens SET name = ?, description = ?, expires_at = ?, updated_at = ?, updated_by = ?
+			WHERE id = ?`, u.Name, u.Description, nullMillis(*u.Expiry), now, by.ID, id); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM token_modules WHERE token_id = ?`, id); err != nil {
@@ -251,6 +262,15 @@ func (s *Store) UpdateToken(ctx context.Context, accountID, id string, u TokenUp
 	return t, changed, err
 }
 
+// expiryText is an expiry date as the audit trail shows it: the moment in
+// UTC, or "" for never.
+func expiryText(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
 // fieldChanges is what an update changes of a token, as the audit trail
 // shows it: modules by name.
 func fieldChanges(old Token, u TokenUpdate, oldModules, newModules []string) []FieldChange {
@@ -264,6 +284,9 @@ func fieldChanges(old Token, u TokenUpdate, oldModules, newModules []string) []F
 	if !slices.Equal(oldModules, newModules) {
 		changes = append(changes, FieldChange{Field: FieldModules,
 			Old: strings.Join(oldModules, ", "), New: strings.Join(newModules, ", ")})
+	}
+	if !old.ExpiresAt.Equal(*u.Expiry) {
+		changes = append(changes, FieldChange{Field: FieldExpires, Old: expiryText(old.ExpiresAt), New: expiryText(*u.Expiry)})
 	}
 	return changes
 }

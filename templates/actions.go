@@ -34,14 +34,15 @@ var Confirmations = []Confirmation{
 	},
 }
 
-// ConfirmationOf returns the confirmation of an action.
+// ConfirmationOf returns the confirmation of an action; Renew, which is
+// Edit, has none and gets the zero Confirmation.
 func ConfirmationOf(a store.TokenAction) Confirmation {
 	for _, c := range Confirmations {
 		if c.Action == a {
 			return c
 		}
 	}
-	panic("templates: no confirmation for action " + string(a))
+	return Confirmation{}
 }
 
 // path is the confirmation page (GET) and the action (POST) on a token.

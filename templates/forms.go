@@ -2,7 +2,8 @@ package templates
 
 import (
 	"slices"
-
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/a-h/templ"
@@ -27,10 +28,12 @@ var WizardSteps = []WizardStep{
 	{StepGeneral, "General"}, {StepModules, "Modules"}, {StepOverview, "Overview"}, {StepSummary, "Summary"},
 }
 
-// Expiry choices of the Add wizard.
+// Expiry choices of the Add wizard and the Edit form. Only Edit offers to
+// keep the expiry date the token has.
 const (
 	ExpiryNever  = "never"
 	ExpiryCustom = "custom"
+	ExpiryKeep   = "keep"
 )
 
 // ExpiryChoice is an option of the expiry field.
@@ -59,7 +62,46 @@ type TokenForm struct {
 	ExpiresOn   string         // YYYY-MM-DD, with ExpiryCustom
 	ExpiresAt   time.Time      // what Expiry means, for the overview
 	Logo        string         // base64 of the normalised PNG, carried between steps
-	Errors      map[string]string
+	// NoModules confirms that a token with no module, which cannot call
+	// any API, is what the person wants.
+	NoModules bool
+	// Editing is set on the Edit form, which offers to keep the expiry
+	// date the token has (CurrentExpiry, zero for never).
+	Editing       bool
+	CurrentExpiry time.Time
+	Expired       bool // the token is past CurrentExpiry: Edit renews it
+	Errors        map[string]string
+}
+
+// expiryChoices are the options of the expiry field: on Edit, keeping the
+// date the token has comes first.
+func (f TokenForm) expiryChoices() []ExpiryChoice {
+	if !f.Editing {
+		return ExpiryChoices
+	}
+	keep := "Keep: no expiry"
+	if !f.CurrentExpiry.IsZero() {
+		keep = "Keep: " + formatDate(f.CurrentExpiry)
+	}
+	return append([]ExpiryChoice{{ExpiryKeep, keep, 0}}, ExpiryChoices...)
+}
+
+// expirySelected reports whether the choice is the one to show selected.
+func (f TokenForm) expirySelected(c ExpiryChoice) bool {
+	if f.Expiry == "" {
+		return c.Value == f.expiryChoices()[0].Value
+	}
+	return c.Value == f.Expiry
+}
+
+// describedBy is the aria-describedby of a field: its message when it has
+// one, then its hints.
+func (f TokenForm) describedBy(field string, hints ...string) string {
+	ids := hints
+	if f.fieldError(field) != "" {
+		ids = append([]string{field + "-error"}, hints...)
+	}
+	return strings.Join(ids, " ")
 }
 
 // Checked reports whether the module with the given ID is ticked.
@@ -125,3 +167,11 @@ func fieldAnchor(field string) string {
 // data: images, never scripts.
 // The value is base64 of a PNG this server encoded, so it is safe to mark.
 func logoDataURL(b64 string) templ.SafeURL { return templ.SafeURL("data:image/png;base64," + b64) }
+
+// logoLimit is the largest logo upload, as the hint says it.
+func logoLimit() string {
+	if store.MaxLogoBytes%(1<<20) == 0 {
+		return strconv.Itoa(store.MaxLogoBytes>>20) + " MB"
+	}
+	return strconv.Itoa(store.MaxLogoBytes>>10) + " KB"
+}

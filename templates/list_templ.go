@@ -1519,7 +1519,7 @@ func tokenRow(p Page, t store.Token) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = actionsMenu(t, FromList, "row").Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = actionsMenu(t, FromList, "row", p.Now).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -35,7 +35,7 @@ var (
 	CSS     = static.Versioned("app.css")
 	Scripts = []string{
 		static.Versioned("app.js"), static.Versioned("menus.js"), static.Versioned("secret.js"),
-		static.Versioned("forms.js"), static.Versioned("list.js"),
+		static.Versioned("forms.js"), static.Versioned("dialogs.js"), static.Versioned("list.js"),
 	}
 )
 

@@ -63,9 +63,9 @@ func TestBrowserTokenLifecycle(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("#new-secret")),
 	)
 	saveScreenshot(t, ctx, "summary")
-	msg := text(t, ctx, `section[aria-labelledby="step-title"] `+successFlash)
+	msg := text(t, ctx, `section[aria-labelledby="form-title"] `+successFlash)
 	secret := text(t, ctx, "#new-secret")
-	if !secretPattern.MatchString(secret) || !strings.HasPrefix(msg, "The API token “Browser token ✓” (TKN-") || !strings.HasSuffix(msg, "has been added.") {
+	if !secretPattern.MatchString(secret) || !strings.HasPrefix(msg, "The API token “Browser token ✓” (TKN-") || !strings.HasSuffix(msg, "has been added successfully.") {
 		t.Fatalf("summary: %q, secret %q", msg, secret)
 	}
 	run(t, ctx, "copy the secret",
@@ -86,6 +86,7 @@ func TestBrowserTokenLifecycle(t *testing.T) {
 	if strings.Contains(text(t, ctx, "main"), secret) {
 		t.Fatal("the details page shows the secret unasked")
 	}
+	id := strings.TrimPrefix(eval[string](t, ctx, `location.pathname`), tokensPath+"/")
 
 	run(t, ctx, "Edit the name",
 		chromedp.Click(link("Edit")),
@@ -95,7 +96,7 @@ func TestBrowserTokenLifecycle(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`form[data-token-form] button[type="submit"]`)),
 		chromedp.WaitVisible(chromedp.CSS(anyFlash)),
 	)
-	if msg := text(t, ctx, anyFlash); msg != "The API token “Browser token v2” has been updated." {
+	if msg := text(t, ctx, anyFlash); msg != "The API token “Browser token v2” ("+id+") has been updated successfully." {
 		t.Errorf("edit message %q", msg)
 	}
 	if h1 := text(t, ctx, "main h1"); h1 != "Browser token v2" {

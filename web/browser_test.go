@@ -229,12 +229,12 @@ func link(words string) chromedp.JSPath {
 	return chromedp.JSPath(`[...document.querySelectorAll("a")].find(a => a.textContent.trim() === ` + jsString(words) + `)`)
 }
 
-// waitAnnouncement waits for the page's live region to say want: the
-// server's messages and those the script announces, such as a copy, both
-// go there.
+// waitAnnouncement waits for a live region to say want: the server's
+// messages come with the page, those the script announces (such as a copy)
+// float over it.
 func waitAnnouncement(t *testing.T, ctx context.Context, want string) {
 	t.Helper()
-	waitUntil(t, ctx, "the message "+want, `document.querySelector("[data-flashes]").textContent.trim() === `+jsString(want))
+	waitUntil(t, ctx, "the message "+want, `[...document.querySelectorAll("[data-flashes], [data-toasts]")].some(r => r.textContent.trim() === `+jsString(want)+`)`)
 }
 
 // rowExists reports whether the list shows the token.

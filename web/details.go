@@ -1,9 +1,7 @@
 package web
 
 import (
-	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -59,8 +57,8 @@ func (s *Server) handleTokenConfirm(a store.TokenAction) echo.HandlerFunc {
 			return err
 		}
 		origin := templates.ParseOrigin(c.QueryParam("from"))
-		if !t.Allows(a) {
-			s.flash(c, flashSuccess, alreadyMessage(t))
+		if !t.Allows(a, s.now()) {
+			s.flash(c, flashSuccess, s.notAllowedMessage(t, a))
 			return c.Redirect(http.StatusSeeOther, origin.Path(t.ID))
 		}
 		confirm := templates.ConfirmationOf(a)
@@ -78,33 +76,41 @@ func (s *Server) handleTokenDelete(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s.flash(c, flashSuccess, fmt.Sprintf("The API token %s (%s) has been deleted successfully.", templates.Quote(t.Name), t.ID))
+	s.flash(c, flashSuccess, templates.TokenMessage(t, templates.DidDelete))
 	return c.Redirect(http.StatusSeeOther, paths.Tokens)
 }
 
 // handleTokenSetStatus enables or disables a token (a is ActionEnable or
-// ActionDisable) and goes back where the action was asked for.
+// ActionDisable) and goes back where the action was asked for. A token past
+// its expiry date is renewed by Edit instead: either action would leave the
+// API refusing it.
 func (s *Server) handleTokenSetStatus(a store.TokenAction) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		u, by := actor(c)
-		t, changed, err := s.store.SetTokenStatus(c.Request().Context(), u.AccountID, c.Param("id"), a.Status(), by)
+		ctx := c.Request().Context()
+		back := templates.ParseOrigin(postValue(c, "from"))
+		t, err := s.store.TokenByID(ctx, u.AccountID, c.Param("id"))
 		if err != nil {
 			return err
 		}
-		msg := alreadyMessage(t)
-		if changed {
-			verb := "disabled"
-			if a == store.ActionEnable {
-				verb = "enabled"
-			}
-			msg = fmt.Sprintf("The API token %s has been %s. Its status is now %s.", templates.Quote(t.Name), verb, t.State(s.now()))
+		if !t.Allows(a, s.now()) {
+			s.flash(c, flashSuccess, s.notAllowedMessage(t, a))
+			return c.Redirect(http.StatusSeeOther, back.Path(t.ID))
 		}
-		s.flash(c, flashSuccess, msg)
-		return c.Redirect(http.StatusSeeOther, templates.ParseOrigin(postValue(c, "from")).Path(t.ID))
+		t, changed, err := s.store.SetTokenStatus(ctx, u.AccountID, t.ID, a.Status(), by)
+		if err != nil {
+			return err
+		}
+		s.flash(c, flashSuccess, templates.StatusMessage(t, a, changed))
+		return c.Redirect(http.StatusSeeOther, back.Path(t.ID))
 	}
 }
 
-// alreadyMessage answers a request for the state a token is already in.
-func alreadyMessage(t store.Token) string {
-	return fmt.Sprintf("The API token %s is already %s; nothing was changed.", templates.Quote(t.Name), strings.ToLower(string(t.Status)))
+// notAllowedMessage answers a request for an action the token does not
+// allow now: it is in that state already, or past its expiry date.
+func (s *Server) notAllowedMessage(t store.Token, a store.TokenAction) string {
+	if t.Allows(store.ActionRenew, s.now()) {
+		return templates.TokenMessage(t, templates.NeedsRenewal)
+	}
+	return templates.StatusMessage(t, a, false)
 }

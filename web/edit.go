@@ -1,7 +1,7 @@
 package web
 
 import (
-	"fmt"
+	"maps"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -23,15 +23,26 @@ func (s *Server) editable(c echo.Context) (store.Token, []store.Module, error) {
 	return t, mods, err
 }
 
+// editForm is the Edit form of a token, before the person's input.
+func (s *Server) editForm(t store.Token, mods []store.Module) templates.TokenForm {
+	return templates.TokenForm{
+		Modules: mods, Editing: true, Expiry: templates.ExpiryKeep,
+		CurrentExpiry: t.ExpiresAt, Expired: t.Allows(store.ActionRenew, s.now()),
+	}
+}
+
 func (s *Server) handleTokenEdit(c echo.Context) error {
 	t, mods, err := s.editable(c)
 	if err != nil {
 		return err
 	}
-	f := templates.TokenForm{Name: t.Name, Description: t.Description, Modules: mods}
+	f := s.editForm(t, mods)
+	f.Name, f.Description = t.Name, t.Description
 	for _, m := range t.Modules {
 		f.ModuleIDs = append(f.ModuleIDs, m.ID)
 	}
+	// A token saved without modules before keeps that choice confirmed.
+	f.NoModules = len(t.Modules) == 0
 	return s.renderEdit(c, http.StatusOK, t, f, templates.ParseOrigin(c.QueryParam("from")))
 }
 
@@ -53,16 +64,34 @@ func (s *Server) handleTokenSave(c echo.Context) error {
 		return err
 	}
 	origin := templates.ParseOrigin(postValue(c, "from"))
-	f := templates.TokenForm{
-		Name: postValue(c, "name"), Description: postValue(c, "description"),
-		ModuleIDs: c.Request().PostForm["modules"], Modules: mods, Errors: map[string]string{},
-	}
+	f := s.editForm(t, mods)
+	f.Name, f.Description = postValue(c, "name"), postValue(c, "description")
+	f.ModuleIDs, f.NoModules = c.Request().PostForm["modules"], postValue(c, "no_modules") != ""
+	f.Expiry, f.ExpiresOn = postValue(c, "expiry"), postValue(c, "expires_on")
+	f.Errors = map[string]string{}
 	if k := unknownField(c.Request(), editFields); k != "" {
 		f.Errors["form"] = unexpectedField(k)
 		return s.renderEdit(c, http.StatusUnprocessableEntity, t, f, origin)
 	}
-	saved, changed, err := s.store.UpdateToken(ctx, u.AccountID, t.ID,
-		store.TokenUpdate{Name: f.Name, Description: f.Description, ModuleIDs: f.ModuleIDs}, by)
+	update := store.TokenUpdate{Name: f.Name, Description: f.Description, ModuleIDs: f.ModuleIDs}
+	// Every field is checked before any is saved, so that all problems
+	// show at once.
+	check := update
+	if fields, ok := fieldMessages(check.Validate()); ok {
+		maps.Copy(f.Errors, fields)
+	}
+	if f.Expiry != templates.ExpiryKeep && f.Expiry != "" {
+		at, msg := expiryDate(f.Expiry, f.ExpiresOn, s.now())
+		if msg != "" {
+			f.Errors["expires"] = msg
+		}
+		update.Expiry = &at
+	}
+	checkModuleChoice(&f)
+	if len(f.Errors) > 0 {
+		return s.renderEdit(c, http.StatusUnprocessableEntity, t, f, origin)
+	}
+	saved, changed, err := s.store.UpdateToken(ctx, u.AccountID, t.ID, update, by)
 	if fields, ok := fieldMessages(err); ok {
 		f.Errors = fields
 		return s.renderEdit(c, http.StatusUnprocessableEntity, t, f, origin)
@@ -70,9 +99,9 @@ func (s *Server) handleTokenSave(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	msg := fmt.Sprintf("The API token %s has been updated.", templates.Quote(saved.Name))
+	msg := templates.TokenMessage(saved, templates.DidUpdate)
 	if !changed {
-		msg = fmt.Sprintf("Nothing to save: the API token %s was not changed.", templates.Quote(saved.Name))
+		msg = templates.TokenMessage(saved, templates.DidNotChange)
 	}
 	s.flash(c, flashSuccess, msg)
 	return c.Redirect(http.StatusSeeOther, origin.Path(t.ID))

@@ -26,7 +26,7 @@ func TestEditToken(t *testing.T) {
 	if res.status != http.StatusSeeOther || res.location() != tokensPath {
 		t.Fatalf("save = %d → %q:\n%s", res.status, res.location(), res.text())
 	}
-	if list := c.follow(res).text(); !strings.Contains(list, "The API token “After” has been updated.") {
+	if list := c.follow(res).text(); !strings.Contains(list, "The API token “After” ("+tok.ID+") has been updated successfully.") {
 		t.Fatalf("list after save:\n%s", list)
 	}
 	audit := c.get(tokensPath + "/" + tok.ID + "?tab=audit").text()
@@ -38,7 +38,7 @@ func TestEditToken(t *testing.T) {
 	}
 	t.Run("NoChange", func(t *testing.T) {
 		res := c.submit(editPath, editPath, url.Values{"name": {"After"}, "description": {"Now described"}, "modules": {app.modules[1].ID}})
-		if msg := c.follow(res).text(); !strings.Contains(msg, "Nothing to save") {
+		if msg := c.follow(res).text(); !strings.Contains(msg, "was not changed: there was nothing to save") {
 			t.Fatalf("page:\n%s", msg)
 		}
 	})

@@ -17,8 +17,8 @@ import (
 // no field a page does not show (status, account, digest…) can be slipped in.
 var (
 	wizardFields = []string{csrfField, "draft", "step", "go", "name", "description",
-		"logo", "logo_data", "logo_remove", "modules", "expiry", "expires_on"}
-	editFields   = []string{csrfField, "from", "name", "description", "modules"}
+		"logo", "logo_data", "logo_remove", "modules", "no_modules", "expiry", "expires_on"}
+	editFields   = []string{csrfField, "from", "name", "description", "modules", "no_modules", "expiry", "expires_on"}
 	revealFields = []string{csrfField, "password"}
 	// bulkFields are what the bulk form and its confirmation page post: the
 	// selection (ids, or all with the filter), the action, and the list
@@ -86,12 +86,17 @@ func expiryDate(choice, on string, now time.Time) (time.Time, string) {
 	return time.Time{}, "" // never
 }
 
-// checkModuleChoice accepts only the account's enabled modules.
+// checkModuleChoice accepts only the account's enabled modules, and no
+// module at all only when the person confirms it: such a token can call no
+// API.
 func checkModuleChoice(f *templates.TokenForm) {
 	for _, id := range f.ModuleIDs {
 		if !slices.ContainsFunc(f.Modules, func(m store.Module) bool { return m.ID == id }) {
 			f.Errors["modules"] = "Choose only modules enabled for this account."
 			return
 		}
+	}
+	if len(f.ModuleIDs) == 0 && !f.NoModules {
+		f.Errors["modules"] = "Choose at least one module, or confirm that this token needs none. " + templates.MsgNoModules
 	}
 }

@@ -45,8 +45,10 @@ func (s *Server) page(c echo.Context, title string) (templates.Page, error) {
 	p := templates.Page{Title: title, CSRF: csrfToken(c), Now: s.now()}
 	p.User, _ = currentUser(c)
 	sess := session(c)
-	// A HEAD request shows nothing, so it must not use up the message.
-	if sess == nil || c.Request().Method == http.MethodHead {
+	// A HEAD request shows nothing, and a page a script fetches (the form
+	// of a dialog) is not the one the person sees next: neither may use up
+	// the message.
+	if sess == nil || c.Request().Method == http.MethodHead || fetchedByScript(c.Request()) {
 		return p, nil
 	}
 	for _, kind := range flashKinds {
@@ -83,4 +85,11 @@ func (s *Server) flash(c echo.Context, kind, message string) {
 // query string is never read for a form field.
 func postValue(c echo.Context, name string) string {
 	return c.Request().PostForm.Get(name)
+}
+
+// fetchedByScript reports whether a script asked for the page rather than
+// the browser to show it, by the Fetch Metadata the browser sends.
+func fetchedByScript(r *http.Request) bool {
+	dest := r.Header.Get("Sec-Fetch-Dest")
+	return dest != "" && dest != "document"
 }

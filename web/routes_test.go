@@ -66,6 +66,7 @@ func TestEveryRouteAsEveryone(t *testing.T) {
 		{"GET", tokensPath, expect{out: toLogin, member: 403, other: 200, admin: 200}},
 		{"GET", tokensPath + "/new", expect{out: toLogin, member: 403, other: 200, admin: 200}},
 		{"POST", tokensPath + "/new", expect{out: toLogin, member: 403, other: 200, admin: 200}},
+		{"GET", tokensPath + "/:id/added", expect{out: toLogin, member: 403, other: 404, admin: 200}},
 		{"GET", tokensPath + "/:id", expect{out: toLogin, member: 403, other: 404, admin: 200}},
 		{"GET", tokensPath + "/:id/edit", expect{out: toLogin, member: 403, other: 404, admin: 200}},
 		{"POST", tokensPath + "/:id/edit", expect{out: toLogin, member: 403, other: 404, admin: 303}},
@@ -123,6 +124,7 @@ func TestEveryRouteAsEveryone(t *testing.T) {
 					form := url.Values{"_csrf": {csrf[role]}}
 					if strings.HasSuffix(tc.route, "/edit") {
 						form.Set("name", "renamed")
+						form.Set("no_modules", "1")
 					}
 					if tc.route == tokensPath+"/new" {
 						form.Set("name", "new")

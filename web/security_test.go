@@ -241,7 +241,7 @@ func TestBadInput(t *testing.T) {
 				t.Fatalf("disable %d = %d, want 303", i, res.status)
 			}
 		}
-		if page := c.get(tokensPath); !strings.Contains(page.text(), last.Name+"” has been disabled") {
+		if page := c.get(tokensPath); !strings.Contains(page.text(), last.Name+"” ("+last.ID+") has been disabled") {
 			t.Fatalf("the last message is not shown:\n%s", page.text())
 		}
 	})

@@ -184,6 +184,7 @@ func (s *Server) routes() {
 	pg.Match(readMethods, paths.Tokens, s.handleTokenList, admin...)
 	pg.Match(readMethods, paths.NewToken, s.handleTokenNew, admin...)
 	pg.POST(paths.NewToken, s.handleTokenWizard, wizard...)
+	pg.Match(readMethods, paths.Tokens+"/:id/added", s.handleTokenAdded, admin...)
 	pg.Match(readMethods, paths.Tokens+"/:id", s.handleTokenDetails, admin...)
 	pg.Match(readMethods, paths.Tokens+"/:id/edit", s.handleTokenEdit, admin...)
 	pg.POST(paths.Tokens+"/:id/edit", s.handleTokenSave, admin...)

@@ -189,7 +189,7 @@ func TestEnableDisable(t *testing.T) {
 		}
 		res := c.post(tokensPath+"/"+tok.ID+"/disable", url.Values{"_csrf": {page.csrf(t)}, "from": {"list"}})
 		list := c.follow(res)
-		if !strings.Contains(list.text(), "The API token “Partner portal” has been disabled. Its status is now Disabled.") {
+		if !strings.Contains(list.text(), "The API token “Partner portal” ("+tok.ID+") has been disabled successfully.") {
 			t.Fatalf("no message:\n%s", list.text())
 		}
 		if !strings.Contains(list.text(), tok.ID+" None Ada Admin "+app.admin.ID+" 4 May 2026 Never Disabled") {
@@ -212,7 +212,7 @@ func TestEnableDisable(t *testing.T) {
 			t.Fatalf("enable went to %q, want the details page", res.location())
 		}
 		page := c.follow(res)
-		if !strings.Contains(page.text(), "has been enabled. Its status is now Active.") {
+		if !strings.Contains(page.text(), "("+tok.ID+") has been enabled successfully.") {
 			t.Fatalf("no message:\n%s", page.text())
 		}
 		if _, err := app.store.TokenBySecret(ctx, secret); err != nil {

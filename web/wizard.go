@@ -25,14 +25,18 @@ const maxWizardBody = 4 * store.MaxLogoBytes
 var wizardTooLarge = fmt.Sprintf("The logo is far over its limit of %d KB. Go back, choose a smaller PNG or JPEG, and try again.",
 	store.MaxLogoBytes>>10)
 
-// Session cookie values that make Add count once per run of the wizard.
+// Session cookie values that make Add count once per run of the wizard,
+// and let the summary that follows show the new token's secret once.
 const (
 	keyAddedDraft = "added_draft"
 	keyAddedToken = "added_token"
+	// keySecretDue holds the ID of the token whose summary has not been
+	// shown yet: the secret itself never leaves the server but on that page.
+	keySecretDue = "secret_due"
 )
 
 // wizardSteps are the steps of the Add wizard that are forms, in the order
-// the stepper shows. The summary is not one of them: it is the answer to Add.
+// the stepper shows. The summary is not one of them: Add leads to it.
 var wizardSteps = func() []string {
 	var out []string
 	for _, s := range templates.WizardSteps {
@@ -85,7 +89,7 @@ func (s *Server) renderWizard(c echo.Context, status int, f templates.TokenForm)
 // handleTokenWizard takes one step of the Add wizard: it checks what the
 // step gathered and shows the next one, the previous one (Back), or the same
 // one with a message per field (422). Add at the overview creates the token
-// and answers with its secret.
+// and leads to its summary.
 func (s *Server) handleTokenWizard(c echo.Context) error {
 	u, _ := currentUser(c)
 	mods, err := s.store.Modules(c.Request().Context(), u.AccountID)
@@ -98,6 +102,7 @@ func (s *Server) handleTokenWizard(c echo.Context) error {
 		Name:        postValue(c, "name"),
 		Description: postValue(c, "description"),
 		ModuleIDs:   c.Request().PostForm["modules"],
+		NoModules:   postValue(c, "no_modules") != "",
 		Expiry:      postValue(c, "expiry"),
 		ExpiresOn:   postValue(c, "expires_on"),
 		Modules:     mods,
@@ -146,8 +151,7 @@ func (s *Server) addToken(c echo.Context, f templates.TokenForm) error {
 		// The same wizard sent Add twice (a double click, a reload of the
 		// summary): the token exists, show it rather than make another.
 		id, _ := sess.Values[keyAddedToken].(string)
-		s.flash(c, flashSuccess, "This API token has already been added.")
-		return c.Redirect(http.StatusSeeOther, paths.Token(id))
+		return s.addedBefore(c, id)
 	}
 	// Two Adds of one wizard sent at once carry the same cookie: the first
 	// to claim the draft adds the token, the other waits for it.
@@ -158,14 +162,13 @@ func (s *Server) addToken(c echo.Context, f templates.TokenForm) error {
 		if id == "" {
 			return problemConflict.with("This API token is being added already. Check the list in a moment.")
 		}
-		s.flash(c, flashSuccess, "This API token has already been added.")
-		return c.Redirect(http.StatusSeeOther, paths.Token(id))
+		return s.addedBefore(c, id)
 	}
 	var logo []byte
 	if f.Logo != "" {
 		logo, _ = base64.StdEncoding.DecodeString(f.Logo)
 	}
-	t, secret, err := s.store.CreateToken(ctx, store.NewToken{
+	t, _, err := s.store.CreateToken(ctx, store.NewToken{
 		AccountID: u.AccountID, Name: f.Name, Description: f.Description,
 		ModuleIDs: f.ModuleIDs, ExpiresAt: f.ExpiresAt, Logo: logo,
 	}, by)
@@ -178,9 +181,47 @@ func (s *Server) addToken(c echo.Context, f templates.TokenForm) error {
 	if err != nil {
 		return err
 	}
-	sess.Values[keyAddedDraft], sess.Values[keyAddedToken] = f.Draft, t.ID
+	// The summary is reached by a redirect, so that Back and reload ask
+	// for a page rather than send Add again; it reads the secret from the
+	// store, sealed there, rather than carry it in the cookie or the URL.
+	sess.Values[keyAddedDraft], sess.Values[keyAddedToken], sess.Values[keySecretDue] = f.Draft, t.ID, t.ID
 	if err := s.saveSession(c, sess); err != nil {
 		return err
+	}
+	return c.Redirect(http.StatusSeeOther, paths.TokenAdded(t.ID))
+}
+
+// addedBefore answers a second Add of one wizard: the token it added.
+func (s *Server) addedBefore(c echo.Context, id string) error {
+	u, _ := currentUser(c)
+	t, err := s.store.TokenByID(c.Request().Context(), u.AccountID, id)
+	if err != nil {
+		return err
+	}
+	s.flash(c, flashSuccess, templates.TokenMessage(t, templates.DidAddBefore))
+	return c.Redirect(http.StatusSeeOther, paths.Token(t.ID))
+}
+
+// handleTokenAdded is the summary of the Add wizard. Its first showing
+// after Add has the token's secret; later ones (Back, reload) say where to
+// show it again, after a password confirmation.
+func (s *Server) handleTokenAdded(c echo.Context) error {
+	u, _ := currentUser(c)
+	ctx := c.Request().Context()
+	t, err := s.store.TokenByID(ctx, u.AccountID, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	var secret string
+	sess := session(c)
+	if due, _ := sess.Values[keySecretDue].(string); due == t.ID && c.Request().Method == http.MethodGet {
+		delete(sess.Values, keySecretDue)
+		if err := s.saveSession(c, sess); err != nil {
+			return err
+		}
+		if secret, err = s.store.NewSecret(ctx, u.AccountID, t.ID); err != nil {
+			return err
+		}
 	}
 	p, err := s.page(c, "API token added")
 	if err != nil {

@@ -32,6 +32,10 @@ func Token(id string) string { return Tokens + "/" + id }
 // TokenEdit is the Edit form of a token.
 func TokenEdit(id string) string { return Token(id) + "/edit" }
 
+// TokenAdded is the summary of the Add wizard that made the token, with
+// its secret the first time it is shown.
+func TokenAdded(id string) string { return Token(id) + "/added" }
+
 // TokenReveal shows a token's secret again (POST only).
 func TokenReveal(id string) string { return Token(id) + "/reveal" }
 

@@ -29,8 +29,10 @@
   // announce shows a message as the server's are shown, with its icon, but
   // over the page rather than above it, so that nothing the person is
   // looking at moves. A new message replaces the last.
+  // The region is kept by reference: a dialog that held it may have been
+  // emptied since.
+  const region = document.querySelector("[data-toasts]");
   function announce(message, kind) {
-    const region = document.querySelector("[data-toasts]");
     if (!region) return;
     // A modal dialog covers the page: the message goes over the dialog.
     const host = [...document.querySelectorAll("dialog[open]")].pop() || document.body;

@@ -103,7 +103,8 @@ func TestBrowserAccessibility(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`input[name="modules"]`)),
 	)
 	checkAccessibility(t, ctx, "wizard, Modules")
-	run(t, ctx, "wizard, overview", chromedp.Click(chromedp.CSS(`button[value="next"]`)), chromedp.WaitVisible(chromedp.CSS(`button[value="add"]`)))
+	run(t, ctx, "wizard, overview", chromedp.Click(chromedp.CSS(`input[name="modules"]`)),
+		chromedp.Click(chromedp.CSS(`button[value="next"]`)), chromedp.WaitVisible(chromedp.CSS(`button[value="add"]`)))
 	checkAccessibility(t, ctx, "wizard, Overview")
 	run(t, ctx, "wizard, summary", chromedp.Click(chromedp.CSS(`button[value="add"]`)), chromedp.WaitVisible(chromedp.CSS("#new-secret")))
 	checkAccessibility(t, ctx, "wizard, Summary")

@@ -174,7 +174,7 @@ func TestBrowserDisableAndEnable(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`#disable-dialog button[type=submit]`)),
 		chromedp.WaitVisible(chromedp.CSS(successFlash)),
 	)
-	if msg := text(t, ctx, successFlash); !strings.Contains(msg, "has been disabled. Its status is now Disabled.") {
+	if msg := text(t, ctx, successFlash); !strings.Contains(msg, "("+tok.ID+") has been disabled successfully.") {
 		t.Errorf("message %q", msg)
 	}
 	if st := text(t, ctx, rowSelector(tok.ID)+" [data-status]"); st != "Disabled" {
@@ -190,7 +190,7 @@ func TestBrowserDisableAndEnable(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`#enable-dialog button[type=submit]`)),
 		chromedp.WaitVisible(chromedp.CSS(successFlash)),
 	)
-	if msg := text(t, ctx, successFlash); !strings.Contains(msg, "has been enabled. Its status is now Active.") {
+	if msg := text(t, ctx, successFlash); !strings.Contains(msg, "("+tok.ID+") has been enabled successfully.") {
 		t.Errorf("message %q", msg)
 	}
 	if st := text(t, ctx, "main [data-status]"); st != "Active" {

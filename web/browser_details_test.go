@@ -112,7 +112,7 @@ func TestBrowserRevealAfterSignOut(t *testing.T) {
 	app.clock.Add(2 * time.Hour) // idle past the timeout
 	run(t, ctx, "Show", chromedp.Click(chromedp.CSS("[data-reveal-show]")))
 	waitAnnouncement(t, ctx, "You have been signed out. Reload the page and sign in to show the token value.")
-	if !eval[bool](t, ctx, `document.querySelector("[data-flashes] [data-flash=error]") !== null`) {
+	if !eval[bool](t, ctx, `document.querySelector("[data-toasts] [data-flash=error]") !== null`) {
 		t.Error("the message is not shown as an error")
 	}
 	if strings.Contains(text(t, ctx, "main"), secret) {

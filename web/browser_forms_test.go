@@ -319,3 +319,28 @@ func TestBrowserSummaryIsAPage(t *testing.T) {
 		t.Fatal("the summary shows the secret a second time")
 	}
 }
+
+// TestBrowserAddDialogOnPhone: on a phone the dialog's steps go above the
+// fields, and nothing in it is wider than the dialog.
+func TestBrowserAddDialogOnPhone(t *testing.T) {
+	app := newTestApp(t)
+	ctx := newTab(t)
+	browserSignIn(t, ctx, app, app.admin)
+	for _, width := range []int64{390, 320} {
+		if _, err := chromedp.Call(ctx, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{
+			Width: width, Height: 844, DeviceScaleFactor: 1, Mobile: true}); err != nil {
+			t.Fatal(err)
+		}
+		run(t, ctx, "open Add", chromedp.Navigate(app.url+tokensPath), chromedp.Click(link("Add")), chromedp.WaitVisible(chromedp.CSS(formDialog+" #name")))
+		wider := eval[[]string](t, ctx, `(() => {
+			const d = document.querySelector("`+formDialog+`").getBoundingClientRect();
+			return [...document.querySelectorAll("`+formDialog+` [data-field], `+formDialog+` [data-field] input, `+formDialog+` [data-dropzone], `+formDialog+` .form-actions")]
+				.filter(el => el.getBoundingClientRect().right > d.right + 0.5).map(el => el.id || el.dataset.field || el.className);
+		})()`)
+		if len(wider) > 0 {
+			saveScreenshot(t, ctx, "phone")
+			t.Errorf("at %d px these reach past the dialog: %v", width, wider)
+		}
+	}
+	saveScreenshot(t, ctx, "phone")
+}

@@ -249,7 +249,7 @@ func (n *NewToken) Validate() error {
 	return v.err()
 }
 
-// TokenUpdate is what Edit may change. Logo and status are not among it.
+// TokenUpdate is what Edit may change. Status is not among it.
 type TokenUpdate struct {
 	Name        string
 	Description string
@@ -257,6 +257,9 @@ type TokenUpdate struct {
 	// Expiry, when not nil, sets the expiry date (the zero time: never), so
 	// that an expired token can be renewed; nil keeps the stored one.
 	Expiry *time.Time
+	// Logo, when not nil, replaces the logo with a PNG made by
+	// NormalizeLogo, or removes it when empty; nil keeps the stored one.
+	Logo *[]byte
 	// Only names the fields to change ("name", "description", "modules");
 	// the others keep what is stored when the update is made. Nil changes
 	// all three, as the Edit form does.
@@ -269,6 +272,7 @@ const (
 	FieldDescription = "description"
 	FieldModules     = "modules"
 	FieldExpires     = "expires"
+	FieldLogo        = "logo"
 )
 
 // changes reports whether the update sets field.

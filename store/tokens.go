@@ -196,12 +196,17 @@ func (s *Store) UpdateToken(ctx context.Context, accountID, id string, u TokenUp
 			return Token{}, false, err
 		}
 	}
+	if u.Logo != nil {
+		if err := checkLogoSize(*u.Logo); err != nil {
+			return Token{}, false, err
+		}
+	}
 	u.ModuleIDs = UniqueIDs(u.ModuleIDs)
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		var old Token
 		var expires sql.NullInt64
-		err := tx.QueryRowContext(ctx, `SELECT t.name, t.description, t.expires_at FROM tokens t WHERE `+liveToken,
-			id, accountID).Scan(&old.Name, &old.Description, &expires)
+		err := tx.QueryRowContext(ctx, `SELECT t.name, t.description, t.expires_at, t.logo IS NOT NULL FROM tokens t WHERE `+liveToken,
+			id, accountID).Scan(&old.Name, &old.Description, &expires, &old.HasLogo)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
 		}
@@ -242,6 +247,15 @@ func (s *Store) UpdateToken(ctx context.Context, accountID, id string, u TokenUp
 			return nil
 		}
 		now := s.now()
+		if u.Logo != nil {
+			var logo any
+			if len(*u.Logo) > 0 {
+				logo = *u.Logo
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE tokens SET logo = ? WHERE id = ?`, logo, id); err != nil {
+				return err
+			}
+		}
 		if _, err := tx.ExecContext(ctx, `UPDATE tokens SET name = ?, description = ?, expires_at = ?, updated_at = ?, updated_by = ?
 			WHERE id = ?`, u.Name, u.Description, nullMillis(*u.Expiry), now, by.ID, id); err != nil {
 			return err
@@ -260,6 +274,14 @@ func (s *Store) UpdateToken(ctx context.Context, accountID, id string, u TokenUp
 	}
 	t, err = s.TokenByID(ctx, accountID, id)
 	return t, changed, err
+}
+
+// logoText is a logo as the audit trail shows it.
+func logoText(has bool, text string) string {
+	if has {
+		return text
+	}
+	return ""
 }
 
 // expiryText is an expiry date as the audit trail shows it: the moment in
@@ -284,6 +306,10 @@ func fieldChanges(old Token, u TokenUpdate, oldModules, newModules []string) []F
 	if !slices.Equal(oldModules, newModules) {
 		changes = append(changes, FieldChange{Field: FieldModules,
 			Old: strings.Join(oldModules, ", "), New: strings.Join(newModules, ", ")})
+	}
+	// A logo is pixels, not words: the trail says it was set or removed.
+	if u.Logo != nil && (len(*u.Logo) > 0 || old.HasLogo) {
+		changes = append(changes, FieldChange{Field: FieldLogo, Old: logoText(old.HasLogo, "Logo"), New: logoText(len(*u.Logo) > 0, "New logo")})
 	}
 	if !old.ExpiresAt.Equal(*u.Expiry) {
 		changes = append(changes, FieldChange{Field: FieldExpires, Old: expiryText(old.ExpiresAt), New: expiryText(*u.Expiry)})

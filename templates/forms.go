@@ -62,6 +62,7 @@ type TokenForm struct {
 	ExpiresOn   string         // YYYY-MM-DD, with ExpiryCustom
 	ExpiresAt   time.Time      // what Expiry means, for the overview
 	Logo        string         // base64 of the normalised PNG, carried between steps
+	LogoURL     string         // on Edit, the logo the token has, if any
 	// NoModules confirms that a token with no module, which cannot call
 	// any API, is what the person wants.
 	NoModules bool

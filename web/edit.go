@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/base64"
 	"maps"
 	"net/http"
 
@@ -8,6 +9,7 @@ import (
 
 	"apitokens/store"
 	"apitokens/templates"
+	"apitokens/web/paths"
 )
 
 // editable loads what the Edit form works on: the token in the path, and
@@ -25,10 +27,14 @@ func (s *Server) editable(c echo.Context) (store.Token, []store.Module, error) {
 
 // editForm is the Edit form of a token, before the person's input.
 func (s *Server) editForm(t store.Token, mods []store.Module) templates.TokenForm {
-	return templates.TokenForm{
+	f := templates.TokenForm{
 		Modules: mods, Editing: true, Expiry: templates.ExpiryKeep,
 		CurrentExpiry: t.ExpiresAt, Expired: t.Allows(store.ActionRenew, s.now()),
 	}
+	if t.HasLogo {
+		f.LogoURL = paths.TokenLogo(t.ID)
+	}
+	return f
 }
 
 func (s *Server) handleTokenEdit(c echo.Context) error {
@@ -86,6 +92,14 @@ func (s *Server) handleTokenSave(c echo.Context) error {
 			f.Errors["expires"] = msg
 		}
 		update.Expiry = &at
+	}
+	s.readLogo(c, &f)
+	switch {
+	case f.Logo != "":
+		logo, _ := base64.StdEncoding.DecodeString(f.Logo)
+		update.Logo = &logo
+	case postValue(c, "logo_remove") != "":
+		update.Logo = &[]byte{}
 	}
 	checkModuleChoice(&f)
 	if len(f.Errors) > 0 {

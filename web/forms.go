@@ -18,7 +18,8 @@ import (
 var (
 	wizardFields = []string{csrfField, "draft", "step", "go", "name", "description",
 		"logo", "logo_data", "logo_remove", "modules", "no_modules", "expiry", "expires_on"}
-	editFields   = []string{csrfField, "from", "name", "description", "modules", "no_modules", "expiry", "expires_on"}
+	editFields = []string{csrfField, "from", "name", "description", "logo", "logo_data", "logo_remove",
+		"modules", "no_modules", "expiry", "expires_on"}
 	revealFields = []string{csrfField, "password"}
 	// bulkFields are what the bulk form and its confirmation page post: the
 	// selection (ids, or all with the filter), the action, and the list

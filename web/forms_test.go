@@ -251,3 +251,46 @@ func TestNoModulesAsksToConfirm(t *testing.T) {
 		}
 	})
 }
+
+// TestEditLogo: Edit replaces a token's logo (normalised like Add's) or
+// removes it, and refuses a file that is not an image.
+func TestEditLogo(t *testing.T) {
+	app := newTestApp(t)
+	c := app.signedIn(t, app.admin)
+	tok, _ := app.createToken("Pictured", app.modules[0])
+	editPath := tokensPath + "/" + tok.ID + "/edit"
+	save := func(fields url.Values, files map[string][]byte) *response {
+		form := url.Values{"_csrf": {c.get(editPath).csrf(t)}, "name": {"Pictured"}, "modules": {app.modules[0].ID}}
+		for k, v := range fields {
+			form[k] = v
+		}
+		return c.postMultipart(editPath, form, files)
+	}
+	if res := save(nil, map[string][]byte{"logo": pngImage(t, 300, 150)}); res.status != http.StatusSeeOther {
+		t.Fatalf("save with a logo = %d:\n%s", res.status, res.text())
+	}
+	logo, err := app.store.TokenLogo(context.Background(), app.account.ID, tok.ID)
+	if err != nil || logo == nil {
+		t.Fatalf("no logo after Edit: %v", err)
+	}
+	if form := c.get(editPath); !strings.Contains(form.body, `src="`+tokensPath+"/"+tok.ID+`/logo"`) || !strings.Contains(form.text(), "Remove this logo") {
+		t.Fatalf("the Edit form does not show the logo:\n%s", form.text())
+	}
+	if audit := c.get(tokensPath + "/" + tok.ID + "?tab=audit").text(); !strings.Contains(audit, "Logo (none) → changed to New logo") {
+		t.Errorf("audit trail:\n%s", audit)
+	}
+	t.Run("ErrNotAnImage", func(t *testing.T) {
+		res := save(nil, map[string][]byte{"logo": []byte("GIF89a, or so it says")})
+		if res.status != http.StatusUnprocessableEntity || !strings.Contains(res.text(), store.MsgLogoNotImage) {
+			t.Fatalf("status %d:\n%s", res.status, res.text())
+		}
+	})
+	t.Run("Remove", func(t *testing.T) {
+		if res := save(url.Values{"logo_remove": {"1"}}, nil); res.status != http.StatusSeeOther {
+			t.Fatalf("remove = %d:\n%s", res.status, res.text())
+		}
+		if logo, err := app.store.TokenLogo(context.Background(), app.account.ID, tok.ID); err != nil || logo != nil {
+			t.Fatalf("logo %d bytes after removal, %v", len(logo), err)
+		}
+	})
+}

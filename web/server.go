@@ -170,7 +170,7 @@ func (s *Server) routes() {
 	// admin: a page for account administrators only.
 	admin := append(page, s.requireUser, s.requireAdmin)
 	// wizard: admin, with room for a logo, sent twice (the upload, and the
-	// copy carried from an earlier step).
+	// copy carried from an earlier step or a refused save): Add and Edit.
 	wizard := append(s.pageChain(limitBody(maxWizardBody, wizardTooLarge)), s.requireUser, s.requireAdmin)
 
 	pg.Match(readMethods, paths.Static+"*", echo.WrapHandler(staticHandler()))
@@ -187,7 +187,7 @@ func (s *Server) routes() {
 	pg.Match(readMethods, paths.Tokens+"/:id/added", s.handleTokenAdded, admin...)
 	pg.Match(readMethods, paths.Tokens+"/:id", s.handleTokenDetails, admin...)
 	pg.Match(readMethods, paths.Tokens+"/:id/edit", s.handleTokenEdit, admin...)
-	pg.POST(paths.Tokens+"/:id/edit", s.handleTokenSave, admin...)
+	pg.POST(paths.Tokens+"/:id/edit", s.handleTokenSave, wizard...)
 	pg.POST(paths.Tokens+"/:id/reveal", s.handleTokenReveal, admin...)
 	pg.Match(readMethods, paths.Tokens+"/:id/logo", s.handleTokenLogo, admin...)
 	// Each confirmed action: its confirmation page (GET, for browsers

@@ -86,7 +86,7 @@ func TestBadDescriptions(t *testing.T) {
 		})
 	}
 	t.Run("LinesAndTabsOK", func(t *testing.T) {
-		res := c.submit(editPath, editPath, url.Values{"name": {"Original"}, "description": {"first\r\n\tsecond\r\n"}})
+		res := c.submit(editPath, editPath, url.Values{"name": {"Original"}, "description": {"first\r\n\tsecond\r\n"}, "no_modules": {"1"}})
 		if res.status != http.StatusSeeOther {
 			t.Fatalf("status %d, want 303:\n%.300s", res.status, res.text())
 		}

@@ -302,7 +302,7 @@ func TestAddWizardWithoutDraft(t *testing.T) {
 			c := app.signedIn(t, app.admin)
 			for _, name := range []string{"First export", "Second export"} {
 				page := c.step(c.get(newTokenPath), url.Values{"name": {name}, "go": {"next"}}, nil)
-				page = c.step(page, url.Values{"go": {"next"}}, nil)
+				page = c.step(page, url.Values{"modules": {app.modules[0].ID}, "go": {"next"}}, nil)
 				form := page.hidden()
 				form["go"] = []string{"add"}
 				if tc.draft == nil {
@@ -311,7 +311,7 @@ func TestAddWizardWithoutDraft(t *testing.T) {
 					form["draft"] = tc.draft
 				}
 				app.clock.Add(time.Minute)
-				added := c.postMultipart(newTokenPath, form, nil)
+				added := c.follow(c.postMultipart(newTokenPath, form, nil))
 				if added.status != http.StatusOK || !strings.Contains(added.text(), "The API token “"+name+"”") ||
 					secretPattern.FindString(added.body) == "" {
 					t.Fatalf("Add of %q = %d → %q:\n%.400s", name, added.status, added.location(), added.text())

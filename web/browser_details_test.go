@@ -159,7 +159,7 @@ func TestBrowserRevealLimited(t *testing.T) {
 		chromedp.Click(chromedp.CSS("[data-reveal-show]")))
 	waitAnnouncement(t, ctx, "Too many token values were shown in the last minute. Try again in 6 seconds.")
 	saveScreenshot(t, ctx, "limited")
-	if !eval[bool](t, ctx, `document.querySelector("[data-flashes] [data-flash=error]") !== null`) {
+	if !eval[bool](t, ctx, `document.querySelector("[data-toasts] [data-flash=error]") !== null`) {
 		t.Error("the message is not shown as an error")
 	}
 	if strings.Contains(text(t, ctx, "main"), secret) {

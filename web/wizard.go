@@ -148,8 +148,9 @@ func (s *Server) addToken(c echo.Context, f templates.TokenForm) error {
 	ctx := c.Request().Context()
 	sess := session(c)
 	if sess.Values[keyAddedDraft] == f.Draft {
-		// The same wizard sent Add twice (a double click, a reload of the
-		// summary): the token exists, show it rather than make another.
+		// The same wizard sent Add twice (a double click, Back to the
+		// overview and Add again): the token exists, show it rather than
+		// make another.
 		id, _ := sess.Values[keyAddedToken].(string)
 		return s.addedBefore(c, id)
 	}

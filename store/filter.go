@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"apitokens/store/rql"
 )
 
 // TokenSort is an order of the token list.
@@ -96,6 +98,15 @@ type TokenFilter struct {
 	// many tokens, reading every one it skips, so a deep page costs more
 	// than the first. The pages of the list use After and Before instead.
 	Offset int
+
+	// What the REST API's RQL adds (ApplyRQL, ApplyRQLOrder): tokens with
+	// these IDs only (nil: any); Query matching names alone, not IDs; terms
+	// no filter above expresses, all of which must hold; and sorts that
+	// break the ties of the first, which take offset paging.
+	ids      []string
+	nameOnly bool
+	where    []*rql.Node
+	then     []orderKey
 }
 
 // TokenPage is one page of tokens.
@@ -174,7 +185,7 @@ func (f *TokenFilter) Validate() error {
 	switch {
 	case f.After != "" && f.Before != "":
 		v.add("cursor", "A page link has either a next or a previous position, not both.")
-	case f.Offset > 0 && (f.After != "" || f.Before != ""):
+	case (f.Offset > 0 || len(f.then) > 0) && (f.After != "" || f.Before != ""):
 		v.add("cursor", "A page link has either an offset or a position, not both.")
 	case len(v.Fields) == 0:
 		sort, order := f.sortOrder()
@@ -215,7 +226,20 @@ func (f *TokenFilter) sortOrder() (TokenSort, SortOrder) {
 // whether the total may come from the counters.
 func (f *TokenFilter) narrowed() bool {
 	return f.ModuleID != "" || f.CreatedBy != "" || !f.CreatedFrom.IsZero() || !f.CreatedTo.IsZero() ||
-		f.LastAccess != "" || f.Query != ""
+		f.LastAccess != "" || f.Query != "" || f.rqlNarrowed()
+}
+
+// rqlNarrowed reports whether RQL has narrowed the filter beyond what the
+// page's filters say.
+func (f *TokenFilter) rqlNarrowed() bool { return f.ids != nil || len(f.where) > 0 }
+
+// queryIDPrefix reads Query as the start of a token ID, unless it searches
+// names alone.
+func (f *TokenFilter) queryIDPrefix() (string, bool) {
+	if f.nameOnly {
+		return "", false
+	}
+	return idPrefix(f.Query)
 }
 
 // cursor is the position between two pages: the sort key and ID of the row

@@ -62,7 +62,8 @@ func (s *Store) readPage(ctx context.Context, p *plan, limit int) (pageRead, err
 	var r pageRead
 	var err error
 	switch {
-	case f.Offset > 0:
+	case f.Offset > 0 || len(f.then) > 0:
+		// Sorts after the first are read in one statement, by offset.
 		r.offset = f.Offset
 		r.ids, err = s.offsetIDs(ctx, p, n)
 	case f.After != "" || f.Before != "":
@@ -207,19 +208,29 @@ func (s *Store) walkIDs(ctx context.Context, p *plan, c *cursor, n int, backward
 }
 
 // offsetIDs is walkIDs for the REST API's Offset: it reads and skips every
-// row before the page.
+// row before the page. It also serves the sorts that follow the first.
 func (s *Store) offsetIDs(ctx context.Context, p *plan, n int) ([]string, error) {
 	dir := "ASC"
 	if p.order == Descending {
 		dir = "DESC"
 	}
 	from, where := p.selection(p.driven, nil)
-	orderBy := fmt.Sprintf(`%s %s, t.id %s`, sortKey(p.sort, p.driven), dir, dir)
+	orderBy := fmt.Sprintf(`%s %s`, sortKey(p.sort, p.driven), dir)
 	args := slices.Concat(from.args, where.args)
 	if p.sort == SortStatus {
-		orderBy = `CASE WHEN t.status = 'disabled' THEN 1 WHEN t.expires_at <= ? THEN 2 ELSE 0 END ` + dir + `, ` + orderBy
+		orderBy = stateRankSQL + ` ` + dir + `, ` + orderBy
 		args = append(args, p.now)
 	}
+	for _, k := range p.f.then {
+		orderBy += `, ` + orderFields[k.field].sql
+		if k.field == "status" {
+			args = append(args, p.now)
+		}
+		if k.desc {
+			orderBy += ` DESC`
+		}
+	}
+	orderBy += `, t.id ` + dir
 	rows, err := s.listQuery(ctx, `SELECT t.id FROM `+from.String()+` WHERE `+where.String()+`
 		ORDER BY `+orderBy+` LIMIT ? OFFSET ?`, append(args, n, p.f.Offset)...)
 	if err != nil {

@@ -104,7 +104,7 @@ func (s *Store) newPlan(ctx context.Context, accountID string, f *TokenFilter, l
 		}
 	}
 	if utf8.RuneCountInString(f.Query) >= 3 {
-		if p.candidates, p.candidateCount, err = s.searchCandidates(ctx, accountID, f.Query); err != nil {
+		if p.candidates, p.candidateCount, err = s.searchCandidates(ctx, accountID, f); err != nil {
 			return nil, 0, err
 		}
 	}
@@ -139,14 +139,15 @@ func (s *Store) newPlan(ctx context.Context, accountID string, f *TokenFilter, l
 func (s *Store) countTokens(ctx context.Context, p *plan) (int, error) {
 	f := p.f
 	if f.ModuleID != "" && f.Status == "" && f.CreatedBy == "" && f.CreatedFrom.IsZero() && f.CreatedTo.IsZero() &&
-		f.LastAccess == "" && f.Query == "" {
+		f.LastAccess == "" && f.Query == "" && !f.rqlNarrowed() {
 		// A module's rows are those of live tokens only (deleting a token
 		// drops them): their index counts them alone.
 		return s.listCount(ctx, `SELECT COUNT(*) FROM token_modules
 			WHERE module_id = (SELECT id FROM modules WHERE id = ? AND account_id = ?)`, f.ModuleID, p.accountID)
 	}
-	if _, byID := idPrefix(f.Query); utf8.RuneCountInString(f.Query) >= 3 && !byID && f.Status == "" &&
-		f.ModuleID == "" && f.CreatedBy == "" && f.CreatedFrom.IsZero() && f.CreatedTo.IsZero() && f.LastAccess == "" {
+	if _, byID := f.queryIDPrefix(); utf8.RuneCountInString(f.Query) >= 3 && !byID && f.Status == "" &&
+		f.ModuleID == "" && f.CreatedBy == "" && f.CreatedFrom.IsZero() && f.CreatedTo.IsZero() && f.LastAccess == "" &&
+		!f.rqlNarrowed() {
 		// A search alone: the trigram index holds the account's live
 		// tokens and nothing else, so its matches are the count.
 		if p.candidates != "" {
@@ -194,6 +195,14 @@ func (p *plan) selection(driven bool, seg *segment) (from, where conditions) {
 	}
 	p.lastAccessTerm(&where, usable || (!driven && p.sort == SortLastAccess))
 	p.searchTerm(&from, &where, driven)
+	if f.ids != nil {
+		where.add(indexed(`t.id`, usable)+` IN (SELECT value FROM json_each(?))`, jsonIDs(f.ids))
+	}
+	for _, n := range f.where {
+		// ApplyRQL has compiled each term once already, without error.
+		cond, args, _ := compileRQL(n, rqlEnv{now: p.now, accountID: p.accountID}, tokenFields)
+		where.add(`(`+cond+`)`, args...)
+	}
 	return from, where
 }
 
@@ -243,7 +252,7 @@ func (p *plan) searchTerm(from, where *conditions, driven bool) {
 		}
 		term := fmt.Sprintf(`%[1]s COLLATE NOCASE >= ? AND %[1]s COLLATE NOCASE < ?`, name)
 		args := []any{q, q + "\U0010FFFF"}
-		if prefix, ok := idPrefix(q); ok {
+		if prefix, ok := p.f.queryIDPrefix(); ok {
 			term += ` OR ` + indexed(`t.id`, driven) + ` >= ? AND ` + indexed(`t.id`, driven) + ` < ?`
 			args = append(args, prefix, prefixEnd(prefix))
 		}
@@ -256,7 +265,7 @@ func (p *plan) searchTerm(from, where *conditions, driven bool) {
 			where.add(`+t.id IN (SELECT value FROM json_each(?))`, p.candidates)
 		}
 	default:
-		candidates, args := candidatesQuery(p.accountID, q)
+		candidates, args := candidatesQuery(p.accountID, p.f)
 		if driven {
 			*from = conditions{}
 			from.add(`(`+candidates+`) AS c CROSS JOIN tokens t ON t.id = c.id`, args...)

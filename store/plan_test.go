@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // tracedQuery is a statement the list or a bulk action ran, with its
@@ -91,6 +92,23 @@ func TestQueryPlans(t *testing.T) {
 	for _, q := range []string{"TKN", "TKN-", "TKN-1", "tkn 1", "1"} {
 		filters["QueryIDPrefix"+q] = TokenFilter{Query: q}
 	}
+	// RQL beyond the page's filters: IDs, terms checked row by row, the
+	// modules by any() and all().
+	for name, expr := range map[string]string{
+		"RQLClientFilter": "and(eq(id,'" + f.apiID + "'),eq(name,'API maker'))",
+		"RQLIDs":          "in(id,(" + f.apiID + ",TKN-0000-0000))",
+		"RQLNameOnly":     "ilike(name,*123*)",
+		"RQLResidual":     "and(eq(status,Active),or(ilike(description,*x*),ne(lastAccessAt,null())),eq(icon,null()))",
+		"RQLStates":       "in(status,(Disabled,Expired))",
+		"RQLModules":      "and(any(modules,ilike(name,*bill*)),all(modules,ne(id,MOD-0000-0000)),ne(modules,empty()))",
+		"RQLDates":        "and(gt(audit.updated.at,2020-01-01),lt(expiresAt,2030-01-01),eq(audit.created.by.id," + f.admin.ID + "))",
+	} {
+		var fl TokenFilter
+		if err := fl.ApplyRQL([]string{expr}); err != nil {
+			t.Fatal(err)
+		}
+		filters[name] = fl
+	}
 	for name, fl := range filters {
 		// Both directions walk the same indexes; they are checked once.
 		orders := []SortOrder{""}
@@ -143,6 +161,16 @@ func TestQueryPlans(t *testing.T) {
 		}
 	}
 	f.s.hooks.plan = nil
+	// Sorts after the first, read by offset.
+	for _, order := range []string{"name,-audit.updated.at", "-status,lastAccessAt,id", "audit.created.at,expiresAt"} {
+		fl := TokenFilter{Limit: 2}
+		if err := fl.ApplyRQLOrder(order); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.s.ListTokens(ctx, f.account.ID, fl); err != nil {
+			t.Fatal(err)
+		}
+	}
 	all, err := f.s.TokenIDs(ctx, f.account.ID, TokenFilter{})
 	if err != nil {
 		t.Fatal(err)
@@ -198,6 +226,48 @@ func TestQueryPlansCatchAFullScan(t *testing.T) {
 		scans, _, err := fullScans(f.s, tracedQuery{q, args})
 		if err != nil || len(scans) == 0 {
 			t.Errorf("%s: full scans %q, %v; want one", q, scans, err)
+		}
+	}
+}
+
+// TestRQLSamePlanAsPage: an RQL filter that says what a filter of the page
+// says runs the very statements the page's does.
+func TestRQLSamePlanAsPage(t *testing.T) {
+	f := newListFixture(t)
+	ctx := context.Background()
+	var traced []string
+	f.s.hooks.query = func(q string, _ []any) { traced = append(traced, q) }
+	statements := func(fl TokenFilter) []string {
+		traced = nil
+		if _, err := f.s.ListTokens(ctx, f.account.ID, fl); err != nil {
+			t.Fatal(err)
+		}
+		return traced
+	}
+	for _, tc := range []struct {
+		expr, order string
+		page        TokenFilter
+	}{
+		{"and(eq(status,Active),ilike(name,*sync*))", "", TokenFilter{Status: StateActive, Query: "sync"}},
+		{"any(modules,eq(id," + f.modules[1].ID + "))", "name", TokenFilter{ModuleID: f.modules[1].ID, Sort: SortName}},
+		{"eq(audit.created.by.id," + f.second.ID + ")", "-lastAccessAt", TokenFilter{CreatedBy: f.second.ID, Sort: SortLastAccess}},
+		{"eq(status,Expired)", "status", TokenFilter{Status: StateExpired, Sort: SortStatus}},
+		{"and(ge(audit.created.at,2025-01-01),lt(audit.created.at,2025-06-01))", "-audit.created.at",
+			TokenFilter{CreatedFrom: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), CreatedTo: time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)}},
+		{"eq(lastAccessAt,null())", "", TokenFilter{LastAccess: NeverUsed}},
+	} {
+		var fl TokenFilter
+		if err := fl.ApplyRQL([]string{tc.expr}); err != nil {
+			t.Fatal(err)
+		}
+		if tc.order != "" {
+			if err := fl.ApplyRQLOrder(tc.order); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got, want := statements(fl), statements(tc.page); !slices.Equal(got, want) {
+			t.Errorf("%s order %q runs\n  %s\nwhere the page runs\n  %s", tc.expr, tc.order,
+				strings.Join(got, "\n  "), strings.Join(want, "\n  "))
 		}
 	}
 }

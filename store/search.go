@@ -26,13 +26,14 @@ func ftsPhrase(q string) string { return `"` + strings.ReplaceAll(q, `"`, `""`) 
 const idRange = `SELECT id FROM tokens WHERE account_id = ? AND status != 'deleted' AND id >= ? AND id < ?`
 
 // candidatesQuery selects, as a column id and in order, the account's
-// tokens whose name contains q (of three characters or more) or whose ID
-// starts with it.
-func candidatesQuery(accountID, q string) (string, []any) {
+// tokens whose name contains the filter's Query (of three characters or
+// more) or, unless it searches names alone, whose ID starts with it.
+func candidatesQuery(accountID string, f *TokenFilter) (string, []any) {
+	q := f.Query
 	query := `SELECT ` + sqlTokenID("(rowid % 100000000)") + ` AS id
 		FROM token_search WHERE token_search MATCH ? AND ` + searchRange
 	args := []any{ftsPhrase(q), accountID, accountID, accountID, accountID}
-	if prefix, ok := idPrefix(q); ok {
+	if prefix, ok := f.queryIDPrefix(); ok {
 		query += ` UNION ` + idRange
 		args = append(args, accountID, prefix, prefixEnd(prefix))
 	}
@@ -43,7 +44,8 @@ func candidatesQuery(accountID, q string) (string, []any) {
 // candidatesQuery selects, and says how many there are. It returns "" when
 // there are more than maxCandidates. The trigram index gives numbers, which
 // are quicker made into IDs here than by SQLite's printf.
-func (s *Store) searchCandidates(ctx context.Context, accountID, q string) (string, int, error) {
+func (s *Store) searchCandidates(ctx context.Context, accountID string, f *TokenFilter) (string, int, error) {
+	q := f.Query
 	rows, err := s.listQuery(ctx, `SELECT rowid % 100000000 FROM token_search
 		WHERE token_search MATCH ? AND `+searchRange+` LIMIT ?`,
 		ftsPhrase(q), accountID, accountID, accountID, accountID, maxCandidates+1)
@@ -63,7 +65,7 @@ func (s *Store) searchCandidates(ctx context.Context, accountID, q string) (stri
 	if err := rows.Err(); err != nil {
 		return "", 0, err
 	}
-	if prefix, ok := idPrefix(q); ok && len(ids) <= maxCandidates {
+	if prefix, ok := f.queryIDPrefix(); ok && len(ids) <= maxCandidates {
 		rows, err := s.listQuery(ctx, idRange+` LIMIT ?`, accountID, prefix, prefixEnd(prefix), maxCandidates+1)
 		if err != nil {
 			return "", 0, err

@@ -1,9 +1,7 @@
 package web
 
 import (
-	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -58,7 +56,7 @@ type apiTokenPage struct {
 			Total  int `json:"total"`
 		} `json:"pagination"`
 	} `json:"$meta"`
-	Data []apiToken `json:"data"`
+	Data []any `json:"data"` // apiToken, or what select= keeps of one
 }
 
 func optionalTime(t time.Time) *time.Time {
@@ -104,64 +102,46 @@ func (s *Server) sendToken(c echo.Context, status int, t store.Token) error {
 }
 
 func (s *Server) handleAPITokenList(c echo.Context) error {
-	f, err := pageParams(c)
+	q, err := parseListQuery(c.Request().URL.RawQuery)
 	if err != nil {
 		return err
 	}
 	acc := callerAccount(c)
-	page, err := s.store.ListTokens(c.Request().Context(), acc.ID, f)
+	page, err := s.store.ListTokens(c.Request().Context(), acc.ID, q.filter)
 	if err != nil {
 		return err
 	}
 	var out apiTokenPage
 	out.Meta.Pagination.Offset, out.Meta.Pagination.Limit, out.Meta.Pagination.Total = page.Offset, page.Limit, page.Total
-	out.Data = make([]apiToken, 0, len(page.Tokens))
+	out.Data = make([]any, 0, len(page.Tokens))
 	for _, t := range page.Tokens {
-		out.Data = append(out.Data, s.toAPIToken(t, acc))
+		v, err := q.sel.apply(s.toAPIToken(t, acc))
+		if err != nil {
+			return err
+		}
+		out.Data = append(out.Data, v)
 	}
 	return c.JSON(http.StatusOK, out)
 }
 
-// pageParams reads offset and limit. One that cannot be used is a 400 that
-// names it, never a quiet default: a client may be paging through data it
-// relies on.
-func pageParams(c echo.Context) (store.TokenFilter, error) {
-	f := store.TokenFilter{Limit: store.DefaultPageSize}
-	var errs []fieldError
-	q := c.QueryParams()
-	if q.Has("offset") {
-		n, err := strconv.Atoi(q.Get("offset"))
-		if err != nil || n < 0 {
-			errs = append(errs, fieldError{"offset", "offset must be a whole number, 0 or more."})
-		}
-		f.Offset = n
-	}
-	if q.Has("limit") {
-		n, err := strconv.Atoi(q.Get("limit"))
-		if err != nil || n < 1 || n > store.MaxPageSize {
-			errs = append(errs, fieldError{"limit", fmt.Sprintf("limit must be a whole number from 1 to %d.", store.MaxPageSize)})
-		}
-		f.Limit = n
-	}
-	if len(errs) > 0 {
-		p := problemInvalidParameters.with("Some query parameters are not valid; see errors.")
-		p.Errors = errs
-		return f, p
-	}
-	return f, nil
-}
-
 func (s *Server) handleAPITokenGet(c echo.Context) error {
-	// A token asking about itself was read whole a moment ago, to
-	// authenticate this very request.
-	if caller := callerToken(c); c.Param("id") == caller.ID {
-		return s.sendToken(c, http.StatusOK, caller)
-	}
-	t, err := s.store.TokenByID(c.Request().Context(), callerToken(c).AccountID, c.Param("id"))
+	sel, err := selectParam(c)
 	if err != nil {
 		return err
 	}
-	return s.sendToken(c, http.StatusOK, t)
+	// A token asking about itself was read whole a moment ago, to
+	// authenticate this very request.
+	t := callerToken(c)
+	if c.Param("id") != t.ID {
+		if t, err = s.store.TokenByID(c.Request().Context(), t.AccountID, c.Param("id")); err != nil {
+			return err
+		}
+	}
+	v, err := sel.apply(s.toAPIToken(t, callerAccount(c)))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, v)
 }
 
 // Members of a token a client may send, and those it may only read. A

@@ -28,6 +28,7 @@ func problemFor(err error) *problem {
 		rejected *store.SecretRejected
 		ve       *store.ValidationError
 		he       *echo.HTTPError
+		qe       *store.QueryError
 	)
 	switch {
 	case errors.As(err, &p):
@@ -43,6 +44,12 @@ func problemFor(err error) *problem {
 	case errors.As(err, &ve):
 		p := problemValidation.with("The API token was not saved; see errors.")
 		p.Errors = fieldErrors(ve)
+		return p
+	case errors.As(err, &qe):
+		// The list's RQL: the detail names the field, operator or
+		// character, and where it is.
+		p := problemBadQuery.with(qe.Param + " cannot be used: " + qe.Error() + ".")
+		p.Errors = []fieldError{{Field: qe.Param, Detail: p.Detail}}
 		return p
 	case errors.Is(err, store.ErrConflict):
 		return problemConflict.with("This clashes with what is stored already; nothing was saved.")

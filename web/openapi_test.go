@@ -180,6 +180,9 @@ var byStatus = map[int]build{
 var byOperation = map[string]build{
 	"getOpenAPI 200": func(f *openAPIFixture, d documented) *apiResponse { return f.anonymous.get(d.path) },
 	"listTokens 400": func(f *openAPIFixture, d documented) *apiResponse { return f.manager.get(d.path + "?limit=0") },
+	"getToken 400": func(f *openAPIFixture, d documented) *apiResponse {
+		return f.manager.get(d.path + "?select=-secret")
+	},
 	"createToken 400": func(f *openAPIFixture, d documented) *apiResponse {
 		return f.manager.send(d.method, d.path, "application/json", []byte(`{"name": `))
 	},

@@ -73,6 +73,7 @@ var (
 	problemUnsupportedMediaType = problemType{"unsupported-media-type", "Unsupported media type", http.StatusUnsupportedMediaType}
 	problemMalformedBody        = problemType{"malformed-body", "Malformed request body", http.StatusBadRequest}
 	problemInvalidParameters    = problemType{"invalid-parameters", "Invalid query parameters", http.StatusBadRequest}
+	problemBadQuery             = problemType{"invalid-query", "Invalid query", http.StatusBadRequest}
 	problemValidation           = problemType{"validation-failed", "Validation failed", http.StatusUnprocessableEntity}
 	problemTooManyFailures      = problemType{"too-many-failures", "Too many failed authentications", http.StatusTooManyRequests}
 	problemTooManyRequests      = problemType{"too-many-requests", "Too many requests", http.StatusTooManyRequests}

@@ -120,6 +120,36 @@ func BenchmarkListTokens100k(b *testing.B) {
 		view{"Module+Active", TokenFilter{ModuleID: f.modules[1].ID, Status: StateActive}, DefaultPageSize},
 		view{"Offset=50000(API paging)", TokenFilter{Offset: 50_000}, DefaultPageSize},
 	)
+	// The REST API's RQL for the views above (the same plan, so about the
+	// same cost), the official client's filter then fetch_one, and terms
+	// and orders no page filter has.
+	named, err := f.s.TokenByID(ctx, f.account.ID, all[12345])
+	if err != nil {
+		b.Fatal(err)
+	}
+	rqlView := func(name, expr, order string, want int) view {
+		fl := TokenFilter{}
+		if err := fl.ApplyRQL([]string{expr}); err != nil {
+			b.Fatal(err)
+		}
+		if order != "" {
+			if err := fl.ApplyRQLOrder(order); err != nil {
+				b.Fatal(err)
+			}
+		}
+		return view{"RQL/" + name, fl, want}
+	}
+	views = append(views,
+		rqlView("Search=name/Page1", "ilike(name,'*sync 12*')", "", DefaultPageSize),
+		rqlView("Status=disabled", "eq(status,Disabled)", "", DefaultPageSize),
+		rqlView("CreatedBy", "eq(audit.created.by.id,'"+f.admin.ID+"')", "name", DefaultPageSize),
+		rqlView("Module+Active", "and(any(modules,eq(id,'"+f.modules[1].ID+"')),eq(status,Active))", "", DefaultPageSize),
+		rqlView("IDAndName(fetch_one)", "and(eq(id,'"+named.ID+"'),eq(name,'"+named.Name+"'))", "", 1),
+		rqlView("IDs", "in(id,('"+all[1]+"','"+all[2]+"','"+all[3]+"'))", "", 3),
+		rqlView("Residual=modules.name", "any(modules,ilike(name,'*bill*'))", "", DefaultPageSize),
+		rqlView("Residual=ne(lastAccessAt)", "and(eq(status,Active),ne(lastAccessAt,null()))", "-lastAccessAt", DefaultPageSize),
+		rqlView("Order=-status,name", "eq(status,Active)", "-status,-audit.created.at", DefaultPageSize),
+	)
 	for _, v := range views {
 		b.Run(v.name, func(b *testing.B) {
 			b.ReportAllocs()

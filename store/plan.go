@@ -167,12 +167,19 @@ func (p *plan) selection(driven bool, seg *segment) (from, where conditions) {
 	// A driven plan finds the rows through the filter's index, or through
 	// the search's candidates: then every term of tokens is kept from the
 	// indexes, as the candidates come by ID.
+	// Or a driven plan looks up the IDs the filter names (RQL's eq and in
+	// on id), by primary key.
 	bySearch := p.bySearch(driven)
-	usable := driven && !bySearch
-	from.add(`tokens t`)
+	byIDs := driven && !bySearch && f.ids != nil
+	usable := driven && !bySearch && !byIDs
+	if byIDs {
+		from.add(`json_each(?) AS c CROSS JOIN tokens t ON t.id = c.value`, jsonIDs(f.ids))
+	} else {
+		from.add(`tokens t`)
+	}
 	// Every index of the list is partial, WHERE status != 'deleted'; SQLite
 	// uses one only when the query says so in the same words.
-	where.add(indexed(`t.account_id`, !bySearch)+` = ? AND t.status != 'deleted'`, p.accountID)
+	where.add(indexed(`t.account_id`, !bySearch && !byIDs)+` = ? AND t.status != 'deleted'`, p.accountID)
 	if f.Status != "" {
 		cond, args := stateCondition(f.Status, p.now, usable || (!driven && p.sort == SortStatus), usable)
 		where.add(cond, args...)
@@ -195,8 +202,8 @@ func (p *plan) selection(driven bool, seg *segment) (from, where conditions) {
 	}
 	p.lastAccessTerm(&where, usable || (!driven && p.sort == SortLastAccess))
 	p.searchTerm(&from, &where, driven)
-	if f.ids != nil {
-		where.add(indexed(`t.id`, usable)+` IN (SELECT value FROM json_each(?))`, jsonIDs(f.ids))
+	if f.ids != nil && !byIDs {
+		where.add(`+t.id IN (SELECT value FROM json_each(?))`, jsonIDs(f.ids))
 	}
 	for _, n := range f.where {
 		// ApplyRQL has compiled each term once already, without error.

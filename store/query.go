@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -113,7 +114,8 @@ func (f *TokenFilter) fold(n *rql.Node) bool {
 			}
 			ids = append(ids, v.Text)
 		}
-		f.ids = ids
+		// Each once: a driven plan joins the list to the tokens.
+		f.ids = slices.Compact(slices.Sorted(slices.Values(ids)))
 		return true
 	}
 	return false

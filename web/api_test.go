@@ -24,7 +24,7 @@ const apiTokens = "/public/v1/accounts/api-tokens"
 // newAPIApp starts the app behind a trusted proxy, so that each API client
 // can call from its own address (X-Forwarded-For) and failed
 // authentications of one test do not slow another down.
-func newAPIApp(t *testing.T) *testApp {
+func newAPIApp(t testing.TB) *testApp {
 	return newTestApp(t, func(c *web.Config) { c.TrustedProxies = web.LoopbackProxies })
 }
 

@@ -1,10 +1,12 @@
 package web_test
 
 import (
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 )
 
 // FuzzTokenForms posts arbitrary form bodies, with a valid CSRF token, to
@@ -50,6 +52,46 @@ func FuzzTokenForms(f *testing.F) {
 		got, err := app.store.TokenByID(t.Context(), app.account.ID, tok.ID)
 		if err != nil || got.Name == "" || len([]rune(got.Name)) > 200 || strings.ContainsRune(got.Name, 0) {
 			t.Fatalf("token after %q: %+v, %v", body, got, err)
+		}
+	})
+}
+
+// FuzzAPIListQuery: no query string of the list or of one token gets a
+// 500: it is answered (200) or refused (400) with a problem.
+func FuzzAPIListQuery(f *testing.F) {
+	app := newAPIApp(f)
+	tok, secret := app.managerToken("Fuzz manager")
+	for _, seed := range []string{
+		"limit=100&offset=0&select=-name&and(eq(id,'" + tok.ID + "'),eq(name,'E2E%20Seeded%20Token'))",
+		"order=-audit.created.at,name&select=-*,+audit.created&in(status,(Active,Disabled))",
+		"any(modules,eq(id,MOD-1234-5678))&render()", "name=%zz", "select=-id", "limit=1&limit=2", "&&=&", "eq(name,'x",
+		"select=-name%2C%2Baudit", "not(ne(lastAccessAt,null()))&ilike(description,'*%25_\\**')",
+	} {
+		f.Add(seed)
+	}
+	client := &http.Client{Timeout: 10 * time.Second}
+	f.Fuzz(func(t *testing.T, query string) {
+		for _, path := range []string{apiTokens, apiTokens + "/" + tok.ID} {
+			req, err := http.NewRequest(http.MethodGet, app.url+path, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.URL.RawQuery = query
+			req.Header.Set("Authorization", "Bearer "+secret)
+			res, err := client.Do(req)
+			if err != nil {
+				return // not a request a client can send
+			}
+			body, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			ct := res.Header.Get("Content-Type")
+			switch {
+			case res.StatusCode == http.StatusOK && strings.HasPrefix(ct, "application/json"):
+			case res.StatusCode == http.StatusBadRequest && (ct == "application/problem+json" || !strings.Contains(string(body), "{")):
+				// A problem, or net/http refusing a malformed request line.
+			default:
+				t.Fatalf("GET %s?%s = %d %s:\n%.400s", path, query, res.StatusCode, ct, body)
+			}
 		}
 	})
 }

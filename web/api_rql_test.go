@@ -68,6 +68,13 @@ func TestAPIRQLAsTheOfficialClient(t *testing.T) {
 			t.Errorf("select=-name removed other members: %v", raw[0])
 		}
 	})
+	t.Run("SelectPlus", func(t *testing.T) {
+		// The collection's select goes unescaped: its '+' is a plus.
+		_, raw := list(t, "limit=100&offset=0&select=-*,+audit&eq(id,'"+seeded.ID+"')")
+		if len(raw) != 1 || len(raw[0]) != 2 || raw[0]["audit"] == nil {
+			t.Fatalf("select=-*,+audit: %v", raw)
+		}
+	})
 	t.Run("FetchOne", func(t *testing.T) {
 		page, _ := list(t, "limit=1&offset=0&and(eq(id,'"+seeded.ID+"'),eq(name,'E2E%20Seeded%20Token'))")
 		if page.Meta.Pagination.Total != 1 || len(page.Data) != 1 || page.Data[0].Name != "E2E Seeded Token" {
@@ -80,6 +87,9 @@ func TestAPIRQLAsTheOfficialClient(t *testing.T) {
 			"limit=100&offset=0&eq(id,'TKN-0000-0000')",
 			"limit=100&offset=0&eq(name,'e2e%20seeded%20token')",
 			"limit=100&offset=0&and(eq(status,'Active'),eq(status,'Disabled'))",
+			// A value is a parameter of the SQL, never part of its text.
+			`limit=100&offset=0&eq(name,"x'%20OR%20'1'='1")`,
+			"limit=100&offset=0&eq(name,'x%22)%20OR%201=1%20--')",
 		} {
 			page, _ := list(t, q)
 			if page.Meta.Pagination.Total != 0 || len(page.Data) != 0 {

@@ -137,10 +137,10 @@ func BenchmarkListTokens100k(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
-		return view{"RQL/" + name, fl, want}
+		return view{"RQL=" + name, fl, want}
 	}
 	views = append(views,
-		rqlView("Search=name/Page1", "ilike(name,'*sync 12*')", "", DefaultPageSize),
+		rqlView("Search=name", "ilike(name,'*sync 12*')", "", DefaultPageSize),
 		rqlView("Status=disabled", "eq(status,Disabled)", "", DefaultPageSize),
 		rqlView("CreatedBy", "eq(audit.created.by.id,'"+f.admin.ID+"')", "name", DefaultPageSize),
 		rqlView("Module+Active", "and(any(modules,eq(id,'"+f.modules[1].ID+"')),eq(status,Active))", "", DefaultPageSize),

@@ -239,6 +239,10 @@ type NewToken struct {
 	ModuleIDs   []string
 	ExpiresAt   time.Time // zero: never
 	Logo        []byte    // a PNG made by NormalizeLogo; nil: none
+	// Grantable, when not nil, are the only modules the token may be
+	// given: those of the API token that creates it, which may not hand
+	// out more than it holds. Nil: any of the account's, as for a person.
+	Grantable []Module
 }
 
 // Validate checks the fields a person typed; module membership is checked
@@ -264,6 +268,9 @@ type TokenUpdate struct {
 	// the others keep what is stored when the update is made. Nil changes
 	// all three, as the Edit form does.
 	Only []string
+	// Grantable, when not nil, are the only modules the update may add to
+	// the token (see NewToken.Grantable); those it has already may stay.
+	Grantable []Module
 }
 
 // Update fields, for TokenUpdate.Only.

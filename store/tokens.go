@@ -83,6 +83,9 @@ func (s *Store) CreateToken(ctx context.Context, n NewToken, by Actor) (Token, s
 	if err := checkLogoSize(n.Logo); err != nil {
 		return Token{}, "", err
 	}
+	if err := checkGrantable(n.Grantable, n.ModuleIDs, nil); err != nil {
+		return Token{}, "", err
+	}
 	var id, secret string
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		if err := checkModules(ctx, tx, n.AccountID, n.ModuleIDs); err != nil {
@@ -139,6 +142,26 @@ func checkModules(ctx context.Context, tx *sql.Tx, accountID string, ids []strin
 		return &ValidationError{Fields: map[string]string{"modules": "Choose only modules enabled for this account."}}
 	}
 	return nil
+}
+
+// checkGrantable fails with a ValidationError when ids has a module that is
+// neither grantable nor among held, the modules the token has already. A
+// nil grantable allows any.
+func checkGrantable(grantable []Module, ids, held []string) error {
+	if grantable == nil {
+		return nil
+	}
+	var missing []string
+	for _, id := range UniqueIDs(ids) {
+		if !slices.Contains(held, id) && !slices.ContainsFunc(grantable, func(m Module) bool { return m.ID == id }) {
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	return &ValidationError{Fields: map[string]string{"modules": fmt.Sprintf(
+		"An API token may grant only the modules it has itself; it does not have %s.", strings.Join(missing, ", "))}}
 }
 
 // liveToken is the condition, on tokens as t, of the token with an ID (the
@@ -231,6 +254,8 @@ func (s *Store) UpdateToken(ctx context.Context, accountID, id string, u TokenUp
 		}
 		if !u.changes(FieldModules) {
 			u.ModuleIDs = oldModuleIDs
+		} else if err := checkGrantable(u.Grantable, u.ModuleIDs, oldModuleIDs); err != nil {
+			return err
 		} else if err := checkModules(ctx, tx, accountID, u.ModuleIDs); err != nil {
 			return err
 		}

@@ -275,3 +275,41 @@ func TestActorSaysWhatItIs(t *testing.T) {
 		t.Fatalf("a token deleting itself through the API: %v", err)
 	}
 }
+
+// TestGrantable: a token made or changed on behalf of another token gets
+// only modules that token has; what the changed token has already may stay.
+func TestGrantable(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	by := UserActor(f.admin.ID, "192.0.2.1")
+	held := f.modules[:1]
+	t.Run("CreateWithin", func(t *testing.T) {
+		if _, _, err := f.s.CreateToken(ctx, NewToken{AccountID: f.account.ID, Name: "ok", ModuleIDs: []string{held[0].ID}, Grantable: held}, by); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("ErrCreateBeyond", func(t *testing.T) {
+		_, _, err := f.s.CreateToken(ctx, NewToken{AccountID: f.account.ID, Name: "more", ModuleIDs: []string{f.modules[1].ID}, Grantable: held}, by)
+		var ve *ValidationError
+		if !errors.As(err, &ve) || !strings.Contains(ve.Fields["modules"], f.modules[1].ID) {
+			t.Fatalf("err %v, want a message on modules naming %s", err, f.modules[1].ID)
+		}
+	})
+	wide, _ := f.createToken(t, "wide", f.modules[0], f.modules[1])
+	update := func(ids ...string) error {
+		_, _, err := f.s.UpdateToken(ctx, f.account.ID, wide.ID, TokenUpdate{ModuleIDs: ids, Only: []string{FieldModules}, Grantable: held}, by)
+		return err
+	}
+	if err := update(f.modules[0].ID, f.modules[1].ID); err != nil {
+		t.Fatalf("keeping what the token has: %v", err)
+	}
+	if err := update(f.modules[0].ID); err != nil {
+		t.Fatalf("taking a module away: %v", err)
+	}
+	if err := update(f.modules[0].ID, f.modules[1].ID); err == nil {
+		t.Fatal("a module taken away was given back by a token without it")
+	}
+	if got := f.tokenByID(t, f.account.ID, wide.ID); len(got.Modules) != 1 {
+		t.Fatalf("modules %+v", got.Modules)
+	}
+}

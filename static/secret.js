@@ -75,8 +75,8 @@
     const passwordProblem = (data) => {
       const type = String(data.type || "");
       if (type.endsWith(":password-required")) return { ask: true, message: "" };
-      const field = (data.errors || []).find((e) => e.field === "password");
-      if (field) return { ask: true, message: field.detail };
+      const field = (data.errors || {}).password;
+      if (field && field.length) return { ask: true, message: field[0] };
       if (type.endsWith(":too-many-failures")) return { ask: true, message: data.detail };
       return { ask: false, message: data.detail };
     };

@@ -1,8 +1,9 @@
 package web
 
 import (
+	"encoding/base64"
+	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -71,7 +72,7 @@ func (s *Server) toAPIToken(t store.Token, acc store.Account) apiToken {
 		ID:           t.ID,
 		Name:         t.Name,
 		Description:  t.Description,
-		Status:       strings.ToLower(string(t.State(s.now()))),
+		Status:       string(t.State(s.now())),
 		LastAccessAt: optionalTime(t.LastAccessAt),
 		ExpiresAt:    optionalTime(t.ExpiresAt),
 		Account:      apiRef{ID: acc.ID, Name: acc.Name},
@@ -146,24 +147,47 @@ func (s *Server) handleAPITokenGet(c echo.Context) error {
 
 // Members of a token a client may send, and those it may only read. A
 // read-only or unknown member is refused rather than ignored, so that an
-// attempt to set the status, account or secret of a token never looks as
-// if it worked.
+// attempt to set the status or secret of a token never looks as if it
+// worked. account may be sent, but only as the caller's own.
 var (
-	createMembers   = []string{"name", "description", "modules", "expiresAt"}
-	updateMembers   = []string{"name", "description", "modules"}
-	readOnlyMembers = []string{"id", "icon", "status", "lastAccessAt", "expiresAt", "account", "audit", "token"}
+	createMembers   = []string{"account", "name", "description", "icon", "modules", "expiresAt"}
+	updateMembers   = []string{"account", "name", "description", "icon", "modules"}
+	readOnlyMembers = []string{"id", "status", "lastAccessAt", "expiresAt", "audit", "token"}
 )
+
+// maxAPITokenBody is how large a create or update may be: room for an icon
+// of store.MaxLogoBytes as a base64 data URL, beside the other members.
+var maxAPITokenBody = maxBody + int64(base64.StdEncoding.EncodedLen(store.MaxLogoBytes))
+
+// limitAPITokenBodies is the limit of the API's create and update.
+var limitAPITokenBodies = limitBody(maxAPITokenBody, fmt.Sprintf(
+	"What was sent is too large. At most %d KB is accepted here, with an icon of at most %d KB.",
+	maxAPITokenBody>>10, store.MaxLogoBytes>>10))
+
+// ownAccount checks the account member: a token is made and kept in the
+// account of the token that calls, so account may be left out or name that
+// account, and nothing else.
+func (o *jsonObject) ownAccount(accountID string) {
+	var id string
+	if o.ref("account", &id) && id != accountID {
+		o.fail("account.id", "account.id must be your own account, "+accountID+", or be left out: "+
+			"an API token manages the tokens of its own account only.")
+	}
+}
 
 func (s *Server) handleAPITokenCreate(c echo.Context) error {
 	body, err := readJSONObject(c)
 	if err != nil {
 		return err
 	}
-	n := store.NewToken{AccountID: callerToken(c).AccountID}
+	caller := callerToken(c)
+	n := store.NewToken{AccountID: caller.AccountID, Grantable: caller.Modules}
+	body.ownAccount(caller.AccountID)
 	body.string("name", &n.Name)
 	body.string("description", &n.Description)
-	body.stringList("modules", &n.ModuleIDs)
-	if raw, ok := body.members["expiresAt"]; ok && string(raw) != "null" {
+	body.icon(&n.Logo)
+	body.refList("modules", &n.ModuleIDs)
+	if _, ok := body.members["expiresAt"]; ok && !body.null("expiresAt") {
 		var v string
 		if body.string("expiresAt", &v) {
 			at, err := time.Parse(time.RFC3339, v)
@@ -185,33 +209,46 @@ func (s *Server) handleAPITokenCreate(c echo.Context) error {
 	return c.JSON(http.StatusCreated, apiCreatedToken{apiToken: s.toAPIToken(t, callerAccount(c)), Token: secret})
 }
 
-// handleAPITokenUpdate changes name, description and modules. A member left
-// out keeps its value, so a client that sends only a new name loses nothing.
+// handleAPITokenUpdate changes name, description, icon and modules. A
+// member left out keeps its value, so a client that sends only a new name
+// loses nothing.
 func (s *Server) handleAPITokenUpdate(c echo.Context) error {
+	ctx, caller, id := c.Request().Context(), callerToken(c), c.Param("id")
+	// The token is looked up before the body is read: to a client, an ID
+	// that is not there is the answer, whatever it meant to change.
+	if id != caller.ID {
+		if _, err := s.store.TokenByID(ctx, caller.AccountID, id); err != nil {
+			return err
+		}
+	}
 	body, err := readJSONObject(c)
 	if err != nil {
 		return err
 	}
-	ctx, caller := c.Request().Context(), callerToken(c)
 	// Members left out keep their stored values; the store reads those in
 	// the same transaction as the write, so concurrent updates of
 	// different members do not undo each other.
-	u := store.TokenUpdate{Only: []string{}}
+	u := store.TokenUpdate{Only: []string{}, Grantable: caller.Modules}
+	body.ownAccount(caller.AccountID)
 	if body.string("name", &u.Name) {
 		u.Only = append(u.Only, store.FieldName)
 	}
 	if body.string("description", &u.Description) {
 		u.Only = append(u.Only, store.FieldDescription)
 	}
-	if _, ok := body.members["modules"]; ok {
-		body.stringList("modules", &u.ModuleIDs)
+	// The icon's own address, as a read of the token shows it, is sent
+	// back by a client that changes something else: it keeps the icon.
+	if logo := []byte{}; !body.is("icon", paths.APITokenIcon(id)) && body.icon(&logo) {
+		u.Logo = &logo
+	}
+	if body.refList("modules", &u.ModuleIDs) {
 		u.Only = append(u.Only, store.FieldModules)
 	}
 	body.refuseOthers(updateMembers)
 	if err := body.err(u.Validate); err != nil {
 		return err
 	}
-	t, _, err := s.store.UpdateToken(ctx, caller.AccountID, c.Param("id"), u, apiActor(c))
+	t, _, err := s.store.UpdateToken(ctx, caller.AccountID, id, u, apiActor(c))
 	if err != nil {
 		return err
 	}

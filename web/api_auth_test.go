@@ -1,11 +1,11 @@
 package web_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -68,18 +68,23 @@ func TestAPIAuthentication(t *testing.T) {
 		{"Deleted", deletedSecret, deleted.ID, store.RejectUnknown},
 		{"Expired", expiringSecret, expiring.ID, store.RejectExpired},
 	}
-	var first *apiResponse
+	// Only the trace ID differs, as it does for every request.
+	var first *apiProblem
 	for _, tc := range rejected {
 		t.Run("Err"+tc.name, func(t *testing.T) {
 			res := app.api(t, "").send(http.MethodGet, apiTokens, "", nil, "Authorization", "Bearer "+tc.secret)
-			res.problem(t, http.StatusUnauthorized, "unauthorized")
+			p := res.problem(t, http.StatusUnauthorized, "unauthorized")
 			if got := res.header.Get("WWW-Authenticate"); got != `Bearer error="invalid_token"` {
 				t.Errorf("WWW-Authenticate %q", got)
 			}
+			if !strings.Contains(app.logs.String(), "traceId="+p.TraceID) {
+				t.Errorf("no log line has the answer's traceId %s", p.TraceID)
+			}
+			p.TraceID = ""
 			if first == nil {
-				first = res
-			} else if !bytes.Equal(res.body, first.body) {
-				t.Errorf("body differs from another rejection's:\n%s\n%s", res.body, first.body)
+				first = &p
+			} else if !reflect.DeepEqual(p, *first) {
+				t.Errorf("body differs from another rejection's:\n%+v\n%+v", p, *first)
 			}
 			logs := app.logs.String()
 			want := "reason=" + tc.reason + " token=" + tc.tokenID
@@ -121,7 +126,7 @@ func TestAPIAuthentication(t *testing.T) {
 			if got := res.header.Get("WWW-Authenticate"); got != "Bearer" {
 				t.Errorf("WWW-Authenticate %q, want a bare Bearer challenge", got)
 			}
-			if string(res.body) != string(first.body) {
+			if p.TraceID = ""; !reflect.DeepEqual(p, *first) {
 				t.Errorf("body %+v differs from a rejected token's", p)
 			}
 		})

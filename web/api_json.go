@@ -2,12 +2,15 @@ package web
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"maps"
+	"mime"
 	"slices"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -18,11 +21,14 @@ import (
 // so that each bad member gets its own message.
 type jsonObject struct {
 	members map[string]json.RawMessage
-	errs    []fieldError
+	errs    fieldErrors
 }
 
 // readJSONObject reads the request body, which must be a JSON object (the
 // route's chain has checked that it was sent as JSON, and not too large).
+// A member sent twice, at any depth, is refused: which of the two counts
+// differs from one JSON reader to the next, so a check made by one could
+// be passed by a value that another acts on.
 func readJSONObject(c echo.Context) (*jsonObject, error) {
 	body, err := io.ReadAll(c.Request().Body)
 	if err != nil {
@@ -48,17 +54,82 @@ func readJSONObject(c echo.Context) (*jsonObject, error) {
 	if o.members == nil {
 		return nil, problemMalformedBody.with("The request body must be a JSON object, not null.")
 	}
+	if name, ok := duplicateMember(body); ok {
+		p := problemMalformedBody.with(fmt.Sprintf("The member %s is sent more than once; send each member once.", name))
+		p.Errors.add(name, "Sent more than once.")
+		return nil, p
+	}
 	return o, nil
+}
+
+// duplicateMember returns the path ("account.id", "modules[1].id") of the
+// first member of an object that has a member of the same name before it.
+// body is valid JSON.
+func duplicateMember(body []byte) (string, bool) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	name, ok, _ := duplicateIn(dec, "")
+	return name, ok
+}
+
+// duplicateIn reads the value that starts at dec's next token, and reports
+// the first duplicate member in it; path names the value.
+func duplicateIn(dec *json.Decoder, path string) (string, bool, error) {
+	tok, err := dec.Token()
+	if err != nil {
+		return "", false, err
+	}
+	switch tok {
+	case json.Delim('{'):
+		seen := map[string]bool{}
+		for dec.More() {
+			key, err := dec.Token()
+			if err != nil {
+				return "", false, err
+			}
+			name := key.(string)
+			member := name
+			if path != "" {
+				member = path + "." + name
+			}
+			if seen[name] {
+				return member, true, nil
+			}
+			seen[name] = true
+			if dup, ok, err := duplicateIn(dec, member); ok || err != nil {
+				return dup, ok, err
+			}
+		}
+	case json.Delim('['):
+		for i := 0; dec.More(); i++ {
+			if dup, ok, err := duplicateIn(dec, fmt.Sprintf("%s[%d]", path, i)); ok || err != nil {
+				return dup, ok, err
+			}
+		}
+	default:
+		return "", false, nil
+	}
+	_, err = dec.Token() // the closing delimiter
+	return "", false, err
 }
 
 // fail records a message for a member, keeping the first.
 func (o *jsonObject) fail(field, detail string) {
-	for _, e := range o.errs {
-		if e.Field == field {
-			return
-		}
+	if _, ok := o.errs[field]; !ok {
+		o.errs.add(field, detail)
 	}
-	o.errs = append(o.errs, fieldError{Field: field, Detail: detail})
+}
+
+// null reports whether the member is there with the value null.
+func (o *jsonObject) null(name string) bool {
+	raw, ok := o.members[name]
+	return ok && string(raw) == "null"
+}
+
+// is reports whether the member is the string v.
+func (o *jsonObject) is(name, v string) bool {
+	var got string
+	raw, ok := o.members[name]
+	return ok && json.Unmarshal(raw, &got) == nil && got == v
 }
 
 // string reads a string member into dst, reporting whether it was there and
@@ -75,18 +146,107 @@ func (o *jsonObject) string(name string, dst *string) bool {
 	return true
 }
 
-// stringList reads a member that is a list of strings into dst.
-func (o *jsonObject) stringList(name string, dst *[]string) {
+// apiObjectRef is another object named in a request body by its ID.
+type apiObjectRef struct {
+	ID *string `json:"id"`
+}
+
+// ref reads a member that names an object, {"id": "…"}, reporting whether
+// it was there and well formed.
+func (o *jsonObject) ref(name string, dst *string) bool {
 	raw, ok := o.members[name]
 	if !ok {
-		return
+		return false
 	}
-	var v []string
-	if err := json.Unmarshal(raw, &v); err != nil || string(raw) == "null" {
-		o.fail(name, name+" must be a list of module IDs, such as [\"MOD-1234-5678\"].")
-		return
+	var r apiObjectRef
+	if err := json.Unmarshal(raw, &r); err != nil || string(raw) == "null" || r.ID == nil {
+		o.fail(name+".id", name+` must be an object with an id, such as {"id": "ACC-1234-5678"}.`)
+		return false
 	}
-	*dst = v
+	*dst = *r.ID
+	return true
+}
+
+// refList reads a member that is a list of objects named by their IDs,
+// [{"id": "…"}], into dst, reporting whether it was there and well formed.
+func (o *jsonObject) refList(name string, dst *[]string) bool {
+	raw, ok := o.members[name]
+	if !ok {
+		return false
+	}
+	var refs []apiObjectRef
+	if err := json.Unmarshal(raw, &refs); err != nil || string(raw) == "null" ||
+		slices.ContainsFunc(refs, func(r apiObjectRef) bool { return r.ID == nil }) {
+		o.fail(name, name+` must be a list of objects with an id, such as [{"id": "MOD-1234-5678"}].`)
+		return false
+	}
+	ids := make([]string, len(refs))
+	for i, r := range refs {
+		ids[i] = *r.ID
+	}
+	*dst = ids
+	return true
+}
+
+// icon reads the icon member: "" or null for none, or a PNG or JPEG image
+// as a data URL, which becomes the logo to store by the same rules as an
+// upload on the pages. It reports whether the member was there.
+func (o *jsonObject) icon(dst *[]byte) bool {
+	if o.null("icon") {
+		*dst = nil
+		return true
+	}
+	var v string
+	if !o.string("icon", &v) {
+		return false
+	}
+	if v == "" {
+		*dst = nil
+		return true
+	}
+	image, ok := decodeDataURL(v)
+	if !ok {
+		o.fail("icon", `icon must be "" for none, or an image as a data URL, such as data:image/png;base64,iVBORw0KGgo….`)
+		return false
+	}
+	logo, err := store.NormalizeLogo(image)
+	if ve, ok := errors.AsType[*store.ValidationError](err); ok {
+		for _, message := range ve.Fields {
+			o.fail("icon", message)
+		}
+		return false
+	}
+	if err != nil {
+		o.fail("icon", "The icon could not be read as an image.")
+		return false
+	}
+	*dst = logo
+	return true
+}
+
+// decodeDataURL returns the bytes of a base64 data URL of an image (RFC
+// 2397).
+func decodeDataURL(v string) ([]byte, bool) {
+	rest, ok := strings.CutPrefix(v, "data:")
+	if !ok {
+		return nil, false
+	}
+	header, data, ok := strings.Cut(rest, ",")
+	if !ok {
+		return nil, false
+	}
+	header, ok = strings.CutSuffix(header, ";base64")
+	if !ok {
+		return nil, false
+	}
+	if media, _, err := mime.ParseMediaType(header); err != nil || !strings.HasPrefix(media, "image/") {
+		return nil, false
+	}
+	b, err := base64.StdEncoding.DecodeString(data)
+	if err != nil {
+		return nil, false
+	}
+	return b, true
 }
 
 // refuseOthers reports every member not in allowed.
@@ -109,8 +269,10 @@ func (o *jsonObject) err(validate func() error) error {
 		return nil
 	}
 	if ve, ok := errors.AsType[*store.ValidationError](validate()); ok {
-		for _, e := range fieldErrors(ve) {
-			o.fail(e.Field, e.Detail)
+		for field, messages := range apiFieldErrors(ve) {
+			for _, m := range messages {
+				o.fail(field, m)
+			}
 		}
 	}
 	p := problemValidation.with("The API token was not saved; see errors.")

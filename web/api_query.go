@@ -33,18 +33,18 @@ func parseListQuery(rawQuery string) (listQuery, error) {
 	if err != nil {
 		return q, err
 	}
-	var errs []fieldError
+	var errs fieldErrors
 	if v, ok := params["offset"]; ok {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
-			errs = append(errs, fieldError{"offset", "offset must be a whole number, 0 or more."})
+			errs.add("offset", "offset must be a whole number, 0 or more.")
 		}
 		q.filter.Offset = n
 	}
 	if v, ok := params["limit"]; ok {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > store.MaxPageSize {
-			errs = append(errs, fieldError{"limit", fmt.Sprintf("limit must be a whole number from 1 to %d.", store.MaxPageSize)})
+			errs.add("limit", fmt.Sprintf("limit must be a whole number from 1 to %d.", store.MaxPageSize))
 		}
 		q.filter.Limit = n
 	}

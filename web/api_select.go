@@ -75,7 +75,7 @@ func parseSelect(s string) (selection, error) {
 
 func badSelect(s string, pos int, msg string) *problem {
 	p := problemBadQuery.with(fmt.Sprintf("select cannot be used: %s at position %d of %q.", msg, pos+1, s))
-	p.Errors = []fieldError{{Field: "select", Detail: p.Detail}}
+	p.Errors.add("select", p.Detail)
 	return p
 }
 

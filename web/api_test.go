@@ -9,7 +9,9 @@ import (
 	"image/color"
 	"image/png"
 	"io"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -165,25 +167,19 @@ func (r *apiResponse) decode(t *testing.T, want int, v any) {
 	}
 }
 
-// apiProblem is an RFC 9457 problem as a client reads it.
+// apiProblem is a problem as the platform's clients read it.
 type apiProblem struct {
-	Type   string `json:"type"`
-	Title  string `json:"title"`
-	Status int    `json:"status"`
-	Detail string `json:"detail"`
-	Errors []struct {
-		Field  string `json:"field"`
-		Detail string `json:"detail"`
-	} `json:"errors"`
+	Type    string              `json:"type"`
+	Title   string              `json:"title"`
+	Status  int                 `json:"status"`
+	Detail  string              `json:"detail"`
+	TraceID string              `json:"traceId"`
+	Errors  map[string][]string `json:"errors"`
 }
 
-// fields lists the fields the problem names, in order.
+// fields lists the fields the problem names, in the order of their names.
 func (p apiProblem) fields() []string {
-	var out []string
-	for _, e := range p.Errors {
-		out = append(out, e.Field)
-	}
-	return out
+	return slices.Sorted(maps.Keys(p.Errors))
 }
 
 // problem reads a problem response, failing unless it has the status and
@@ -200,8 +196,11 @@ func (r *apiResponse) problem(t *testing.T, status int, typ string) apiProblem {
 	if err := json.Unmarshal(r.body, &p); err != nil {
 		t.Fatalf("problem is not JSON: %v\n%s", err, r.body)
 	}
-	if p.Type != "urn:apitokens:problem:"+typ || p.Status != status || p.Title == "" || p.Detail == "" {
-		t.Fatalf("problem %+v, want type %s", p, typ)
+	if p.Type != "urn:apitokens:problem:"+typ || p.Status != status || p.Title != http.StatusText(status) || p.Detail == "" {
+		t.Fatalf("problem %+v, want type %s, title %q", p, typ, http.StatusText(status))
+	}
+	if p.TraceID == "" || p.TraceID != r.header.Get("X-Trace-Id") {
+		t.Fatalf("traceId %q, header X-Trace-Id %q: want the same, not empty", p.TraceID, r.header.Get("X-Trace-Id"))
 	}
 	return p
 }
@@ -253,9 +252,25 @@ func (a *testApp) module(key string) store.Module {
 	return store.Module{}
 }
 
-// managerToken makes a token that may use the API.
+// managerToken makes a token that may use the API, and grant no module
+// but Access management.
 func (a *testApp) managerToken(name string) (store.Token, string) {
 	return a.createToken(name, a.module(store.ModuleAccessManagement))
+}
+
+// ownerToken makes a token that may use the API and grant every module of
+// the account.
+func (a *testApp) ownerToken(name string) (store.Token, string) {
+	return a.createToken(name, a.modules...)
+}
+
+// moduleRefs is a list of modules as a request body names them.
+func moduleRefs(modules ...store.Module) []map[string]string {
+	out := make([]map[string]string, len(modules))
+	for i, m := range modules {
+		out[i] = map[string]string{"id": m.ID}
+	}
+	return out
 }
 
 // forgeSecret returns a well-formed secret, checksum included, naming

@@ -18,7 +18,7 @@ import (
 
 func TestAPITokens(t *testing.T) {
 	app := newAPIApp(t)
-	caller, secret := app.managerToken("Automation")
+	caller, secret := app.ownerToken("Automation")
 	c := app.api(t, secret)
 	billing, catalog := app.module("billing"), app.module("catalog")
 	var created apiTokenJSON
@@ -28,7 +28,7 @@ func TestAPITokens(t *testing.T) {
 		expires := app.clock.Now().Add(30 * 24 * time.Hour)
 		res := c.call(http.MethodPost, apiTokens, map[string]any{
 			"name": "  Nightly export ", "description": "Exports invoices.",
-			"modules": []string{billing.ID, catalog.ID}, "expiresAt": expires.Format(time.RFC3339),
+			"modules": moduleRefs(billing, catalog), "expiresAt": expires.Format(time.RFC3339),
 		})
 		res.decode(t, http.StatusCreated, &created)
 		if res.header.Get("Location") != apiTokens+"/"+created.ID {
@@ -37,7 +37,7 @@ func TestAPITokens(t *testing.T) {
 		if id, err := store.ParseSecret(created.Token); err != nil || id != created.ID {
 			t.Fatalf("secret %q does not name %s: %v", created.Token, created.ID, err)
 		}
-		if created.Name != "Nightly export" || created.Description != "Exports invoices." || created.Status != "active" ||
+		if created.Name != "Nightly export" || created.Description != "Exports invoices." || created.Status != "Active" ||
 			created.Icon != nil || created.LastAccessAt != nil || created.ExpiresAt == nil || !created.ExpiresAt.Equal(expires) {
 			t.Fatalf("created %+v", created)
 		}
@@ -104,7 +104,7 @@ func TestAPITokens(t *testing.T) {
 		app.clock.Add(time.Minute)
 		var got apiTokenJSON
 		c.call(http.MethodPut, apiTokens+"/"+created.ID, map[string]any{
-			"name": "Nightly export v2", "description": "", "modules": []string{catalog.ID},
+			"name": "Nightly export v2", "description": "", "modules": moduleRefs(catalog),
 		}).decode(t, http.StatusOK, &got)
 		if got.Name != "Nightly export v2" || got.Description != "" || len(got.Modules) != 1 || got.Modules[0].ID != catalog.ID {
 			t.Fatalf("updated %+v", got)
@@ -124,16 +124,16 @@ func TestAPITokens(t *testing.T) {
 		other, otherSecret := app.managerToken("Other manager")
 		var got apiTokenJSON
 		c.call(http.MethodPost, apiTokens+"/"+created.ID+"/disable", nil).decode(t, http.StatusOK, &got)
-		if got.Status != "disabled" {
+		if got.Status != "Disabled" {
 			t.Fatalf("after disable: %s", got.Status)
 		}
 		app.api(t, created.Token).get(apiTokens).problem(t, http.StatusUnauthorized, "unauthorized")
 		c.call(http.MethodPost, apiTokens+"/"+created.ID+"/disable", nil).decode(t, http.StatusOK, &got)
-		if got.Status != "disabled" {
+		if got.Status != "Disabled" {
 			t.Fatalf("disable twice: %s", got.Status)
 		}
 		c.call(http.MethodPost, apiTokens+"/"+created.ID+"/enable", nil).decode(t, http.StatusOK, &got)
-		if got.Status != "active" {
+		if got.Status != "Active" {
 			t.Fatalf("after enable: %s", got.Status)
 		}
 		// Same secret, working again (403: it authenticates, without the module).
@@ -141,7 +141,7 @@ func TestAPITokens(t *testing.T) {
 		// A token may disable itself; its next call is refused.
 		self := app.api(t, otherSecret)
 		self.call(http.MethodPost, apiTokens+"/"+other.ID+"/disable", nil).decode(t, http.StatusOK, &got)
-		if got.Status != "disabled" || got.Audit.Updated.By.ID != other.ID {
+		if got.Status != "Disabled" || got.Audit.Updated.By.ID != other.ID {
 			t.Fatalf("self-disabled %+v", got)
 		}
 		self.get(apiTokens).problem(t, http.StatusUnauthorized, "unauthorized")
@@ -224,7 +224,7 @@ func TestAPIAccountIsolation(t *testing.T) {
 	t.Run("BUntouched", func(t *testing.T) {
 		var got apiTokenJSON
 		app.api(t, secretB).get(apiTokens+"/"+tokB.ID).decode(t, http.StatusOK, &got)
-		if got.Name != "B's manager" || got.Status != "active" || got.Account.ID != app.otherAdmin.AccountID {
+		if got.Name != "B's manager" || got.Status != "Active" || got.Account.ID != app.otherAdmin.AccountID {
 			t.Fatalf("B's token %+v", got)
 		}
 		events, _ := app.store.AuditEvents(ctx, tokB.AccountID, tokB.ID)

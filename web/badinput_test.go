@@ -131,10 +131,16 @@ func TestBadCredentials(t *testing.T) {
 			if res.StatusCode != http.StatusUnauthorized || res.Header.Get("WWW-Authenticate") != `Bearer error="invalid_token"` {
 				t.Fatalf("status %d, WWW-Authenticate %q", res.StatusCode, res.Header.Get("WWW-Authenticate"))
 			}
+			// The same but for the trace ID, which names each request.
+			trace := res.Header.Get("X-Trace-Id")
+			same := bytes.Replace(body.Bytes(), []byte(trace), nil, 1)
+			if trace == "" || len(same) == body.Len() {
+				t.Fatalf("the body lacks the request's trace ID %q:\n%s", trace, body.Bytes())
+			}
 			if first == nil {
-				first = body.Bytes()
-			} else if !bytes.Equal(first, body.Bytes()) {
-				t.Fatalf("a different body from the other rejections:\n%s\n%s", body.Bytes(), first)
+				first = same
+			} else if !bytes.Equal(first, same) {
+				t.Fatalf("a different body from the other rejections:\n%s\n%s", same, first)
 			}
 		})
 	}

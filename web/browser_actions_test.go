@@ -90,8 +90,8 @@ func TestBrowserDeleteFromDetails(t *testing.T) {
 		t.Fatal(err)
 	}
 	saveScreenshot(t, ctx, "not-found")
-	if res.Status != 404 || text(t, ctx, "main h1") != "Not found" {
-		t.Errorf("details page after delete: %d %q, want 404 Not found", res.Status, text(t, ctx, "main h1"))
+	if res.Status != 404 || text(t, ctx, "main h1") != "Not Found" {
+		t.Errorf("details page after delete: %d %q, want 404 Not Found", res.Status, text(t, ctx, "main h1"))
 	}
 }
 

@@ -380,8 +380,8 @@ func TestBulkRefusals(t *testing.T) {
 			form := valid()
 			tc.change(form)
 			res := bulkPost(admin, "", form)
-			if res.status != http.StatusUnprocessableEntity || !strings.Contains(res.text(), tc.message) {
-				t.Fatalf("= %d, want 422 saying %s:\n%s", res.status, tc.message, res.text())
+			if res.status != http.StatusBadRequest || !strings.Contains(res.text(), tc.message) {
+				t.Fatalf("= %d, want 400 saying %s:\n%s", res.status, tc.message, res.text())
 			}
 		})
 	}

@@ -5,10 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
-	"maps"
 	"mime"
 	"net/http"
-	"slices"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -43,19 +41,19 @@ func problemFor(err error) *problem {
 		return problemNotFound.with("There is no API token with this ID in your account; it may have been deleted.")
 	case errors.As(err, &ve):
 		p := problemValidation.with("The API token was not saved; see errors.")
-		p.Errors = fieldErrors(ve)
+		p.Errors = apiFieldErrors(ve)
 		return p
 	case errors.As(err, &qe):
 		// The list's RQL: the detail names the field, operator or
 		// character, and where it is.
 		p := problemBadQuery.with(qe.Param + " cannot be used: " + qe.Error() + ".")
-		p.Errors = []fieldError{{Field: qe.Param, Detail: p.Detail}}
+		p.Errors.add(qe.Param, p.Detail)
 		return p
 	case errors.Is(err, store.ErrConflict):
 		return problemConflict.with("This clashes with what is stored already; nothing was saved.")
 	case errors.Is(err, store.ErrInvalidCredentials):
 		p := problemValidation.with("That password is not right. Try again.")
-		p.Errors = []fieldError{{Field: "password", Detail: p.Detail}}
+		p.Errors.add("password", p.Detail)
 		return p
 	case errors.As(err, &he) && he.Code < 500:
 		return httpProblem(he)
@@ -90,16 +88,16 @@ func httpProblem(he *echo.HTTPError) *problem {
 	return &problem{Type: "about:blank", Title: http.StatusText(he.Code), Status: he.Code, Detail: detail}
 }
 
-// fieldErrors lists a validation error's messages by field, in the order of
-// the field names, with the API's names for them.
-func fieldErrors(ve *store.ValidationError) []fieldError {
-	out := make([]fieldError, 0, len(ve.Fields))
-	for _, field := range slices.Sorted(maps.Keys(ve.Fields)) {
+// apiFieldErrors are a validation error's messages by field, with the
+// API's names for the fields.
+func apiFieldErrors(ve *store.ValidationError) fieldErrors {
+	var out fieldErrors
+	for field, message := range ve.Fields {
 		name := field
 		if n, ok := apiFieldNames[field]; ok {
 			name = n
 		}
-		out = append(out, fieldError{Field: name, Detail: ve.Fields[field]})
+		out.add(name, message)
 	}
 	return out
 }
@@ -127,7 +125,8 @@ func (s *Server) problemOf(c echo.Context, err error) (*problem, bool) {
 	}
 	p := problemFor(err)
 	if p.Status >= 500 {
-		s.log.Error("request failed", slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("err", err))
+		s.log.Error("request failed", slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			slog.String("traceId", traceID(c)), slog.Any("err", err))
 	}
 	return p, true
 }
@@ -177,6 +176,10 @@ func (s *Server) handleAPIError(err error, c echo.Context) {
 
 // sendProblem writes a problem as application/problem+json.
 func (s *Server) sendProblem(c echo.Context, p *problem) {
+	// A copy: problems of a fixed kind (errNoSuchAPIAddress) are shared.
+	withTrace := *p
+	withTrace.TraceID = traceID(c)
+	p = &withTrace
 	// Not HTML-escaped: a detail such as "Bearer <token>" reads as written.
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)

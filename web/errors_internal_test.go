@@ -3,7 +3,9 @@ package web
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"testing"
 	"time"
 
@@ -25,10 +27,10 @@ func TestProblemFor(t *testing.T) {
 		{"NotFound", store.ErrNotFound, 404, "not-found", nil},
 		{"NotFoundWrapped", fmt.Errorf("load: %w", store.ErrNotFound), 404, "not-found", nil},
 		{"RejectedSecret", &store.SecretRejected{TokenID: "TKN-0000-0001", Reason: store.RejectDisabled}, 401, "unauthorized", nil},
-		{"Validation", &store.ValidationError{Fields: map[string]string{"name": "n", "expires": "e", "logo": "l"}}, 422,
+		{"Validation", &store.ValidationError{Fields: map[string]string{"name": "n", "expires": "e", "logo": "l"}}, 400,
 			"validation-failed", []string{"expiresAt", "icon", "name"}},
 		{"Conflict", store.ErrConflict, 409, "conflict", nil},
-		{"WrongPassword", store.ErrInvalidCredentials, 422, "validation-failed", []string{"password"}},
+		{"WrongPassword", store.ErrInvalidCredentials, 400, "validation-failed", []string{"password"}},
 		{"RouterNotFound", echo.ErrNotFound, 404, "not-found", nil},
 		{"RouterMethodNotAllowed", echo.ErrMethodNotAllowed, 405, "method-not-allowed", nil},
 		{"BodyLimit", echo.NewHTTPError(http.StatusRequestEntityTooLarge), 413, "body-too-large", nil},
@@ -41,13 +43,12 @@ func TestProblemFor(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			p := problemFor(tc.err)
-			if p.Status != tc.status || p.Type != problemTypeBase+tc.typ || p.Title == "" || p.Detail == "" {
+			// The title is the reason phrase: the platform's clients show
+			// errors as "404 Not Found - detail".
+			if p.Status != tc.status || p.Type != problemTypeBase+tc.typ || p.Title != http.StatusText(tc.status) || p.Detail == "" {
 				t.Fatalf("%v → %+v, want %d %s", tc.err, p, tc.status, tc.typ)
 			}
-			var fields []string
-			for _, e := range p.Errors {
-				fields = append(fields, e.Field)
-			}
+			fields := slices.Sorted(maps.Keys(p.Errors))
 			if fmt.Sprint(fields) != fmt.Sprint(tc.fields) {
 				t.Fatalf("fields %v, want %v", fields, tc.fields)
 			}

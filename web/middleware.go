@@ -41,8 +41,8 @@ func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// logRequests logs one line per request, once its error (if any) has been
-// answered. It logs the path, never the query string or headers, so no
+// logRequests logs one line per request, with its trace ID, once its error
+// (if any) has been answered. It logs the path, never the query string or headers, so no
 // credential can reach the log.
 func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
@@ -57,6 +57,7 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 			slog.Int("status", c.Response().Status),
 			slog.Duration("duration", time.Since(start)),
 			slog.String("ip", c.RealIP()),
+			slog.String("traceId", traceID(c)),
 		)
 		return nil
 	}

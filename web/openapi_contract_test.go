@@ -342,14 +342,15 @@ func TestOpenAPIContract(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const token = `{"id": "TKN-0123-4567", "name": "Nightly", "description": "", "icon": null, "status": "active",
+	const token = `{"id": "TKN-0123-4567", "name": "Nightly", "description": "", "icon": null, "status": "Active",
 		"lastAccessAt": null, "expiresAt": "2027-01-31T00:00:00Z", "account": {"id": "ACC-0000-0001", "name": "Acme"},
 		"modules": [{"id": "MOD-0000-0001", "name": "Billing"}],
 		"audit": {"created": {"at": "2026-05-04T10:00:00Z", "by": {"id": "USR-0000-0001", "name": "Ada"}},
 		          "updated": {"at": "2026-05-04T10:00:00.5Z", "by": {"id": "TKN-0123-4567", "name": "Nightly"}}}}`
 	created := strings.Replace(token, `{"id"`, `{"token": "apitk_x", "id"`, 1)
 	problem := func(slug string, status int) string {
-		return fmt.Sprintf(`{"type": "urn:apitokens:problem:%s", "title": "T", "status": %d, "detail": "D."}`, slug, status)
+		return fmt.Sprintf(`{"type": "urn:apitokens:problem:%s", "title": "T", "status": %d, "detail": "D.",
+			"traceId": "00-0123456789abcdef0123456789abcdef-0123456789abcdef-00"}`, slug, status)
 	}
 	const (
 		one  = apiTokens + "/TKN-0123-4567"
@@ -370,6 +371,8 @@ func TestOpenAPIContract(t *testing.T) {
 		{"OKProblem", "GET", one, 404, prob, problem("not-found", 404), nil, true},
 		{"OKNoContent", "DELETE", one, 204, "", "", nil, true},
 		{"OKIcon", "GET", one + "/icon", 200, "image/png", string(pngLogo(t)), nil, true},
+		{"OKProblemWithErrors", "POST", apiTokens, 400, prob, strings.Replace(problem("validation-failed", 400), `"detail"`,
+			`"errors": {"account.id": ["Not yours."], "name": ["Required.", "Too long."]}, "detail"`, 1), nil, true},
 		{"OKUnknownPath", "GET", "/public/v1/nothing", 404, prob, problem("not-found", 404), nil, true},
 		{"OKMethodNotAllowed", "PATCH", one, 405, prob, problem("method-not-allowed", 405), []string{"Allow", "GET, PUT, DELETE"}, true},
 		{"OKHead", "HEAD", one, 200, js, "", nil, true},
@@ -379,8 +382,8 @@ func TestOpenAPIContract(t *testing.T) {
 		{"OKTrailingSlash", "GET", one + "/", 200, js, token, nil, true},
 
 		{"ErrTokenWithoutID", "GET", one, 200, js, strings.Replace(token, `"id": "TKN-0123-4567", `, "", 1), nil, false},
-		{"ErrStatusNotString", "GET", one, 200, js, strings.Replace(token, `"status": "active"`, `"status": 1`, 1), nil, false},
-		{"ErrStatusUnknown", "GET", one, 200, js, strings.Replace(token, `"status": "active"`, `"status": "revoked"`, 1), nil, false},
+		{"ErrStatusNotString", "GET", one, 200, js, strings.Replace(token, `"status": "Active"`, `"status": 1`, 1), nil, false},
+		{"ErrStatusUnknown", "GET", one, 200, js, strings.Replace(token, `"status": "Active"`, `"status": "revoked"`, 1), nil, false},
 		{"ErrIconNeitherStringNorNull", "GET", one, 200, js, strings.Replace(token, `"icon": null`, `"icon": 5`, 1), nil, false},
 		{"ErrLastAccessNotADate", "GET", one, 200, js, strings.Replace(token, `"lastAccessAt": null`, `"lastAccessAt": "yesterday"`, 1), nil, false},
 		{"ErrModuleWithoutName", "GET", one, 200, js, strings.Replace(token, `, "name": "Billing"`, "", 1), nil, false},
@@ -394,6 +397,10 @@ func TestOpenAPIContract(t *testing.T) {
 		{"ErrProblemAsJSON", "GET", one, 404, js, problem("not-found", 404), nil, false},
 		{"ErrProblemStatusNotInteger", "GET", one, 404, prob, strings.Replace(problem("not-found", 404), "404", `"404"`, 1), nil, false},
 		{"ErrProblemStatusDiffers", "GET", one, 404, prob, problem("not-found", 400), nil, false},
+		{"ErrStatusInLowerCase", "GET", one, 200, js, strings.Replace(token, `"status": "Active"`, `"status": "active"`, 1), nil, false},
+		{"ErrProblemWithoutTraceID", "GET", one, 404, prob, strings.Replace(problem("not-found", 404), `"traceId"`, `"trace"`, 1), nil, false},
+		{"ErrProblemErrorsAsList", "POST", apiTokens, 400, prob, strings.Replace(problem("validation-failed", 400), `"detail"`,
+			`"errors": [{"field": "name", "detail": "Required."}], "detail"`, 1), nil, false},
 		{"ErrProblemTypeUnknown", "GET", one, 404, prob, problem("gone", 404), nil, false},
 		{"ErrUndocumentedStatus", "GET", one, 418, prob, problem("not-found", 418), nil, false},
 		{"ErrRetryAfterMissing", "GET", apiTokens, 429, prob, problem("too-many-failures", 429), nil, false},

@@ -163,13 +163,10 @@ var byStatus = map[int]build{
 		return f.manager.send(d.method, path, "", nil)
 	},
 	http.StatusRequestEntityTooLarge: func(f *openAPIFixture, d documented) *apiResponse {
-		return f.manager.send(d.method, f.pathFor(d), "application/json", []byte(`{"name": "`+strings.Repeat("x", 65<<10)+`"}`))
+		return f.manager.send(d.method, f.pathFor(d), "application/json", []byte(`{"name": "`+strings.Repeat("x", 420<<10)+`"}`))
 	},
 	http.StatusUnsupportedMediaType: func(f *openAPIFixture, d documented) *apiResponse {
 		return f.manager.send(d.method, f.pathFor(d), "text/plain", []byte(jsonBody))
-	},
-	http.StatusUnprocessableEntity: func(f *openAPIFixture, d documented) *apiResponse {
-		return f.manager.send(d.method, f.pathFor(d), "application/json", []byte(`{"name": "", "status": "active"}`))
 	},
 	http.StatusInternalServerError: func(f *openAPIFixture, d documented) *apiResponse {
 		return sendValid(f.broken, f, d)

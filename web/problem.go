@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -16,11 +17,16 @@ import (
 // JSON. Handlers return one as an error; problemFor makes one of any other
 // error.
 type problem struct {
-	Type   string       `json:"type"`
-	Title  string       `json:"title"`
-	Status int          `json:"status"`
-	Detail string       `json:"detail"`
-	Errors []fieldError `json:"errors,omitempty"`
+	Type   string `json:"type"`
+	Title  string `json:"title"`
+	Status int    `json:"status"`
+	Detail string `json:"detail"`
+	// TraceID names the request in the log and in its traceHeader, so that
+	// a client's report of an error leads to its log line.
+	TraceID string `json:"traceId,omitempty"`
+	// Errors has the messages for each invalid field of the request, by
+	// the field's name as the client sent it ("account.id", "modules").
+	Errors fieldErrors `json:"errors,omitempty"`
 
 	// retryAfter, when set, goes out as the Retry-After header.
 	retryAfter time.Duration
@@ -41,17 +47,25 @@ func (p *problem) writeHeaders(c echo.Context) {
 	}
 }
 
-// fieldError is one invalid field of a request.
-type fieldError struct {
-	Field  string `json:"field"`
-	Detail string `json:"detail"`
+// fieldErrors are the messages for each invalid field of a request.
+type fieldErrors map[string][]string
+
+// add records a message for a field, once.
+func (fe *fieldErrors) add(field, message string) {
+	if *fe == nil {
+		*fe = fieldErrors{}
+	}
+	if !slices.Contains((*fe)[field], message) {
+		(*fe)[field] = append((*fe)[field], message)
+	}
 }
 
 // problemType is a kind of problem: its type URI never changes, so clients
-// can branch on it; the detail says what happened this time.
+// can branch on it; its title is the status's reason phrase, as clients of
+// the platform expect ("404 Not Found"); the detail says what happened
+// this time.
 type problemType struct {
 	slug   string
-	title  string
 	status int
 }
 
@@ -62,22 +76,22 @@ const problemTypeBase = "urn:apitokens:problem:"
 // openapi.json; forbidden, conflict, password-required and
 // too-many-requests come from pages.
 var (
-	problemUnauthorized         = problemType{"unauthorized", "Unauthorized", http.StatusUnauthorized}
-	problemForbidden            = problemType{"forbidden", "Forbidden", http.StatusForbidden}
-	problemInsufficientScope    = problemType{"insufficient-scope", "Insufficient scope", http.StatusForbidden}
-	problemPasswordRequired     = problemType{"password-required", "Password required", http.StatusForbidden}
-	problemNotFound             = problemType{"not-found", "Not found", http.StatusNotFound}
-	problemMethodNotAllowed     = problemType{"method-not-allowed", "Method not allowed", http.StatusMethodNotAllowed}
-	problemConflict             = problemType{"conflict", "Conflict", http.StatusConflict}
-	problemBodyTooLarge         = problemType{"body-too-large", "Request body too large", http.StatusRequestEntityTooLarge}
-	problemUnsupportedMediaType = problemType{"unsupported-media-type", "Unsupported media type", http.StatusUnsupportedMediaType}
-	problemMalformedBody        = problemType{"malformed-body", "Malformed request body", http.StatusBadRequest}
-	problemInvalidParameters    = problemType{"invalid-parameters", "Invalid query parameters", http.StatusBadRequest}
-	problemBadQuery             = problemType{"invalid-query", "Invalid query", http.StatusBadRequest}
-	problemValidation           = problemType{"validation-failed", "Validation failed", http.StatusUnprocessableEntity}
-	problemTooManyFailures      = problemType{"too-many-failures", "Too many failed authentications", http.StatusTooManyRequests}
-	problemTooManyRequests      = problemType{"too-many-requests", "Too many requests", http.StatusTooManyRequests}
-	problemServerError          = problemType{"server-error", "Internal server error", http.StatusInternalServerError}
+	problemUnauthorized         = problemType{"unauthorized", http.StatusUnauthorized}
+	problemForbidden            = problemType{"forbidden", http.StatusForbidden}
+	problemInsufficientScope    = problemType{"insufficient-scope", http.StatusForbidden}
+	problemPasswordRequired     = problemType{"password-required", http.StatusForbidden}
+	problemNotFound             = problemType{"not-found", http.StatusNotFound}
+	problemMethodNotAllowed     = problemType{"method-not-allowed", http.StatusMethodNotAllowed}
+	problemConflict             = problemType{"conflict", http.StatusConflict}
+	problemBodyTooLarge         = problemType{"body-too-large", http.StatusRequestEntityTooLarge}
+	problemUnsupportedMediaType = problemType{"unsupported-media-type", http.StatusUnsupportedMediaType}
+	problemMalformedBody        = problemType{"malformed-body", http.StatusBadRequest}
+	problemInvalidParameters    = problemType{"invalid-parameters", http.StatusBadRequest}
+	problemBadQuery             = problemType{"invalid-query", http.StatusBadRequest}
+	problemValidation           = problemType{"validation-failed", http.StatusBadRequest}
+	problemTooManyFailures      = problemType{"too-many-failures", http.StatusTooManyRequests}
+	problemTooManyRequests      = problemType{"too-many-requests", http.StatusTooManyRequests}
+	problemServerError          = problemType{"server-error", http.StatusInternalServerError}
 )
 
 // problemTypesByStatus names the kind of problem of an HTTP error that
@@ -92,14 +106,16 @@ var problemTypesByStatus = map[int]problemType{
 	http.StatusConflict:              problemConflict,
 	http.StatusRequestEntityTooLarge: problemBodyTooLarge,
 	http.StatusUnsupportedMediaType:  problemUnsupportedMediaType,
-	http.StatusUnprocessableEntity:   problemValidation,
 	http.StatusTooManyRequests:       problemTooManyFailures,
 }
 
 // with makes a problem of this kind.
 func (pt problemType) with(detail string) *problem {
-	return &problem{Type: problemTypeBase + pt.slug, Title: pt.title, Status: pt.status, Detail: detail}
+	return &problem{Type: problemTypeBase + pt.slug, Title: http.StatusText(pt.status), Status: pt.status, Detail: detail}
 }
+
+// is reports whether the problem is of the kind pt.
+func (p *problem) is(pt problemType) bool { return p.Type == problemTypeBase+pt.slug }
 
 // tooManyAttempts is the answer to an attempt made before a limiter allows
 // the next one: what went wrong too often, and when to try again.

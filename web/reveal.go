@@ -110,7 +110,12 @@ func (s *Server) askPassword(c echo.Context, t store.Token, err error) error {
 	if perr != nil {
 		return perr
 	}
-	return render(c, p.Status, templates.PasswordConfirm(page, t, message))
+	status := p.Status
+	if p.is(problemValidation) {
+		// The form shown again with what to fix, as Add and Edit answer.
+		status = http.StatusUnprocessableEntity
+	}
+	return render(c, status, templates.PasswordConfirm(page, t, message))
 }
 
 // handleTokenLogo serves a token's logo, a PNG this server encoded.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -75,13 +76,10 @@ func TestRevealToken(t *testing.T) {
 		app.clock.Add(11 * time.Minute)
 		csrf := c.get(details).csrf(t)
 		type answer struct {
-			Token  string `json:"token"`
-			Type   string `json:"type"`
-			Status int    `json:"status"`
-			Errors []struct {
-				Field  string `json:"field"`
-				Detail string `json:"detail"`
-			} `json:"errors"`
+			Token  string              `json:"token"`
+			Type   string              `json:"type"`
+			Status int                 `json:"status"`
+			Errors map[string][]string `json:"errors"`
 		}
 		ask := func(form url.Values) (int, string, answer) {
 			form.Set("_csrf", csrf)
@@ -96,8 +94,8 @@ func TestRevealToken(t *testing.T) {
 			body.Type != "urn:apitokens:problem:password-required" || body.Status != 403 || body.Token != "" {
 			t.Fatalf("without password: %d %s %+v", status, ct, body)
 		}
-		if status, ct, body := ask(url.Values{"password": {"nope"}}); status != 422 || ct != "application/problem+json" ||
-			len(body.Errors) != 1 || body.Errors[0].Field != "password" || body.Errors[0].Detail != "That password is not right. Try again." {
+		if status, ct, body := ask(url.Values{"password": {"nope"}}); status != 400 || ct != "application/problem+json" ||
+			len(body.Errors) != 1 || !slices.Equal(body.Errors["password"], []string{"That password is not right. Try again."}) {
 			t.Fatalf("wrong password: %d %s %+v", status, ct, body)
 		}
 		if status, _, body := ask(url.Values{"password": {password}}); status != 200 || body.Token != secret {

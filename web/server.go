@@ -120,16 +120,16 @@ func New(st *store.Store, cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// newEcho is an Echo instance with what every request passes through:
-// security headers and a trailing slash dropped before routing, then the
-// request log and panic recovery.
+// newEcho is an Echo instance with what every request passes through: a
+// trace ID, security headers and a trailing slash dropped before routing,
+// then the request log and panic recovery.
 func (s *Server) newEcho(handleError echo.HTTPErrorHandler) *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.Logger.SetOutput(io.Discard)
 	e.IPExtractor = s.clientAddress
 	e.HTTPErrorHandler = handleError
-	e.Pre(s.securityHeaders, middleware.RemoveTrailingSlash())
+	e.Pre(traceRequests, s.securityHeaders, middleware.RemoveTrailingSlash())
 	e.Use(s.logRequests, s.recoverPanics)
 	return e
 }
@@ -149,8 +149,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // middleware each request passes on its way to the handler, and how its
 // errors are answered.
 //
-// Every request, page or API: security headers and a trailing slash
-// dropped (before routing), the request log, panic recovery.
+// Every request, page or API: a trace ID, security headers and a trailing
+// slash dropped (before routing), the request log, panic recovery.
 //
 // Pages (s.pages): errors, unknown addresses and methods included, are
 // answered by handlePageError with an error page, or with problem+json to a
@@ -204,9 +204,11 @@ func (s *Server) routes() {
 
 	// token: a body of at most 64 KB, and a bearer token in the
 	// Authorization header (no cookie counts) scoped to the Access
-	// management module. tokenJSON: token, with a body that is JSON.
-	token := []echo.MiddlewareFunc{limitBodies, s.requireToken, s.requireModule(store.ModuleAccessManagement)}
-	tokenJSON := append(slices.Clip(token), acceptJSON)
+	// management module. tokenJSON: the same with a body that is JSON and
+	// may carry an icon.
+	bearer := []echo.MiddlewareFunc{s.requireToken, s.requireModule(store.ModuleAccessManagement)}
+	token := append([]echo.MiddlewareFunc{limitBodies}, bearer...)
+	tokenJSON := append(append([]echo.MiddlewareFunc{limitAPITokenBodies}, bearer...), acceptJSON)
 
 	api.Match(readMethods, paths.OpenAPI, handleOpenAPI)
 	api.Match(readMethods, paths.APITokens, s.handleAPITokenList, token...)

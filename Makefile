@@ -14,6 +14,7 @@ FUZZ_LOGO_RUNS   ?= 30000x
 FUZZ_FORMS_RUNS  ?= 4000x
 FUZZ_RQL_RUNS    ?= 20000x
 FUZZ_RQL_WEB_RUNS ?= 3000x
+FUZZ_API_RUNS    ?= 4000x
 # axe-core, from npm, checks the pages' accessibility in the browser tests.
 AXE_VERSION ?= 4.10.3
 AXE_DIR     := .cache/axe-core-$(AXE_VERSION)
@@ -39,13 +40,14 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzTokenForms$$' -fuzztime $(or $(FUZZTIME),$(FUZZ_FORMS_RUNS)) ./web
 	$(GO) test -run '^$$' -fuzz '^FuzzRQL$$' -fuzztime $(or $(FUZZTIME),$(FUZZ_RQL_RUNS)) ./store
 	$(GO) test -run '^$$' -fuzz '^FuzzAPIListQuery$$' -fuzztime $(or $(FUZZTIME),$(FUZZ_RQL_WEB_RUNS)) ./web
+	$(GO) test -run '^$$' -fuzz '^FuzzAPITokenBodies$$' -fuzztime $(or $(FUZZTIME),$(FUZZ_API_RUNS)) ./web
 
 ## soak: the heavy versions — 200 SIGKILLs of a writing process, the race
 ## tests ten times over, a few minutes per fuzz test (counted in inputs)
 soak:
 	APITOKENS_CRASH_ROUNDS=200 $(GO) test -race -count=1 -run 'TestCrashSafety' -timeout 30m ./store
 	$(GO) test -race -count=10 -run 'Concurrent|Interleaved' ./...
-	$(MAKE) --no-print-directory fuzz FUZZ_SECRET_RUNS=1000000x FUZZ_LOGO_RUNS=700000x FUZZ_FORMS_RUNS=100000x FUZZ_RQL_RUNS=500000x FUZZ_RQL_WEB_RUNS=50000x
+	$(MAKE) --no-print-directory fuzz FUZZ_SECRET_RUNS=1000000x FUZZ_LOGO_RUNS=700000x FUZZ_FORMS_RUNS=100000x FUZZ_RQL_RUNS=500000x FUZZ_RQL_WEB_RUNS=50000x FUZZ_API_RUNS=100000x
 
 $(AXE):
 	npm install --no-audit --no-fund --silent --prefix $(AXE_DIR) axe-core@$(AXE_VERSION)

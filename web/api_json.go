@@ -146,9 +146,17 @@ func (o *jsonObject) string(name string, dst *string) bool {
 	return true
 }
 
-// apiObjectRef is another object named in a request body by its ID.
-type apiObjectRef struct {
-	ID *string `json:"id"`
+// refID reads the id of an object that names another, {"id": "…"}. Only
+// the member spelled "id" counts: Go would also take "ID" or "Id", which
+// other readers of the same body would not. Other members, such as the
+// name a read of the object shows, are let through.
+func refID(raw json.RawMessage) (string, bool) {
+	var members map[string]json.RawMessage
+	var id string
+	if json.Unmarshal(raw, &members) != nil || members == nil || json.Unmarshal(members["id"], &id) != nil || string(members["id"]) == "null" {
+		return "", false
+	}
+	return id, true
 }
 
 // ref reads a member that names an object, {"id": "…"}, reporting whether
@@ -158,12 +166,12 @@ func (o *jsonObject) ref(name string, dst *string) bool {
 	if !ok {
 		return false
 	}
-	var r apiObjectRef
-	if err := json.Unmarshal(raw, &r); err != nil || string(raw) == "null" || r.ID == nil {
+	id, ok := refID(raw)
+	if !ok {
 		o.fail(name+".id", name+` must be an object with an id, such as {"id": "ACC-1234-5678"}.`)
 		return false
 	}
-	*dst = *r.ID
+	*dst = id
 	return true
 }
 
@@ -174,15 +182,19 @@ func (o *jsonObject) refList(name string, dst *[]string) bool {
 	if !ok {
 		return false
 	}
-	var refs []apiObjectRef
-	if err := json.Unmarshal(raw, &refs); err != nil || string(raw) == "null" ||
-		slices.ContainsFunc(refs, func(r apiObjectRef) bool { return r.ID == nil }) {
-		o.fail(name, name+` must be a list of objects with an id, such as [{"id": "MOD-1234-5678"}].`)
-		return false
-	}
+	var refs []json.RawMessage
+	err := json.Unmarshal(raw, &refs)
 	ids := make([]string, len(refs))
 	for i, r := range refs {
-		ids[i] = *r.ID
+		if id, ok := refID(r); ok {
+			ids[i] = id
+		} else {
+			err = errors.New("not an object with an id")
+		}
+	}
+	if err != nil || string(raw) == "null" {
+		o.fail(name, name+` must be a list of objects with an id, such as [{"id": "MOD-1234-5678"}].`)
+		return false
 	}
 	*dst = ids
 	return true

@@ -7,6 +7,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"apitokens/store"
+	"apitokens/web"
 )
 
 // FuzzTokenForms posts arbitrary form bodies, with a valid CSRF token, to
@@ -91,6 +94,46 @@ func FuzzAPIListQuery(f *testing.F) {
 				// A problem, or net/http refusing a malformed request line.
 			default:
 				t.Fatalf("GET %s?%s = %d %s:\n%.400s", path, query, res.StatusCode, ct, body)
+			}
+		}
+	})
+}
+
+// FuzzAPITokenBodies sends arbitrary JSON bodies to the API's create and
+// update. Whatever comes in, the answer is a 2xx or a 4xx problem — never a
+// 500 — and the token being updated keeps a name the rules allow and only
+// modules its caller holds.
+func FuzzAPITokenBodies(f *testing.F) {
+	app := newTestApp(f, func(c *web.Config) { c.TrustedProxies = web.LoopbackProxies })
+	caller, secret := app.managerToken("Fuzz caller")
+	target, _ := app.createToken("Fuzzed", app.modules[0])
+	access := app.module(store.ModuleAccessManagement).ID
+	for _, seed := range []string{
+		`{"account":{"id":"` + app.account.ID + `"},"name":"E2E","description":"d","icon":"","modules":[{"id":"` + access + `"}]}`,
+		`{"name":"a","name":"b"}`,
+		`{"modules":[{"id":"a"},{"id":"b","id":"c"}]}`,
+		`{"icon":"data:image/png;base64,iVBORw0KGgo="}`,
+		`{"icon":null,"account":{"ID":"x"},"modules":[{"Id":"` + access + `"}]}`,
+		`{"name":"\u202e","description":"\u0000","expiresAt":"2020-01-01T00:00:00Z"}`,
+		`[[[[{}]]]]`,
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		c := app.api(t, secret)
+		for _, call := range []struct{ method, path string }{{http.MethodPost, apiTokens}, {http.MethodPut, apiTokens + "/" + target.ID}} {
+			res := c.send(call.method, call.path, "application/json", []byte(body))
+			if res.status >= 500 || res.status < 200 {
+				t.Fatalf("%s %s with %q = %d:\n%.400s", call.method, call.path, body, res.status, res.body)
+			}
+		}
+		got, err := app.store.TokenByID(t.Context(), app.account.ID, target.ID)
+		if err != nil || got.Name == "" || len([]rune(got.Name)) > 200 || strings.ContainsRune(got.Name, 0) {
+			t.Fatalf("token after %q: %+v, %v", body, got, err)
+		}
+		for _, m := range got.Modules {
+			if m.ID != access && m.ID != app.modules[0].ID {
+				t.Fatalf("after %q the token has %s, which %s does not hold", body, m.ID, caller.ID)
 			}
 		}
 	})

@@ -1,14 +1,18 @@
 package web_test
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"apitokens/store"
 )
@@ -241,4 +245,50 @@ func TestAPIGrantsOnlyModulesItHas(t *testing.T) {
 		c.call(http.MethodPut, apiTokens+"/"+wide.ID, map[string]any{"modules": moduleRefs(billing)}).
 			problem(t, http.StatusBadRequest, "validation-failed")
 	})
+}
+
+// TestOpenAPIRequestSchemas holds the bodies the official client sends to
+// openapi.json's request schemas, so that what the document promises to
+// take is what the client sends, and not more.
+func TestOpenAPIRequestSchemas(t *testing.T) {
+	raw, err := os.ReadFile("openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tree, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	compiler := jsonschema.NewCompiler()
+	compiler.DefaultDraft(jsonschema.Draft2020)
+	if err := compiler.AddResource(contractURL, tree); err != nil {
+		t.Fatal(err)
+	}
+	body := platformTokenBody("ACC-0000-0001", "MOD-0000-0001", "E2E Test API Token")
+	for _, tc := range []struct {
+		name, schema, body string
+		ok                 bool
+	}{
+		{"CreateAsTheClientSends", "TokenCreate", body, true},
+		{"UpdateAsTheClientSends", "TokenUpdate", body, true},
+		{"CreateWithIconAndExpiry", "TokenCreate", `{"name":"x","icon":"data:image/png;base64,iVBO","expiresAt":"2027-01-31T00:00:00Z"}`, true},
+		{"ErrModulesAsIDs", "TokenCreate", `{"name":"x","modules":["MOD-0000-0001"]}`, false},
+		{"ErrAccountAsID", "TokenUpdate", `{"account":"ACC-0000-0001"}`, false},
+		{"ErrStatus", "TokenUpdate", `{"status":"Disabled"}`, false},
+		{"ErrCreateWithoutName", "TokenCreate", `{"description":"x"}`, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			schema, err := compiler.Compile(contractURL + "#/components/schemas/" + tc.schema)
+			if err != nil {
+				t.Fatal(err)
+			}
+			v, err := jsonschema.UnmarshalJSON(strings.NewReader(tc.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := schema.Validate(v); (err == nil) != tc.ok {
+				t.Fatalf("%s against %s: %v, want valid %v", tc.body, tc.schema, err, tc.ok)
+			}
+		})
+	}
 }

@@ -7,33 +7,52 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"image/color"
 	"image/jpeg"
 	"image/png"
 
 	"golang.org/x/image/draw"
+	"golang.org/x/sync/semaphore"
 )
 
 // Limits on a token's logo.
 const (
-	MaxLogoBytes  = 256 << 10 // what may be uploaded
-	MaxLogoPixels = 2048      // the longest side of an upload
-	LogoSize      = 128       // the longest side of what is stored
+	MaxLogoBytes  = 5 << 20 // what may be uploaded, as the platform allows
+	MaxLogoPixels = 4096    // the longest side of an upload
+	LogoSize      = 128     // the longest side of what is stored
+
+	// maxStoredLogoBytes bounds what NormalizeLogo makes: a 128×128 PNG of
+	// pure noise is about 66 KB.
+	maxStoredLogoBytes = 128 << 10
+	// maxDecodeBytes is the memory one upload may take to decode and scale,
+	// far more than a 128-pixel logo needs: a 2048×2048 PNG of 8 bits a
+	// channel fits, and a 6-megapixel JPEG; a 16-bit PNG of 2048×2048 does
+	// not. decodeBudget is what all the decodes running at once may take:
+	// two of the largest, more of the usual small ones.
+	maxDecodeBytes = 32 << 20
+	decodeBudget   = 64 << 20
 )
 
-// Messages about a logo, exported so that the forms can say them before a
-// file is sent, in the same words.
+// Messages about a logo, said the same wherever a logo is taken; exported
+// so that the forms can say them before a file is sent, in the same words.
 var (
-	MsgLogoTooLarge = fmt.Sprintf("The logo must be at most %d KB.", MaxLogoBytes>>10)
+	// MaxLogoSize is MaxLogoBytes as people read it.
+	MaxLogoSize     = fmt.Sprintf("%d MB", MaxLogoBytes>>20)
+	MsgLogoTooLarge = fmt.Sprintf("The logo must be at most %s.", MaxLogoSize)
 	MsgLogoNotImage = "The logo must be a PNG or JPEG image."
 )
+
+// decodes holds the memory of the decodes under way, so that many uploads
+// at once wait for each other rather than take the server's memory.
+var decodes = semaphore.NewWeighted(decodeBudget)
 
 // NormalizeLogo checks an uploaded logo and returns the image to store: a
 // PNG of at most LogoSize pixels a side, decoded and encoded again so that
 // nothing but pixels survives (no metadata, no script, no polyglot file).
 // Only PNG and JPEG are accepted; SVG can carry script and is refused.
 func NormalizeLogo(data []byte) ([]byte, error) {
-	if err := checkLogoSize(data); err != nil {
-		return nil, err
+	if len(data) > MaxLogoBytes {
+		return nil, invalidLogo(MsgLogoTooLarge)
 	}
 	var decode func([]byte) (image.Image, error)
 	var config func([]byte) (image.Config, error)
@@ -56,17 +75,18 @@ func NormalizeLogo(data []byte) ([]byte, error) {
 	if cfg.Width < 1 || cfg.Height < 1 || cfg.Width > MaxLogoPixels || cfg.Height > MaxLogoPixels {
 		return nil, invalidLogo(fmt.Sprintf("The logo must be at most %d×%d pixels.", MaxLogoPixels, MaxLogoPixels))
 	}
+	w, h := logoBounds(cfg.Width, cfg.Height)
+	cost := decodeCost(data, cfg, w)
+	if cost > maxDecodeBytes {
+		return nil, invalidLogo("The logo has too many pixels to be read. Save it smaller, for example 1024×1024 pixels, and try again.")
+	}
+	if err := decodes.Acquire(context.Background(), cost); err != nil {
+		return nil, err
+	}
+	defer decodes.Release(cost)
 	img, err := decode(data)
 	if err != nil {
 		return nil, invalidLogo("The logo could not be read as an image.")
-	}
-	w, h := cfg.Width, cfg.Height
-	if w > LogoSize || h > LogoSize {
-		if w >= h {
-			w, h = LogoSize, max(1, h*LogoSize/w)
-		} else {
-			w, h = max(1, w*LogoSize/h), LogoSize
-		}
 	}
 	out := image.NewNRGBA(image.Rect(0, 0, w, h))
 	draw.CatmullRom.Scale(out, out.Bounds(), img, img.Bounds(), draw.Src, nil)
@@ -77,11 +97,53 @@ func NormalizeLogo(data []byte) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// checkLogoSize refuses a logo over MaxLogoBytes: an upload before it is
-// read, and what CreateToken is given, which NormalizeLogo should have made.
-func checkLogoSize(data []byte) error {
-	if len(data) > MaxLogoBytes {
-		return invalidLogo(MsgLogoTooLarge)
+// logoBounds is the size a w×h upload is stored at: LogoSize on its longest
+// side at most, the same shape.
+func logoBounds(w, h int) (int, int) {
+	if w <= LogoSize && h <= LogoSize {
+		return w, h
+	}
+	if w >= h {
+		return LogoSize, max(1, h*LogoSize/w)
+	}
+	return max(1, w*LogoSize/h), LogoSize
+}
+
+// decodeCost is the memory, in bytes, that decoding the upload and scaling
+// it to outWidth pixels wide takes at most: the decoded pixels (twice
+// over for an interlaced PNG, whose passes are decoded apart), and the
+// scaler's buffer of four float64s per output column and input row.
+func decodeCost(data []byte, cfg image.Config, outWidth int) int64 {
+	var perPixel int64
+	switch cfg.ColorModel {
+	case color.GrayModel, color.AlphaModel:
+		perPixel = 1
+	case color.Gray16Model, color.Alpha16Model:
+		perPixel = 2
+	case color.YCbCrModel:
+		perPixel = 3 // 4:4:4; subsampled JPEGs take less
+	case color.RGBAModel, color.NRGBAModel, color.CMYKModel:
+		perPixel = 4
+	default:
+		if _, ok := cfg.ColorModel.(color.Palette); ok {
+			perPixel = 1
+		} else {
+			perPixel = 8 // 16 bits a channel
+		}
+	}
+	pixels := int64(cfg.Width) * int64(cfg.Height) * perPixel
+	// In a PNG the interlace method is the last byte of the header chunk.
+	if len(data) > 28 && data[0] == 0x89 && data[28] == 1 {
+		pixels *= 2
+	}
+	return pixels + int64(outWidth)*int64(cfg.Height)*32
+}
+
+// checkStoredLogo refuses what CreateToken or UpdateToken is given as a logo when
+// NormalizeLogo cannot have made it.
+func checkStoredLogo(data []byte) error {
+	if len(data) > maxStoredLogoBytes {
+		return invalidLogo("The logo could not be read; choose it again.")
 	}
 	return nil
 }

@@ -10,6 +10,10 @@ import (
 	"image/color"
 	"image/jpeg"
 	"image/png"
+	"math/rand"
+	"runtime"
+	"sync"
+	"sync/atomic"
 	"testing"
 )
 
@@ -32,6 +36,60 @@ func encodedImage(t *testing.T, format string, w, h int) []byte {
 	return buf.Bytes()
 }
 
+// blankPNG is img as a PNG; blank pixels compress to almost nothing.
+func blankPNG(t testing.TB, img image.Image) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// TestNormalizeLogoConcurrentMemory: many large uploads at once take the
+// memory of a few, not of all of them.
+func TestNormalizeLogoConcurrentMemory(t *testing.T) {
+	// The largest upload that is taken: 24 MiB to decode and scale.
+	upload := blankPNG(t, image.NewNRGBA(image.Rect(0, 0, 2048, 2048)))
+	heap := func() uint64 {
+		var m runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	base := heap()
+	var peak atomic.Uint64
+	done := make(chan struct{})
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		for {
+			peak.Store(max(peak.Load(), heap()))
+			select {
+			case <-done:
+				return
+			default:
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			if _, err := NormalizeLogo(upload); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	close(done)
+	<-sampled
+	grew := (peak.Load() - min(base, peak.Load())) >> 20
+	t.Logf("8 uploads at once: live heap grew %d MiB at most", grew)
+	if grew > 96 {
+		t.Fatalf("8 uploads at once held %d MiB: they should wait for each other", grew)
+	}
+}
+
 func TestNormalizeLogo(t *testing.T) {
 	t.Run("PNG", func(t *testing.T) {
 		out, err := NormalizeLogo(encodedImage(t, "png", 64, 32))
@@ -51,6 +109,26 @@ func TestNormalizeLogo(t *testing.T) {
 		cfg, format, err := image.DecodeConfig(bytes.NewReader(out))
 		if err != nil || format != "png" || cfg.Width != LogoSize || cfg.Height != LogoSize/2 {
 			t.Fatalf("normalized: %s %dx%d, %v", format, cfg.Width, cfg.Height, err)
+		}
+	})
+	t.Run("LargeUpload", func(t *testing.T) {
+		// A photograph-like PNG of over a megabyte: uploads up to
+		// MaxLogoBytes are taken.
+		img := image.NewNRGBA(image.Rect(0, 0, 600, 600))
+		rand.New(rand.NewSource(1)).Read(img.Pix)
+		var buf bytes.Buffer
+		if err := png.Encode(&buf, img); err != nil {
+			t.Fatal(err)
+		}
+		if buf.Len() < 1<<20 || buf.Len() > MaxLogoBytes {
+			t.Fatalf("test image is %d bytes", buf.Len())
+		}
+		out, err := NormalizeLogo(buf.Bytes())
+		if err != nil {
+			t.Fatalf("a %d KB upload was refused: %v", buf.Len()>>10, err)
+		}
+		if cfg, _, err := image.DecodeConfig(bytes.NewReader(out)); err != nil || cfg.Width != LogoSize {
+			t.Fatalf("normalized: %dx%d, %v", cfg.Width, cfg.Height, err)
 		}
 	})
 	t.Run("MetadataDropped", func(t *testing.T) {
@@ -82,6 +160,8 @@ func TestNormalizeLogo(t *testing.T) {
 		{"ErrTruncatedPNG", encodedImage(t, "png", 64, 64)[:40]},
 		{"ErrTooLarge", append(encodedImage(t, "png", 8, 8), make([]byte, MaxLogoBytes)...)},
 		{"ErrTooManyPixels", encodedImage(t, "png", MaxLogoPixels+1, 1)},
+		// 37 KB that would decode to 32 MiB.
+		{"ErrDecodeBomb", blankPNG(t, image.NewRGBA64(image.Rect(0, 0, 2048, 2048)))},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := NormalizeLogo(tc.data)

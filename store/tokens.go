@@ -80,7 +80,7 @@ func (s *Store) CreateToken(ctx context.Context, n NewToken, by Actor) (Token, s
 	if err := CheckExpiry(n.ExpiresAt, s.Now()); err != nil {
 		return Token{}, "", err
 	}
-	if err := checkLogoSize(n.Logo); err != nil {
+	if err := checkStoredLogo(n.Logo); err != nil {
 		return Token{}, "", err
 	}
 	if err := checkGrantable(n.Grantable, n.ModuleIDs, nil); err != nil {
@@ -220,7 +220,7 @@ func (s *Store) UpdateToken(ctx context.Context, accountID, id string, u TokenUp
 		}
 	}
 	if u.Logo != nil {
-		if err := checkLogoSize(*u.Logo); err != nil {
+		if err := checkStoredLogo(*u.Logo); err != nil {
 			return Token{}, false, err
 		}
 	}

@@ -2,7 +2,6 @@ package templates
 
 import (
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -63,6 +62,7 @@ type TokenForm struct {
 	ExpiresAt   time.Time      // what Expiry means, for the overview
 	Logo        string         // base64 of the normalised PNG, carried between steps
 	LogoURL     string         // on Edit, the logo the token has, if any
+	LogoTag     string         // the server's tag on Logo, so that the copy sent back is taken as it is
 	// NoModules confirms that a token with no module, which cannot call
 	// any API, is what the person wants.
 	NoModules bool
@@ -119,6 +119,10 @@ func (f TokenForm) Chosen() []store.Module {
 	return out
 }
 
+// carriedLogo is the value that carries the logo to the next step: the
+// logo and its tag.
+func (f TokenForm) carriedLogo() string { return f.Logo + "." + f.LogoTag }
+
 // fieldError is the message for a field, "" when it is fine.
 func (f TokenForm) fieldError(field string) string { return f.Errors[field] }
 
@@ -170,9 +174,4 @@ func fieldAnchor(field string) string {
 func logoDataURL(b64 string) templ.SafeURL { return templ.SafeURL("data:image/png;base64," + b64) }
 
 // logoLimit is the largest logo upload, as the hint says it.
-func logoLimit() string {
-	if store.MaxLogoBytes%(1<<20) == 0 {
-		return strconv.Itoa(store.MaxLogoBytes>>20) + " MB"
-	}
-	return strconv.Itoa(store.MaxLogoBytes>>10) + " KB"
-}
+func logoLimit() string { return store.MaxLogoSize }

@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"apitokens/store"
 )
 
 // TestBadNames sends every kind of bad name through the Edit form: each is
@@ -54,7 +56,7 @@ func TestBadNames(t *testing.T) {
 	t.Run("ErrBodyTooLarge", func(t *testing.T) {
 		// Edit takes a logo, so its limit is the wizard's: only a logo
 		// makes a form that large.
-		res := c.submit(editPath, editPath, url.Values{"name": {"x"}, "description": {strings.Repeat("d", 2<<20)}})
+		res := c.submit(editPath, editPath, url.Values{"name": {"x"}, "description": {strings.Repeat("d", store.MaxLogoBytes+1<<20)}})
 		if res.status != http.StatusRequestEntityTooLarge || !strings.Contains(res.text(), "The logo is far over its limit") ||
 			!strings.Contains(res.text(), "Sign out") {
 			t.Fatalf("status %d, want 413:\n%.300s", res.status, res.text())

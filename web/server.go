@@ -76,6 +76,8 @@ type Server struct {
 	// drafts remembers Add wizards that have added their token, so that two
 	// Adds of one wizard sent at once make one token.
 	drafts *draftClaims
+	// logoKey tags the logo the Add wizard carries between its steps.
+	logoKey []byte
 }
 
 // sessionMaxAge bounds how long a sign-in lasts.
@@ -114,6 +116,7 @@ func New(st *store.Store, cfg Config) (*Server, error) {
 		bearerFailures: newMemoryLimiter(bearerLimit),
 		access:         newAccessRecorder(st, cfg.Now, cfg.Logger),
 		drafts:         newDraftClaims(),
+		logoKey:        newLogoKey(cfg.SessionAuthKey),
 	}
 	s.pages, s.api = s.newEcho(s.handlePageError), s.newEcho(s.handleAPIError)
 	s.routes()

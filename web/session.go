@@ -142,7 +142,7 @@ func (s *Server) checkCSRF(next echo.HandlerFunc) echo.HandlerFunc {
 		parse := r.ParseForm
 		if strings.HasPrefix(r.Header.Get(echo.HeaderContentType), echo.MIMEMultipartForm) {
 			// The body limit keeps the whole form in memory, never on disk.
-			parse = func() error { return r.ParseMultipartForm(2 << 20) }
+			parse = func() error { return r.ParseMultipartForm(maxWizardBody) }
 		}
 		if err := parse(); err != nil {
 			if _, ok := errors.AsType[*echo.HTTPError](err); ok {

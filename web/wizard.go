@@ -3,7 +3,6 @@ package web
 import (
 	"encoding/base64"
 	"fmt"
-	"io"
 	"maps"
 	"net/http"
 	"slices"
@@ -15,15 +14,15 @@ import (
 	"apitokens/web/paths"
 )
 
-// The Add wizard's body may carry a logo of up to store.MaxLogoBytes twice:
-// the upload, and the copy carried from an earlier step in base64 (a third
-// larger), with room for the other fields.
-const maxWizardBody = 4 * store.MaxLogoBytes
+// The Add wizard's body may carry an upload of up to store.MaxLogoBytes,
+// with room for the logo carried from an earlier step (base64 of a small
+// PNG) and the other fields.
+const maxWizardBody = store.MaxLogoBytes + 512<<10
 
 // wizardTooLarge is the 413 of the wizard: only a logo makes its form that
 // large.
-var wizardTooLarge = fmt.Sprintf("The logo is far over its limit of %d KB. Go back, choose a smaller PNG or JPEG, and try again.",
-	store.MaxLogoBytes>>10)
+var wizardTooLarge = fmt.Sprintf("The logo is far over its limit of %s. Go back, choose a smaller PNG or JPEG, and try again.",
+	store.MaxLogoSize)
 
 // Session cookie values that make Add count once per run of the wizard,
 // and let the summary that follows show the new token's secret once.
@@ -79,6 +78,9 @@ func (s *Server) handleTokenNew(c echo.Context) error {
 }
 
 func (s *Server) renderWizard(c echo.Context, status int, f templates.TokenForm) error {
+	if f.Logo != "" {
+		f.LogoTag = s.logoTag(f.Logo)
+	}
 	p, err := s.page(c, "Add API token")
 	if err != nil {
 		return err
@@ -229,49 +231,4 @@ func (s *Server) handleTokenAdded(c echo.Context) error {
 		return err
 	}
 	return render(c, http.StatusOK, templates.TokenAdded(p, t, secret))
-}
-
-// readLogo takes the logo from a new upload, or from the one carried from an
-// earlier step, normalising either: the carried copy comes back from the
-// browser and is trusted no more than an upload.
-func (s *Server) readLogo(c echo.Context, f *templates.TokenForm) {
-	r := c.Request()
-	if r.MultipartForm != nil {
-		if files := r.MultipartForm.File["logo"]; len(files) > 0 && files[0].Size > 0 {
-			file, err := files[0].Open()
-			if err != nil {
-				f.Errors["logo"] = "The logo could not be read; choose it again."
-				return
-			}
-			defer file.Close()
-			data, err := io.ReadAll(io.LimitReader(file, store.MaxLogoBytes+1))
-			if err != nil {
-				f.Errors["logo"] = "The logo could not be read; choose it again."
-				return
-			}
-			f.Logo = ""
-			logo, err := store.NormalizeLogo(data)
-			if fields, ok := fieldMessages(err); ok {
-				f.Errors["logo"] = fields["logo"]
-				return
-			}
-			if err == nil {
-				f.Logo = base64.StdEncoding.EncodeToString(logo)
-			}
-			return
-		}
-	}
-	carried := postValue(c, "logo_data")
-	if carried == "" || postValue(c, "logo_remove") != "" {
-		return
-	}
-	raw, err := base64.StdEncoding.DecodeString(carried)
-	if err == nil {
-		var logo []byte
-		if logo, err = store.NormalizeLogo(raw); err == nil {
-			f.Logo = base64.StdEncoding.EncodeToString(logo)
-			return
-		}
-	}
-	f.Errors["logo"] = "The logo could not be read; choose it again."
 }

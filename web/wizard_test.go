@@ -3,10 +3,12 @@ package web_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"html"
 	"image"
 	"image/color"
 	"image/png"
+	"math/rand"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -202,6 +204,31 @@ func TestAddWizard(t *testing.T) {
 	})
 }
 
+// TestAddWizardLargeLogo: an upload of megabytes, as the platform takes, is
+// normalised and carried to the overview as a small PNG.
+func TestAddWizardLargeLogo(t *testing.T) {
+	app := newTestApp(t)
+	c := app.signedIn(t, app.admin)
+	img := image.NewNRGBA(image.Rect(0, 0, 600, 600))
+	rand.New(rand.NewSource(1)).Read(img.Pix)
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	page := c.step(c.get(newTokenPath), url.Values{"name": {"Big logo"}, "go": {"next"}}, map[string][]byte{"logo": buf.Bytes()})
+	if page.status != http.StatusOK || !strings.Contains(page.text(), "Modules") {
+		t.Fatalf("a %d KB logo = %d:\n%.400s", buf.Len()>>10, page.status, page.text())
+	}
+	carried := page.hidden().Get("logo_data")
+	if carried == "" || len(carried) > 200<<10 {
+		t.Fatalf("carried logo is %d bytes", len(carried))
+	}
+	overview := c.step(page, url.Values{"go": {"next"}, "no_modules": {"1"}}, nil)
+	if overview.status != http.StatusOK || !strings.Contains(overview.body, `alt="Logo"`) {
+		t.Fatalf("overview = %d:\n%.400s", overview.status, overview.text())
+	}
+}
+
 func TestAddWizardValidation(t *testing.T) {
 	app := newTestApp(t)
 	c := app.signedIn(t, app.admin)
@@ -226,7 +253,7 @@ func TestAddWizardValidation(t *testing.T) {
 		{"ErrNameBidiMark", url.Values{"name": {"pay\u200Froll"}, "description": {"kept text"}}, nil,
 			"Name contains a character that changes the direction of text (U+200F), which is not allowed.", "kept text"},
 		{"ErrLogoTooLarge", url.Values{"name": {"Keeps its name"}}, map[string][]byte{"logo": big},
-			"The logo must be at most 256 KB.", "Keeps its name"},
+			store.MsgLogoTooLarge, "Keeps its name"},
 		{"ErrLogoSVG", url.Values{"name": {"Keeps its name"}},
 			map[string][]byte{"logo": []byte(`<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>`)},
 			"The logo must be a PNG or JPEG image.", "Keeps its name"},
@@ -268,10 +295,20 @@ func TestAddWizardValidation(t *testing.T) {
 			t.Fatalf("status %d:\n%s", res.status, res.text())
 		}
 	})
+	t.Run("ErrUntaggedLogoData", func(t *testing.T) {
+		// A real PNG, but not one this server normalised and tagged: it
+		// would have to be decoded again to be trusted.
+		page := c.get(newTokenPath)
+		forged := base64.StdEncoding.EncodeToString(pngImage(t, 16, 16))
+		res := c.step(page, url.Values{"name": {"ok"}, "go": {"next"}, "step": {"modules"}, "logo_data": {forged}}, nil)
+		if res.status != http.StatusUnprocessableEntity || !strings.Contains(res.text(), "The logo could not be read") {
+			t.Fatalf("status %d:\n%s", res.status, res.text())
+		}
+	})
 	t.Run("ErrBodyTooLarge", func(t *testing.T) {
 		page := c.get(newTokenPath)
-		res := c.step(page, url.Values{"name": {"ok"}, "go": {"next"}}, map[string][]byte{"logo": make([]byte, 3<<20)})
-		if res.status != http.StatusRequestEntityTooLarge || !strings.Contains(res.text(), "The logo is far over its limit of 256 KB.") {
+		res := c.step(page, url.Values{"name": {"ok"}, "go": {"next"}}, map[string][]byte{"logo": make([]byte, store.MaxLogoBytes+1<<20)})
+		if res.status != http.StatusRequestEntityTooLarge || !strings.Contains(res.text(), "The logo is far over its limit of "+store.MaxLogoSize+".") {
 			t.Fatalf("status %d, want 413 with a word about the logo:\n%.300s", res.status, res.text())
 		}
 	})

@@ -253,11 +253,13 @@ func handleHealth(c echo.Context) error { return c.String(http.StatusOK, "ok\n")
 
 func toTokenList(c echo.Context) error { return c.Redirect(http.StatusSeeOther, paths.Tokens) }
 
-// staticHandler serves the embedded assets; a versioned URL is cached for good.
+// staticHandler serves the embedded assets; the URL that Versioned gives, with
+// the hash of what is served, is cached for good, any other for minutes.
 func staticHandler() http.Handler {
 	files := http.StripPrefix(paths.Static, http.FileServerFS(static.Files))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Query().Has("v") {
+		name := strings.TrimPrefix(r.URL.Path, paths.Static)
+		if static.IsVersion(name, r.URL.Query().Get("v")) {
 			w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
 		} else {
 			w.Header().Set("Cache-Control", "public, max-age=300")

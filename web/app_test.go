@@ -105,6 +105,9 @@ func newTestApp(t testing.TB, options ...func(*web.Config)) *testApp {
 		Logger:               slog.New(slog.NewTextHandler(logs, nil)),
 		Now:                  c.Now,
 	}
+	ts := httptest.NewUnstartedServer(nil)
+	t.Cleanup(ts.Close)
+	cfg.PublicURL = &url.URL{Scheme: "http", Host: ts.Listener.Addr().String()}
 	for _, o := range options {
 		o(&cfg)
 	}
@@ -113,8 +116,8 @@ func newTestApp(t testing.TB, options ...func(*web.Config)) *testApp {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
-	ts := httptest.NewServer(srv)
-	t.Cleanup(ts.Close)
+	ts.Config.Handler = srv
+	ts.Start()
 
 	a := &testApp{t: t, store: st, srv: srv, url: ts.URL, clock: c, logs: logs}
 	ctx := context.Background()

@@ -34,17 +34,14 @@ func (s *Server) handleTokenDetails(c echo.Context) error {
 		return err
 	}
 	return render(c, http.StatusOK, templates.TokenDetails(p, t, templates.DetailsView{
-		Tab: tab, Events: events, Endpoint: s.endpoint(c), ShowEndpoint: c.QueryParam("show") == "endpoint",
+		Tab: tab, Events: events, Endpoint: s.endpoint(), ShowEndpoint: c.QueryParam("show") == "endpoint",
 	}))
 }
 
-// endpoint is the address of the tokens API as this request reached the server.
-func (s *Server) endpoint(c echo.Context) string {
-	scheme := "http"
-	if s.isHTTPS(c) {
-		scheme = "https"
-	}
-	return scheme + "://" + c.Request().Host + paths.APITokens
+// endpoint is the address of the tokens API, under the configured public
+// URL: never the request's Host header, which the client chooses.
+func (s *Server) endpoint() string {
+	return s.publicOrigin() + paths.APITokens
 }
 
 // handleTokenConfirm is the confirmation page of an action, for browsers

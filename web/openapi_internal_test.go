@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -14,7 +15,8 @@ import (
 // registers is in openapi.json, and every path there is a route. HEAD is
 // documented once for all, as GET without the body.
 func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
-	s, err := New(nil, Config{SessionAuthKey: make([]byte, 32), SessionEncryptionKey: make([]byte, 32)})
+	s, err := New(nil, Config{SessionAuthKey: make([]byte, 32), SessionEncryptionKey: make([]byte, 32),
+		PublicURL: &url.URL{Scheme: "http", Host: "127.0.0.1:8080"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -60,7 +60,7 @@ func (s *Server) handleTokenReveal(c echo.Context) error {
 		return err
 	}
 	return render(c, http.StatusOK, templates.TokenDetails(p, t, templates.DetailsView{
-		Tab: templates.TabGeneral, Endpoint: s.endpoint(c), Secret: secret,
+		Tab: templates.TabGeneral, Endpoint: s.endpoint(), Secret: secret,
 	}))
 }
 

@@ -81,6 +81,8 @@ func TestCSRF(t *testing.T) {
 		{"Wrong", url.Values{"_csrf": {"not-the-token"}}, nil},
 		{"AnotherSessions", url.Values{"_csrf": {other.get(tokensPath).csrf(t)}}, nil},
 		{"CrossSiteOrigin", url.Values{"_csrf": {valid}}, []string{"Origin", "https://evil.example"}},
+		// The same host over another scheme is another site.
+		{"CrossSchemeOrigin", url.Values{"_csrf": {valid}}, []string{"Origin", strings.Replace(app.url, "http://", "https://", 1)}},
 		{"CrossSiteFetch", url.Values{"_csrf": {valid}}, []string{"Sec-Fetch-Site", "cross-site"}},
 	}
 	for _, tc := range cases {

@@ -7,10 +7,12 @@ package web
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -37,10 +39,33 @@ type Config struct {
 	// request is from the address it came from, and those headers are
 	// ignored.
 	TrustedProxies []netip.Prefix
-	Logger         *slog.Logger
+	// PublicURL is the address people and clients reach the server at (as
+	// ParsePublicURL gives it): the pages show the API's endpoint under it,
+	// and a form posted from it is from this site.
+	PublicURL *url.URL
+	Logger    *slog.Logger
 	// Now is the clock; tests replace it. Defaults to time.Now.
 	Now func() time.Time
 }
+
+// ParsePublicURL checks the address the server is reached at: http:// or
+// https://, a host, and nothing after it (the pages live at the root).
+func ParsePublicURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
+		return nil, fmt.Errorf("the public URL must be http:// or https:// and a host, without a path, such as https://tokens.example.com; not %q", raw)
+	}
+	host := strings.ToLower(u.Host)
+	// A browser leaves the default port out of the origin it sends.
+	if port := u.Port(); (u.Scheme == "http" && port == "80") || (u.Scheme == "https" && port == "443") {
+		host = strings.TrimSuffix(strings.TrimSuffix(host, port), ":")
+	}
+	return &url.URL{Scheme: u.Scheme, Host: host}, nil
+}
+
+// publicOrigin is the origin of the public URL, as a browser sends it.
+func (s *Server) publicOrigin() string { return s.publicURL.Scheme + "://" + s.publicURL.Host }
 
 // Server is the web application: the pages and the REST API, each an Echo
 // instance of its own, so that each answers its errors in its own format.
@@ -54,6 +79,11 @@ type Server struct {
 	now      func() time.Time
 	// trustedProxies are Config.TrustedProxies.
 	trustedProxies []netip.Prefix
+	publicURL      *url.URL
+	// crossOrigin tells requests that a browser says come from another
+	// site (Sec-Fetch-Site, or else an Origin other than this host or
+	// the public URL).
+	crossOrigin *http.CrossOriginProtection
 
 	// signIns slows and then refuses sign-in attempts from an address
 	// after repeated wrong passwords, from browsers new to the account.
@@ -88,6 +118,9 @@ func New(st *store.Store, cfg Config) (*Server, error) {
 	if len(cfg.SessionAuthKey) < 32 || len(cfg.SessionEncryptionKey) != 32 {
 		return nil, errors.New("web: session keys must be 32 bytes each")
 	}
+	if cfg.PublicURL == nil {
+		return nil, errors.New("web: the public URL is required")
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -105,7 +138,7 @@ func New(st *store.Store, cfg Config) (*Server, error) {
 	}
 	cookies.MaxAge(cookies.Options.MaxAge)
 	s := &Server{
-		store: st, sessions: cookies, log: cfg.Logger, now: cfg.Now,
+		store: st, sessions: cookies, log: cfg.Logger, now: cfg.Now, publicURL: cfg.PublicURL,
 		browsers:       newBrowserCookies(cfg.SessionAuthKey, cfg.SessionEncryptionKey),
 		trustedProxies: slices.Clone(cfg.TrustedProxies),
 		signIns:        newMemoryLimiter(signInLimit),
@@ -117,6 +150,10 @@ func New(st *store.Store, cfg Config) (*Server, error) {
 		access:         newAccessRecorder(st, cfg.Now, cfg.Logger),
 		drafts:         newDraftClaims(),
 		logoKey:        newLogoKey(cfg.SessionAuthKey),
+	}
+	s.crossOrigin = http.NewCrossOriginProtection()
+	if err := s.crossOrigin.AddTrustedOrigin(s.publicOrigin()); err != nil {
+		return nil, fmt.Errorf("web: %w", err)
 	}
 	s.pages, s.api = s.newEcho(s.handlePageError), s.newEcho(s.handleAPIError)
 	s.routes()
@@ -235,7 +272,7 @@ func (s *Server) routes() {
 // bodies that are not forms, and of forms without the session's CSRF token.
 // Each call makes a new slice, to which a route may append its own.
 func (s *Server) pageChain(limit echo.MiddlewareFunc) []echo.MiddlewareFunc {
-	return []echo.MiddlewareFunc{s.loadSession, limit, refuseCrossSite, acceptForms, s.checkCSRF}
+	return []echo.MiddlewareFunc{s.loadSession, limit, s.refuseCrossSite, acceptForms, s.checkCSRF}
 }
 
 // readMethods are those of an address that is read, page or API: Echo does

@@ -114,20 +114,36 @@ func randomToken() string {
 var errCSRF = problemForbidden.with(
 	"The form was sent without a valid security token, or from another site. Reload the page and try again.")
 
-// crossOrigin tells requests that a browser says come from another site
-// (Sec-Fetch-Site, or else an Origin of another host).
-var crossOrigin = http.NewCrossOriginProtection()
-
 // refuseCrossSite refuses every unsafe request that a browser says comes
 // from another site, before anything of it is read.
-func refuseCrossSite(next echo.HandlerFunc) echo.HandlerFunc {
+func (s *Server) refuseCrossSite(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		// Safe methods (GET, HEAD, OPTIONS) pass the check.
-		if crossOrigin.Check(c.Request()) != nil {
+		if s.crossOrigin.Check(c.Request()) != nil || !s.fromThisOrigin(c) {
 			return errCSRF
 		}
 		return next(c)
 	}
+}
+
+// fromThisOrigin reports whether an unsafe request without Sec-Fetch-Site
+// comes from this site by its Origin, scheme included:
+// CrossOriginProtection compares the host alone, and a page on
+// https://host is another site than http://host.
+func (s *Server) fromThisOrigin(c echo.Context) bool {
+	r := c.Request()
+	origin := r.Header.Get("Origin")
+	switch {
+	case r.Method == http.MethodGet || r.Method == http.MethodHead || r.Method == http.MethodOptions:
+		return true
+	case r.Header.Get("Sec-Fetch-Site") != "" || origin == "":
+		return true // the browser said where it came from, or nothing at all
+	}
+	scheme := "http"
+	if s.isHTTPS(c) {
+		scheme = "https"
+	}
+	return strings.EqualFold(origin, scheme+"://"+r.Host) || strings.EqualFold(origin, s.publicOrigin())
 }
 
 // checkCSRF refuses every unsafe request whose _csrf form field does not

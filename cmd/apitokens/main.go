@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"strings"
@@ -27,7 +28,10 @@ import (
 
 const usage = `usage:
   apitokens serve [--addr 127.0.0.1:8080] [--db PATH] [--demo] [--trust-proxy[=CIDR,…]] [--pprof 127.0.0.1:6060]
+      [--public-url https://tokens.example.com]
       (--trust-proxy alone trusts a proxy on this machine; =CIDR,… names the proxies)
+      (--public-url: the address people reach the server at, shown as the API's
+      endpoint and trusted as the origin of forms; default http:// and --addr)
   apitokens user create --db PATH --account NAME --email EMAIL --name NAME [--role admin|member]
       (reads the password from standard input, one line)
   apitokens token create --db PATH --account NAME --name NAME [--module NAME]... [--description TEXT] [--by EMAIL]
@@ -38,7 +42,7 @@ const usage = `usage:
       (adds N generated tokens, for load tests and trying the pages at scale; prints
       as JSON the secrets of an active token with every module and of a disabled one)
 
-Environment: APITOKENS_DB, APITOKENS_ADDR, APITOKENS_DEMO=1, APITOKENS_TRUST_PROXY=CIDR,… (or 1: loopback),
+Environment: APITOKENS_DB, APITOKENS_ADDR, APITOKENS_DEMO=1, APITOKENS_TRUST_PROXY=CIDR,… (or 1: loopback), APITOKENS_PUBLIC_URL,
 APITOKENS_SESSION_AUTH_KEY, APITOKENS_SESSION_ENCRYPTION_KEY, APITOKENS_DIGEST_KEY,
 APITOKENS_ENCRYPTION_KEY (32 bytes each, base64; by default they are generated into
 a key file beside the database), APITOKENS_PREVIOUS_DIGEST_KEY and
@@ -128,6 +132,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	fs.Var(&proxies, "trust-proxy", "take client addresses from X-Forwarded-For sent by these proxies (CIDR,…; alone: loopback)")
 	pprofAddr := fs.String("pprof", "", "serve net/http/pprof on this loopback address (off by default)")
+	publicURL := fs.String("public-url", os.Getenv("APITOKENS_PUBLIC_URL"), "the address people reach the server at (default: http:// and the listen address)")
 	if err := parse(fs, args); err != nil {
 		if proxies.bare && fs.NArg() > 0 {
 			// "--trust-proxy 10.0.0.0/8" reads as the flag alone and an
@@ -140,6 +145,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if proxies.err != nil {
 		return usageError("serve: --trust-proxy: " + proxies.err.Error())
+	}
+	public, err := parsePublicURL(*publicURL)
+	if err != nil {
+		return err
 	}
 	pprofLn, err := listenProfiles(*pprofAddr)
 	if err != nil {
@@ -159,17 +168,22 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	if public == nil {
+		public = listenURL(ln.Addr())
+	}
 	srv, err := web.New(st, web.Config{
 		SessionAuthKey:       keys.sessionAuth,
 		SessionEncryptionKey: keys.sessionEncryption,
 		TrustedProxies:       proxies.prefixes,
+		PublicURL:            public,
 		Logger:               logger,
 	})
 	if err != nil {
-		return err
-	}
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
+		ln.Close()
 		return err
 	}
 	fmt.Fprintf(stdout, "apitokens is listening on http://%s%s\n", ln.Addr(), paths.Tokens)
@@ -183,6 +197,29 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		go http.Serve(pprofLn, profileHandler())
 	}
 	return serveUntilStopped(ctx, ln, srv, logger)
+}
+
+// parsePublicURL checks --public-url; nil when none is given.
+func parsePublicURL(raw string) (*url.URL, error) {
+	if raw == "" {
+		return nil, nil
+	}
+	u, err := web.ParsePublicURL(raw)
+	if err != nil {
+		return nil, usageError("serve: --public-url: " + err.Error())
+	}
+	return u, nil
+}
+
+// listenURL is the public URL when none is configured: http:// and the
+// address listened on, where an unspecified host (0.0.0.0, ::) is this
+// machine.
+func listenURL(addr net.Addr) *url.URL {
+	host, port, err := net.SplitHostPort(addr.String())
+	if ip := net.ParseIP(host); err != nil || ip == nil || ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return &url.URL{Scheme: "http", Host: net.JoinHostPort(host, port)}
 }
 
 // listenProfiles listens for the profiles on addr, which must be a loopback

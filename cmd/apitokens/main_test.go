@@ -133,6 +133,8 @@ func TestAdminCommands(t *testing.T) {
 		{"ErrTrustProxyNotARange", []string{"serve", "--db", db, "--trust-proxy=10.0.0.0/33"}, `--trust-proxy: "10.0.0.0/33" is neither an address range such as 10.0.0.0/8 nor an address`},
 		{"ErrTrustProxyOneOfTwo", []string{"serve", "--db", db, "--trust-proxy=10.0.0.0/8,proxy.internal"}, `"proxy.internal" is neither`},
 		{"ErrTrustProxyWithoutEquals", []string{"serve", "--db", db, "--trust-proxy", "10.0.0.0/8"}, "--trust-proxy=10.0.0.0/8"},
+		{"ErrPublicURLWithPath", []string{"serve", "--db", db, "--addr", "127.0.0.1:0", "--public-url", "https://tokens.example.com/app"}, "--public-url: the public URL must be"},
+		{"ErrPublicURLNoScheme", []string{"serve", "--db", db, "--addr", "127.0.0.1:0", "--public-url", "tokens.example.com"}, "--public-url: the public URL must be"},
 	}
 	for _, tc := range errCases {
 		t.Run(tc.name, func(t *testing.T) {

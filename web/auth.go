@@ -164,6 +164,6 @@ func (s *Server) rememberBrowser(c echo.Context, email string) error {
 		b.Values[keyBrowserID], b.Values[keyBrowserAccount] = randomToken(), accountKey(email)
 	}
 	// Saved on every sign-in, so that a browser in use stays known.
-	b.Options.Secure = s.isHTTPS(c)
+	b.Options.Secure = s.secureCookies(c)
 	return b.Save(c.Request(), c.Response())
 }

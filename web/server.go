@@ -73,6 +73,7 @@ type Server struct {
 	pages, api *echo.Echo
 	store      *store.Store
 	sessions   *sessions.CookieStore
+	cookieName string // of the session cookie
 	// browsers recognise browsers that have signed in before.
 	browsers *sessions.CookieStore
 	log      *slog.Logger
@@ -150,6 +151,10 @@ func New(st *store.Store, cfg Config) (*Server, error) {
 		access:         newAccessRecorder(st, cfg.Now, cfg.Logger),
 		drafts:         newDraftClaims(),
 		logoKey:        newLogoKey(cfg.SessionAuthKey),
+	}
+	s.cookieName = sessionName
+	if cfg.PublicURL.Scheme == "https" {
+		s.cookieName = "__Host-" + sessionName
 	}
 	s.crossOrigin = http.NewCrossOriginProtection()
 	if err := s.crossOrigin.AddTrustedOrigin(s.publicOrigin()); err != nil {

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/gorilla/securecookie"
 	"github.com/gorilla/sessions"
 	"github.com/labstack/echo/v4"
 
@@ -17,6 +18,9 @@ import (
 )
 
 const (
+	// sessionName names the session cookie; over https it bears the
+	// __Host- prefix, which browsers keep to cookies set by this very host,
+	// Secure, for every path.
 	sessionName = "apitokens_session"
 	// Session cookie values. The sign-in itself lives in the store, so that
 	// signing out ends it even for a copy of the cookie.
@@ -33,9 +37,7 @@ const (
 // token, and loads the signed-in user, if any.
 func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		// A cookie that does not decode (old keys, tampering) starts a new
-		// session rather than an error.
-		sess, _ := s.sessions.Get(c.Request(), sessionName)
+		sess := s.readSession(c.Request())
 		c.Set(ctxSession, sess)
 		if _, ok := sess.Values[keyCSRF].(string); !ok {
 			sess.Values[keyCSRF] = randomToken()
@@ -62,6 +64,25 @@ func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// readSession decodes the session from the first cookie of its name that
+// decodes. A browser sends every cookie of the name it holds (one a sibling
+// host set, one on another path), and the first may not be this server's.
+// With none, a cookie that does not decode (old keys, tampering) starts a
+// new session rather than an error.
+func (s *Server) readSession(r *http.Request) *sessions.Session {
+	sess := sessions.NewSession(s.sessions, s.cookieName)
+	options := *s.sessions.Options
+	sess.Options, sess.IsNew = &options, true
+	for _, k := range r.CookiesNamed(s.cookieName) {
+		values := map[any]any{}
+		if securecookie.DecodeMulti(s.cookieName, k.Value, &values, s.sessions.Codecs...) == nil {
+			sess.Values, sess.IsNew = values, false
+			break
+		}
+	}
+	return sess
+}
+
 // isHTTPS reports whether the client reached the server over TLS; behind a
 // trusted proxy, the proxy says so, and only the proxy.
 func (s *Server) isHTTPS(c echo.Context) bool {
@@ -69,8 +90,14 @@ func (s *Server) isHTTPS(c echo.Context) bool {
 	return r.TLS != nil || (s.fromTrustedProxy(r) && r.Header.Get(echo.HeaderXForwardedProto) == "https")
 }
 
+// secureCookies reports whether cookies are sent over TLS only: at an https
+// public URL always, even when TLS ends at a proxy that does not say so.
+func (s *Server) secureCookies(c echo.Context) bool {
+	return s.publicURL.Scheme == "https" || s.isHTTPS(c)
+}
+
 func (s *Server) saveSession(c echo.Context, sess *sessions.Session) error {
-	sess.Options.Secure = s.isHTTPS(c)
+	sess.Options.Secure = s.secureCookies(c)
 	return sess.Save(c.Request(), c.Response())
 }
 

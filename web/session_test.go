@@ -3,6 +3,7 @@ package web_test
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -191,5 +192,76 @@ func TestSessionFixation(t *testing.T) {
 	planted.http.Jar.SetCookies(u, before)
 	if res := planted.get(tokensPath); res.status != http.StatusSeeOther || !strings.HasPrefix(res.location(), "/login") {
 		t.Fatalf("the pre-sign-in cookie gives %d → %q, want the sign-in page", res.status, res.location())
+	}
+}
+
+// TestSessionCookieHostPrefix: served at an https:// address, the session
+// cookie bears the __Host- prefix, so no sibling host can set one in its
+// place, and is Secure even when TLS ends at a proxy in front.
+func TestSessionCookieHostPrefix(t *testing.T) {
+	public, err := web.ParsePublicURL("https://tokens.example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := newTestApp(t, func(cfg *web.Config) { cfg.PublicURL = public })
+	raw := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := raw.Get(app.url + "/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	cookies := res.Cookies()
+	if len(cookies) != 1 || cookies[0].Name != "__Host-apitokens_session" || !cookies[0].Secure ||
+		cookies[0].Path != "/" || cookies[0].Domain != "" {
+		t.Fatalf("session cookie %v", res.Header.Values("Set-Cookie"))
+	}
+	// The cookie works: signing in with it lands on the list.
+	c := app.client(t)
+	req, _ := http.NewRequest(http.MethodGet, app.url+"/login", nil)
+	req.AddCookie(cookies[0])
+	page := c.do(req)
+	form := url.Values{"_csrf": {page.csrf(t)}, "email": {app.admin.Email}, "password": {password}}
+	req, _ = http.NewRequest(http.MethodPost, app.url+"/login", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.AddCookie(cookies[0])
+	signIn := c.do(req)
+	if signIn.status != http.StatusSeeOther || !slices.ContainsFunc(signIn.header.Values("Set-Cookie"), func(v string) bool {
+		return strings.HasPrefix(v, "__Host-apitokens_session=") && strings.Contains(v, "; Secure")
+	}) {
+		t.Fatalf("sign-in = %d, Set-Cookie %q", signIn.status, signIn.header.Values("Set-Cookie"))
+	}
+}
+
+// TestDuplicateSessionCookies: with two cookies of the session's name, the
+// one that is valid counts, whichever comes first.
+func TestDuplicateSessionCookies(t *testing.T) {
+	app := newTestApp(t)
+	c := app.signedIn(t, app.admin)
+	u, _ := url.Parse(app.url)
+	var valid string
+	for _, k := range c.http.Jar.Cookies(u) {
+		if k.Name == "apitokens_session" {
+			valid = k.Value
+		}
+	}
+	if valid == "" {
+		t.Fatal("no session cookie after sign-in")
+	}
+	for name, header := range map[string]string{
+		"InvalidFirst": "apitokens_session=forged; apitokens_session=" + valid,
+		"InvalidLast":  "apitokens_session=" + valid + "; apitokens_session=forged",
+	} {
+		t.Run(name, func(t *testing.T) {
+			req, _ := http.NewRequest(http.MethodGet, app.url+tokensPath, nil)
+			req.Header.Set("Cookie", header)
+			res, err := http.DefaultTransport.RoundTrip(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode != http.StatusOK {
+				t.Fatalf("list with cookies %q = %d %s, want the list", name, res.StatusCode, res.Header.Get("Location"))
+			}
+		})
 	}
 }

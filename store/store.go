@@ -43,8 +43,14 @@ type Store struct {
 }
 
 // Open opens (creating if needed) the database at path and brings its schema
-// up to date.
+// up to date. A database it cannot write to is refused here, not at the
+// first write.
 func Open(path string, keys Keys) (*Store, error) {
+	// SQLite reads no name, or :memory:, as a database of its own for each
+	// connection: writes and reads would go to different ones.
+	if strings.TrimSpace(path) == "" || path == ":memory:" {
+		return nil, errors.New("a database file is required: give the path of one")
+	}
 	box, err := newSecretBox(keys)
 	if err != nil {
 		return nil, err
@@ -87,6 +93,10 @@ func Open(path string, keys Keys) (*Store, error) {
 		write.Close()
 		return nil, fmt.Errorf("migrate %s: %w", path, err)
 	}
+	if err := s.checkWritable(context.Background()); err != nil {
+		write.Close()
+		return nil, fmt.Errorf("the database %s cannot be written (%w); check that its file and folder may be written by this user", path, err)
+	}
 	// Reads could map the file instead of reading pages into each
 	// connection's cache, which makes a random look-up about three times
 	// cheaper; but every mapped page counts in the process's resident
@@ -107,6 +117,19 @@ func (s *Store) Close() error {
 
 // now returns the store's clock in milliseconds, the unit of every stored time.
 func (s *Store) now() int64 { return s.Now().UnixMilli() }
+
+// checkWritable writes a row and takes it back: a database that is up to
+// date needs no write to open, so nothing else would find out before the
+// first sign-in.
+func (s *Store) checkWritable(ctx context.Context) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	_, err = tx.ExecContext(ctx, `INSERT INTO schema_migrations (name, applied_at) VALUES ('write check', 0)`)
+	return err
+}
 
 // migrate applies, in order and each in its own transaction, the embedded
 // migrations not yet recorded in schema_migrations.

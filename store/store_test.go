@@ -3,6 +3,7 @@ package store
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -65,6 +66,49 @@ func TestOpen(t *testing.T) {
 		_, err := Open(filepath.Join(t.TempDir(), "k.db"), Keys{Digest: []byte("short"), Encryption: make([]byte, KeySize)})
 		if err == nil {
 			t.Fatal("Open accepted a 5-byte digest key")
+		}
+	})
+}
+
+// TestOpenRefusesUnwritable: a database the server cannot write to is
+// refused when it is opened, with a message that says so, rather than at
+// the first sign-in or the first token added.
+func TestOpenRefusesUnwritable(t *testing.T) {
+	t.Run("ErrNoPath", func(t *testing.T) {
+		for _, path := range []string{"", "  ", ":memory:"} {
+			if s, err := Open(path, randomKeys(t)); err == nil || !strings.Contains(err.Error(), "database file") {
+				if s != nil {
+					s.Close()
+				}
+				t.Fatalf("Open(%q) = %v, want a refusal", path, err)
+			}
+		}
+	})
+	t.Run("ErrReadOnlyFormat", func(t *testing.T) {
+		// A database whose header says it was written by a later version
+		// of SQLite can be read but not written: read-only for anyone,
+		// root included.
+		path := filepath.Join(t.TempDir(), "later.db")
+		s, err := Open(path, randomKeys(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.WriteAt([]byte{3}, 18); err != nil { // the file format write version
+			t.Fatal(err)
+		}
+		f.Close()
+		s, err = Open(path, randomKeys(t))
+		if err == nil {
+			s.Close()
+			t.Fatal("a database that cannot be written was opened")
+		}
+		if !strings.Contains(err.Error(), "cannot be written") || !strings.Contains(err.Error(), path) {
+			t.Fatalf("err = %v, want it to say the database at the path cannot be written", err)
 		}
 	})
 }

@@ -114,6 +114,10 @@ func parse(fs *flag.FlagSet, args []string) error {
 }
 
 func openStore(dbPath string) (*store.Store, serverKeys, error) {
+	// Refused before the key file beside it is looked for.
+	if strings.TrimSpace(dbPath) == "" {
+		return nil, serverKeys{}, usageError("--db (or APITOKENS_DB) must name the database file")
+	}
 	keys, err := loadKeys(dbPath)
 	if err != nil {
 		return nil, keys, err

@@ -133,6 +133,7 @@ func TestAdminCommands(t *testing.T) {
 		{"ErrTrustProxyNotARange", []string{"serve", "--db", db, "--trust-proxy=10.0.0.0/33"}, `--trust-proxy: "10.0.0.0/33" is neither an address range such as 10.0.0.0/8 nor an address`},
 		{"ErrTrustProxyOneOfTwo", []string{"serve", "--db", db, "--trust-proxy=10.0.0.0/8,proxy.internal"}, `"proxy.internal" is neither`},
 		{"ErrTrustProxyWithoutEquals", []string{"serve", "--db", db, "--trust-proxy", "10.0.0.0/8"}, "--trust-proxy=10.0.0.0/8"},
+		{"ErrEmptyDB", []string{"serve", "--db", "", "--addr", "127.0.0.1:0"}, "--db (or APITOKENS_DB) must name the database file"},
 		{"ErrPublicURLWithPath", []string{"serve", "--db", db, "--addr", "127.0.0.1:0", "--public-url", "https://tokens.example.com/app"}, "--public-url: the public URL must be"},
 		{"ErrPublicURLNoScheme", []string{"serve", "--db", db, "--addr", "127.0.0.1:0", "--public-url", "tokens.example.com"}, "--public-url: the public URL must be"},
 	}
@@ -143,6 +144,25 @@ func TestAdminCommands(t *testing.T) {
 			}
 		})
 	}
+	t.Run("ErrReadOnlyDB", func(t *testing.T) {
+		// A database written by a later SQLite, which this one may read
+		// but not write: serve refuses it rather than start and fail at
+		// the first sign-in.
+		ro := filepath.Join(t.TempDir(), "ro.db")
+		if _, err := cli(t, "a long password\n", "user", "create", "--db", ro, "--account", "RO", "--email", "ro@ro.test", "--name", "R"); err != nil {
+			t.Fatal(err)
+		}
+		f, err := os.OpenFile(ro, os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.WriteAt([]byte{3}, 18) // the file format write version
+		f.Close()
+		_, err = cli(t, "", "serve", "--db", ro, "--addr", "127.0.0.1:0")
+		if err == nil || !strings.Contains(err.Error(), "cannot be written") {
+			t.Fatalf("serve on a read-only database: err = %v", err)
+		}
+	})
 	t.Run("ErrAccountWithoutAdmin", func(t *testing.T) {
 		if _, err := cli(t, "member password\n", "user", "create", "--db", db, "--account", "Hooli",
 			"--email", "m@hooli.test", "--name", "M"); err != nil {

@@ -55,10 +55,22 @@ func TestListMigrationBackfills(t *testing.T) {
 	exec(`INSERT INTO accounts (id, name, created_at) VALUES ('ACC-0000-0001', 'Old', 1)`)
 	exec(`INSERT INTO modules (id, account_id, name) VALUES ('MOD-0000-0001', 'ACC-0000-0001', 'Billing'),
 		('MOD-0000-0002', 'ACC-0000-0001', 'Access management'), ('MOD-0000-0003', 'ACC-0000-0001', 'Access Management')`)
-	live := `INSERT INTO tokens (id, account_id, name, status, secret_digest, secret_ciphertext, secret_key_id,
-		created_at, created_by, updated_at, updated_by) VALUES (?, 'ACC-0000-0001', ?, ?, randomblob(32), randomblob(64), 'k', ?, 'USR-0000-0001', 1, 'USR-0000-0001')`
-	exec(live, "TKN-0000-0011", "Legacy sync", "active", 3)
-	exec(live, "TKN-0000-0012", "Other thing", "disabled", 2)
+	// Secrets sealed under the keys the database is then opened with, which
+	// checks its keys on them.
+	keys := randomKeys(t)
+	box, err := newSecretBox(keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := func(id, name, status string, created int) {
+		t.Helper()
+		secret := newSecret(id)
+		exec(`INSERT INTO tokens (id, account_id, name, status, secret_digest, secret_ciphertext, secret_key_id,
+			created_at, created_by, updated_at, updated_by) VALUES (?, 'ACC-0000-0001', ?, ?, ?, ?, ?, ?, 'USR-0000-0001', 1, 'USR-0000-0001')`,
+			id, name, status, box.digest(secret), box.seal(id, secret), box.keyID, created)
+	}
+	live("TKN-0000-0011", "Legacy sync", "active", 3)
+	live("TKN-0000-0012", "Other thing", "disabled", 2)
 	exec(`INSERT INTO tokens (id, account_id, name, status, created_at, created_by, updated_at, updated_by, deleted_at, deleted_by)
 		VALUES ('TKN-0000-0013', 'ACC-0000-0001', 'Gone sync', 'deleted', 1, 'USR-0000-0001', 1, 'USR-0000-0001', 1, 'USR-0000-0001')`)
 	exec(`INSERT INTO token_modules (token_id, module_id) VALUES ('TKN-0000-0011', 'MOD-0000-0001'),
@@ -67,7 +79,7 @@ func TestListMigrationBackfills(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	s, err := Open(path, randomKeys(t))
+	s, err := Open(path, keys)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -63,7 +63,7 @@ func (s *Store) RotateKeys(ctx context.Context) (int, error) {
 			}
 		}
 		moved = len(todo)
-		return nil
+		return s.resealKeyCheck(ctx, tx)
 	})
 	return moved, err
 }

@@ -186,15 +186,25 @@ func TestRotateKeys(t *testing.T) {
 	t.Run("ErrWrongPreviousKeys", func(t *testing.T) {
 		wrong := fresh
 		wrong.Previous = ptr(randomKeys(t))
-		if _, err := reopen(t, wrong).RotateKeys(ctx); err == nil {
-			t.Fatal("rotating from keys that did not seal the secrets succeeded")
+		// Refused on opening: neither set of keys opens the key check.
+		var ke *KeyError
+		if s, err := Open(f.path, wrong); !errors.As(err, &ke) || !ke.Encryption {
+			if s != nil {
+				s.Close()
+			}
+			t.Fatalf("opening with keys that did not seal the secrets: %v", err)
 		}
 		works(t, reopen(t, f.keys)) // and nothing changed
 	})
 	t.Run("ErrDigestKeyAlone", func(t *testing.T) {
 		digestOnly := Keys{Digest: fresh.Digest, Encryption: f.keys.Encryption, Previous: ptr(f.keys)}
-		if _, err := reopen(t, digestOnly).RotateKeys(ctx); err == nil {
-			t.Fatal("rotating the digest key alone succeeded, leaving every digest under the old key")
+		var ke *KeyError
+		if s, err := Open(f.path, digestOnly); !errors.As(err, &ke) || !ke.Digest || ke.Encryption {
+			if s != nil {
+				s.RotateKeys(ctx)
+				s.Close()
+			}
+			t.Fatalf("rotating the digest key alone, leaving every digest under the old key: %v", err)
 		}
 	})
 	t.Run("MidRotationBothWork", func(t *testing.T) {
@@ -216,8 +226,12 @@ func TestRotateKeys(t *testing.T) {
 			t.Fatal(err)
 		}
 		works(t, reopen(t, fresh))
-		if _, err := reopen(t, f.keys).TokenBySecret(ctx, secret); !errors.Is(err, ErrNotFound) {
-			t.Fatalf("the old keys still find the secret: %v", err)
+		var ke *KeyError
+		if s, err := Open(f.path, f.keys); !errors.As(err, &ke) || !ke.Digest || !ke.Encryption {
+			if s != nil {
+				s.Close()
+			}
+			t.Fatalf("the old keys still open the database: %v", err)
 		}
 	})
 }

@@ -97,6 +97,10 @@ func Open(path string, keys Keys) (*Store, error) {
 		write.Close()
 		return nil, fmt.Errorf("the database %s cannot be written (%w); check that its file and folder may be written by this user", path, err)
 	}
+	if err := s.checkKeys(context.Background()); err != nil {
+		write.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
 	// Reads could map the file instead of reading pages into each
 	// connection's cache, which makes a random look-up about three times
 	// cheaper; but every mapped page counts in the process's resident

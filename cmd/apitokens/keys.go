@@ -32,6 +32,8 @@ type keyFile struct {
 type serverKeys struct {
 	sessionAuth, sessionEncryption []byte
 	tokens                         store.Keys
+	// warnings are what the server should say about how the keys are kept.
+	warnings []string
 }
 
 // keyPath is where the key file of a database lives: data/apitokens.db has
@@ -55,10 +57,15 @@ func loadKeys(dbPath string) (serverKeys, error) {
 		PreviousTokenEncryption: os.Getenv("APITOKENS_PREVIOUS_ENCRYPTION_KEY"),
 	}
 	kf := env
+	var k serverKeys
 	if env.SessionAuth == "" || env.SessionEncryption == "" || env.TokenDigest == "" || env.TokenEncryption == "" {
 		file, err := readOrCreateKeyFile(keyPath(dbPath))
 		if err != nil {
 			return serverKeys{}, err
+		}
+		if info, err := os.Stat(keyPath(dbPath)); err == nil && info.Mode().Perm()&0o077 != 0 {
+			k.warnings = append(k.warnings, fmt.Sprintf("the key file %s may be read by others (mode %04o); only its owner should: chmod 600 %s",
+				keyPath(dbPath), info.Mode().Perm(), keyPath(dbPath)))
 		}
 		kf = file
 		for _, f := range []struct {
@@ -74,7 +81,6 @@ func loadKeys(dbPath string) (serverKeys, error) {
 			}
 		}
 	}
-	var k serverKeys
 	var prev store.Keys
 	fields := []keyField{
 		{"session_auth", kf.SessionAuth, &k.sessionAuth},
@@ -99,6 +105,25 @@ func loadKeys(dbPath string) (serverKeys, error) {
 		k.tokens.Previous = &prev
 	}
 	return k, nil
+}
+
+// wrongKeys says which token keys do not fit the database, and where
+// each was taken from.
+func wrongKeys(dbPath string, e *store.KeyError) error {
+	source := func(env, field string) string {
+		if os.Getenv(env) != "" {
+			return env
+		}
+		return field + " in " + keyPath(dbPath)
+	}
+	var which []string
+	if e.Digest {
+		which = append(which, source("APITOKENS_DIGEST_KEY", "token_digest"))
+	}
+	if e.Encryption {
+		which = append(which, source("APITOKENS_ENCRYPTION_KEY", "token_encryption"))
+	}
+	return fmt.Errorf("%s: %w; check %s", dbPath, e, strings.Join(which, " and "))
 }
 
 // keyField is one key of the key file, base64-encoded, and where it goes.

@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -118,11 +119,17 @@ func openStore(dbPath string) (*store.Store, serverKeys, error) {
 	if strings.TrimSpace(dbPath) == "" {
 		return nil, serverKeys{}, usageError("--db (or APITOKENS_DB) must name the database file")
 	}
+	if filepath.Clean(keyPath(dbPath)) == filepath.Clean(dbPath) {
+		return nil, serverKeys{}, usageError("--db must not end in .keys: the key file beside the database has that name")
+	}
 	keys, err := loadKeys(dbPath)
 	if err != nil {
 		return nil, keys, err
 	}
 	st, err := store.Open(dbPath, keys.tokens)
+	if e, ok := errors.AsType[*store.KeyError](err); ok {
+		return nil, keys, wrongKeys(dbPath, e)
+	}
 	return st, keys, err
 }
 
@@ -167,6 +174,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer st.Close()
+	for _, w := range keys.warnings {
+		logger.Warn(w)
+	}
 	if *demo {
 		if err := seedDemo(ctx, st, logger); err != nil {
 			return err

@@ -204,12 +204,12 @@ func TestAddWizard(t *testing.T) {
 	})
 }
 
-// TestAddWizardLargeLogo: an upload of megabytes, as the platform takes, is
+// TestAddWizardLargeLogo: an upload of hundreds of KB, as the platform takes, is
 // normalised and carried to the overview as a small PNG.
 func TestAddWizardLargeLogo(t *testing.T) {
 	app := newTestApp(t)
 	c := app.signedIn(t, app.admin)
-	img := image.NewNRGBA(image.Rect(0, 0, 600, 600))
+	img := image.NewNRGBA(image.Rect(0, 0, 300, 300)) // noise: over 300 KB
 	rand.New(rand.NewSource(1)).Read(img.Pix)
 	var buf bytes.Buffer
 	if err := png.Encode(&buf, img); err != nil {

@@ -285,6 +285,18 @@ func TestEditLogo(t *testing.T) {
 			t.Fatalf("status %d:\n%s", res.status, res.text())
 		}
 	})
+	t.Run("CarriedPastAMistake", func(t *testing.T) {
+		// A new logo sent with an empty name comes back on the form, and
+		// is saved once the name is given.
+		res := save(url.Values{"name": {""}}, map[string][]byte{"logo": pngImage(t, 64, 64)})
+		carried := res.hidden().Get("logo_data")
+		if res.status != http.StatusUnprocessableEntity || carried == "" {
+			t.Fatalf("status %d, carried %q", res.status, carried)
+		}
+		if res := save(url.Values{"logo_data": {carried}}, nil); res.status != http.StatusSeeOther {
+			t.Fatalf("save with the carried logo = %d:\n%s", res.status, res.text())
+		}
+	})
 	t.Run("Remove", func(t *testing.T) {
 		if res := save(url.Values{"logo_remove": {"1"}}, nil); res.status != http.StatusSeeOther {
 			t.Fatalf("remove = %d:\n%s", res.status, res.text())

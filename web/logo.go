@@ -34,7 +34,8 @@ func (s *Server) logoTag(b64 string) string {
 }
 
 // readLogo takes the logo from a new upload, normalising it, or else the
-// one carried from an earlier step, which must bear this server's tag.
+// one carried from an earlier step, which must bear this server's tag; the
+// logo it takes is tagged to be carried on.
 func (s *Server) readLogo(c echo.Context, f *templates.TokenForm) {
 	r := c.Request()
 	if r.MultipartForm != nil {
@@ -58,6 +59,7 @@ func (s *Server) readLogo(c echo.Context, f *templates.TokenForm) {
 			}
 			if err == nil {
 				f.Logo = base64.StdEncoding.EncodeToString(logo)
+				f.LogoTag = s.logoTag(f.Logo)
 			}
 			return
 		}
@@ -71,5 +73,5 @@ func (s *Server) readLogo(c echo.Context, f *templates.TokenForm) {
 		f.Errors["logo"] = logoUnreadable
 		return
 	}
-	f.Logo = b64
+	f.Logo, f.LogoTag = b64, tag
 }

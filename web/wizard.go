@@ -78,9 +78,6 @@ func (s *Server) handleTokenNew(c echo.Context) error {
 }
 
 func (s *Server) renderWizard(c echo.Context, status int, f templates.TokenForm) error {
-	if f.Logo != "" {
-		f.LogoTag = s.logoTag(f.Logo)
-	}
 	p, err := s.page(c, "Add API token")
 	if err != nil {
 		return err

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"apitokens/store"
+	"apitokens/web"
 )
 
 func TestAPIBadInput(t *testing.T) {
@@ -75,7 +76,7 @@ func TestAPIBadInput(t *testing.T) {
 		{"UpdateUnknownIDWithBadBody", "PUT", apiTokens + "/TKN-0000-0000", ctJSON, `{"name": 5, "colour": "red"}`, 404, "not-found", nil},
 		{"UpdateUnknownIDWithBrokenJSON", "PUT", apiTokens + "/TKN-0000-0000", ctJSON, `{"name": `, 404, "not-found", nil},
 		{"UpdateOtherAccountsToken", "PUT", apiTokens + "/" + theirs.ID, ctJSON, `{"name": "mine now"}`, 404, "not-found", nil},
-		{"TooLarge", "POST", apiTokens, ctJSON, `{"name": "` + strings.Repeat("x", 420<<10) + `"}`, 413, "body-too-large", nil},
+		{"TooLarge", "POST", apiTokens, ctJSON, `{"name": "` + strings.Repeat("x", web.MaxAPITokenBody) + `"}`, 413, "body-too-large", nil},
 		{"LimitZero", "GET", apiTokens + "?limit=0", "", "", 400, "invalid-parameters", []string{"limit"}},
 		{"LimitTooBig", "GET", apiTokens + "?limit=101", "", "", 400, "invalid-parameters", []string{"limit"}},
 		{"OffsetNegativeAndLimitWord", "GET", apiTokens + "?offset=-1&limit=ten", "", "", 400, "invalid-parameters", []string{"limit", "offset"}},
@@ -139,7 +140,7 @@ func TestAPIBadInput(t *testing.T) {
 		}
 	})
 	t.Run("TooLargeWithoutLength", func(t *testing.T) {
-		body := io.MultiReader(strings.NewReader(`{"name": "`), strings.NewReader(strings.Repeat("x", 420<<10)), strings.NewReader(`"}`))
+		body := io.MultiReader(strings.NewReader(`{"name": "`), strings.NewReader(strings.Repeat("x", web.MaxAPITokenBody)), strings.NewReader(`"}`))
 		req := c.request(http.MethodPost, apiTokens, "application/json", body)
 		if req.ContentLength > 0 {
 			t.Fatal("the request announces its length")

@@ -10,3 +10,6 @@ func Routes(s *Server) []string {
 	}
 	return out
 }
+
+// MaxAPITokenBody is the largest body the API's create and update take.
+var MaxAPITokenBody = int(maxAPITokenBody)

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"apitokens/store"
+	"apitokens/web"
 )
 
 // openAPI is the part of an OpenAPI 3.1 document the test reads.
@@ -163,7 +164,7 @@ var byStatus = map[int]build{
 		return f.manager.send(d.method, path, "", nil)
 	},
 	http.StatusRequestEntityTooLarge: func(f *openAPIFixture, d documented) *apiResponse {
-		return f.manager.send(d.method, f.pathFor(d), "application/json", []byte(`{"name": "`+strings.Repeat("x", 420<<10)+`"}`))
+		return f.manager.send(d.method, f.pathFor(d), "application/json", []byte(`{"name": "`+strings.Repeat("x", web.MaxAPITokenBody)+`"}`))
 	},
 	http.StatusUnsupportedMediaType: func(f *openAPIFixture, d documented) *apiResponse {
 		return f.manager.send(d.method, f.pathFor(d), "text/plain", []byte(jsonBody))

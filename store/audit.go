@@ -4,7 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"fmt"
+	"strings"
+	"unicode/utf8"
 )
 
 // auditEntry is what the audit trail records of a change: the same for
@@ -56,39 +57,29 @@ func (s *Store) recordAudit(ctx context.Context, tx *sql.Tx, e auditEntry, token
 	if err != nil {
 		return err
 	}
-	return s.txExec(ctx, tx, `INSERT INTO audit_events (token_id, account_id, at, actor_id, action, detail, changes, ip)
-		SELECT value ->> 0, ?, value ->> 1, ?, ?, ?, ?, ? FROM json_each(?)`,
-		e.accountID, e.by.ID, e.action, e.detail, changes, e.by.IP, string(b))
+	return s.txExec(ctx, tx, `INSERT INTO audit_events (token_id, account_id, at, actor_id, action, detail, changes, ip, user_agent)
+		SELECT value ->> 0, ?, value ->> 1, ?, ?, ?, ?, ?, ? FROM json_each(?)`,
+		e.accountID, e.by.ID, e.action, e.detail, changes, e.by.IP, cleanUserAgent(e.by.UserAgent), string(b))
 }
 
-// AuditEvents returns the token's history, newest first. It includes the
-// history of deleted tokens, which is kept.
-func (s *Store) AuditEvents(ctx context.Context, accountID, tokenID string) ([]AuditEvent, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT e.id, e.token_id, e.at, e.actor_id, COALESCE(u.name, tk.name, ''),
-		e.action, e.detail, e.changes, e.ip
-		FROM audit_events e
-		LEFT JOIN users u ON u.id = e.actor_id
-		LEFT JOIN tokens tk ON tk.id = e.actor_id
-		WHERE e.token_id = ? AND e.account_id = ? ORDER BY e.at DESC, e.id DESC`, tokenID, accountID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []AuditEvent
-	for rows.Next() {
-		var e AuditEvent
-		var at sql.NullInt64
-		var changes string
-		if err := rows.Scan(&e.ID, &e.TokenID, &at, &e.Actor.ID, &e.Actor.Name, &e.Action, &e.Detail, &changes, &e.IP); err != nil {
-			return nil, err
+// MaxUserAgent is how many characters of a browser's name (its User-Agent)
+// the audit trail keeps: enough to tell browser, version and system apart,
+// and a client cannot fill the database through a header.
+const MaxUserAgent = 256
+
+// cleanUserAgent is what the audit trail keeps of a User-Agent header: valid
+// UTF-8 without control characters, cut to MaxUserAgent characters.
+func cleanUserAgent(ua string) string {
+	ua = strings.ToValidUTF8(ua, "")
+	ua = strings.Map(func(r rune) rune {
+		// What a name may not hold: control characters and bidi marks.
+		if refusedInName(r) {
+			return -1
 		}
-		e.At = millis(at)
-		if changes != "" {
-			if err := json.Unmarshal([]byte(changes), &e.Changes); err != nil {
-				return nil, fmt.Errorf("audit event %d: %w", e.ID, err)
-			}
-		}
-		out = append(out, e)
+		return r
+	}, ua)
+	if utf8.RuneCountInString(ua) > MaxUserAgent {
+		ua = string([]rune(ua)[:MaxUserAgent])
 	}
-	return out, rows.Err()
+	return strings.TrimSpace(ua)
 }

@@ -410,6 +410,15 @@ type Actor struct {
 	Kind ActorKind
 	ID   string // USR-… for a user, TKN-… for a token
 	IP   string
+	// UserAgent is the browser or client, as its request named it; the
+	// audit trail keeps at most MaxUserAgent characters of it.
+	UserAgent string
+}
+
+// WithUserAgent is the actor using the browser or client ua.
+func (a Actor) WithUserAgent(ua string) Actor {
+	a.UserAgent = ua
+	return a
 }
 
 // UserActor is a signed-in user acting from the address ip.
@@ -429,14 +438,16 @@ func (a Actor) check() error {
 
 // AuditEvent is one thing that happened to a token.
 type AuditEvent struct {
-	ID      int64
-	TokenID string
-	At      time.Time
-	Actor   UserRef // a user, or a token when the change came through the API
-	Action  string  // one of the Audit… constants
-	Detail  string
-	Changes []FieldChange // what an update changed
-	IP      string
+	ID        int64
+	TokenID   string
+	TokenName string // the token's name now (a deleted token keeps its last)
+	At        time.Time
+	Actor     UserRef // a user, or a token when the change came through the API
+	Action    string  // one of the Audit… constants
+	Detail    string
+	Changes   []FieldChange // what an update changed
+	IP        string
+	UserAgent string // the browser or client; "" for events recorded before it was
 }
 
 // FieldChange is one field an update changed. Old and New are shown to
@@ -456,3 +467,6 @@ const (
 	AuditRevealed = "revealed"
 	AuditDeleted  = "deleted"
 )
+
+// AuditActions are the audit actions, in the order a token lives them.
+var AuditActions = []string{AuditCreated, AuditUpdated, AuditRevealed, AuditEnabled, AuditDisabled, AuditDeleted}

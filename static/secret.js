@@ -1,5 +1,5 @@
-// Copy buttons, Show and Hide of the API endpoint, and the token value,
-// which the server shows only after a password confirmation.
+// Copy buttons, and the token value, which the server shows only after a
+// password confirmation.
 "use strict";
 
 (function () {
@@ -29,19 +29,6 @@
       announce("Could not copy: select the text and copy it by hand.", "error");
     }
   }
-
-  // Show and Hide of a value that is not secret (the API endpoint) happen
-  // in the page; without the script they are links.
-  document.addEventListener("click", (ev) => {
-    const toggle = ev.target.closest("[data-mask-toggle]");
-    if (!toggle) return;
-    ev.preventDefault();
-    const code = document.getElementById(toggle.getAttribute("aria-controls"));
-    const masked = code.hasAttribute("data-masked");
-    code.textContent = masked ? code.dataset.value : "••••••••••••••••••••••••";
-    code.toggleAttribute("data-masked", !masked);
-    toggle.textContent = masked ? "Hide" : "Show";
-  });
 
   // The token value: Show and Copy ask the server for it (a POST with the
   // CSRF token), confirming the password in a dialog when the server asks.
@@ -145,10 +132,17 @@
       return value;
     };
 
+    // The eye button says in words what it will do, and shows it.
+    const setShown = (shown) => {
+      showButton.setAttribute("aria-label", shown ? "Hide the token value" : "Show the token value");
+      showButton.querySelector("[data-icon=show]").hidden = shown;
+      showButton.querySelector("[data-icon=hide]").hidden = !shown;
+    };
+
     const showValue = (v) => {
       code.textContent = v;
       code.removeAttribute("data-masked");
-      showButton.textContent = "Hide";
+      setShown(true);
     };
 
     reveal.addEventListener("submit", async (ev) => {
@@ -157,7 +151,7 @@
         code.textContent = masked;
         code.setAttribute("data-masked", "");
         value = "";
-        showButton.textContent = "Show";
+        setShown(false);
         return;
       }
       try {

@@ -441,13 +441,16 @@ type AuditEvent struct {
 	ID        int64
 	TokenID   string
 	TokenName string // the token's name now (a deleted token keeps its last)
-	At        time.Time
-	Actor     UserRef // a user, or a token when the change came through the API
-	Action    string  // one of the Audit… constants
-	Detail    string
-	Changes   []FieldChange // what an update changed
-	IP        string
-	UserAgent string // the browser or client; "" for events recorded before it was
+	// TokenDeleted is set once the token is deleted: its events stay, its
+	// page is gone.
+	TokenDeleted bool
+	At           time.Time
+	Actor        UserRef // a user, or a token when the change came through the API
+	Action       string  // one of the Audit… constants
+	Detail       string
+	Changes      []FieldChange // what an update changed
+	IP           string
+	UserAgent    string // the browser or client; "" for events recorded before it was
 }
 
 // FieldChange is one field an update changed. Old and New are shown to

@@ -50,17 +50,6 @@ func (c Confirmation) path(tokenID string) string {
 	return paths.TokenAction(tokenID, string(c.Action))
 }
 
-// stateClass is the colour of a state's badge and icon.
-func stateClass(s store.TokenState) string {
-	switch s {
-	case store.StateActive:
-		return "badge-active"
-	case store.StateExpired:
-		return "badge-expired"
-	}
-	return "badge-disabled"
-}
-
 // Origin says which page a confirmation was opened from, so that Cancel and
 // Enable/Disable go back there.
 type Origin string

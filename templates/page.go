@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
 
 	"apitokens/static"
 	"apitokens/store"
+	"apitokens/web/paths"
 )
 
 // Page is what the layout needs on every page.
@@ -17,6 +19,25 @@ type Page struct {
 	User    store.User // zero when signed out
 	Flashes []Flash
 	Now     time.Time // the request's clock, for states and relative times
+	Path    string    // the address asked for, which the menu marks as current
+}
+
+// navItem is an entry of the settings menu.
+type navItem struct{ label, path string }
+
+// navItems are the entries of the settings menu: what the user may open.
+// A member manages no tokens; their entry leads to a page that says who
+// does.
+func (p Page) navItems() []navItem {
+	if p.User.IsAdmin() {
+		return []navItem{{"API tokens", paths.Tokens}, {"Audit trail", paths.AuditTrail}}
+	}
+	return []navItem{{"API tokens", paths.Settings}}
+}
+
+// current reports whether the menu entry is the page shown, or holds it.
+func (p Page) current(item navItem) bool {
+	return p.Path == item.path || item.path != paths.Settings && strings.HasPrefix(p.Path, item.path+"/")
 }
 
 // SignedIn reports whether a user is signed in.
@@ -35,7 +56,7 @@ var (
 	CSS     = static.Versioned("app.css")
 	Scripts = []string{
 		static.Versioned("app.js"), static.Versioned("menus.js"), static.Versioned("secret.js"),
-		static.Versioned("forms.js"), static.Versioned("dialogs.js"), static.Versioned("list.js"),
+		static.Versioned("forms.js"), static.Versioned("dialogs.js"), static.Versioned("list.js"), static.Versioned("audit.js"),
 	}
 )
 
@@ -86,6 +107,27 @@ func modulesSummary(ms []store.Module) string {
 		return ms[0].Name
 	}
 	return fmt.Sprintf("%d modules", len(ms))
+}
+
+// avatarInitials are the first letters of a name's first two words, for the
+// avatar of a token without a logo.
+func avatarInitials(name string) string {
+	var out []rune
+	for _, w := range strings.Fields(name) {
+		for _, r := range w {
+			if unicode.IsLetter(r) || unicode.IsDigit(r) {
+				out = append(out, unicode.ToUpper(r))
+				break
+			}
+		}
+		if len(out) == 2 {
+			break
+		}
+	}
+	if len(out) == 0 {
+		return "?"
+	}
+	return string(out)
 }
 
 func moduleNames(ms []store.Module) string {

@@ -24,7 +24,7 @@ func callerToken(c echo.Context) store.Token {
 // apiActor is who the audit trail names for a change made through the API:
 // the token itself, so the trail shows the token's name.
 func apiActor(c echo.Context) store.Actor {
-	return store.TokenActor(callerToken(c).ID, c.RealIP())
+	return store.TokenActor(callerToken(c).ID, c.RealIP()).WithUserAgent(c.Request().UserAgent())
 }
 
 // requireToken authenticates the call by its bearer token. Only the

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -33,8 +34,8 @@ func safeNext(next string) string {
 
 func (s *Server) handleLoginPage(c echo.Context) error {
 	next := safeNext(c.QueryParam("next"))
-	if _, ok := currentUser(c); ok {
-		return c.Redirect(http.StatusSeeOther, next)
+	if u, ok := currentUser(c); ok {
+		return c.Redirect(http.StatusSeeOther, landing(u, next))
 	}
 	p, err := s.page(c, "Sign in")
 	if err != nil {
@@ -98,7 +99,36 @@ func (s *Server) handleLogin(c echo.Context) error {
 	if err := s.saveSession(c, sess); err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, next)
+	return c.Redirect(http.StatusSeeOther, landing(u, next))
+}
+
+// landing is where a sign-in goes: where the person was going, except that
+// a member sent to the token list, which only administrators may open,
+// lands on the page that says who manages tokens.
+func landing(u store.User, next string) string {
+	if next == paths.Tokens && !u.IsAdmin() {
+		return paths.Settings
+	}
+	return next
+}
+
+// handleSettings is the settings' home: the token list for an
+// administrator; for a member, who manages the account's tokens.
+func (s *Server) handleSettings(c echo.Context) error {
+	u, _ := currentUser(c)
+	if u.IsAdmin() {
+		return toTokenList(c)
+	}
+	users, err := s.store.Users(c.Request().Context(), u.AccountID)
+	if err != nil {
+		return err
+	}
+	admins := slices.DeleteFunc(users, func(u store.User) bool { return !u.IsAdmin() })
+	p, err := s.page(c, "API tokens")
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, templates.MemberHome(p, admins))
 }
 
 func (s *Server) handleLogout(c echo.Context) error {

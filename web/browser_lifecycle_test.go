@@ -126,8 +126,8 @@ func TestBrowserTokenLifecycle(t *testing.T) {
 	)
 	waitUntil(t, ctx, "the value is shown", `document.querySelector("#token-value").textContent === "`+secret+`"`)
 	saveScreenshot(t, ctx, "revealed")
-	if b := text(t, ctx, "[data-reveal-show]"); b != "Hide" {
-		t.Errorf("the Show button reads %q once shown", b)
+	if b := eval[string](t, ctx, `document.querySelector("[data-reveal-show]").getAttribute("aria-label")`); b != "Hide the token value" {
+		t.Errorf("the Show button says %q once shown", b)
 	}
 	run(t, ctx, "Hide it again", chromedp.Click(chromedp.CSS("[data-reveal-show]")))
 	waitUntil(t, ctx, "the value is masked", `!document.querySelector("#token-value").textContent.includes("`+secret[10:]+`")`)

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"net/url"
 
 	"github.com/labstack/echo/v4"
 
@@ -19,10 +20,17 @@ func (s *Server) handleTokenDetails(c echo.Context) error {
 		return err
 	}
 	tab := c.QueryParam("tab")
-	var events []store.AuditEvent
+	var audit templates.AuditView
 	switch tab {
 	case templates.TabAudit:
-		if events, err = s.store.AuditEvents(ctx, u.AccountID, t.ID); err != nil {
+		page, err := auditPageNumber(c.QueryParams())
+		if err != nil {
+			return err
+		}
+		audit, err = s.auditView(c, u.AccountID, store.AuditFilter{TokenID: t.ID}, page, func(q url.Values) string {
+			return paths.Token(t.ID) + "?" + q.Encode()
+		})
+		if err != nil {
 			return err
 		}
 	case templates.TabModules, templates.TabDetails:
@@ -34,7 +42,7 @@ func (s *Server) handleTokenDetails(c echo.Context) error {
 		return err
 	}
 	return render(c, http.StatusOK, templates.TokenDetails(p, t, templates.DetailsView{
-		Tab: tab, Events: events, Endpoint: s.endpoint(), ShowEndpoint: c.QueryParam("show") == "endpoint",
+		Tab: tab, Audit: audit, Endpoint: s.endpoint(),
 	}))
 }
 

@@ -30,7 +30,7 @@ func TestEditToken(t *testing.T) {
 		t.Fatalf("list after save:\n%s", list)
 	}
 	audit := c.get(tokensPath + "/" + tok.ID + "?tab=audit").text()
-	for _, want := range []string{"Updated by Ada Admin", "Name Before → changed to After",
+	for _, want := range []string{"Ada Admin " + app.admin.ID, "API token updated Name Before → changed to After",
 		"Description (none) → changed to Now described", "Modules " + app.modules[0].Name + " → changed to " + app.modules[1].Name} {
 		if !strings.Contains(audit, want) {
 			t.Errorf("audit trail lacks %q:\n%s", want, audit)

@@ -104,7 +104,7 @@ func TestRevealToken(t *testing.T) {
 	})
 	t.Run("AuditedWithoutTheValue", func(t *testing.T) {
 		audit := c.get(details + "?tab=audit").text()
-		if n := strings.Count(audit, "Token value shown by Ada Admin"); n != 5 {
+		if n := strings.Count(audit, "Ada Admin "+app.admin.ID+" 127.0.0.1 Go 1 Token value shown"); n != 5 {
 			t.Errorf("%d reveals in the audit trail, want 5:\n%s", n, audit)
 		}
 		if strings.Contains(audit, secret) || strings.Contains(app.logs.String(), secret) {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -58,7 +59,11 @@ func TestEveryRouteAsEveryone(t *testing.T) {
 		want          expect
 	}{
 		{"GET", "/", expect{out: 303, member: 303, other: 303, admin: 303}},
-		{"GET", "/settings", expect{out: 303, member: 303, other: 303, admin: 303}},
+		// A member manages no tokens: the settings show them who does.
+		{"GET", "/settings", expect{out: 303, member: 200, other: 303, admin: 303}},
+		{"GET", "/settings/audit-trail", expect{out: toLogin, member: 403, other: 200, admin: 200}},
+		// Another account's record is not found, like one that never was.
+		{"GET", "/settings/audit-trail/:event", expect{out: toLogin, member: 403, other: 404, admin: 200}},
 		{"GET", "/healthz", expect{out: 200, member: 200, other: 200, admin: 200}},
 		{"GET", "/static/*", expect{out: 200, member: 200, other: 200, admin: 200}},
 		{"GET", "/login", expect{out: 200, member: 303, other: 303, admin: 303}},
@@ -115,6 +120,13 @@ func TestEveryRouteAsEveryone(t *testing.T) {
 			t.Run(fmt.Sprintf("%s %s as %s", tc.method, tc.route, role), func(t *testing.T) {
 				c := clients[role]
 				path := strings.Replace(tc.route, ":id", fresh(), 1)
+				if strings.Contains(path, ":event") {
+					events, err := app.store.AuditEvents(context.Background(), app.account.ID, fresh())
+					if err != nil {
+						t.Fatal(err)
+					}
+					path = strings.Replace(path, ":event", strconv.FormatInt(events[0].ID, 10), 1)
+				}
 				path = strings.Replace(path, "*", "app.css", 1)
 				var res *response
 				switch tc.method {
@@ -143,7 +155,7 @@ func TestEveryRouteAsEveryone(t *testing.T) {
 				if want := tc.want[role]; res.status != want {
 					t.Fatalf("status %d, want %d:\n%.300s", res.status, want, res.text())
 				}
-				if res.status == toLogin && strings.HasPrefix(tc.route, tokensPath) && role == out &&
+				if res.status == toLogin && strings.HasPrefix(tc.route, "/settings/") && role == out &&
 					!strings.HasPrefix(res.location(), "/login") {
 					t.Fatalf("redirected to %q, want the sign-in page", res.location())
 				}

@@ -212,6 +212,8 @@ func (s *Server) routes() {
 	// site, when its body is not a form, or when it lacks the session's
 	// CSRF token.
 	page := s.pageChain(limitBodies)
+	// signedIn: a page for anyone signed in.
+	signedIn := append(slices.Clip(page), s.requireUser)
 	// admin: a page for account administrators only.
 	admin := append(page, s.requireUser, s.requireAdmin)
 	// wizard: admin, with room for a logo, sent twice (the upload, and the
@@ -220,8 +222,8 @@ func (s *Server) routes() {
 
 	pg.Match(readMethods, paths.Static+"*", echo.WrapHandler(staticHandler()))
 	pg.Match(readMethods, paths.Health, handleHealth)
-	pg.Match(readMethods, paths.Home, toTokenList)
-	pg.Match(readMethods, paths.Settings, toTokenList)
+	pg.Match(readMethods, paths.Home, toSettings)
+	pg.Match(readMethods, paths.Settings, s.handleSettings, signedIn...)
 	pg.Match(readMethods, paths.Login, s.handleLoginPage, page...)
 	pg.POST(paths.Login, s.handleLogin, page...)
 	pg.POST(paths.Logout, s.handleLogout, page...)
@@ -244,6 +246,8 @@ func (s *Server) routes() {
 	pg.Match(readMethods, paths.Tokens+"/:id/disable", s.handleTokenConfirm(store.ActionDisable), admin...)
 	pg.POST(paths.Tokens+"/:id/disable", s.handleTokenSetStatus(store.ActionDisable), admin...)
 	pg.POST(paths.TokensBulk, s.handleTokenBulk, admin...)
+	pg.Match(readMethods, paths.AuditTrail, s.handleAuditTrail, admin...)
+	pg.Match(readMethods, paths.AuditTrail+"/:event", s.handleAuditRecord, admin...)
 	// Bulk actions are posted; an address typed or reloaded lands on the list.
 	pg.Match(readMethods, paths.TokensBulk, toTokenList, admin...)
 
@@ -294,6 +298,8 @@ var (
 func handleHealth(c echo.Context) error { return c.String(http.StatusOK, "ok\n") }
 
 func toTokenList(c echo.Context) error { return c.Redirect(http.StatusSeeOther, paths.Tokens) }
+
+func toSettings(c echo.Context) error { return c.Redirect(http.StatusSeeOther, paths.Settings) }
 
 // staticHandler serves the embedded assets; the URL that Versioned gives, with
 // the hash of what is served, is cached for good, any other for minutes.

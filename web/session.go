@@ -113,10 +113,10 @@ func currentUser(c echo.Context) (store.User, bool) {
 	return u, ok
 }
 
-// actor is the signed-in user acting from the request's address.
+// actor is the signed-in user acting from the request's address and browser.
 func actor(c echo.Context) (store.User, store.Actor) {
 	u, _ := currentUser(c)
-	return u, store.UserActor(u.ID, c.RealIP())
+	return u, store.UserActor(u.ID, c.RealIP()).WithUserAgent(c.Request().UserAgent())
 }
 
 func csrfToken(c echo.Context) string {

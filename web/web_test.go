@@ -85,11 +85,12 @@ func TestTokenDetails(t *testing.T) {
 		tab  string
 		want []string
 	}{
-		{"", []string{"Storefront sync", tok.ID, "Active", "No description", "API endpoint ••••"}},
-		{"general&show=endpoint", []string{"API endpoint " + app.url + "/public/v1/accounts/api-tokens Hide"}},
+		{"", []string{"API token " + tok.ID + " Storefront sync Active Edit", "Account " + app.account.Name + " " + app.account.ID + " Last access Never",
+			"No description", "API endpoint " + app.url + "/public/v1/accounts/api-tokens API token"}},
 		{"modules", []string{app.modules[2].Name, app.modules[2].ID}},
 		{"details", []string{"Created 4 May 2026, 10:30 UTC by Ada Admin " + app.admin.ID, "Last access Never", "Expires Never"}},
-		{"audit", []string{"Created by Ada Admin " + app.admin.ID + " 4 May 2026, 10:30 UTC from 127.0.0.1"}},
+		{"audit", []string{"4 May 2026, 10:30 UTC Ada Admin " + app.admin.ID + " 127.0.0.1 Unknown API token created View details of record",
+			"1–1 of 1 record Page 1 of 1"}},
 		{"nonsense", []string{"No description"}},
 	}
 	for _, tc := range cases {

@@ -3,6 +3,8 @@
 // link to them. It imports nothing of the project.
 package paths
 
+import "strconv"
+
 // The site's own addresses.
 const (
 	// Home and Settings lead to the list.
@@ -25,6 +27,12 @@ const (
 	// TokensBulk takes a bulk action on selected tokens (POST only).
 	TokensBulk = Tokens + "/bulk"
 )
+
+// AuditTrail is the account's audit trail: the events of every token.
+const AuditTrail = Settings + "/audit-trail"
+
+// AuditRecord is the details of one event of the audit trail.
+func AuditRecord(id int64) string { return AuditTrail + "/" + strconv.FormatInt(id, 10) }
 
 // Token is the details page of a token.
 func Token(id string) string { return Tokens + "/" + id }

@@ -136,6 +136,7 @@ func TestBrowserMemberMenu(t *testing.T) {
 		t.Errorf("the member's page does not say who manages tokens:\n%s", got)
 	}
 	saveScreenshot(t, ctx, "member")
+	checkAccessibility(t, ctx, "a member's page")
 	run(t, ctx, "the token list, typed in", chromedp.Navigate(app.url+tokensPath), chromedp.WaitVisible(chromedp.CSS(settingsNav)))
 	if got := text(t, ctx, "main h1"); got != "Forbidden" {
 		t.Fatalf("the member sees %q at the token list, want Forbidden", got)

@@ -75,11 +75,19 @@ build:
 generate:
 	$(GO) tool templ generate -log-level error
 
-## screenshot: refresh the README's picture of the list with a menu open
-screenshot:
-	mkdir -p /tmp/apitokens-shots
-	APITOKENS_SCREENSHOTS=/tmp/apitokens-shots $(GO) test -count=1 -run 'TestBrowserActionsMenuKeyboard' ./web
-	cp /tmp/apitokens-shots/TestBrowserActionsMenuKeyboard-menu.png static/screenshots/list-actions-menu.png
+## screenshot: refresh the README's pictures (the list with a menu open,
+## the details page, the audit trails, record details, a phone)
+SHOTS := /tmp/apitokens-shots
+screenshot: $(AXE)
+	mkdir -p $(SHOTS)
+	APITOKENS_AXE=$(CURDIR)/$(AXE) APITOKENS_SCREENSHOTS=$(SHOTS) $(GO) test -count=1 \
+	  -run 'TestBrowserActionsMenuKeyboard|TestBrowserDetailsHeaderAndAuditTrail|TestBrowserAccountAuditTrail|TestBrowserNothingScrollsSideways' ./web
+	cp $(SHOTS)/TestBrowserActionsMenuKeyboard-menu.png static/screenshots/list-actions-menu.png
+	cp $(SHOTS)/TestBrowserDetailsHeaderAndAuditTrail-header.png static/screenshots/details-header.png
+	cp $(SHOTS)/TestBrowserDetailsHeaderAndAuditTrail-audit-table.png static/screenshots/details-audit-trail.png
+	cp $(SHOTS)/TestBrowserDetailsHeaderAndAuditTrail-record-details.png static/screenshots/record-details.png
+	cp $(SHOTS)/TestBrowserAccountAuditTrail-account-trail.png static/screenshots/settings-audit-trail.png
+	cp $(SHOTS)/TestBrowserNothingScrollsSideways-phone-details.png static/screenshots/phone-details.png
 
 clean:
 	rm -rf bin

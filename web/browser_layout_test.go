@@ -98,6 +98,16 @@ func TestBrowserNothingScrollsSideways(t *testing.T) {
 				t.Errorf("%s at %d px: %s", p.name, width, got)
 			}
 		}
+		run(t, ctx, "record details", chromedp.Navigate(app.url+tokensPath+"/"+tok.ID+"?tab=audit"),
+			chromedp.WaitVisible(chromedp.CSS(recordLink)))
+		openRecord(t, ctx)
+		if got := eval[string](t, ctx, `(d => d.scrollWidth > d.clientWidth ? d.scrollWidth + " px in " + d.clientWidth : "")(document.querySelector('`+recordDialog+`'))`); got != "" {
+			saveScreenshot(t, ctx, fmt.Sprintf("%d-record", width))
+			t.Errorf("Record details at %d px scroll sideways: %s", width, got)
+		}
+		if width == 390 {
+			saveScreenshot(t, ctx, "phone-record")
+		}
 	}
 }
 

@@ -154,6 +154,8 @@ func TestBrowserMemberMenu(t *testing.T) {
 	if n := eval[int](t, ctx, `document.querySelectorAll('`+settingsNav+` [aria-current]').length`); n != 0 {
 		t.Errorf("the 403 page marks %d of the member's menu entries as the current page", n)
 	}
+	run(t, ctx, "the 403 page leads to who manages tokens", chromedp.Click(link("Who manages API tokens")),
+		chromedp.WaitVisible(chromedp.CSS(`[data-admins]`)))
 }
 
 // containsAll reports whether s holds every one of words.

@@ -246,10 +246,10 @@ func (s *Server) routes() {
 	pg.Match(readMethods, paths.Tokens+"/:id/disable", s.handleTokenConfirm(store.ActionDisable), admin...)
 	pg.POST(paths.Tokens+"/:id/disable", s.handleTokenSetStatus(store.ActionDisable), admin...)
 	pg.POST(paths.TokensBulk, s.handleTokenBulk, admin...)
-	pg.Match(readMethods, paths.AuditTrail, s.handleAuditTrail, admin...)
-	pg.Match(readMethods, paths.AuditTrail+"/:event", s.handleAuditRecord, admin...)
 	// Bulk actions are posted; an address typed or reloaded lands on the list.
 	pg.Match(readMethods, paths.TokensBulk, toTokenList, admin...)
+	pg.Match(readMethods, paths.AuditTrail, s.handleAuditTrail, admin...)
+	pg.Match(readMethods, paths.AuditTrail+"/:event", s.handleAuditRecord, admin...)
 
 	// token: a body of at most 64 KB, and a bearer token in the
 	// Authorization header (no cookie counts) scoped to the Access

@@ -119,4 +119,18 @@ func TestSignIn(t *testing.T) {
 			t.Fatal("a GET signed the user out")
 		}
 	})
+	t.Run("MemberLandsOnWhoManagesTokens", func(t *testing.T) {
+		c := app.client(t)
+		res := c.submit("/login", "/login", url.Values{"email": {app.member.Email}, "password": {password}})
+		if res.status != http.StatusSeeOther || res.location() != "/settings" {
+			t.Fatalf("a member's sign-in = %d → %q, want the settings' home", res.status, res.location())
+		}
+		if home := c.follow(res); home.status != http.StatusOK || !strings.Contains(home.text(), "managed by its administrators") {
+			t.Fatalf("the member's home = %d:\n%s", home.status, home.text())
+		}
+		res = app.client(t).submit("/login", "/login", url.Values{"email": {app.admin.Email}, "password": {password}})
+		if res.status != http.StatusSeeOther || res.location() != tokensPath {
+			t.Fatalf("an administrator's sign-in = %d → %q, want the list", res.status, res.location())
+		}
+	})
 }

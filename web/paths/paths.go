@@ -7,7 +7,8 @@ import "strconv"
 
 // The site's own addresses.
 const (
-	// Home and Settings lead to the list.
+	// Home leads to Settings, which is the list for an administrator and,
+	// for a member, a page that says who manages the account's tokens.
 	Home     = "/"
 	Settings = "/settings"
 	// Static holds the stylesheet, scripts and icons.

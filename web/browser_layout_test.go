@@ -63,7 +63,7 @@ func TestBrowserTabBarHasNoScrollbar(t *testing.T) {
 // TestBrowserNothingScrollsSideways: on a phone, 390 px wide and down to
 // 320, no page scrolls sideways: the details page on each tab (with a long
 // description, a changed name and a long browser name in the trail), and
-// the Add wizard with its expiry row.
+// the Add wizard with its expiry row, and the account's audit trail.
 func TestBrowserNothingScrollsSideways(t *testing.T) {
 	app := newTestApp(t)
 	tok, _ := app.createToken("A token with a rather long name for a phone screen", app.modules[0], app.modules[1])
@@ -82,6 +82,7 @@ func TestBrowserNothingScrollsSideways(t *testing.T) {
 		{"details, Details", tokensPath + "/" + tok.ID + "?tab=details", tokenSections},
 		{"details, Audit trail", tokensPath + "/" + tok.ID + "?tab=audit", tokenSections},
 		{"Add wizard", tokensPath + "/new", "#name"},
+		{"Settings, Audit trail", "/settings/audit-trail", auditTable},
 	}
 	for _, width := range []int64{390, 320} {
 		setViewport(t, ctx, width, true)
@@ -90,8 +91,8 @@ func TestBrowserNothingScrollsSideways(t *testing.T) {
 			if width == 390 && p.name == "details" {
 				saveScreenshot(t, ctx, "phone-details")
 			}
-			if width == 390 && p.name == "details, Audit trail" {
-				saveScreenshot(t, ctx, "phone-audit")
+			if width == 390 && p.name != "details" {
+				saveScreenshot(t, ctx, "phone-"+url.PathEscape(p.name))
 			}
 			if got := eval[string](t, ctx, sideways); got != "" {
 				saveScreenshot(t, ctx, fmt.Sprintf("%d-%s", width, url.PathEscape(p.name)))

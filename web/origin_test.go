@@ -20,8 +20,8 @@ func TestPublicURL(t *testing.T) {
 	app := newTestApp(t, func(cfg *web.Config) { cfg.PublicURL = public })
 	tok, _ := app.createToken("Endpoint")
 	c := app.signedIn(t, app.admin)
-	details := tokensPath + "/" + tok.ID + "?show=endpoint"
-	want := "API endpoint https://tokens.example.com/public/v1/accounts/api-tokens Hide"
+	details := tokensPath + "/" + tok.ID
+	want := "API endpoint https://tokens.example.com/public/v1/accounts/api-tokens"
 	t.Run("Endpoint", func(t *testing.T) {
 		if page := c.get(details); !strings.Contains(page.text(), want) {
 			t.Fatalf("details page lacks %q:\n%s", want, page.text())

@@ -2,6 +2,7 @@ package templates
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"fmt"
 	"strings"
@@ -58,6 +59,15 @@ func BenchmarkTokenList(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(buf.Len()), "bytes/page")
+	b.ReportMetric(float64(buf.Len())/float64(len(v.Page.Tokens)), "bytes/row")
+	// What goes over the wire to a browser that accepts gzip, and the
+	// ratio of the page to it.
+	var gz bytes.Buffer
+	w, _ := gzip.NewWriterLevel(&gz, gzip.DefaultCompression)
+	w.Write(buf.Bytes())
+	w.Close()
+	b.ReportMetric(float64(gz.Len()), "gzip-bytes/page")
+	b.ReportMetric(float64(buf.Len())/float64(gz.Len()), "ratio")
 }
 
 // TestTokenListFixture keeps the benchmark honest: the page it renders lists

@@ -143,16 +143,48 @@ func (s *Store) CreateUser(ctx context.Context, n NewUser) (User, error) {
 	return u, err
 }
 
-const userColumns = `u.id, u.account_id, a.name, u.email, u.name, u.role`
+const userColumns = `u.id, u.account_id, a.name, u.email, u.name, u.role, u.hidden_columns`
 
 // scanUser reads userColumns, and then extra columns into extra.
 func scanUser(row interface{ Scan(...any) error }, extra ...any) (User, error) {
 	var u User
-	err := row.Scan(append([]any{&u.ID, &u.AccountID, &u.AccountName, &u.Email, &u.Name, &u.Role}, extra...)...)
+	var hidden string
+	err := row.Scan(append([]any{&u.ID, &u.AccountID, &u.AccountName, &u.Email, &u.Name, &u.Role, &hidden}, extra...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return User{}, ErrNotFound
 	}
+	if hidden != "" {
+		u.HiddenColumns = strings.Split(hidden, ",")
+	}
 	return u, err
+}
+
+// maxHiddenColumns bounds what a person may hide: far more than the list
+// has columns, but a bound all the same on what a form can store.
+const maxHiddenColumns = 20
+
+// SetHiddenColumns remembers which columns of the token list the user has
+// hidden, by key; none shows every column. Which keys exist is the list's
+// business: the store keeps any short word.
+func (s *Store) SetHiddenColumns(ctx context.Context, userID string, keys []string) error {
+	if len(keys) > maxHiddenColumns {
+		return &ValidationError{Fields: map[string]string{"columns": "Too many columns."}}
+	}
+	for _, k := range keys {
+		if k == "" || len(k) > 32 || strings.ContainsAny(k, ", ") {
+			return &ValidationError{Fields: map[string]string{"columns": "Choose columns of the list."}}
+		}
+	}
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE users SET hidden_columns = ? WHERE id = ?`, strings.Join(keys, ","), userID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		return nil
+	})
 }
 
 // UserByEmail returns a user.

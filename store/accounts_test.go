@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -84,6 +85,38 @@ func TestAccountNamesIgnoreCase(t *testing.T) {
 		f.createAccount(t, "Beta Corporation")
 		if got, err := f.s.AccountByName(ctx, "Beta Corp"); err != nil || got.ID != beta.ID {
 			t.Fatalf("AccountByName = %+v, %v", got, err)
+		}
+	})
+}
+
+func TestSetHiddenColumns(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	t.Run("OK", func(t *testing.T) {
+		if err := f.s.SetHiddenColumns(ctx, f.admin.ID, []string{"modules", "status"}); err != nil {
+			t.Fatal(err)
+		}
+		u, err := f.s.UserByEmail(ctx, f.admin.Email)
+		if err != nil || strings.Join(u.HiddenColumns, " ") != "modules status" {
+			t.Fatalf("HiddenColumns = %q, %v", u.HiddenColumns, err)
+		}
+		if err := f.s.SetHiddenColumns(ctx, f.admin.ID, nil); err != nil {
+			t.Fatal(err)
+		}
+		if u, _ := f.s.UserByEmail(ctx, f.admin.Email); len(u.HiddenColumns) != 0 {
+			t.Fatalf("after showing all, HiddenColumns = %q", u.HiddenColumns)
+		}
+	})
+	t.Run("ErrValidation", func(t *testing.T) {
+		for _, keys := range [][]string{{"a,b"}, {""}, {strings.Repeat("x", 33)}, slices.Repeat([]string{"x"}, 21)} {
+			if _, ok := errors.AsType[*ValidationError](f.s.SetHiddenColumns(ctx, f.admin.ID, keys)); !ok {
+				t.Errorf("%q: want a ValidationError", keys)
+			}
+		}
+	})
+	t.Run("ErrNotFound", func(t *testing.T) {
+		if err := f.s.SetHiddenColumns(ctx, "USR-0000-0000", nil); !errors.Is(err, ErrNotFound) {
+			t.Errorf("err = %v", err)
 		}
 	})
 }

@@ -85,6 +85,9 @@ type User struct {
 	Email       string
 	Name        string
 	Role        Role
+	// HiddenColumns are the keys of the token list's columns the user has
+	// hidden.
+	HiddenColumns []string
 }
 
 // IsAdmin reports whether the user may manage the account's tokens.

@@ -60,7 +60,11 @@ const (
 )
 
 // PageSizes are the page sizes the list offers.
-var PageSizes = []int{25, 50, 100}
+var PageSizes = []int{10, 25, 50, 100}
+
+// ListPageSize is the list page's own default, the platform's: fewer rows
+// than the REST API's DefaultPageSize, for a first screen a person reads.
+const ListPageSize = 10
 
 // Limits on what a filter carries, which comes from URLs.
 const (

@@ -7,19 +7,21 @@
 "use strict";
 
 (function () {
-  // Dates arrive in UTC; show them in the person's own time zone and
-  // format. The exact UTC time stays in the title, shown on hover.
-  if (window.Intl) {
-    const day = { year: "numeric", month: "short", day: "numeric" };
-    const formats = {
-      date: new Intl.DateTimeFormat(undefined, day),
-      datetime: new Intl.DateTimeFormat(undefined, { ...day, hour: "numeric", minute: "2-digit", timeZoneName: "short" }),
-    };
-    for (const el of document.querySelectorAll("time[data-local]")) {
-      const when = new Date(el.dateTime);
-      const format = formats[el.dataset.local];
-      if (format && !isNaN(when)) el.textContent = format.format(when);
-    }
+  // Dates arrive in UTC; show them in the person's own time zone, in the
+  // one style of every page: "15 Apr 2023" over "12:34". The exact UTC
+  // time stays in the title, shown on hover.
+  const months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  const two = (n) => String(n).padStart(2, "0");
+  for (const el of document.querySelectorAll("time[data-when], time[data-ago]")) {
+    const at = new Date(el.dateTime);
+    if (isNaN(at)) continue;
+    el.title = `${at.getUTCDate()} ${months[at.getUTCMonth()]} ${at.getUTCFullYear()}, ` +
+      `${two(at.getUTCHours())}:${two(at.getUTCMinutes())}:${two(at.getUTCSeconds())} UTC`;
+    // The day is the element's first text, the time the span after it.
+    const clock = el.lastElementChild;
+    if (!clock || !el.firstChild) continue;
+    el.firstChild.nodeValue = `${at.getDate()} ${months[at.getMonth()]} ${at.getFullYear()} `;
+    clock.textContent = `${two(at.getHours())}:${two(at.getMinutes())}`;
   }
 
   // A form sent back with problems puts the summary of them in focus.

@@ -4,19 +4,26 @@
 // extra on top of plain forms: without it the filter form still filters,
 // and the bulk buttons lead to a confirmation page.
 (function () {
-  // An applied filter form leaves out its empty fields, so the address of
-  // the view says only what narrows it.
-  const filters = document.querySelector("form[data-filters]");
-  if (filters) {
-    filters.addEventListener("submit", () => {
-      for (const el of filters.elements) {
+  // An applied filter or page size leaves out its empty fields, so the
+  // address of the view says only what narrows it.
+  for (const form of document.querySelectorAll("form[data-filters], form[data-page-size]")) {
+    form.addEventListener("submit", () => {
+      for (const el of form.elements) {
         if (el.name && el.value === "") el.disabled = true;
       }
     });
     // Back from the next page, the browser may restore the form as left.
     window.addEventListener("pageshow", () => {
-      for (const el of filters.elements) el.disabled = false;
+      for (const el of form.elements) el.disabled = false;
     });
+  }
+
+  // The page size and the columns apply as they are chosen; their buttons
+  // are for browsers without JavaScript.
+  for (const el of document.querySelectorAll("[data-autosubmit]")) {
+    el.addEventListener("change", () => el.form.requestSubmit());
+    const button = el.form.querySelector("[data-autosubmit-button]");
+    if (button) button.hidden = true;
   }
 
   // A modal dialog keeps the focus inside itself: Tab from its last control
@@ -41,6 +48,11 @@
     }
   });
 
+  // A name cut short shows in full on hover.
+  for (const a of document.querySelectorAll("[data-token-link]")) {
+    if (a.scrollWidth > a.clientWidth) a.title = a.textContent;
+  }
+
   const bulk = document.querySelector("form[data-bulk]");
   if (!bulk) return;
   const rows = () => [...document.querySelectorAll('input[name="ids"][form="bulk"]')];
@@ -56,6 +68,10 @@
       pageBox.checked = ticked > 0 && ticked === boxes.length;
       pageBox.indeterminate = ticked > 0 && ticked < boxes.length;
     }
+    // Nothing to act on until a row is ticked: the actions say so by being
+    // disabled. Without this script the server asks for a selection.
+    const none = ticked === 0 && !(allBox && allBox.checked);
+    for (const b of bulk.querySelectorAll("[data-bulk-action]")) b.disabled = none;
     count.classList.remove("bulk-problem");
     if (allBox && allBox.checked) {
       count.textContent = `All ${allBox.dataset.total} selected`;
@@ -89,7 +105,7 @@
 
   const tokenName = (box) => {
     const row = box.closest("tr");
-    const link = row && row.querySelector(".token-name");
+    const link = row && row.querySelector("[data-token-link]");
     return link ? link.textContent : "";
   };
 

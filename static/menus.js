@@ -16,20 +16,38 @@
     const m = ev.target;
     if (m instanceof HTMLDetailsElement && m.matches("[data-menu]") && m.open) {
       closeMenus(m);
-      const first = m.querySelector(".menu-item");
+      const first = m.querySelector("[data-menu-items] a");
       if (first) first.focus();
     }
   }, true);
 
-  // Close the other menus on the click itself: the toggle event comes later.
+  // With a menu open, a click elsewhere only closes it: it neither follows
+  // a link nor presses a button, which the person may not have seen under
+  // the menu. Another menu's button is the exception: it opens that menu.
+  // Listening in the capture phase, this runs before anything else.
+  const popups = "details[data-menu], details[data-columns]";
   document.addEventListener("click", (ev) => {
-    closeMenus(ev.target.closest("details[data-menu]"));
-  });
+    const open = [...document.querySelectorAll("details[data-menu][open], details[data-columns][open]")];
+    if (open.length === 0) return;
+    const inside = ev.target.closest(popups);
+    for (const m of open) {
+      if (m !== inside) m.open = false;
+    }
+    if (inside && (inside.open || ev.target.closest("summary"))) return;
+    ev.preventDefault();
+    ev.stopPropagation();
+  }, true);
 
   // In an open menu, the arrow keys, Home and End move between the items,
   // Escape closes it and gives focus back to its button. On a closed
   // menu's button, the down arrow opens it.
   document.addEventListener("keydown", (ev) => {
+    const popup = document.querySelector("details[data-columns][open]");
+    if (popup && ev.key === "Escape") {
+      popup.open = false;
+      popup.querySelector("summary").focus();
+      return;
+    }
     const open = document.querySelector("details[data-menu][open]");
     if (ev.key === "ArrowDown" && !open && ev.target.matches("details[data-menu] > summary")) {
       ev.preventDefault();
@@ -42,7 +60,7 @@
       open.querySelector("summary").focus();
       return;
     }
-    const items = [...open.querySelectorAll(".menu-item")];
+    const items = [...open.querySelectorAll("[data-menu-items] a")];
     const at = items.indexOf(document.activeElement);
     let next = -1;
     switch (ev.key) {
@@ -67,7 +85,11 @@
     const form = dialog.querySelector("form");
     form.action = link.pathname;
     const menu = link.closest("details[data-menu]");
-    const token = menu ? menu.dataset : link.dataset;
+    // A row names its token once, in its link; elsewhere the menu or the
+    // link carries the name.
+    const row = link.closest("tr[data-token-id]");
+    const token = row ? { tokenId: row.dataset.tokenId, tokenName: row.querySelector("[data-token-link]").textContent }
+      : menu ? menu.dataset : link.dataset;
     for (const el of dialog.querySelectorAll("[data-fill=name]")) el.textContent = token.tokenName;
     for (const el of dialog.querySelectorAll("[data-fill=id]")) el.textContent = token.tokenId;
     if (menu) menu.open = false;

@@ -82,7 +82,7 @@ func (f TokenForm) expiryChoices() []ExpiryChoice {
 	}
 	keep := "Keep: no expiry"
 	if !f.CurrentExpiry.IsZero() {
-		keep = "Keep: " + formatDate(f.CurrentExpiry)
+		keep = "Keep: " + whenText(f.CurrentExpiry)
 	}
 	return append([]ExpiryChoice{{ExpiryKeep, keep, 0}}, ExpiryChoices...)
 }

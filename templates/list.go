@@ -2,6 +2,7 @@ package templates
 
 import (
 	"net/url"
+	"slices"
 	"strconv"
 
 	"apitokens/store"
@@ -21,7 +22,7 @@ type ListQuery struct {
 	LastAccess string // never, 30d, 90d
 	Sort       string // name, created, lastAccess, status; "": date created
 	Order      string // asc, desc; "": the sort's natural order
-	Limit      string // 25, 50, 100; "": store.DefaultPageSize
+	Limit      string // 10, 25, 50, 100; "": store.ListPageSize
 	After      string // cursors, from the pager
 	Before     string
 }
@@ -32,6 +33,10 @@ var FilterParams = []string{"q", "status", "module", "createdBy", "from", "to", 
 
 // ListParams are every query parameter of the list page.
 var ListParams = append(append([]string{}, FilterParams...), "sort", "order", "limit", "after", "before")
+
+// viewParams are what the page-size form carries besides the size: the
+// filter and the sort.
+var viewParams = append(append([]string{}, FilterParams...), "sort", "order")
 
 // Get returns a parameter by its name in the query string.
 func (q ListQuery) Get(name string) string {
@@ -140,7 +145,31 @@ type ListView struct {
 	// Errors are the problems with the query, by parameter; the page then
 	// has no tokens, and answers 400.
 	Errors map[string]string
+	// Hidden are the keys of the columns the person has hidden.
+	Hidden []string
 }
+
+// Keys of the columns a person may hide; the token's name and its actions
+// always show.
+const (
+	ColumnModules    = "modules"
+	ColumnCreatedBy  = "createdBy"
+	ColumnCreated    = "created"
+	ColumnLastAccess = "lastAccess"
+	ColumnStatus     = "status"
+)
+
+// ListColumn is a column of the list that a person may hide.
+type ListColumn struct{ Key, Label string }
+
+// ListColumns are the columns a person may hide, in the table's order.
+var ListColumns = []ListColumn{
+	{ColumnModules, "Modules"}, {ColumnCreatedBy, "Created by"}, {ColumnCreated, "Date created"},
+	{ColumnLastAccess, "Last access"}, {ColumnStatus, "Status"},
+}
+
+// Shows reports whether the list shows a column.
+func (v ListView) Shows(key string) bool { return !slices.Contains(v.Hidden, key) }
 
 // Filtered reports whether a filter narrows the list.
 func (v ListView) Filtered() bool { return v.Query.Filtered() }
@@ -192,7 +221,7 @@ func (v ListView) filterErrors() [][2]string {
 	for _, k := range []struct{ key, anchor string }{
 		{"q", "filter-q"}, {"status", "filter-status"}, {"module", "filter-module"},
 		{"createdBy", "filter-created-by"}, {"from", "filter-from"}, {"to", "filter-to"},
-		{"created", "filter-from"}, {"lastAccess", "filter-last-access"}, {"limit", "filter-limit"},
+		{"created", "filter-from"}, {"lastAccess", "filter-last-access"}, {"limit", ""},
 		{"sort", ""}, {"order", ""}, {"cursor", ""},
 	} {
 		if msg := v.Errors[k.key]; msg != "" {
@@ -212,14 +241,95 @@ func (v ListView) invalid(keys ...string) string {
 	return "false"
 }
 
-// showing is the pager's "Showing 1–25 of 60 API tokens".
+// showing is the pager's "1–10 of 13 rows".
 func (v ListView) showing() string {
 	p := v.Page
-	noun := " API tokens"
-	if p.Total == 1 {
-		noun = " API token"
+	return strconv.Itoa(p.Offset+1) + "–" + strconv.Itoa(p.Offset+len(p.Tokens)) + " of " + rowCount(p.Total)
+}
+
+// rowCount is "1 row" or "13 rows".
+func rowCount(n int) string {
+	if n == 1 {
+		return "1 row"
 	}
-	return "Showing " + strconv.Itoa(p.Offset+1) + "–" + strconv.Itoa(p.Offset+len(p.Tokens)) + " of " + strconv.Itoa(p.Total) + noun
+	return strconv.Itoa(n) + " rows"
+}
+
+// pageNumber is the page shown, counted from 1, as its offset says.
+func (v ListView) pageNumber() int {
+	if v.Page.Limit <= 0 {
+		return 1
+	}
+	return v.Page.Offset/v.Page.Limit + 1
+}
+
+// pageCount is how many pages the list has: one at least.
+func (v ListView) pageCount() int {
+	if v.Page.Limit <= 0 || v.Page.Total == 0 {
+		return 1
+	}
+	return (v.Page.Total + v.Page.Limit - 1) / v.Page.Limit
+}
+
+// activeFilters counts the filters that narrow the list: the dates
+// created make one filter, as they make one range.
+func (v ListView) activeFilters() int {
+	n := 0
+	for _, k := range FilterParams {
+		if k != "to" && v.Query.Get(k) != "" || k == "to" && v.Query.To != "" && v.Query.From == "" {
+			n++
+		}
+	}
+	return n
+}
+
+// filterButtonLabel names the Filter button with the filters in force.
+func (v ListView) filterButtonLabel() string {
+	switch n := v.activeFilters(); n {
+	case 0:
+		return "Filter"
+	case 1:
+		return "Filter, 1 active"
+	default:
+		return "Filter, " + strconv.Itoa(n) + " active"
+	}
+}
+
+// sortChoice is an order the Sort menu offers.
+type sortChoice struct {
+	label, href string
+	current     bool
+}
+
+// sortChoices are the orders of the Sort menu, each column both ways.
+func (v ListView) sortChoices() []sortChoice {
+	orders := []struct {
+		col   store.TokenSort
+		order store.SortOrder
+		label string
+	}{
+		{store.SortCreated, store.Descending, "Newest first"},
+		{store.SortCreated, store.Ascending, "Oldest first"},
+		{store.SortName, store.Ascending, "Name, A to Z"},
+		{store.SortName, store.Descending, "Name, Z to A"},
+		{store.SortLastAccess, store.Descending, "Last access, latest first"},
+		{store.SortLastAccess, store.Ascending, "Last access, earliest first"},
+		{store.SortStatus, store.Ascending, "Status, A to Z"},
+		{store.SortStatus, store.Descending, "Status, Z to A"},
+	}
+	out := make([]sortChoice, len(orders))
+	for i, o := range orders {
+		sort, ord := string(o.col), string(o.order)
+		if o.col == store.SortCreated {
+			sort = ""
+		}
+		if o.order == o.col.NaturalOrder() {
+			ord = ""
+		}
+		out[i] = sortChoice{label: o.label, href: v.Query.URL("sort", sort, "order", ord),
+			current: v.Page.Sort == o.col && v.Page.Order == o.order}
+	}
+	return out
 }
 
 // moreThanPage reports whether more tokens match than the page shows, when
@@ -256,7 +366,7 @@ func pageSizeChoices() [][2]string {
 	out := make([][2]string, len(store.PageSizes))
 	for i, n := range store.PageSizes {
 		out[i] = [2]string{strconv.Itoa(n), strconv.Itoa(n)}
-		if n == store.DefaultPageSize {
+		if n == store.ListPageSize {
 			out[i][0] = ""
 		}
 	}

@@ -88,3 +88,19 @@ func TestTokenListFixture(t *testing.T) {
 		t.Fatal("token names are not escaped")
 	}
 }
+
+// TestTokenRowSize keeps a row of the list light, every column shown: it
+// was 2.2 KB with a name written five times and an inline icon.
+func TestTokenRowSize(t *testing.T) {
+	const maxRow = 1400 // bytes, names of about 30 characters
+	p, v := listPage()
+	for _, tok := range v.Page.Tokens {
+		var buf bytes.Buffer
+		if err := tokenRow(p, v, tok).Render(context.Background(), &buf); err != nil {
+			t.Fatal(err)
+		}
+		if buf.Len() >= maxRow {
+			t.Fatalf("the row of %s is %d bytes:\n%s", tok.ID, buf.Len(), buf.String())
+		}
+	}
+}

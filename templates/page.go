@@ -60,34 +60,35 @@ var (
 	}
 )
 
-// formatDate renders a date for the pages; they are in UTC until users pick a
-// time zone.
-func formatDate(t time.Time) string {
-	if t.IsZero() {
-		return "Never"
-	}
-	return t.UTC().Format("2 Jan 2006, 15:04 UTC")
+// How every page writes a moment: the day and the time, as the platform
+// does; the script writes the same in the person's time zone.
+const (
+	dayLayout   = "2 Jan 2006"
+	clockLayout = "15:04"
+	// agoWithin is how recent a last access reads as "5 minutes ago".
+	agoWithin = 24 * time.Hour
+)
+
+// whenText is a moment in the same style as plain text, where markup
+// cannot go (an option of a select) or would break a sentence:
+// "15 Apr 2023 12:34 UTC".
+func whenText(t time.Time) string {
+	u := t.UTC()
+	return u.Format(dayLayout) + " " + u.Format(clockLayout) + " UTC"
 }
 
 func isoDate(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
-// relative renders how long ago t was, for "Last access".
+// relative renders how long ago t was, for a recent last access.
 func relative(now, t time.Time) string {
-	if t.IsZero() {
-		return "Never"
-	}
 	d := now.Sub(t)
 	switch {
 	case d < time.Minute:
 		return "Just now"
 	case d < time.Hour:
 		return plural(int(d/time.Minute), "minute") + " ago"
-	case d < 24*time.Hour:
-		return plural(int(d/time.Hour), "hour") + " ago"
-	case d < 60*24*time.Hour:
-		return plural(int(d/(24*time.Hour)), "day") + " ago"
 	}
-	return t.UTC().Format("2 Jan 2006")
+	return plural(int(d/time.Hour), "hour") + " ago"
 }
 
 func plural(n int, unit string) string {

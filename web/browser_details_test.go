@@ -1,6 +1,8 @@
 package web_test
 
 import (
+	"context"
+	"fmt"
 	"net/url"
 	"strings"
 	"sync/atomic"
@@ -75,30 +77,59 @@ func TestBrowserCopyEndpoint(t *testing.T) {
 	}
 }
 
-// TestBrowserLocalDates: dates show in the person's time zone and format,
-// with the exact UTC time on hover.
+// TestBrowserLocalDates: every page writes a moment one way, "4 May 2026"
+// over "19:30", in the person's time zone, with the exact UTC time on
+// hover; a last access within the day reads "40 minutes ago".
 func TestBrowserLocalDates(t *testing.T) {
 	app := newTestApp(t)
-	tok, _ := app.createToken("Dated") // created 4 May 2026, 10:30 UTC
+	tok, secret := app.createToken("Dated", app.modules[0]) // created 4 May 2026, 10:30 UTC
 	ctx := newTab(t)
 	if _, err := chromedp.Call(ctx, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: "Asia/Tokyo"}); err != nil {
 		t.Fatal(err)
 	}
+	// The browser's own format is not the page's: the page keeps its one.
 	if _, err := chromedp.Call(ctx, emulation.SetLocaleOverride, emulation.SetLocaleOverrideParams{Locale: "en-US"}); err != nil {
 		t.Fatal(err)
 	}
-	browserSignIn(t, ctx, app, app.admin)
-	cell := rowSelector(tok.ID) + ` td[data-label="Date created"] time`
-	if got := text(t, ctx, cell); got != "May 4, 2026" {
-		t.Errorf("date created shows %q, want the local date", got)
+	app.clock.Add(20 * time.Hour)
+	app.api(t, secret).get(apiTokens) // used on 5 May 2026 at 06:30 UTC
+	if err := app.srv.FlushAccess(context.Background()); err != nil {
+		t.Fatal(err)
 	}
-	if got := eval[string](t, ctx, `document.querySelector('`+cell+`').title`); got != "4 May 2026, 10:30 UTC" {
+	app.clock.Add(40 * time.Minute)
+	browserSignIn(t, ctx, app, app.admin)
+	row := rowSelector(tok.ID)
+	// Each time element as a person reads it: its lines, and its hover.
+	const lines = `[...document.querySelectorAll(%q)].map(el => "ago" in el.dataset ? el.textContent : (el.firstChild?.nodeValue ?? "").trim() + "|" + (el.lastElementChild?.textContent ?? ""))`
+	if got := eval[[]string](t, ctx, fmt.Sprintf(lines, row+" time")); strings.Join(got, " / ") != "4 May 2026|19:30 / 40 minutes ago" {
+		t.Errorf("the row's dates read %q, want the day over the Tokyo time, and the last access as a while ago", got)
+	}
+	if got := eval[string](t, ctx, `document.querySelector('`+row+` time').title`); got != "4 May 2026, 10:30:00 UTC" {
 		t.Errorf("hover shows %q, want the exact UTC time", got)
 	}
-	run(t, ctx, "details tab", chromedp.Navigate(app.url+tokensPath+"/"+tok.ID+"?tab=details"), chromedp.WaitVisible(chromedp.CSS(`[data-fact="created"]`)))
-	if got := text(t, ctx, `[data-fact="created"] time`); got != "May 4, 2026, 7:30 PM GMT+9" {
-		t.Errorf("created shows %q, want Tokyo time", got)
+	if eval[int](t, ctx, `document.querySelector('`+row+` time[data-ago]').getClientRects().length`) != 1 {
+		t.Error(`"40 minutes ago" wraps`)
 	}
+	run(t, ctx, "details tab", chromedp.Navigate(app.url+tokensPath+"/"+tok.ID+"?tab=details"), chromedp.WaitVisible(chromedp.CSS(`[data-fact="created"]`)))
+	if got := eval[[]string](t, ctx, fmt.Sprintf(lines, `[data-fact="created"] time`)); len(got) != 1 || got[0] != "4 May 2026|19:30" {
+		t.Errorf("created shows %q, want the list's style in Tokyo time", got)
+	}
+	saveScreenshot(t, ctx, "details")
+	run(t, ctx, "wizard overview",
+		chromedp.Navigate(app.url+tokensPath+"/new"),
+		chromedp.WaitVisible(chromedp.CSS("#name")),
+		chromedp.SendKeys(chromedp.CSS("#name"), "Expiring"),
+		chromedp.SetValue(chromedp.CSS("select[data-expiry]"), "30"),
+		chromedp.Click(chromedp.CSS(`button[value="next"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`input[name="modules"]`)),
+		chromedp.Click(chromedp.CSS(`button[value="next"]`)),
+		chromedp.WaitVisible(chromedp.CSS("[data-overview]")),
+	)
+	// 30 days from 5 May 2026, 07:10 UTC: 16:10 in Tokyo.
+	if got := eval[[]string](t, ctx, fmt.Sprintf(lines, "[data-overview] time")); len(got) != 1 || got[0] != "4 Jun 2026|16:10" {
+		t.Errorf("the overview's expiry shows %q, want the list's style in Tokyo time", got)
+	}
+	saveScreenshot(t, ctx, "overview")
 }
 
 // TestBrowserRevealAfterSignOut: a session that ended while the page was

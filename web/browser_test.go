@@ -191,7 +191,15 @@ const (
 	anyFlash     = `[data-flash]`
 	confirmPage  = `section[aria-labelledby="confirm-title"]`
 	emptyList    = `section[aria-labelledby="list-empty"]`
+	// filterButton opens and closes the list's filter form.
+	filterButton = `details[data-filter-panel] > summary`
 )
+
+// focusedName is a script's reading of the name of what has the focus, as
+// a screen reader says it: its aria-label, or the words its
+// aria-labelledby points at.
+const focusedName = `(el => el.getAttribute("aria-label") ?? (el.getAttribute("aria-labelledby") || "").split(" ")
+	.map(id => document.getElementById(id)?.textContent ?? "").join(" "))(document.activeElement)`
 
 func rowSelector(id string) string { return `tr[data-token-id="` + id + `"]` }
 

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -14,6 +15,16 @@ import (
 	"apitokens/templates"
 	"apitokens/web/paths"
 )
+
+// pageSizeProblem says which page sizes the list offers.
+var pageSizeProblem = func() string {
+	sizes := make([]string, len(store.PageSizes))
+	for i, n := range store.PageSizes {
+		sizes[i] = strconv.Itoa(n)
+	}
+	last := len(sizes) - 1
+	return "Choose " + strings.Join(sizes[:last], ", ") + " or " + sizes[last] + " rows a page."
+}()
 
 // listFilter reads the list page's query parameters into a store filter,
 // and the view in canonical form for the page's links. Every problem is a
@@ -49,10 +60,11 @@ func listFilter(v url.Values) (store.TokenFilter, templates.ListQuery, error) {
 			f.CreatedTo = day.AddDate(0, 0, 1)
 		}
 	}
+	f.Limit = store.ListPageSize
 	if q.Limit != "" {
 		n, err := strconv.Atoi(q.Limit)
 		if err != nil || !slices.Contains(store.PageSizes, n) {
-			problems["limit"] = "Choose 25, 50 or 100 API tokens a page."
+			problems["limit"] = pageSizeProblem
 		} else {
 			f.Limit = n
 		}
@@ -90,7 +102,7 @@ func listFilter(v url.Values) (store.TokenFilter, templates.ListQuery, error) {
 	if f.Order != "" && f.Order == f.Sort.NaturalOrder() {
 		q.Order = ""
 	}
-	if f.Limit == store.DefaultPageSize {
+	if f.Limit == store.ListPageSize {
 		q.Limit = ""
 	}
 	return f, q, nil
@@ -114,7 +126,7 @@ func (s *Server) handleTokenList(c echo.Context) error {
 	if err == nil && f.ModuleID != "" && !slices.ContainsFunc(mods, func(m store.Module) bool { return m.ID == f.ModuleID }) {
 		err = &store.ValidationError{Fields: map[string]string{"module": "Choose a module of this account."}}
 	}
-	v := templates.ListView{Query: q, Modules: mods, Users: users}
+	v := templates.ListView{Query: q, Modules: mods, Users: users, Hidden: u.HiddenColumns}
 	if err == nil {
 		v.Page, err = s.store.ListTokens(ctx, u.AccountID, f)
 	}
@@ -144,4 +156,33 @@ func listReturn(raw string) string {
 		return q.ViewURL()
 	}
 	return paths.Tokens
+}
+
+// columnsFields are what the Columns form posts.
+var columnsFields = []string{csrfField, "column", "return"}
+
+// handleListColumns keeps the columns the person shows in the list, for
+// them alone and on every device, and goes back to the list view.
+func (s *Server) handleListColumns(c echo.Context) error {
+	r := c.Request()
+	if k := unknownField(r, columnsFields); k != "" {
+		return problemValidation.with(unexpectedField(k))
+	}
+	shown := r.PostForm["column"]
+	var hidden []string
+	for _, col := range templates.ListColumns {
+		if !slices.Contains(shown, col.Key) {
+			hidden = append(hidden, col.Key)
+		}
+	}
+	for _, k := range shown {
+		if !slices.ContainsFunc(templates.ListColumns, func(col templates.ListColumn) bool { return col.Key == k }) {
+			return problemValidation.with(fmt.Sprintf("%s is not a column of the list. Nothing was saved.", strconv.Quote(k)))
+		}
+	}
+	u, _ := currentUser(c)
+	if err := s.store.SetHiddenColumns(r.Context(), u.ID, hidden); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, listReturn(postValue(c, "return")))
 }

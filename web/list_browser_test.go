@@ -55,14 +55,21 @@ func TestBrowserListFilterSortPageBulkDelete(t *testing.T) {
 	}
 	ctx := newTab(t)
 	browserSignIn(t, ctx, app, app.admin)
-	waitPager(t, ctx, "Showing 1–50 of 60 API tokens")
+	waitPager(t, ctx, "1–10 of 60 rows")
 
-	run(t, ctx, "filter by module, 25 a page",
+	run(t, ctx, "filter by module",
+		chromedp.Click(chromedp.CSS(filterButton)),
+		chromedp.WaitVisible(chromedp.CSS("#filter-module")),
 		chromedp.SetValue(chromedp.CSS("#filter-module"), billing.ID),
-		chromedp.SetValue(chromedp.CSS("#filter-limit"), "25"),
 		chromedp.Click(chromedp.CSS(`form[aria-label="Filter API tokens"] button[type=submit]`)),
 	)
-	waitPager(t, ctx, "Showing 1–25 of 55 API tokens")
+	waitPager(t, ctx, "1–10 of 55 rows")
+	if got := text(t, ctx, filterButton+" [data-filter-count]"); got != "1" {
+		t.Errorf("the Filter button counts %q active filters, want 1", got)
+	}
+	run(t, ctx, "25 rows a page", chromedp.WaitVisible(chromedp.CSS("#page-size")),
+		chromedp.Evaluate[chromedp.Void](`(s => { s.value = "25"; s.dispatchEvent(new Event("change")); })(document.getElementById("page-size"))`))
+	waitPager(t, ctx, "1–25 of 55 rows")
 	// The empty fields stay out of the address, which says just the view.
 	if q := eval[string](t, ctx, `location.search`); q != "?module="+billing.ID+"&limit=25" {
 		t.Errorf("address %q", q)
@@ -77,7 +84,7 @@ func TestBrowserListFilterSortPageBulkDelete(t *testing.T) {
 	nameHeader := nameColumn + " a"
 	run(t, ctx, "sort by name", chromedp.Click(chromedp.CSS(nameHeader)))
 	waitAcross(t, ctx, "sorted by name", `location.search.includes("sort=name")`)
-	waitPager(t, ctx, "Showing 1–25 of 55 API tokens")
+	waitPager(t, ctx, "1–25 of 55 rows")
 	if got := rowNames(t, ctx)[0]; got != "Batch 01" {
 		t.Errorf("first by name: %q", got)
 	}
@@ -94,7 +101,7 @@ func TestBrowserListFilterSortPageBulkDelete(t *testing.T) {
 	}
 
 	run(t, ctx, "next page", chromedp.Click(chromedp.CSS(`nav[aria-label="Pages"] a[rel="next"]`)))
-	waitPager(t, ctx, "Showing 26–50 of 55 API tokens")
+	waitPager(t, ctx, "26–50 of 55 rows")
 	if got := rowNames(t, ctx)[0]; got != "Batch 30" {
 		t.Errorf("first on page 2: %q", got)
 	}
@@ -104,7 +111,7 @@ func TestBrowserListFilterSortPageBulkDelete(t *testing.T) {
 		t.Errorf("page 2 address %q does not keep the view", page2)
 	}
 	run(t, ctx, "back", chromedp.Evaluate[chromedp.Void](`history.back()`))
-	waitPager(t, ctx, "Showing 1–25 of 55 API tokens")
+	waitPager(t, ctx, "1–25 of 55 rows")
 	// Read with a script: a page back from history may not tell the
 	// browser driver that its document changed.
 	if got := rowNames(t, ctx)[0]; got != "Batch 55" {
@@ -114,7 +121,7 @@ func TestBrowserListFilterSortPageBulkDelete(t *testing.T) {
 		t.Errorf("back at %q", got)
 	}
 	run(t, ctx, "to page 2 again", chromedp.Navigate(app.url+tokensPath+page2))
-	waitPager(t, ctx, "Showing 26–50 of 55 API tokens")
+	waitPager(t, ctx, "26–50 of 55 rows")
 
 	t.Run("SelectPage", func(t *testing.T) {
 		run(t, ctx, "tick the whole page", chromedp.Click(chromedp.CSS("input[data-select-page]")))
@@ -179,7 +186,7 @@ func TestBrowserListFilterSortPageBulkDelete(t *testing.T) {
 	if msg := text(t, ctx, successFlash); msg != "3 API tokens have been deleted." {
 		t.Errorf("message %q", msg)
 	}
-	waitPager(t, ctx, "Showing 26–50 of 52 API tokens")
+	waitPager(t, ctx, "26–50 of 52 rows")
 	saveScreenshot(t, ctx, "deleted")
 	if got := eval[string](t, ctx, `location.search`); got != page2 {
 		t.Errorf("landed on %q, want the same view %q", got, page2)
@@ -205,7 +212,7 @@ func TestBrowserBulkAllMatching(t *testing.T) {
 	ctx := newTab(t)
 	browserSignIn(t, ctx, app, app.admin)
 	run(t, ctx, "search", chromedp.Navigate(app.url+tokensPath+"?q=nightly&limit=25"))
-	waitPager(t, ctx, "Showing 1–25 of 30 API tokens")
+	waitPager(t, ctx, "1–25 of 30 rows")
 	run(t, ctx, "select all that match", chromedp.Click(chromedp.CSS("input[data-select-all]")))
 	if got := text(t, ctx, "[data-selected-count]"); got != "All 30 selected" {
 		t.Errorf("count %q", got)
@@ -228,8 +235,8 @@ func TestBrowserBulkAllMatching(t *testing.T) {
 	if q := eval[string](t, ctx, `location.search`); q != "?limit=25&q=nightly" {
 		t.Errorf("landed on %q, want the view", q)
 	}
-	run(t, ctx, "the disabled ones", chromedp.Navigate(app.url+tokensPath+"?status=disabled"))
-	waitPager(t, ctx, "Showing 1–30 of 30 API tokens")
+	run(t, ctx, "the disabled ones", chromedp.Navigate(app.url+tokensPath+"?status=disabled&limit=50"))
+	waitPager(t, ctx, "1–30 of 30 rows")
 	if rowExists(t, ctx, keep.ID) {
 		t.Error("a token the search did not match was disabled")
 	}

@@ -171,7 +171,7 @@ func TestListFilters(t *testing.T) {
 			if got := res.names(); !slices.Equal(got, tc.want) {
 				t.Fatalf("listed %q, want %q", got, tc.want)
 			}
-			if want := fmt.Sprintf("Showing 1–%d of %d API token", len(tc.want), len(tc.want)); !strings.Contains(res.text(), want) {
+			if want := fmt.Sprintf("1–%d of %d row", len(tc.want), len(tc.want)); !strings.Contains(res.text(), want) {
 				t.Errorf("no %q in:\n%s", want, res.text())
 			}
 			if strings.Contains(res.body, fx.theirs.ID) {
@@ -316,19 +316,19 @@ func TestListPaging(t *testing.T) {
 			}
 		}
 	}
-	check(first, "Showing 1–25 of 65 API tokens", false, true)
+	check(first, "1–25 of 65 rows", false, true)
 	seen = append(seen, first.names()...)
 	second := c.get(first.link("next"))
-	check(second, "Showing 26–50 of 65 API tokens", true, true)
+	check(second, "26–50 of 65 rows", true, true)
 	seen = append(seen, second.names()...)
 	third := c.get(second.link("next"))
-	check(third, "Showing 51–65 of 65 API tokens", true, false)
+	check(third, "51–65 of 65 rows", true, false)
 	seen = append(seen, third.names()...)
 	if !slices.Equal(seen, active) {
 		t.Fatalf("the pages list %q, want every active token by name once: %q", seen, active)
 	}
 	back := c.get(third.link("prev"))
-	check(back, "Showing 26–50 of 65 API tokens", true, true)
+	check(back, "26–50 of 65 rows", true, true)
 	if !slices.Equal(back.names(), second.names()) {
 		t.Fatalf("Previous lists %q, want %q", back.names(), second.names())
 	}
@@ -336,7 +336,7 @@ func TestListPaging(t *testing.T) {
 		t.Fatalf("Previous twice lists %q, want the first page", back.names())
 	}
 	t.Run("PageSizes", func(t *testing.T) {
-		for _, n := range []int{25, 50, 100} {
+		for _, n := range []int{10, 25, 50, 100} {
 			res := c.get(fmt.Sprintf("%s?limit=%d", tokensPath, n))
 			if got := len(res.names()); got != min(n, 70) {
 				t.Errorf("limit=%d shows %d tokens", n, got)
@@ -364,7 +364,7 @@ func TestListBadQuery(t *testing.T) {
 		{"Date", "from=2026-13-45", "Enter the first date created as a date", [2]string{"filter-from", "2026-13-45"}},
 		{"DateTo", "to=yesterday", "Enter the last date created as a date", [2]string{"filter-to", "yesterday"}},
 		{"DateRange", "from=2026-05-02&to=2026-05-01", "The end of the date range must come after its start.", [2]string{"filter-to", "2026-05-01"}},
-		{"PageSize", "limit=7&q=x", "Choose 25, 50 or 100 API tokens a page.", [2]string{"filter-q", "x"}},
+		{"PageSize", "limit=7&q=x", "Choose 10, 25, 50 or 100 rows a page.", [2]string{"filter-q", "x"}},
 		{"Sort", "sort=colour", "Sort by name, date created, last access or status.", [2]string{"filter-q", ""}},
 		{"Order", "order=sideways", "The sort order is asc or desc.", [2]string{"filter-q", ""}},
 		{"LastAccess", "lastAccess=yesterday", "Choose a last access", [2]string{"filter-q", ""}},

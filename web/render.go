@@ -42,7 +42,7 @@ func flashKey(kind string) string { return "flash_" + kind }
 
 // page gathers what the layout needs, taking the session's flash messages.
 func (s *Server) page(c echo.Context, title string) (templates.Page, error) {
-	p := templates.Page{Title: title, CSRF: csrfToken(c), Now: s.now(), Path: c.Request().URL.Path}
+	p := templates.Page{Title: title, CSRF: maskCSRF(csrfToken(c)), Now: s.now(), Path: c.Request().URL.Path}
 	p.User, _ = currentUser(c)
 	sess := session(c)
 	// A HEAD request shows nothing, and a page a script fetches (the form

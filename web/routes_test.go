@@ -85,6 +85,9 @@ func TestEveryRouteAsEveryone(t *testing.T) {
 		// message, like one that never existed.
 		{"POST", tokensPath + "/bulk", expect{out: toLogin, member: 403, other: 303, admin: 303}},
 		{"GET", tokensPath + "/bulk", expect{out: toLogin, member: 403, other: 303, admin: 303}},
+		// The columns are the person's own: any administrator keeps theirs.
+		{"POST", tokensPath + "/columns", expect{out: toLogin, member: 403, other: 303, admin: 303}},
+		{"GET", tokensPath + "/columns", expect{out: toLogin, member: 403, other: 303, admin: 303}},
 		{"POST", tokensPath + "/:id/enable", expect{out: toLogin, member: 403, other: 404, admin: 303}},
 		{"POST", tokensPath + "/:id/disable", expect{out: toLogin, member: 403, other: 404, admin: 303}},
 		// The API takes bearer tokens only: a session cookie is no credential.

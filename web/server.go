@@ -197,7 +197,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // Every request, page or API: a trace ID, security headers and a trailing
 // slash dropped (before routing), the request log, panic recovery.
 //
-// Pages (s.pages): errors, unknown addresses and methods included, are
+// Pages (s.pages): compressed when the browser accepts it (compressPages).
+// Errors, unknown addresses and methods included, are
 // answered by handlePageError with an error page, or with problem+json to a
 // script that asks for JSON; problemFor maps each error to its status.
 //
@@ -220,6 +221,7 @@ func (s *Server) routes() {
 	// copy carried from an earlier step or a refused save): Add and Edit.
 	wizard := append(s.pageChain(limitBody(maxWizardBody, wizardTooLarge)), s.requireUser, s.requireAdmin)
 
+	pg.Use(compressPages)
 	pg.Match(readMethods, paths.Static+"*", echo.WrapHandler(staticHandler()))
 	pg.Match(readMethods, paths.Health, handleHealth)
 	pg.Match(readMethods, paths.Home, toSettings)
@@ -250,6 +252,8 @@ func (s *Server) routes() {
 	pg.Match(readMethods, paths.TokensBulk, toTokenList, admin...)
 	pg.Match(readMethods, paths.AuditTrail, s.handleAuditTrail, admin...)
 	pg.Match(readMethods, paths.AuditTrail+"/:event", s.handleAuditRecord, admin...)
+	pg.POST(paths.TokenColumns, s.handleListColumns, admin...)
+	pg.Match(readMethods, paths.TokenColumns, toTokenList, admin...)
 
 	// token: a body of at most 64 KB, and a bearer token in the
 	// Authorization header (no cookie counts) scoped to the Access

@@ -127,6 +127,37 @@ func csrfToken(c echo.Context) string {
 	return ""
 }
 
+// maskCSRF is the session's CSRF token as one page carries it: random
+// bytes, then the token XORed with them, so that no two pages carry the
+// same string and a compressed page cannot leak the token through its
+// length (BREACH). unmaskCSRF reverses it.
+func maskCSRF(tok string) string {
+	if tok == "" {
+		return ""
+	}
+	pad := make([]byte, len(tok))
+	rand.Read(pad)
+	out := append(pad, tok...)
+	for i := range len(tok) {
+		out[len(tok)+i] ^= pad[i]
+	}
+	return base64.RawURLEncoding.EncodeToString(out)
+}
+
+// unmaskCSRF is the token a form carried masked; "" for anything that is
+// not a masked token.
+func unmaskCSRF(masked string) string {
+	b, err := base64.RawURLEncoding.DecodeString(masked)
+	if err != nil || len(b) == 0 || len(b)%2 != 0 {
+		return ""
+	}
+	n := len(b) / 2
+	for i := range n {
+		b[n+i] ^= b[i]
+	}
+	return string(b[n:])
+}
+
 // randomTokenBytes is how many random bytes a randomToken carries.
 const randomTokenBytes = 32
 
@@ -196,7 +227,7 @@ func (s *Server) checkCSRF(next echo.HandlerFunc) echo.HandlerFunc {
 		// Only the body counts: a token in the query string would end up in
 		// logs and Referer headers.
 		want := csrfToken(c)
-		got := r.PostForm.Get(csrfField)
+		got := unmaskCSRF(r.PostForm.Get(csrfField))
 		if want == "" || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
 			return errCSRF
 		}

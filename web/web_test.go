@@ -38,7 +38,7 @@ func TestTokenList(t *testing.T) {
 	})
 	t.Run("Rows", func(t *testing.T) {
 		for _, want := range []string{
-			"Billing export " + one.ID + " " + app.modules[1].Name + " Ada Admin " + app.admin.ID + " 4 May 2026 Never Active",
+			"Billing export " + one.ID + " " + app.modules[1].Name + " " + app.modules[1].ID + " Ada Admin " + app.admin.ID + " 4 May 2026 10:30 UTC Never Active",
 			"Everything " + many.ID + " 4 modules Ada Admin",
 		} {
 			if !strings.Contains(text, want) {
@@ -70,7 +70,7 @@ func TestTokenList(t *testing.T) {
 	t.Run("OldOffsetLinkShowsFirstPage", func(t *testing.T) {
 		// Pages go by cursor now; a bookmark from before is not an error.
 		res := app.signedIn(t, app.admin).get(tokensPath + "?offset=-5x")
-		if res.status != 200 || !strings.Contains(res.text(), "Everything") || !strings.Contains(res.text(), "Showing 1–2 of 2 API tokens") {
+		if res.status != 200 || !strings.Contains(res.text(), "Everything") || !strings.Contains(res.text(), "1–2 of 2 rows") {
 			t.Fatalf("offset=-5x = %d:\n%s", res.status, res.text())
 		}
 	})
@@ -88,8 +88,8 @@ func TestTokenDetails(t *testing.T) {
 		{"", []string{"API token " + tok.ID + " Storefront sync Active Edit", "Account " + app.account.Name + " " + app.account.ID + " Last access Never",
 			"No description", "API endpoint " + app.url + "/public/v1/accounts/api-tokens API token"}},
 		{"modules", []string{app.modules[2].Name, app.modules[2].ID}},
-		{"details", []string{"Created 4 May 2026, 10:30 UTC by Ada Admin " + app.admin.ID, "Last access Never", "Expires Never"}},
-		{"audit", []string{"4 May 2026, 10:30 UTC Ada Admin " + app.admin.ID + " 127.0.0.1 Unknown API token created View details of record",
+		{"details", []string{"Created 4 May 2026 10:30 UTC by Ada Admin " + app.admin.ID, "Last access Never", "Expires Never"}},
+		{"audit", []string{"4 May 2026 10:30 UTC Ada Admin " + app.admin.ID + " 127.0.0.1 Unknown API token created View details of record",
 			"1–1 of 1 record Page 1 of 1"}},
 		{"nonsense", []string{"No description"}},
 	}
@@ -193,7 +193,7 @@ func TestEnableDisable(t *testing.T) {
 		if !strings.Contains(list.text(), "The API token “Partner portal” ("+tok.ID+") has been disabled successfully.") {
 			t.Fatalf("no message:\n%s", list.text())
 		}
-		if !strings.Contains(list.text(), tok.ID+" None Ada Admin "+app.admin.ID+" 4 May 2026 Never Disabled") {
+		if !strings.Contains(list.text(), tok.ID+" None Ada Admin "+app.admin.ID+" 4 May 2026 10:30 UTC Never Disabled") {
 			t.Fatalf("row does not show Disabled:\n%s", list.text())
 		}
 		if _, err := app.store.TokenBySecret(ctx, secret); !errors.Is(err, store.ErrNotFound) {
@@ -234,14 +234,14 @@ func TestEnableDisable(t *testing.T) {
 func TestTokenListPages(t *testing.T) {
 	app := newTestApp(t)
 	var ids []string
-	for i := range store.DefaultPageSize + 3 {
+	for i := range store.ListPageSize + 3 {
 		tok, _ := app.createToken(fmt.Sprintf("token %02d", i))
 		ids = append(ids, tok.ID)
 		app.clock.Add(time.Second)
 	}
 	c := app.signedIn(t, app.admin)
 	first := c.get(tokensPath)
-	if !strings.Contains(first.text(), "Showing 1–50 of 53 API tokens") || first.link("prev") != "" {
+	if !strings.Contains(first.text(), "1–10 of 13 rows") || first.link("prev") != "" {
 		t.Fatalf("first page:\n%s", first.text())
 	}
 	next := first.link("next")
@@ -249,12 +249,12 @@ func TestTokenListPages(t *testing.T) {
 		t.Fatalf("link to the next page %q, want a cursor", next)
 	}
 	second := c.get(next)
-	if !strings.Contains(second.text(), "Showing 51–53 of 53 API tokens") || second.link("next") != "" ||
-		!strings.Contains(second.text(), "token 00") || strings.Contains(second.text(), "token 52") {
+	if !strings.Contains(second.text(), "11–13 of 13 rows") || second.link("next") != "" ||
+		!strings.Contains(second.text(), "token 00") || strings.Contains(second.text(), "token 12") {
 		t.Fatalf("second page:\n%s", second.text())
 	}
-	if back := c.get(second.link("prev")); !strings.Contains(back.text(), "Showing 1–50 of 53 API tokens") ||
-		!strings.Contains(back.text(), "token 52") {
+	if back := c.get(second.link("prev")); !strings.Contains(back.text(), "1–10 of 13 rows") ||
+		!strings.Contains(back.text(), "token 12") {
 		t.Fatalf("Previous from the second page:\n%s", back.text())
 	}
 	t.Run("PastTheEnd", func(t *testing.T) {
@@ -266,7 +266,7 @@ func TestTokenListPages(t *testing.T) {
 			}
 		}
 		res := c.get(next)
-		if res.status != http.StatusOK || !strings.Contains(res.text(), "Showing 1–50 of 50 API tokens") || res.link("next") != "" {
+		if res.status != http.StatusOK || !strings.Contains(res.text(), "1–10 of 10 rows") || res.link("next") != "" {
 			t.Fatalf("Next past the end = %d:\n%s", res.status, res.text())
 		}
 	})

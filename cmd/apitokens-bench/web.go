@@ -34,7 +34,7 @@ var (
 	anchorTag = regexp.MustCompile(`<a\s[^>]*>`)
 	hrefAttr  = regexp.MustCompile(`href="([^"]*)"`)
 	tokenLink = regexp.MustCompile(`href="` + listPath + `/(TKN-\d{4}-\d{4})"`)
-	tokenName = regexp.MustCompile(`class="token-name"[^>]*>([^<]*)<`)
+	tokenName = regexp.MustCompile(`data-token-link>([^<]*)<`)
 )
 
 // csrfFrom reads the value of the page's _csrf field.

@@ -27,6 +27,8 @@ const (
 	NewToken = Tokens + "/new"
 	// TokensBulk takes a bulk action on selected tokens (POST only).
 	TokensBulk = Tokens + "/bulk"
+	// TokenColumns keeps the columns a person shows in the list (POST only).
+	TokenColumns = Tokens + "/columns"
 )
 
 // AuditTrail is the account's audit trail: the events of every token.

@@ -122,6 +122,7 @@ func TestBrowserLocalDates(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS("select[data-expiry]"), "30"),
 		chromedp.Click(chromedp.CSS(`button[value="next"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`input[name="modules"]`)),
+		chromedp.Click(chromedp.CSS(`input[name="modules"]`)),
 		chromedp.Click(chromedp.CSS(`button[value="next"]`)),
 		chromedp.WaitVisible(chromedp.CSS("[data-overview]")),
 	)

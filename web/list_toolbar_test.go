@@ -56,7 +56,7 @@ func TestListColumns(t *testing.T) {
 	})
 	t.Run("ErrUnknownColumn", func(t *testing.T) {
 		res := c.submit(tokensPath, tokensPath+"/columns", url.Values{"column": {"secret"}})
-		if res.status != http.StatusUnprocessableEntity || !strings.Contains(res.text(), `"secret" is not a column of the list`) {
+		if res.status != http.StatusBadRequest || !strings.Contains(res.text(), `"secret" is not a column of the list`) {
 			t.Fatalf("= %d:\n%s", res.status, res.text())
 		}
 	})

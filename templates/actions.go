@@ -61,12 +61,22 @@ const (
 )
 
 // ParseOrigin reads an origin from a query or form value; anything else is
-// the details page.
+// the list. The list is the default because it links to the confirmations
+// and Edit from every row, so its many links can leave the origin out.
 func ParseOrigin(s string) Origin {
-	if s == string(FromList) {
-		return FromList
+	if s == string(FromDetails) {
+		return FromDetails
 	}
-	return FromDetails
+	return FromList
+}
+
+// Query is what a link from the origin to a confirmation or to Edit adds to
+// the address, so that the page it opens leads back there.
+func (o Origin) Query() string {
+	if o == FromList {
+		return ""
+	}
+	return "?from=" + string(o)
 }
 
 // Path is the page the origin names.

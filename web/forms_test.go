@@ -167,7 +167,7 @@ func TestRenewExpired(t *testing.T) {
 	tokenPath := tokensPath + "/" + tok.ID
 
 	row := c.get(tokensPath).rowOf(t, tok.ID)
-	if !strings.Contains(row, `href="`+tokenPath+`/edit?from=list" data-renew`) || strings.Contains(row, tokenPath+"/disable") {
+	if !strings.Contains(row, `href="`+tokenPath+`/edit" data-renew`) || strings.Contains(row, tokenPath+"/disable") {
 		t.Fatalf("the expired token's menu does not offer Renew in place of Disable:\n%s", row)
 	}
 	t.Run("DisableSaysRenew", func(t *testing.T) {

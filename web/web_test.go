@@ -58,7 +58,8 @@ func TestTokenList(t *testing.T) {
 		}
 	})
 	t.Run("ActionsMenu", func(t *testing.T) {
-		for _, want := range []string{"/" + one.ID + "/disable?from=list", "/" + one.ID + "/delete?from=list"} {
+		// The list is the pages' default origin, so its links name none.
+		for _, want := range []string{"/" + one.ID + `/disable"`, "/" + one.ID + `/delete"`, "/" + one.ID + `/edit"`} {
 			if !strings.Contains(page.body, want) {
 				t.Errorf("row menu lacks %s", want)
 			}
@@ -123,7 +124,7 @@ func TestDeleteFlow(t *testing.T) {
 	keep, _ := app.createToken("Keep me")
 	tok, secret := app.createToken("ERP integration", app.modules[0])
 	c := app.signedIn(t, app.admin)
-	confirmPath := tokensPath + "/" + tok.ID + "/delete?from=list"
+	confirmPath := tokensPath + "/" + tok.ID + "/delete"
 
 	t.Run("ConfirmationPage", func(t *testing.T) {
 		res := c.get(confirmPath)
@@ -138,6 +139,18 @@ func TestDeleteFlow(t *testing.T) {
 		}
 		if !app.tokenExists(app.account.ID, tok.ID) {
 			t.Fatal("showing the confirmation deleted the token")
+		}
+	})
+	t.Run("ConfirmationFromDetails", func(t *testing.T) {
+		details := c.get(tokensPath + "/" + tok.ID)
+		for _, want := range []string{`/delete?from=details"`, `/edit?from=details"`} {
+			if !strings.Contains(details.body, tokensPath+"/"+tok.ID+want) {
+				t.Fatalf("the details page does not link to %s", want)
+			}
+		}
+		res := c.get(confirmPath + "?from=details")
+		if !strings.Contains(res.body, `<a class="button" href="`+tokensPath+"/"+tok.ID+`">Cancel</a>`) {
+			t.Error("Cancel does not lead back to the details page")
 		}
 	})
 	t.Run("Delete", func(t *testing.T) {
@@ -184,7 +197,7 @@ func TestEnableDisable(t *testing.T) {
 	c := app.signedIn(t, app.admin)
 	ctx := context.Background()
 	t.Run("DisableFromList", func(t *testing.T) {
-		page := c.get(tokensPath + "/" + tok.ID + "/disable?from=list")
+		page := c.get(tokensPath + "/" + tok.ID + "/disable")
 		if !strings.Contains(page.text(), "Disable API token") {
 			t.Fatalf("confirmation:\n%s", page.text())
 		}

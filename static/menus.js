@@ -76,11 +76,13 @@
   });
 
   // A confirmation link opens its action's dialog, filled in for the token.
+  // The action is the last step of the link's address (…/disable), which
+  // the list's rows then need not repeat; Edit has no such dialog.
   document.addEventListener("click", (ev) => {
-    const link = ev.target.closest("a[data-action]");
+    const link = ev.target.closest("[data-menu-items] a");
     if (!link || ev.defaultPrevented || ev.button !== 0 || ev.metaKey || ev.ctrlKey || ev.shiftKey) return;
-    const dialog = document.getElementById(link.dataset.action + "-dialog");
-    if (!dialog || typeof dialog.showModal !== "function") return;
+    const dialog = document.getElementById(link.pathname.split("/").pop() + "-dialog");
+    if (!dialog || !dialog.querySelector("form[data-dialog-form]") || typeof dialog.showModal !== "function") return;
     ev.preventDefault();
     const form = dialog.querySelector("form");
     form.action = link.pathname;

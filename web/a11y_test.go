@@ -74,7 +74,7 @@ func TestBrowserAccessibility(t *testing.T) {
 	run(t, ctx, "open a menu", chromedp.Click(chromedp.CSS(row+" summary")),
 		chromedp.WaitVisible(chromedp.CSS(row+" [data-menu-items] a")))
 	checkAccessibility(t, ctx, "list with a menu open")
-	run(t, ctx, "open the delete dialog", chromedp.Click(chromedp.CSS(row+` a[data-action="delete"]`)),
+	run(t, ctx, "open the delete dialog", chromedp.Click(menuItem(row, "Delete")),
 		chromedp.WaitVisible(chromedp.CSS("#delete-dialog")))
 	checkAccessibility(t, ctx, "delete dialog")
 

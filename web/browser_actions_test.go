@@ -64,8 +64,8 @@ func TestBrowserDeleteFromDetails(t *testing.T) {
 	saveScreenshot(t, ctx, "details")
 	run(t, ctx, "open the down arrow and choose Delete",
 		chromedp.Click(chromedp.CSS(moreActions+" summary")),
-		chromedp.WaitVisible(chromedp.CSS(moreActions+` a[data-action="delete"]`)),
-		chromedp.Click(chromedp.CSS(moreActions+` a[data-action="delete"]`)),
+		chromedp.WaitVisible(menuItem(moreActions, "Delete")),
+		chromedp.Click(menuItem(moreActions, "Delete")),
 		chromedp.WaitVisible(chromedp.CSS("#delete-dialog")),
 	)
 	if body := text(t, ctx, "#delete-dialog-text"); !strings.Contains(body, "Storefront sync") {
@@ -137,8 +137,8 @@ func TestBrowserDeleteWithoutJavaScript(t *testing.T) {
 	row := rowSelector(tok.ID)
 	run(t, ctx, "open the ••• menu and follow Delete",
 		chromedp.Click(chromedp.CSS(row+" summary")),
-		chromedp.WaitVisible(chromedp.CSS(row+` a[data-action="delete"]`)),
-		chromedp.Click(chromedp.CSS(row+` a[data-action="delete"]`)),
+		chromedp.WaitVisible(menuItem(row, "Delete")),
+		chromedp.Click(menuItem(row, "Delete")),
 		chromedp.WaitVisible(chromedp.CSS("#confirm-title")),
 	)
 	if loc := eval[string](t, ctx, `location.pathname`); loc != tokensPath+"/"+tok.ID+"/delete" {
@@ -184,8 +184,8 @@ func TestBrowserDisableAndEnable(t *testing.T) {
 	run(t, ctx, "enable from the details page",
 		chromedp.Navigate(app.url+tokensPath+"/"+tok.ID),
 		chromedp.Click(chromedp.CSS(moreActions+" summary")),
-		chromedp.WaitVisible(chromedp.CSS(moreActions+` a[data-action="enable"]`)),
-		chromedp.Click(chromedp.CSS(moreActions+` a[data-action="enable"]`)),
+		chromedp.WaitVisible(menuItem(moreActions, "Enable")),
+		chromedp.Click(menuItem(moreActions, "Enable")),
 		chromedp.WaitVisible(chromedp.CSS("#enable-dialog")),
 		chromedp.Click(chromedp.CSS(`#enable-dialog button[type=submit]`)),
 		chromedp.WaitVisible(chromedp.CSS(successFlash)),
@@ -196,7 +196,7 @@ func TestBrowserDisableAndEnable(t *testing.T) {
 	if st := text(t, ctx, "main [data-status]"); st != "Active" {
 		t.Errorf("details status %q, want Active", st)
 	}
-	if eval[bool](t, ctx, `document.querySelector('`+moreActions+` a[data-action="enable"]') !== null`) {
+	if eval[bool](t, ctx, menuHas(moreActions, "Enable")) {
 		t.Error("Enable is still offered on an active token")
 	}
 }

@@ -171,7 +171,7 @@ func TestBrowserEditDialogRenews(t *testing.T) {
 	browserSignIn(t, ctx, app, app.admin)
 	row := rowSelector(tok.ID)
 	run(t, ctx, "open the menu", chromedp.Click(chromedp.CSS(row+" summary")), chromedp.WaitVisible(chromedp.CSS(row+" [data-renew]")))
-	if eval[bool](t, ctx, `document.querySelector('`+row+` a[data-action="disable"]') !== null`) {
+	if eval[bool](t, ctx, menuHas(row, "Disable")) {
 		t.Error("an expired token's menu offers Disable")
 	}
 	run(t, ctx, "Renew", chromedp.Click(chromedp.CSS(row+" [data-renew]")), chromedp.WaitVisible(chromedp.CSS(formDialog+" [data-renew]")))

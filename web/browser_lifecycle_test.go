@@ -141,7 +141,7 @@ func TestBrowserTokenLifecycle(t *testing.T) {
 
 	run(t, ctx, "Delete from the down arrow",
 		chromedp.Click(chromedp.CSS(moreActions+" summary")),
-		chromedp.Click(chromedp.CSS(moreActions+` a[data-action="delete"]`)),
+		chromedp.Click(menuItem(moreActions, "Delete")),
 		chromedp.WaitVisible(chromedp.CSS("#delete-dialog")),
 		chromedp.Click(chromedp.CSS(`#delete-dialog button[type="submit"]`)),
 		// The copy message is still up: wait for the list itself.

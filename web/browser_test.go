@@ -16,6 +16,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"apitokens/store"
+	"apitokens/templates"
 )
 
 // The browser tests drive Debian's Chromium. Without it they fail: a
@@ -250,14 +251,30 @@ func rowExists(t *testing.T, ctx context.Context, id string) bool {
 	return eval[bool](t, ctx, `document.querySelector('`+rowSelector(id)+`') !== null`)
 }
 
+// menuItems is a script that lists the items of the menu within scope.
+func menuItems(scope string) string {
+	return `[...document.querySelectorAll(` + jsString(scope+" [data-menu-items] a") + `)]`
+}
+
+// menuItem is the item of the menu within scope that reads name: a person
+// finds a menu's items by their words.
+func menuItem(scope, name string) chromedp.JSPath {
+	return chromedp.JSPath(menuItems(scope) + `.find(a => a.textContent === ` + jsString(name) + `)`)
+}
+
+// menuHas is a script that says whether the menu within scope offers name.
+func menuHas(scope, name string) string {
+	return menuItems(scope) + `.some(a => a.textContent === ` + jsString(name) + `)`
+}
+
 // chooseFromRowMenu opens the ••• menu of a row and chooses an action.
 func chooseFromRowMenu(t *testing.T, ctx context.Context, id, action string) {
 	t.Helper()
 	row := rowSelector(id)
 	run(t, ctx, "open the ••• menu and choose "+action,
 		chromedp.Click(chromedp.CSS(row+" summary")),
-		chromedp.WaitVisible(chromedp.CSS(row+` a[data-action="`+action+`"]`)),
-		chromedp.Click(chromedp.CSS(row+` a[data-action="`+action+`"]`)),
+		chromedp.WaitVisible(menuItem(row, templates.ConfirmationOf(store.TokenAction(action)).Verb)),
+		chromedp.Click(menuItem(row, templates.ConfirmationOf(store.TokenAction(action)).Verb)),
 		chromedp.WaitVisible(chromedp.CSS("#"+action+"-dialog")),
 	)
 }

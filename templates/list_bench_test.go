@@ -104,3 +104,23 @@ func TestTokenRowSize(t *testing.T) {
 		}
 	}
 }
+
+// TestTokenRowHiddenColumn: the stylesheet finds a row's cells by their
+// place (the phone layout labels them so), so a hidden column leaves an
+// empty hidden cell and the columns after it keep their places.
+func TestTokenRowHiddenColumn(t *testing.T) {
+	p, v := listPage()
+	v.Hidden = []string{ColumnModules}
+	var buf bytes.Buffer
+	if err := tokenRow(p, v, v.Page.Tokens[0]).Render(context.Background(), &buf); err != nil {
+		t.Fatal(err)
+	}
+	row := buf.String()
+	cells := strings.Split(row, "<td")[1:]
+	if len(cells) != 8 || !strings.HasPrefix(cells[2], " hidden></td>") || !strings.Contains(cells[3], "Ada Admin") {
+		t.Fatalf("with Modules hidden, the row's cells are out of place:\n%s", row)
+	}
+	if strings.Contains(row, "Access management") {
+		t.Fatalf("the hidden column's value is in the row:\n%s", row)
+	}
+}

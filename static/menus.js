@@ -16,7 +16,7 @@
     const m = ev.target;
     if (m instanceof HTMLDetailsElement && m.matches("[data-menu]") && m.open) {
       closeMenus(m);
-      const first = m.querySelector("[data-menu-items] a");
+      const first = m.querySelector("[data-menu] > ul a");
       if (first) first.focus();
     }
   }, true);
@@ -60,7 +60,7 @@
       open.querySelector("summary").focus();
       return;
     }
-    const items = [...open.querySelectorAll("[data-menu-items] a")];
+    const items = [...open.querySelectorAll("[data-menu] > ul a")];
     const at = items.indexOf(document.activeElement);
     let next = -1;
     switch (ev.key) {
@@ -79,7 +79,7 @@
   // The action is the last step of the link's address (…/disable), which
   // the list's rows then need not repeat; Edit has no such dialog.
   document.addEventListener("click", (ev) => {
-    const link = ev.target.closest("[data-menu-items] a");
+    const link = ev.target.closest("[data-menu] > ul a");
     if (!link || ev.defaultPrevented || ev.button !== 0 || ev.metaKey || ev.ctrlKey || ev.shiftKey) return;
     const dialog = document.getElementById(link.pathname.split("/").pop() + "-dialog");
     if (!dialog || !dialog.querySelector("form[data-dialog-form]") || typeof dialog.showModal !== "function") return;

@@ -72,7 +72,7 @@ func TestBrowserAccessibility(t *testing.T) {
 	id := rowID(t, ctx, "Token automation")
 	row := rowSelector(id)
 	run(t, ctx, "open a menu", chromedp.Click(chromedp.CSS(row+" summary")),
-		chromedp.WaitVisible(chromedp.CSS(row+" [data-menu-items] a")))
+		chromedp.WaitVisible(chromedp.CSS(row+" [data-menu] > ul a")))
 	checkAccessibility(t, ctx, "list with a menu open")
 	run(t, ctx, "open the delete dialog", chromedp.Click(menuItem(row, "Delete")),
 		chromedp.WaitVisible(chromedp.CSS("#delete-dialog")))

@@ -244,9 +244,9 @@ func TestBrowserActionsMenuKeyboard(t *testing.T) {
 	run(t, ctx, "open a row's ••• menu with the keyboard",
 		chromedp.Focus(chromedp.CSS(staging+" summary")),
 		chromedp.KeyEvent(kb.Enter),
-		chromedp.WaitVisible(chromedp.CSS(staging+" [data-menu-items] a")),
+		chromedp.WaitVisible(chromedp.CSS(staging+" [data-menu] > ul a")),
 	)
-	items := eval[[]string](t, ctx, `[...document.querySelectorAll('`+staging+` [data-menu-items] a')].map(a => a.textContent)`)
+	items := eval[[]string](t, ctx, `[...document.querySelectorAll('`+staging+` [data-menu] > ul a')].map(a => a.textContent)`)
 	if strings.Join(items, ",") != "Enable,Edit,Delete" {
 		t.Fatalf("menu items %v", items)
 	}
@@ -262,7 +262,7 @@ func TestBrowserActionsMenuKeyboard(t *testing.T) {
 		}
 	}
 	run(t, ctx, "close it with Escape", chromedp.KeyEvent(kb.Escape))
-	if eval[bool](t, ctx, `document.querySelector('`+staging+` [data-menu-items] a').checkVisibility()`) {
+	if eval[bool](t, ctx, `document.querySelector('`+staging+` [data-menu] > ul a').checkVisibility()`) {
 		t.Error("Escape did not close the menu")
 	}
 	waitUntil(t, ctx, "focus goes back to the menu button",
@@ -274,7 +274,7 @@ func TestBrowserActionsMenuKeyboard(t *testing.T) {
 	run(t, ctx, "opening another menu closes the first",
 		chromedp.Click(chromedp.CSS(below+" summary")),
 		chromedp.Click(chromedp.CSS(above+" summary")),
-		chromedp.WaitVisible(chromedp.CSS(above+" [data-menu-items] a")),
+		chromedp.WaitVisible(chromedp.CSS(above+" [data-menu] > ul a")),
 	)
 	waitUntil(t, ctx, "only the last menu stays open",
 		`document.querySelectorAll("details[data-menu][open]").length === 1 && document.querySelector('`+above+` details[data-menu]').open`)

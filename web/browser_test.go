@@ -253,7 +253,7 @@ func rowExists(t *testing.T, ctx context.Context, id string) bool {
 
 // menuItems is a script that lists the items of the menu within scope.
 func menuItems(scope string) string {
-	return `[...document.querySelectorAll(` + jsString(scope+" [data-menu-items] a") + `)]`
+	return `[...document.querySelectorAll(` + jsString(scope+" li > a") + `)]`
 }
 
 // menuItem is the item of the menu within scope that reads name: a person

@@ -168,8 +168,8 @@ func TestBrowserRowMenuNextRow(t *testing.T) {
 	browserSignIn(t, ctx, app, app.admin)
 	first, second := rowSelector(above.ID), rowSelector(below.ID)
 	run(t, ctx, "open the first row's menu", chromedp.Click(chromedp.CSS(first+" summary")),
-		chromedp.WaitVisible(chromedp.CSS(first+" [data-menu-items] a")))
-	items := eval[[]string](t, ctx, `[...document.querySelectorAll('`+first+` [data-menu-items] a')].map(a => a.textContent)`)
+		chromedp.WaitVisible(chromedp.CSS(first+" [data-menu] > ul a")))
+	items := eval[[]string](t, ctx, `[...document.querySelectorAll('`+first+` [data-menu] > ul a')].map(a => a.textContent)`)
 	if strings.Join(items, ",") != "Disable,Edit,Delete" {
 		t.Errorf("menu items %v, want the platform's order", items)
 	}

@@ -211,18 +211,8 @@ func (s *Store) loadModules(ctx context.Context, tokens []Token) error {
 // trail. Saving without a change writes nothing; changed reports whether
 // anything was written. A deleted token is ErrNotFound.
 func (s *Store) UpdateToken(ctx context.Context, accountID, id string, u TokenUpdate, by Actor) (t Token, changed bool, err error) {
-	if err := u.Validate(); err != nil {
+	if err := s.checkUpdate(&u); err != nil {
 		return Token{}, false, err
-	}
-	if u.Expiry != nil {
-		if err := CheckExpiry(*u.Expiry, s.Now()); err != nil {
-			return Token{}, false, err
-		}
-	}
-	if u.Logo != nil {
-		if err := checkStoredLogo(*u.Logo); err != nil {
-			return Token{}, false, err
-		}
 	}
 	u.ModuleIDs = UniqueIDs(u.ModuleIDs)
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
@@ -272,23 +262,7 @@ func (s *Store) UpdateToken(ctx context.Context, accountID, id string, u TokenUp
 			return nil
 		}
 		now := s.now()
-		if u.Logo != nil {
-			var logo any
-			if len(*u.Logo) > 0 {
-				logo = *u.Logo
-			}
-			if _, err := tx.ExecContext(ctx, `UPDATE tokens SET logo = ? WHERE id = ?`, logo, id); err != nil {
-				return err
-			}
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE tokens SET name = ?, description = ?, expires_at = ?, updated_at = ?, updated_by = ?
-			WHERE id = ?`, u.Name, u.Description, nullMillis(*u.Expiry), now, by.ID, id); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM token_modules WHERE token_id = ?`, id); err != nil {
-			return err
-		}
-		if err := insertTokenModules(ctx, tx, id, u.ModuleIDs); err != nil {
+		if err := writeUpdate(ctx, tx, id, u, now, by); err != nil {
 			return err
 		}
 		changed = true
@@ -299,6 +273,45 @@ func (s *Store) UpdateToken(ctx context.Context, accountID, id string, u TokenUp
 	}
 	t, err = s.TokenByID(ctx, accountID, id)
 	return t, changed, err
+}
+
+// checkUpdate tidies an update and refuses, before anything is read, one
+// the rules forbid whatever is stored.
+func (s *Store) checkUpdate(u *TokenUpdate) error {
+	if err := u.Validate(); err != nil {
+		return err
+	}
+	if u.Expiry != nil {
+		if err := CheckExpiry(*u.Expiry, s.Now()); err != nil {
+			return err
+		}
+	}
+	if u.Logo != nil {
+		return checkStoredLogo(*u.Logo)
+	}
+	return nil
+}
+
+// writeUpdate stores a complete update of a token: its logo when one was
+// sent (an empty one removes it), its fields and its modules.
+func writeUpdate(ctx context.Context, tx *sql.Tx, id string, u TokenUpdate, now int64, by Actor) error {
+	if u.Logo != nil {
+		var logo any
+		if len(*u.Logo) > 0 {
+			logo = *u.Logo
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE tokens SET logo = ? WHERE id = ?`, logo, id); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE tokens SET name = ?, description = ?, expires_at = ?, updated_at = ?, updated_by = ?
+		WHERE id = ?`, u.Name, u.Description, nullMillis(*u.Expiry), now, by.ID, id); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM token_modules WHERE token_id = ?`, id); err != nil {
+		return err
+	}
+	return insertTokenModules(ctx, tx, id, u.ModuleIDs)
 }
 
 // logoText is a logo as the audit trail shows it.

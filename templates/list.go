@@ -244,15 +244,7 @@ func (v ListView) invalid(keys ...string) string {
 // showing is the pager's "1–10 of 13 rows".
 func (v ListView) showing() string {
 	p := v.Page
-	return strconv.Itoa(p.Offset+1) + "–" + strconv.Itoa(p.Offset+len(p.Tokens)) + " of " + rowCount(p.Total)
-}
-
-// rowCount is "1 row" or "13 rows".
-func rowCount(n int) string {
-	if n == 1 {
-		return "1 row"
-	}
-	return strconv.Itoa(n) + " rows"
+	return strconv.Itoa(p.Offset+1) + "–" + strconv.Itoa(p.Offset+len(p.Tokens)) + " of " + plural(p.Total, "row")
 }
 
 // pageNumber is the page shown, counted from 1, as its offset says.

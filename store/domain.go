@@ -166,10 +166,16 @@ func (t Token) State(now time.Time) TokenState {
 	case StatusDisabled:
 		return StateDisabled
 	}
-	if !t.ExpiresAt.IsZero() && !now.Before(t.ExpiresAt) {
+	if t.pastExpiry(now) {
 		return StateExpired
 	}
 	return StateActive
+}
+
+// pastExpiry reports whether the token has an expiry date and now is on or
+// after it, whatever its stored status.
+func (t Token) pastExpiry(now time.Time) bool {
+	return !t.ExpiresAt.IsZero() && !now.Before(t.ExpiresAt)
 }
 
 // TokenAction is a change of state a person may ask for on a token.
@@ -194,7 +200,7 @@ func (t Token) Actions(now time.Time) []TokenAction {
 	switch {
 	case t.Status == StatusDeleted:
 		return nil
-	case !t.ExpiresAt.IsZero() && !now.Before(t.ExpiresAt):
+	case t.pastExpiry(now):
 		return []TokenAction{ActionRenew, ActionDelete}
 	case t.Status == StatusDisabled:
 		return []TokenAction{ActionEnable, ActionDelete}

@@ -138,14 +138,9 @@ type TokenPage struct {
 func (f *TokenFilter) Validate() error {
 	var v ValidationError
 	if f.Status != "" {
-		switch st := TokenState(strings.ToLower(string(f.Status))); st {
-		case "active":
-			f.Status = StateActive
-		case "disabled":
-			f.Status = StateDisabled
-		case "expired":
-			f.Status = StateExpired
-		default:
+		if st, ok := parseState(string(f.Status)); ok {
+			f.Status = st
+		} else {
 			v.add("status", "Choose a status: Active, Disabled or Expired.")
 		}
 	}

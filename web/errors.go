@@ -146,10 +146,12 @@ func (s *Server) handlePageError(err error, c echo.Context) {
 	case c.Request().Method == http.MethodHead:
 		c.NoContent(p.Status)
 	default:
-		if session(c) == nil {
+		if session(c) == nil && len(c.Request().CookiesNamed(s.cookieName)) > 0 {
 			// An address no route has (404, 405) passed no page chain:
 			// read the session here, so the page still shows who is
 			// signed in. It is only a page header; failing to is no error.
+			// A visitor without the cookie gets no session made for a
+			// page of errors: scanners ask for thousands of them.
 			_ = s.loadSession(func(echo.Context) error { return nil })(c)
 		}
 		page, _ := s.page(c, p.Title)

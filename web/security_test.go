@@ -265,3 +265,22 @@ func TestSecretsNotLogged(t *testing.T) {
 		t.Fatalf("the log holds a secret:\n%s", logs)
 	}
 }
+
+// TestUnknownAddressMakesNoSession: an address no route has shows who is
+// signed in, but makes no session for a visitor who has none — scanners
+// ask for thousands of such addresses.
+func TestUnknownAddressMakesNoSession(t *testing.T) {
+	app := newTestApp(t)
+	t.Run("Anonymous", func(t *testing.T) {
+		res := app.client(t).get("/wp-login.php")
+		if res.status != http.StatusNotFound || res.header.Get("Set-Cookie") != "" {
+			t.Fatalf("= %d, Set-Cookie %q", res.status, res.header.Get("Set-Cookie"))
+		}
+	})
+	t.Run("SignedIn", func(t *testing.T) {
+		res := app.signedIn(t, app.admin).get("/no/such/page")
+		if res.status != http.StatusNotFound || !strings.Contains(res.text(), "Sign out") {
+			t.Fatalf("= %d:\n%s", res.status, res.text())
+		}
+	})
+}

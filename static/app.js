@@ -9,10 +9,11 @@
 (function () {
   // Dates arrive in UTC; show them in the person's own time zone, in the
   // one style of every page: "15 Apr 2023" over "12:34". The exact UTC
-  // time stays in the title, shown on hover.
+  // time stays in the title, shown on hover. A record's exact time is
+  // marked to stay in UTC.
   const months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
   const two = (n) => String(n).padStart(2, "0");
-  for (const el of document.querySelectorAll("time[data-when], time[data-ago]")) {
+  for (const el of document.querySelectorAll("time[datetime]:not([data-utc])")) {
     const at = new Date(el.dateTime);
     if (isNaN(at)) continue;
     el.title = `${at.getUTCDate()} ${months[at.getUTCMonth()]} ${at.getUTCFullYear()}, ` +

@@ -48,14 +48,17 @@
     }
   });
 
+  // A row's name is the link its checkbox is labelled by: "n-" and its ID.
+  const nameLink = (id) => document.getElementById("n-" + id);
   // A name cut short shows in full on hover.
-  for (const a of document.querySelectorAll("[data-token-link]")) {
-    if (a.scrollWidth > a.clientWidth) a.title = a.textContent;
+  for (const row of document.querySelectorAll("tr[data-token-id]")) {
+    const a = nameLink(row.dataset.tokenId);
+    if (a && a.scrollWidth > a.clientWidth) a.title = a.textContent;
   }
 
   const bulk = document.querySelector("form[data-bulk]");
   if (!bulk) return;
-  const rows = () => [...document.querySelectorAll('input[name="ids"][form="bulk"]')];
+  const rows = () => [...bulk.querySelectorAll('input[name="ids"]')];
   const pageBox = document.querySelector("input[data-select-page]");
   const allBox = bulk.querySelector("input[data-select-all]");
   const count = bulk.querySelector("[data-selected-count]");
@@ -96,7 +99,7 @@
     });
   }
   document.addEventListener("change", (ev) => {
-    if (!ev.target.matches('input[name="ids"][form="bulk"]')) return;
+    if (!ev.target.matches('input[name="ids"]')) return;
     if (!ev.target.checked && allBox) allBox.checked = false;
     update();
   });
@@ -104,8 +107,7 @@
   window.addEventListener("pageshow", update);
 
   const tokenName = (box) => {
-    const row = box.closest("tr");
-    const link = row && row.querySelector("[data-token-link]");
+    const link = nameLink(box.value);
     return link ? link.textContent : "";
   };
 
@@ -131,8 +133,7 @@
       const li = document.createElement("li");
       const name = document.createElement("strong");
       name.textContent = tokenName(b);
-      const id = document.createElement("span");
-      id.className = "id";
+      const id = document.createElement("small");
       id.textContent = ` (${b.value})`;
       li.append(name, id);
       return li;

@@ -90,7 +90,7 @@
     // A row names its token once, in its link; elsewhere the menu or the
     // link carries the name.
     const row = link.closest("tr[data-token-id]");
-    const token = row ? { tokenId: row.dataset.tokenId, tokenName: row.querySelector("[data-token-link]").textContent }
+    const token = row ? { tokenId: row.dataset.tokenId, tokenName: document.getElementById("n-" + row.dataset.tokenId).textContent }
       : menu ? menu.dataset : link.dataset;
     for (const el of dialog.querySelectorAll("[data-fill=name]")) el.textContent = token.tokenName;
     for (const el of dialog.querySelectorAll("[data-fill=id]")) el.textContent = token.tokenId;

@@ -204,8 +204,9 @@ const focusedName = `(el => el.getAttribute("aria-label") ?? (el.getAttribute("a
 
 func rowSelector(id string) string { return `tr[data-token-id="` + id + `"]` }
 
-// rowNameSelector is the row's link to the token's details, which reads as its name.
-func rowNameSelector(id string) string { return rowSelector(id) + " [data-token-link]" }
+// rowNameSelector is the row's link to the token's details, which reads as
+// its name: the element the row's checkbox and menu are labelled by.
+func rowNameSelector(id string) string { return "#n-" + id }
 
 // waitListed waits for the list's rows to be all there: a page just
 // navigated to may still be loading.
@@ -218,7 +219,7 @@ func waitListed(t *testing.T, ctx context.Context) {
 func rowNames(t *testing.T, ctx context.Context) []string {
 	t.Helper()
 	waitListed(t, ctx)
-	return eval[[]string](t, ctx, `[...document.querySelectorAll("tr[data-token-id] [data-token-link]")].map(a => a.textContent)`)
+	return eval[[]string](t, ctx, `[...document.querySelectorAll("tr[data-token-id]")].map(r => document.getElementById("n-" + r.dataset.tokenId).textContent)`)
 }
 
 // rowID is the ID of the listed token with the name.
@@ -226,7 +227,7 @@ func rowID(t *testing.T, ctx context.Context, name string) string {
 	t.Helper()
 	waitListed(t, ctx)
 	id := eval[string](t, ctx, `[...document.querySelectorAll("tr[data-token-id]")].find(r =>
-		r.querySelector("[data-token-link]").textContent === `+jsString(name)+`)?.dataset.tokenId ?? ""`)
+		document.getElementById("n-" + r.dataset.tokenId).textContent === `+jsString(name)+`)?.dataset.tokenId ?? ""`)
 	if id == "" {
 		t.Fatalf("no token %q in the list", name)
 	}

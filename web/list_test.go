@@ -18,7 +18,7 @@ import (
 var (
 	anchorTag      = regexp.MustCompile(`<a\s[^>]*>`)
 	hrefAttr       = regexp.MustCompile(`href="([^"]*)"`)
-	tokenNameLink  = regexp.MustCompile(`<a [^>]*data-token-link[^>]*>([^<]*)</a>`)
+	tokenNameLink  = regexp.MustCompile(`<a id="n-TKN-[^"]+"[^>]*>([^<]*)</a>`)
 	inputValueAttr = regexp.MustCompile(`value="([^"]*)"`)
 )
 

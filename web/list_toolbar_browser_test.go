@@ -126,8 +126,8 @@ func TestBrowserListToolbarAndPaging(t *testing.T) {
 }
 
 // TestBrowserListCellsDoNotWrap: headers, a long name and "40 minutes ago"
-// keep to one line (the name cut short with an ellipsis), and names line
-// up whether or not their token has a logo.
+// keep to one line (the name cut short with an ellipsis), a date keeps its
+// two, and names line up whether or not their token has a logo.
 func TestBrowserListCellsDoNotWrap(t *testing.T) {
 	app := newTestApp(t)
 	logo, long, used := listOf13(t, app)
@@ -147,6 +147,15 @@ func TestBrowserListCellsDoNotWrap(t *testing.T) {
 	}
 	if n := eval[[]int](t, ctx, lineCount(rowSelector(used.ID)+" time[data-ago]")); len(n) != 1 || n[0] != 1 {
 		t.Errorf(`"40 minutes ago" takes %v lines`, n)
+	}
+	// A date is the day over the time, the time in a quieter colour, as on
+	// every page.
+	if !eval[bool](t, ctx, `(t => {
+		const day = t.getBoundingClientRect(), clock = t.querySelector("span");
+		const at = clock.getBoundingClientRect();
+		return at.top >= day.top + 5 && Math.abs(at.left - day.left) < 1 && getComputedStyle(clock).color !== getComputedStyle(t).color;
+	})(document.querySelector('`+rowSelector(used.ID)+` time:not([data-ago])'))`) {
+		t.Error("the date created is not the day over the time")
 	}
 	left := func(id string) float64 {
 		return eval[float64](t, ctx, `document.querySelector('`+rowNameSelector(id)+`').getBoundingClientRect().left`)
@@ -202,7 +211,7 @@ func TestBrowserPhoneFirstScreen(t *testing.T) {
 	browserSignIn(t, ctx, app, app.admin)
 	waitListed(t, ctx)
 	saveScreenshot(t, ctx, "list")
-	if !eval[bool](t, ctx, `document.querySelector("tr[data-token-id] [data-token-link]").getBoundingClientRect().bottom <= innerHeight`) {
+	if !eval[bool](t, ctx, `document.querySelector("tr[data-token-id] a[id^=n-]").getBoundingClientRect().bottom <= innerHeight`) {
 		t.Error("no token on the first screen")
 	}
 	// With a mobile viewport the page grows to its content: compare with

@@ -34,7 +34,7 @@ var (
 	anchorTag = regexp.MustCompile(`<a\s[^>]*>`)
 	hrefAttr  = regexp.MustCompile(`href="([^"]*)"`)
 	tokenLink = regexp.MustCompile(`href="` + listPath + `/(TKN-\d{4}-\d{4})"`)
-	tokenName = regexp.MustCompile(`data-token-link>([^<]*)<`)
+	tokenName = regexp.MustCompile(`<a id="n-TKN-[^"]+" href="[^"]+">([^<]*)<`)
 )
 
 // csrfFrom reads the value of the page's _csrf field.

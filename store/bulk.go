@@ -18,6 +18,9 @@ const (
 	SkipDeleted         BulkSkipReason = "already deleted"
 	SkipAlreadyActive   BulkSkipReason = "already active"
 	SkipAlreadyDisabled BulkSkipReason = "already disabled"
+	// SkipExpired: enabling or disabling a token past its expiry date
+	// would change nothing the API sees; it is renewed by Edit.
+	SkipExpired BulkSkipReason = "past its expiry date"
 )
 
 // BulkSkip is a token a bulk action did not change, and why.

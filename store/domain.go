@@ -24,6 +24,10 @@ var (
 	// ErrMalformedSecret means a string is not a well-formed token secret; it
 	// is detected without reading the database.
 	ErrMalformedSecret = errors.New("malformed token secret")
+	// ErrTokenExpired means an enable or disable was asked of a token past
+	// its expiry date: either would leave the API refusing it, so it is
+	// renewed with a new expiry date instead.
+	ErrTokenExpired = errors.New("token past its expiry date")
 )
 
 // ValidationError carries a message per invalid field, keyed by field name.

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 )
 
@@ -42,7 +43,8 @@ func statusChange(status TokenStatus) (tokenChange, bool) {
 
 // SetTokenStatus enables or disables a token. Setting the status a token
 // already has changes nothing and is not an error; changed reports whether
-// anything was written.
+// anything was written. A token past its expiry date is ErrTokenExpired,
+// returned with the token as it is.
 func (s *Store) SetTokenStatus(ctx context.Context, accountID, id string, status TokenStatus, by Actor) (t Token, changed bool, err error) {
 	change, ok := statusChange(status)
 	if !ok {
@@ -52,11 +54,11 @@ func (s *Store) SetTokenStatus(ctx context.Context, accountID, id string, status
 		changed, err = s.changeToken(ctx, tx, accountID, id, change, by)
 		return err
 	})
-	if err != nil {
+	if err != nil && !errors.Is(err, ErrTokenExpired) {
 		return Token{}, false, err
 	}
-	t, err = s.TokenByID(ctx, accountID, id)
-	return t, changed, err
+	t, terr := s.TokenByID(ctx, accountID, id)
+	return t, changed, errors.Join(err, terr)
 }
 
 // DeleteToken deletes a token for good: its secret material is wiped at once,
@@ -81,8 +83,8 @@ func (s *Store) DeleteToken(ctx context.Context, accountID, id string, by Actor)
 
 // changeToken makes a change to one token, in tx, the way a bulk action
 // makes it to many. A token that is missing, deleted or another account's
-// is ErrNotFound; one that has the status already is left as it is, and
-// changed is false.
+// is ErrNotFound, and one past its expiry date ErrTokenExpired; one that
+// has the status already is left as it is, and changed is false.
 func (s *Store) changeToken(ctx context.Context, tx *sql.Tx, accountID, id string, change tokenChange, by Actor) (changed bool, err error) {
 	done, skipped, err := s.changeTokens(ctx, tx, accountID, []string{id}, change, by, "")
 	switch {
@@ -92,6 +94,8 @@ func (s *Store) changeToken(ctx context.Context, tx *sql.Tx, accountID, id strin
 		return true, nil
 	case skipped[0].Reason == SkipNotFound || skipped[0].Reason == SkipDeleted:
 		return false, ErrNotFound
+	case skipped[0].Reason == SkipExpired:
+		return false, ErrTokenExpired
 	}
 	return false, nil
 }
@@ -103,32 +107,38 @@ func (s *Store) changeTokens(ctx context.Context, tx *sql.Tx, accountID string, 
 	by Actor, detail string) (changed []string, skipped []BulkSkip, err error) {
 	// The IDs go as one JSON array, so that every batch is the same
 	// statement text, prepared once.
-	rows, err := s.txQuery(ctx, tx, `SELECT id, status FROM tokens
+	rows, err := s.txQuery(ctx, tx, `SELECT id, status, expires_at FROM tokens
 		WHERE account_id = ? AND id IN (SELECT value FROM json_each(?))`, accountID, jsonIDs(ids))
 	if err != nil {
 		return nil, nil, err
 	}
-	status := make(map[string]TokenStatus, len(ids))
+	found := make(map[string]Token, len(ids))
 	for rows.Next() {
-		var id string
-		var st TokenStatus
-		if err := rows.Scan(&id, &st); err != nil {
+		var t Token
+		var expires sql.NullInt64
+		if err := rows.Scan(&t.ID, &t.Status, &expires); err != nil {
 			rows.Close()
 			return nil, nil, err
 		}
-		status[id] = st
+		t.ExpiresAt = millis(expires)
+		found[t.ID] = t
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, nil, err
 	}
+	now := s.Now()
 	for _, id := range ids {
-		switch st, ok := status[id]; {
+		switch t, ok := found[id]; {
 		case !ok:
 			skipped = append(skipped, BulkSkip{id, SkipNotFound})
-		case st == StatusDeleted:
+		case t.Status == StatusDeleted:
 			skipped = append(skipped, BulkSkip{id, SkipDeleted})
-		case st == change.status:
+		case change != deleteToken && t.pastExpiry(now):
+			// Enabling or disabling it would leave the API refusing it
+			// all the same: it is renewed instead (Token.Actions).
+			skipped = append(skipped, BulkSkip{id, SkipExpired})
+		case t.Status == change.status:
 			skipped = append(skipped, BulkSkip{id, change.already})
 		default:
 			changed = append(changed, id)

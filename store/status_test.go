@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -47,6 +48,67 @@ func TestSetTokenStatus(t *testing.T) {
 	t.Run("ErrDeletedIsNotAStatus", func(t *testing.T) {
 		if _, _, err := f.s.SetTokenStatus(ctx, f.account.ID, tok.ID, StatusDeleted, f.actor); err == nil {
 			t.Fatal("SetTokenStatus accepted 'deleted'")
+		}
+	})
+}
+
+// TestExpiredTokenIsRenewedNotSwitched: a token past its expiry date is
+// neither enabled nor disabled, one at a time or in bulk, since either would
+// leave the API refusing it; it can still be deleted.
+func TestExpiredTokenIsRenewedNotSwitched(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	expiring := func(name string) Token {
+		tok, _, err := f.s.CreateToken(ctx, NewToken{AccountID: f.account.ID, Name: name, ExpiresAt: f.clock.Now().Add(time.Hour)}, f.actor)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	on, off := expiring("lapsed"), expiring("lapsed and off")
+	if _, _, err := f.s.SetTokenStatus(ctx, f.account.ID, off.ID, StatusDisabled, f.actor); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Add(time.Hour)
+	trail := func(id string) int { return len(f.auditEvents(t, f.account.ID, id)) }
+	before := trail(on.ID) + trail(off.ID)
+
+	for _, tc := range []struct {
+		name       string
+		id         string
+		set, stays TokenStatus
+	}{{"ErrDisable", on.ID, StatusDisabled, StatusActive}, {"ErrEnable", off.ID, StatusActive, StatusDisabled}} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, changed, err := f.s.SetTokenStatus(ctx, f.account.ID, tc.id, tc.set, f.actor)
+			if !errors.Is(err, ErrTokenExpired) || changed {
+				t.Fatalf("SetTokenStatus = %v, %v; want ErrTokenExpired", changed, err)
+			}
+			if got.ID != tc.id || got.Status != tc.stays {
+				t.Fatalf("the token returned is %s %s, want it as it was, %s", got.ID, got.Status, tc.stays)
+			}
+		})
+	}
+	t.Run("BulkSkipsThem", func(t *testing.T) {
+		for _, a := range []TokenAction{ActionEnable, ActionDisable} {
+			r, err := f.s.BulkChangeTokens(ctx, f.account.ID, []string{on.ID, off.ID}, a, f.actor)
+			want := []BulkSkip{{on.ID, SkipExpired}, {off.ID, SkipExpired}}
+			if err != nil || len(r.Changed) != 0 || !slices.Equal(r.Skipped, want) {
+				t.Fatalf("bulk %s = %+v, %v; want both skipped as expired", a, r, err)
+			}
+		}
+	})
+	t.Run("NothingWritten", func(t *testing.T) {
+		if f.tokenByID(t, f.account.ID, on.ID).Status != StatusActive || f.tokenByID(t, f.account.ID, off.ID).Status != StatusDisabled {
+			t.Fatal("a refused change was written")
+		}
+		if after := trail(on.ID) + trail(off.ID); after != before {
+			t.Fatalf("%d audit events after refused changes, want %d", after, before)
+		}
+	})
+	t.Run("DeleteStillWorks", func(t *testing.T) {
+		r, err := f.s.BulkChangeTokens(ctx, f.account.ID, []string{on.ID, off.ID}, ActionDelete, f.actor)
+		if err != nil || len(r.Changed) != 2 {
+			t.Fatalf("bulk delete = %+v, %v", r, err)
 		}
 	})
 }

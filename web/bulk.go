@@ -226,7 +226,7 @@ func (s *Server) bulkMessage(ctx context.Context, accountID string, a templates.
 	named := 0
 	for _, sk := range res.Skipped[:min(len(res.Skipped), skipsNamed)] {
 		name := ""
-		if sk.Reason == store.SkipAlreadyActive || sk.Reason == store.SkipAlreadyDisabled {
+		if sk.Reason != store.SkipNotFound && sk.Reason != store.SkipDeleted {
 			// Still there, so it has a name; a missing one has only its ID.
 			if t, err := s.store.TokenByID(ctx, accountID, sk.ID); err == nil {
 				name = t.Name

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 
@@ -63,7 +64,7 @@ func (s *Server) handleTokenConfirm(a store.TokenAction) echo.HandlerFunc {
 		}
 		origin := templates.ParseOrigin(c.QueryParam("from"))
 		if !t.Allows(a, s.now()) {
-			s.flash(c, flashSuccess, s.notAllowedMessage(t, a))
+			s.flashNotAllowed(c, t, a)
 			return c.Redirect(http.StatusSeeOther, origin.Path(t.ID))
 		}
 		confirm := templates.ConfirmationOf(a)
@@ -87,35 +88,32 @@ func (s *Server) handleTokenDelete(c echo.Context) error {
 
 // handleTokenSetStatus enables or disables a token (a is ActionEnable or
 // ActionDisable) and goes back where the action was asked for. A token past
-// its expiry date is renewed by Edit instead: either action would leave the
-// API refusing it.
+// its expiry date is renewed by Edit instead, which the store enforces:
+// either action would leave the API refusing it.
 func (s *Server) handleTokenSetStatus(a store.TokenAction) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		u, by := actor(c)
-		ctx := c.Request().Context()
 		back := templates.ParseOrigin(postValue(c, "from"))
-		t, err := s.store.TokenByID(ctx, u.AccountID, c.Param("id"))
-		if err != nil {
+		t, changed, err := s.store.SetTokenStatus(c.Request().Context(), u.AccountID, c.Param("id"), a.Status(), by)
+		switch {
+		case errors.Is(err, store.ErrTokenExpired):
+			s.flashNotAllowed(c, t, a)
+		case err != nil:
 			return err
+		default:
+			s.flash(c, flashSuccess, templates.StatusMessage(t, a, changed))
 		}
-		if !t.Allows(a, s.now()) {
-			s.flash(c, flashSuccess, s.notAllowedMessage(t, a))
-			return c.Redirect(http.StatusSeeOther, back.Path(t.ID))
-		}
-		t, changed, err := s.store.SetTokenStatus(ctx, u.AccountID, t.ID, a.Status(), by)
-		if err != nil {
-			return err
-		}
-		s.flash(c, flashSuccess, templates.StatusMessage(t, a, changed))
 		return c.Redirect(http.StatusSeeOther, back.Path(t.ID))
 	}
 }
 
-// notAllowedMessage answers a request for an action the token does not
-// allow now: it is in that state already, or past its expiry date.
-func (s *Server) notAllowedMessage(t store.Token, a store.TokenAction) string {
+// flashNotAllowed answers a request for an action the token does not allow
+// now: it is in that state already, which is no harm, or past its expiry
+// date, which the person should know.
+func (s *Server) flashNotAllowed(c echo.Context, t store.Token, a store.TokenAction) {
 	if t.Allows(store.ActionRenew, s.now()) {
-		return templates.TokenMessage(t, templates.NeedsRenewal)
+		s.flash(c, flashWarning, templates.TokenMessage(t, templates.NeedsRenewal))
+		return
 	}
-	return templates.StatusMessage(t, a, false)
+	s.flash(c, flashSuccess, templates.StatusMessage(t, a, false))
 }

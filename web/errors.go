@@ -49,6 +49,8 @@ func problemFor(err error) *problem {
 		p := problemBadQuery.with(qe.Param + " cannot be used: " + qe.Error() + ".")
 		p.Errors.add(qe.Param, p.Detail)
 		return p
+	case errors.Is(err, store.ErrTokenExpired):
+		return problemConflict.with("This API token is past its expiry date: enabling or disabling it would change nothing, since the API refuses it either way. Give it a new expiry date on its page, or delete it.")
 	case errors.Is(err, store.ErrConflict):
 		return problemConflict.with("This clashes with what is stored already; nothing was saved.")
 	case errors.Is(err, store.ErrInvalidCredentials):

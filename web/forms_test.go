@@ -154,15 +154,24 @@ func (r *response) rowOf(t *testing.T, id string) string {
 }
 
 // TestRenewExpired: an expired token is renewed by Edit, which its menu
-// offers in place of Disable; Enable and Disable on it say what to do
-// instead of reporting an Expired status as a success.
+// offers in place of Disable; Enable and Disable on it, from a page, the
+// bulk form or the API, change nothing and say what to do instead of
+// reporting an Expired status as a success.
 func TestRenewExpired(t *testing.T) {
 	app := newTestApp(t)
 	tok, off := app.expiringToken(t, "Lapsed"), app.expiringToken(t, "Lapsed and off")
 	if _, _, err := app.store.SetTokenStatus(context.Background(), app.account.ID, off.ID, store.StatusDisabled, store.UserActor(app.admin.ID, "")); err != nil {
 		t.Fatal(err)
 	}
+	_, secret := app.managerToken("Caller")
 	app.clock.Add(48 * time.Hour)
+	statusOf := func(id string) store.TokenStatus {
+		got, err := app.store.TokenByID(context.Background(), app.account.ID, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got.Status
+	}
 	c := app.signedIn(t, app.admin)
 	tokenPath := tokensPath + "/" + tok.ID
 
@@ -171,10 +180,36 @@ func TestRenewExpired(t *testing.T) {
 		t.Fatalf("the expired token's menu does not offer Renew in place of Disable:\n%s", row)
 	}
 	t.Run("DisableSaysRenew", func(t *testing.T) {
-		msg := c.follow(c.submit(tokensPath, tokenPath+"/disable", nil)).message(t)
-		checkTokenMessage(t, msg, tok, "has expired: edit it")
-		if got, _ := app.store.TokenByID(context.Background(), app.account.ID, tok.ID); got.Status != store.StatusActive {
-			t.Fatalf("status %s after a refused disable", got.Status)
+		page := c.follow(c.submit(tokensPath, tokenPath+"/disable", nil))
+		checkTokenMessage(t, page.message(t), tok, "has expired: edit it")
+		if !strings.HasPrefix(page.flash(), "warning: ") {
+			t.Errorf("the message is %q, want a warning", page.flash())
+		}
+		if st := statusOf(tok.ID); st != store.StatusActive {
+			t.Fatalf("status %s after a refused disable", st)
+		}
+	})
+	t.Run("BulkSkipsThem", func(t *testing.T) {
+		for _, a := range []string{"enable", "disable"} {
+			msg := c.follow(bulkPost(c, "", url.Values{"action": {a}, "confirm": {"1"}, "ids": {tok.ID, off.ID}})).flash()
+			if !strings.Contains(msg, "past its expiry date") || !strings.Contains(msg, "No API tokens were changed") {
+				t.Errorf("bulk %s: %q", a, msg)
+			}
+		}
+		if statusOf(tok.ID) != store.StatusActive || statusOf(off.ID) != store.StatusDisabled {
+			t.Fatalf("a bulk action changed an expired token: %s, %s", statusOf(tok.ID), statusOf(off.ID))
+		}
+	})
+	t.Run("APIAnswersConflict", func(t *testing.T) {
+		api := app.api(t, secret)
+		for _, path := range []string{"/" + tok.ID + "/disable", "/" + off.ID + "/enable"} {
+			p := api.send("POST", apiTokens+path, "", nil).problem(t, http.StatusConflict, "conflict")
+			if !strings.Contains(p.Detail, "past its expiry date") {
+				t.Errorf("POST %s: detail %q", path, p.Detail)
+			}
+		}
+		if statusOf(tok.ID) != store.StatusActive || statusOf(off.ID) != store.StatusDisabled {
+			t.Fatalf("the API changed an expired token: %s, %s", statusOf(tok.ID), statusOf(off.ID))
 		}
 	})
 	t.Run("EnableSaysRenew", func(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"apitokens/store"
 	"apitokens/web"
@@ -162,6 +163,16 @@ var byStatus = map[int]build{
 			return f.manager.send(d.method, path, "application/json", []byte(jsonBody))
 		}
 		return f.manager.send(d.method, path, "", nil)
+	},
+	http.StatusConflict: func(f *openAPIFixture, d documented) *apiResponse {
+		// A token past its expiry date is renewed, not enabled or disabled.
+		tok, _, err := f.app.store.CreateToken(f.t.Context(), store.NewToken{AccountID: f.app.account.ID, Name: "Lapsed",
+			ExpiresAt: f.app.clock.Now().Add(time.Minute)}, store.UserActor(f.app.admin.ID, ""))
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		f.app.clock.Add(time.Minute)
+		return f.manager.send(d.method, strings.ReplaceAll(d.path, "{id}", tok.ID), "", nil)
 	},
 	http.StatusRequestEntityTooLarge: func(f *openAPIFixture, d documented) *apiResponse {
 		return f.manager.send(d.method, f.pathFor(d), "application/json", []byte(`{"name": "`+strings.Repeat("x", web.MaxAPITokenBody)+`"}`))

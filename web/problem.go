@@ -73,8 +73,8 @@ type problemType struct {
 const problemTypeBase = "urn:apitokens:problem:"
 
 // The kinds of problem. Those the API can answer are listed in
-// openapi.json; forbidden, conflict, password-required and
-// too-many-requests come from pages.
+// openapi.json; forbidden, password-required and too-many-requests come
+// from pages.
 var (
 	problemUnauthorized         = problemType{"unauthorized", http.StatusUnauthorized}
 	problemForbidden            = problemType{"forbidden", http.StatusForbidden}

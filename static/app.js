@@ -55,5 +55,10 @@
     announce.timer = setTimeout(() => flash.remove(), 6000);
   }
 
-  window.apitokens = { announce };
+  // plainClick tells a click the page may take over (open a dialog in
+  // place of following the link) from one that asks the browser for a new
+  // tab, a window or a download.
+  const plainClick = (ev) => !ev.defaultPrevented && ev.button === 0 && !ev.metaKey && !ev.ctrlKey && !ev.shiftKey && !ev.altKey;
+
+  window.apitokens = { announce, plainClick };
 })();

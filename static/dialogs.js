@@ -16,7 +16,7 @@
 
   document.addEventListener("click", (ev) => {
     const link = ev.target.closest("a[href]");
-    if (!link || ev.defaultPrevented || ev.button !== 0 || ev.metaKey || ev.ctrlKey || ev.shiftKey || ev.altKey) return;
+    if (!link || !window.apitokens.plainClick(ev)) return;
     if (link.origin !== location.origin || !opensDialog(link) || dialog.contains(link)) return;
     ev.preventDefault();
     const menu = link.closest("details[data-menu]");

@@ -80,7 +80,7 @@
   // the list's rows then need not repeat; Edit has no such dialog.
   document.addEventListener("click", (ev) => {
     const link = ev.target.closest("[data-menu] > ul a");
-    if (!link || ev.defaultPrevented || ev.button !== 0 || ev.metaKey || ev.ctrlKey || ev.shiftKey) return;
+    if (!link || !window.apitokens.plainClick(ev)) return;
     const dialog = document.getElementById(link.pathname.split("/").pop() + "-dialog");
     if (!dialog || !dialog.querySelector("form[data-dialog-form]") || typeof dialog.showModal !== "function") return;
     ev.preventDefault();

@@ -5,20 +5,24 @@
 (function () {
   const announce = window.apitokens.announce;
 
-  // Copy buttons copy the value of the element they name (its data-value,
-  // so that a masked value copies too), and say so. showCopyButtons runs
-  // again on what a dialog brings in.
+  // Copy buttons copy their own data-copy-value, or the value of the
+  // element their data-copy names (its data-value, so that a masked value
+  // copies too), and say so. They wait for the script: without it, the text
+  // is there to select. showCopyButtons runs again on what a dialog brings
+  // in.
+  const copyButtons = "[data-copy], [data-copy-value]";
   function showCopyButtons(root) {
     if (!navigator.clipboard) return;
-    for (const button of root.querySelectorAll("[data-copy]")) button.hidden = false;
+    for (const button of root.querySelectorAll(copyButtons)) button.hidden = false;
   }
   showCopyButtons(document);
   window.apitokens.showCopyButtons = showCopyButtons;
   document.addEventListener("click", (ev) => {
-    const button = ev.target.closest("[data-copy]");
+    const button = ev.target.closest(copyButtons);
     if (!button) return;
-    const source = document.getElementById(button.dataset.copy);
-    copy(source.dataset.value || source.textContent.trim(), button.dataset.copied);
+    const source = button.dataset.copy && document.getElementById(button.dataset.copy);
+    const text = source ? source.dataset.value || source.textContent.trim() : button.dataset.copyValue;
+    copy(text, button.dataset.copied);
   });
 
   async function copy(text, message) {

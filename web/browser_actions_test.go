@@ -126,6 +126,41 @@ func TestBrowserCancelKeepsToken(t *testing.T) {
 	}
 }
 
+// TestBrowserModifiedClickIsTheBrowsers: a click with Ctrl, Cmd, Shift or
+// Alt on a link the page would open as a dialog (a row's Delete, Add) is
+// left to the browser, for a new tab, a window or a download; a plain click
+// opens the dialog.
+func TestBrowserModifiedClickIsTheBrowsers(t *testing.T) {
+	app := newTestApp(t)
+	tok, _ := app.createToken("Billing export")
+	ctx := newTab(t)
+	browserSignIn(t, ctx, app, app.admin)
+	waitListed(t, ctx)
+	// A listener on the window hears the click after the page's own, sees
+	// whether they took it over, and stops the browser from following it.
+	taken := func(link, modifier string) bool {
+		return eval[bool](t, ctx, `(() => {
+			let taken = null;
+			const spy = ev => { taken = ev.defaultPrevented; ev.preventDefault(); };
+			window.addEventListener("click", spy);
+			document.querySelector('`+link+`').dispatchEvent(new MouseEvent("click", {bubbles: true, cancelable: true, button: 0, `+modifier+`}));
+			window.removeEventListener("click", spy);
+			document.querySelectorAll("dialog[open]").forEach(d => d.close());
+			return taken;
+		})()`)
+	}
+	for _, link := range []string{rowSelector(tok.ID) + ` [data-menu] a[href$="/delete"]`, `main a[href="` + newTokenPath + `"]`} {
+		for _, modifier := range []string{"ctrlKey: true", "metaKey: true", "shiftKey: true", "altKey: true"} {
+			if taken(link, modifier) {
+				t.Errorf("%s with %s opened a dialog", link, modifier)
+			}
+		}
+		if !taken(link, "") {
+			t.Errorf("a plain click on %s did not open its dialog", link)
+		}
+	}
+}
+
 func TestBrowserDeleteWithoutJavaScript(t *testing.T) {
 	app := newTestApp(t)
 	tok, _ := app.createToken("Legacy importer")

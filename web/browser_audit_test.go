@@ -120,7 +120,10 @@ func TestBrowserDetailsHeaderAndAuditTrail(t *testing.T) {
 	checkAccessibility(t, ctx, "Record details dialog")
 
 	run(t, ctx, "Copy the JSON", chromedp.Click(chromedp.CSS(recordDialog+` `+labelled("Copy JSON"))))
-	waitUntil(t, ctx, "the dialog says it was copied", `document.querySelector('`+recordDialog+` [data-record-status]').textContent === "JSON has been copied."`)
+	waitAnnouncement(t, ctx, "JSON has been copied.")
+	if !eval[bool](t, ctx, `document.querySelector('`+recordDialog+` [data-toasts]') !== null`) {
+		t.Error("the message is not over the dialog, where the person is looking")
+	}
 	if got := readClipboard(t, ctx, app); got != shownJSON {
 		t.Errorf("the clipboard holds %q, want the JSON shown", got)
 	}

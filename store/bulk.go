@@ -42,7 +42,7 @@ type BulkResult struct {
 // token count cannot bound a transaction's time: a transaction takes tokens
 // bulkChunk at a time until it has worked for bulkBudget, then commits. The
 // commit (a write and an fsync of the log) then costs as much again or more;
-// BenchmarkBulkDeleteTokens measures the whole. Tests change both.
+// BenchmarkBulkDelete measures the whole. Tests change both.
 var (
 	bulkChunk  = 8
 	bulkBudget = 2 * time.Millisecond
@@ -55,37 +55,18 @@ const MaxBulkTokens = 10_000
 // maxBulk is MaxBulkTokens, which tests make smaller.
 var maxBulk = MaxBulkTokens
 
-// BulkSetTokenStatus enables (StatusActive) or disables (StatusDisabled) up to
-// MaxBulkTokens tokens of the account, each with its own audit event. Tokens
-// that are missing, deleted or in the status already are skipped, with the
-// reason. The work is committed in short transactions: on an error, the
-// result holds those committed before it, and the tokens in neither list
-// were not changed.
-func (s *Store) BulkSetTokenStatus(ctx context.Context, accountID string, ids []string, status TokenStatus, by Actor) (BulkResult, error) {
-	change, ok := statusChange(status)
-	if !ok {
-		return BulkResult{}, fmt.Errorf("BulkSetTokenStatus: %q is not a status one can set; use BulkDeleteTokens", status)
-	}
-	return s.bulk(ctx, accountID, ids, change, by)
-}
-
-// BulkChangeTokens takes an action on up to MaxBulkTokens tokens of the
-// account: BulkSetTokenStatus for Enable and Disable, BulkDeleteTokens for
-// Delete.
+// BulkChangeTokens enables, disables or deletes (as DeleteToken does one)
+// up to MaxBulkTokens tokens of the account, each with its own audit event.
+// Tokens that are missing, deleted, in the status already or, for Enable and
+// Disable, past their expiry date are skipped, with the reason. The work is
+// committed in short transactions: on an error, the result holds those
+// committed before it, and the tokens in neither list were not changed.
 func (s *Store) BulkChangeTokens(ctx context.Context, accountID string, ids []string, a TokenAction, by Actor) (BulkResult, error) {
 	change, ok := changeTo(a.Status())
 	if !ok {
 		return BulkResult{}, fmt.Errorf("BulkChangeTokens: no action %q", a)
 	}
 	return s.bulk(ctx, accountID, ids, change, by)
-}
-
-// BulkDeleteTokens deletes up to MaxBulkTokens tokens of the account for
-// good, as DeleteToken does one, each with its own audit event. Missing and
-// deleted tokens are skipped, with the reason. The work is committed in
-// short transactions, as by BulkSetTokenStatus.
-func (s *Store) BulkDeleteTokens(ctx context.Context, accountID string, ids []string, by Actor) (BulkResult, error) {
-	return s.bulk(ctx, accountID, ids, deleteToken, by)
 }
 
 // bulk makes a change to each of ids, in transactions bounded by time, each

@@ -43,14 +43,13 @@ func newBulkFixture(t *testing.T) *bulkFixture {
 	return f
 }
 
-func TestBulkSetTokenStatus(t *testing.T) {
+func TestBulkEnableAndDisable(t *testing.T) {
 	f := newBulkFixture(t)
 	ctx := context.Background()
 	missing := "TKN-0000-0000"
 	t.Run("DisableWithPartialFailure", func(t *testing.T) {
-		r, err := f.s.BulkSetTokenStatus(ctx, f.account.ID,
-			[]string{f.a.ID, f.disabled.ID, f.deleted.ID, f.theirs.ID, missing, f.b.ID, f.a.ID, "garbage"},
-			StatusDisabled, f.actor)
+		r, err := f.s.BulkChangeTokens(ctx, f.account.ID,
+			[]string{f.a.ID, f.disabled.ID, f.deleted.ID, f.theirs.ID, missing, f.b.ID, f.a.ID, "garbage"}, ActionDisable, f.actor)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -87,11 +86,11 @@ func TestBulkSetTokenStatus(t *testing.T) {
 		}
 	})
 	t.Run("Enable", func(t *testing.T) {
-		r, err := f.s.BulkSetTokenStatus(ctx, f.account.ID, []string{f.a.ID, f.disabled.ID}, StatusActive, f.actor)
+		r, err := f.s.BulkChangeTokens(ctx, f.account.ID, []string{f.a.ID, f.disabled.ID}, ActionEnable, f.actor)
 		if err != nil || !slices.Equal(r.Changed, []string{f.a.ID, f.disabled.ID}) || len(r.Skipped) != 0 {
 			t.Fatalf("enable = %+v, %v", r, err)
 		}
-		if r, err = f.s.BulkSetTokenStatus(ctx, f.account.ID, []string{f.a.ID}, StatusActive, f.actor); err != nil {
+		if r, err = f.s.BulkChangeTokens(ctx, f.account.ID, []string{f.a.ID}, ActionEnable, f.actor); err != nil {
 			t.Fatal(err)
 		}
 		if len(r.Changed) != 0 || !slices.Equal(r.Skipped, []BulkSkip{{f.a.ID, SkipAlreadyActive}}) {
@@ -101,11 +100,6 @@ func TestBulkSetTokenStatus(t *testing.T) {
 			t.Fatalf("an enabled token does not authenticate: %v", err)
 		}
 	})
-	t.Run("ErrDeleteIsNotAStatus", func(t *testing.T) {
-		if _, err := f.s.BulkSetTokenStatus(ctx, f.account.ID, []string{f.a.ID}, StatusDeleted, f.actor); err == nil {
-			t.Fatal("BulkSetTokenStatus accepted 'deleted'")
-		}
-	})
 	t.Run("ErrSelection", func(t *testing.T) {
 		tooMany := make([]string, maxBulk+1)
 		for i := range tooMany {
@@ -113,7 +107,7 @@ func TestBulkSetTokenStatus(t *testing.T) {
 		}
 		tooMany[0] = f.b.ID
 		for name, ids := range map[string][]string{"Empty": nil, "TooMany": tooMany} {
-			_, err := f.s.BulkSetTokenStatus(ctx, f.account.ID, ids, StatusActive, f.actor)
+			_, err := f.s.BulkChangeTokens(ctx, f.account.ID, ids, ActionEnable, f.actor)
 			var v *ValidationError
 			if !errors.As(err, &v) || v.Fields["selection"] == "" {
 				t.Errorf("%s: %v, want a ValidationError", name, err)
@@ -125,10 +119,10 @@ func TestBulkSetTokenStatus(t *testing.T) {
 	})
 }
 
-func TestBulkDeleteTokens(t *testing.T) {
+func TestBulkDelete(t *testing.T) {
 	f := newBulkFixture(t)
 	ctx := context.Background()
-	r, err := f.s.BulkDeleteTokens(ctx, f.account.ID, []string{f.deleted.ID, f.a.ID, f.theirs.ID, f.disabled.ID}, f.actor)
+	r, err := f.s.BulkChangeTokens(ctx, f.account.ID, []string{f.deleted.ID, f.a.ID, f.theirs.ID, f.disabled.ID}, ActionDelete, f.actor)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +170,7 @@ func TestBulkDeleteTokens(t *testing.T) {
 	})
 	t.Run("ErrEmpty", func(t *testing.T) {
 		var v *ValidationError
-		if _, err := f.s.BulkDeleteTokens(ctx, f.account.ID, []string{}, f.actor); !errors.As(err, &v) {
+		if _, err := f.s.BulkChangeTokens(ctx, f.account.ID, []string{}, ActionDelete, f.actor); !errors.As(err, &v) {
 			t.Fatalf("empty bulk delete = %v, want a ValidationError", err)
 		}
 	})
@@ -208,7 +202,7 @@ func TestBulkDeleteCommitsInBatches(t *testing.T) {
 	var err error
 	finished := make(chan struct{})
 	go func() {
-		r, err = f.s.BulkDeleteTokens(ctx, f.account.ID, all, f.actor)
+		r, err = f.s.BulkChangeTokens(ctx, f.account.ID, all, ActionDelete, f.actor)
 		close(finished)
 	}()
 	select {
@@ -278,11 +272,11 @@ func TestCountersAndModuleBits(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("updated")
-	if _, err := f.s.BulkSetTokenStatus(ctx, f.account.ID, []string{f.a.ID, f.b.ID}, StatusDisabled, f.actor); err != nil {
+	if _, err := f.s.BulkChangeTokens(ctx, f.account.ID, []string{f.a.ID, f.b.ID}, ActionDisable, f.actor); err != nil {
 		t.Fatal(err)
 	}
 	check("disabled")
-	if _, err := f.s.BulkDeleteTokens(ctx, f.account.ID, []string{f.a.ID, f.disabled.ID}, f.actor); err != nil {
+	if _, err := f.s.BulkChangeTokens(ctx, f.account.ID, []string{f.a.ID, f.disabled.ID}, ActionDelete, f.actor); err != nil {
 		t.Fatal(err)
 	}
 	check("deleted")

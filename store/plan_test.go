@@ -175,13 +175,13 @@ func TestQueryPlans(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.s.BulkSetTokenStatus(ctx, f.account.ID, all[:3], StatusDisabled, f.actor); err != nil {
+	if _, err := f.s.BulkChangeTokens(ctx, f.account.ID, all[:3], ActionDisable, f.actor); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.s.BulkSetTokenStatus(ctx, f.account.ID, all[:3], StatusActive, f.actor); err != nil {
+	if _, err := f.s.BulkChangeTokens(ctx, f.account.ID, all[:3], ActionEnable, f.actor); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.s.BulkDeleteTokens(ctx, f.account.ID, all[:3], f.actor); err != nil {
+	if _, err := f.s.BulkChangeTokens(ctx, f.account.ID, all[:3], ActionDelete, f.actor); err != nil {
 		t.Fatal(err)
 	}
 	f.s.hooks.query = nil

@@ -18,12 +18,11 @@ type AuditView struct {
 	Pager   AuditPager
 }
 
-// AuditPager is where a page of an audit trail lies among the others.
+// AuditPager is where a page of an audit trail lies among the others, and
+// the addresses of the pages beside it ("" at an end).
 type AuditPager struct {
-	Page, Pages int // Page counts from 1
-	First, Last int // the rows shown, counted from 1; 0 when none
-	Total       int
-	Prev, Next  string // addresses of the pages beside this one; "" at an end
+	Span
+	Prev, Next string
 }
 
 // AuditFilterForm is the account's audit-trail filter as it was sent.

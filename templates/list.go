@@ -241,26 +241,9 @@ func (v ListView) invalid(keys ...string) string {
 	return "false"
 }
 
-// showing is the pager's "1–10 of 13 rows".
-func (v ListView) showing() string {
-	p := v.Page
-	return strconv.Itoa(p.Offset+1) + "–" + strconv.Itoa(p.Offset+len(p.Tokens)) + " of " + plural(p.Total, "row")
-}
-
-// pageNumber is the page shown, counted from 1, as its offset says.
-func (v ListView) pageNumber() int {
-	if v.Page.Limit <= 0 {
-		return 1
-	}
-	return v.Page.Offset/v.Page.Limit + 1
-}
-
-// pageCount is how many pages the list has: one at least.
-func (v ListView) pageCount() int {
-	if v.Page.Limit <= 0 || v.Page.Total == 0 {
-		return 1
-	}
-	return (v.Page.Total + v.Page.Limit - 1) / v.Page.Limit
+// span is where the page lies in the list.
+func (v ListView) span() Span {
+	return Span{Offset: v.Page.Offset, Limit: v.Page.Limit, Shown: len(v.Page.Tokens), Total: v.Page.Total}
 }
 
 // activeFilters counts the filters that narrow the list: the dates

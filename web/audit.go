@@ -45,11 +45,8 @@ func (s *Server) auditView(c echo.Context, accountID string, f store.AuditFilter
 	if err != nil {
 		return templates.AuditView{}, err
 	}
-	pages := max(1, (trail.Total+auditPageSize-1)/auditPageSize)
-	p := templates.AuditPager{Page: page, Pages: pages, Total: trail.Total}
-	if n := len(trail.Events); n > 0 {
-		p.First, p.Last = f.Offset+1, f.Offset+n
-	}
+	p := templates.AuditPager{Span: templates.Span{Offset: f.Offset, Limit: f.Limit, Shown: len(trail.Events), Total: trail.Total}}
+	pages := p.Pages()
 	at := func(n int) string {
 		q := c.QueryParams()
 		v := url.Values{}

@@ -219,14 +219,20 @@ func TestListTokensExpiry(t *testing.T) {
 			t.Fatalf("status sort = %v, want later, never (Active), soon (Expired)", got)
 		}
 	})
-	t.Run("DisablingAnExpiredToken", func(t *testing.T) {
-		if _, _, err := f.s.SetTokenStatus(ctx, f.account.ID, soon.ID, StatusDisabled, f.actor); err != nil {
+	t.Run("ExpiryPassingWhileDisabled", func(t *testing.T) {
+		off, _, err := f.s.CreateToken(ctx, NewToken{AccountID: f.account.ID, Name: "off",
+			ExpiresAt: f.clock.Now().Add(time.Hour)}, f.actor)
+		if err != nil {
 			t.Fatal(err)
 		}
-		if got := count(StateExpired); len(got) != 0 {
-			t.Fatalf("a disabled token is listed as expired: %v", got)
+		if _, _, err := f.s.SetTokenStatus(ctx, f.account.ID, off.ID, StatusDisabled, f.actor); err != nil {
+			t.Fatal(err)
 		}
-		if got := count(StateDisabled); !slices.Equal(got, []string{soon.ID}) {
+		f.clock.Add(time.Hour)
+		if got := count(StateExpired); !slices.Equal(got, []string{soon.ID}) {
+			t.Fatalf("expired = %v, want [%s] alone: a disabled token is listed as disabled", got, soon.ID)
+		}
+		if got := count(StateDisabled); !slices.Equal(got, []string{off.ID}) {
 			t.Fatalf("disabled = %v", got)
 		}
 	})

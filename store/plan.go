@@ -138,16 +138,21 @@ func (s *Store) newPlan(ctx context.Context, accountID string, f *TokenFilter, l
 // most selective index: the cost grows with the matches, not the account.
 func (s *Store) countTokens(ctx context.Context, p *plan) (int, error) {
 	f := p.f
-	if f.ModuleID != "" && f.Status == "" && f.CreatedBy == "" && f.CreatedFrom.IsZero() && f.CreatedTo.IsZero() &&
-		f.LastAccess == "" && f.Query == "" && !f.rqlNarrowed() {
+	// othersThan reports whether the filter narrows the list by anything
+	// but what clear takes off a copy of it.
+	othersThan := func(clear func(g *TokenFilter)) bool {
+		g := *f
+		clear(&g)
+		return g.Status != "" || g.narrowed()
+	}
+	if f.ModuleID != "" && !othersThan(func(g *TokenFilter) { g.ModuleID = "" }) {
 		// A module's rows are those of live tokens only (deleting a token
 		// drops them): their index counts them alone.
 		return s.listCount(ctx, `SELECT COUNT(*) FROM token_modules
 			WHERE module_id = (SELECT id FROM modules WHERE id = ? AND account_id = ?)`, f.ModuleID, p.accountID)
 	}
-	if _, byID := f.queryIDPrefix(); utf8.RuneCountInString(f.Query) >= 3 && !byID && f.Status == "" &&
-		f.ModuleID == "" && f.CreatedBy == "" && f.CreatedFrom.IsZero() && f.CreatedTo.IsZero() && f.LastAccess == "" &&
-		!f.rqlNarrowed() {
+	if _, byID := f.queryIDPrefix(); utf8.RuneCountInString(f.Query) >= 3 && !byID &&
+		!othersThan(func(g *TokenFilter) { g.Query = "" }) {
 		// A search alone: the trigram index holds the account's live
 		// tokens and nothing else, so its matches are the count.
 		if p.candidates != "" {

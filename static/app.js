@@ -10,20 +10,24 @@
   // Dates arrive in UTC; show them in the person's own time zone, in the
   // one style of every page: "15 Apr 2023" over "12:34". The exact UTC
   // time stays in the title, shown on hover. A record's exact time is
-  // marked to stay in UTC.
+  // marked to stay in UTC. localizeDates runs again on what a dialog
+  // brings in.
   const months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
   const two = (n) => String(n).padStart(2, "0");
-  for (const el of document.querySelectorAll("time[datetime]:not([data-utc])")) {
-    const at = new Date(el.dateTime);
-    if (isNaN(at)) continue;
-    el.title = `${at.getUTCDate()} ${months[at.getUTCMonth()]} ${at.getUTCFullYear()}, ` +
-      `${two(at.getUTCHours())}:${two(at.getUTCMinutes())}:${two(at.getUTCSeconds())} UTC`;
-    // The day is the element's first text, the time the span after it.
-    const clock = el.lastElementChild;
-    if (!clock || !el.firstChild) continue;
-    el.firstChild.nodeValue = `${at.getDate()} ${months[at.getMonth()]} ${at.getFullYear()} `;
-    clock.textContent = `${two(at.getHours())}:${two(at.getMinutes())}`;
+  function localizeDates(root) {
+    for (const el of root.querySelectorAll("time[datetime]:not([data-utc])")) {
+      const at = new Date(el.dateTime);
+      if (isNaN(at)) continue;
+      el.title = `${at.getUTCDate()} ${months[at.getUTCMonth()]} ${at.getUTCFullYear()}, ` +
+        `${two(at.getUTCHours())}:${two(at.getUTCMinutes())}:${two(at.getUTCSeconds())} UTC`;
+      // The day is the element's first text, the time the span after it.
+      const clock = el.lastElementChild;
+      if (!clock || !el.firstChild) continue;
+      el.firstChild.nodeValue = `${at.getDate()} ${months[at.getMonth()]} ${at.getFullYear()} `;
+      clock.textContent = `${two(at.getHours())}:${two(at.getMinutes())}`;
+    }
   }
+  localizeDates(document);
 
   // A form sent back with problems puts the summary of them in focus.
   const summary = document.querySelector("[data-error-summary]");
@@ -60,5 +64,5 @@
   // tab, a window or a download.
   const plainClick = (ev) => !ev.defaultPrevented && ev.button === 0 && !ev.metaKey && !ev.ctrlKey && !ev.shiftKey && !ev.altKey;
 
-  window.apitokens = { announce, plainClick };
+  window.apitokens = { announce, plainClick, localizeDates };
 })();

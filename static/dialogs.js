@@ -40,6 +40,7 @@
       if (content.hasAttribute("data-dialog-done")) added = true;
       window.apitokens.enhanceForm(dialog);
       window.apitokens.showCopyButtons(dialog);
+      window.apitokens.localizeDates(dialog);
       return;
     }
     if (res.ok) {

@@ -131,6 +131,22 @@ func TestBrowserLocalDates(t *testing.T) {
 		t.Errorf("the overview's expiry shows %q, want the list's style in Tokyo time", got)
 	}
 	saveScreenshot(t, ctx, "overview")
+	// The same step fetched into the Add dialog.
+	run(t, ctx, "wizard overview in the Add dialog",
+		chromedp.Navigate(app.url+tokensPath),
+		chromedp.Click(link("Add")),
+		chromedp.WaitVisible(chromedp.CSS(formDialog+" #name")),
+		chromedp.SendKeys(chromedp.CSS(formDialog+" #name"), "Expiring"),
+		chromedp.SetValue(chromedp.CSS(formDialog+" select[data-expiry]"), "30"),
+		chromedp.Click(chromedp.CSS(nextButton)),
+		chromedp.WaitVisible(chromedp.CSS(formDialog+` input[name="modules"]`)),
+		chromedp.Click(chromedp.CSS(formDialog+` input[name="modules"]`)),
+		chromedp.Click(chromedp.CSS(nextButton)),
+		chromedp.WaitVisible(chromedp.CSS(formDialog+" [data-overview]")),
+	)
+	if got := eval[[]string](t, ctx, fmt.Sprintf(lines, formDialog+" [data-overview] time")); len(got) != 1 || got[0] != "4 Jun 2026|16:10" {
+		t.Errorf("the Add dialog's overview shows the expiry as %q, want the list's style in Tokyo time", got)
+	}
 }
 
 // TestBrowserRevealAfterSignOut: a session that ended while the page was

@@ -148,7 +148,8 @@ func (s *Server) handleAPITokenGet(c echo.Context) error {
 // Members of a token a client may send, and those it may only read. A
 // read-only or unknown member is refused rather than ignored, so that an
 // attempt to set the status or secret of a token never looks as if it
-// worked. account may be sent, but only as the caller's own.
+// worked; an update takes a read-only member back unchanged. account may
+// be sent, but only as the caller's own.
 var (
 	createMembers   = []string{"account", "name", "description", "icon", "modules", "expiresAt"}
 	updateMembers   = []string{"account", "name", "description", "icon", "modules"}
@@ -211,20 +212,20 @@ func (s *Server) handleAPITokenCreate(c echo.Context) error {
 
 // handleAPITokenUpdate changes name, description, icon and modules. A
 // member left out keeps its value, so a client that sends only a new name
-// loses nothing.
+// loses nothing; read-only members may come back as a read showed them.
 func (s *Server) handleAPITokenUpdate(c echo.Context) error {
 	ctx, caller, id := c.Request().Context(), callerToken(c), c.Param("id")
 	// The token is looked up before the body is read: to a client, an ID
 	// that is not there is the answer, whatever it meant to change.
-	if id != caller.ID {
-		if _, err := s.store.TokenByID(ctx, caller.AccountID, id); err != nil {
-			return err
-		}
+	current, err := s.store.TokenByID(ctx, caller.AccountID, id)
+	if err != nil {
+		return err
 	}
 	body, err := readJSONObject(c)
 	if err != nil {
 		return err
 	}
+	body.dropUnchanged(s.toAPIToken(current, callerAccount(c)))
 	// Members left out keep their stored values; the store reads those in
 	// the same transaction as the write, so concurrent updates of
 	// different members do not undo each other.

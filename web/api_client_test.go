@@ -274,7 +274,8 @@ func TestOpenAPIRequestSchemas(t *testing.T) {
 		{"CreateWithIconAndExpiry", "TokenCreate", `{"name":"x","icon":"data:image/png;base64,iVBO","expiresAt":"2027-01-31T00:00:00Z"}`, true},
 		{"ErrModulesAsIDs", "TokenCreate", `{"name":"x","modules":["MOD-0000-0001"]}`, false},
 		{"ErrAccountAsID", "TokenUpdate", `{"account":"ACC-0000-0001"}`, false},
-		{"ErrStatus", "TokenUpdate", `{"status":"Disabled"}`, false},
+		{"UpdateWithReadOnlyMembersBack", "TokenUpdate", `{"id":"TKN-0000-0001","name":"x","status":"Active","lastAccessAt":null}`, true},
+		{"ErrStatusNotAState", "TokenUpdate", `{"status":"paused"}`, false},
 		{"ErrCreateWithoutName", "TokenCreate", `{"description":"x"}`, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"mime"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -266,12 +267,70 @@ func (o *jsonObject) refuseOthers(allowed []string) {
 	for _, name := range slices.Sorted(maps.Keys(o.members)) {
 		switch {
 		case slices.Contains(allowed, name):
+		case name == "status":
+			o.fail(name, "status is read-only here: leave it out, or send it as the token has it; "+
+				"POST …/enable and …/disable change it.")
 		case slices.Contains(readOnlyMembers, name):
-			o.fail(name, name+" cannot be set here.")
+			o.fail(name, name+" is read-only: leave it out, or send it as the token has it.")
 		default:
 			o.fail(name, name+" is not a field of an API token.")
 		}
 	}
+}
+
+// dropUnchanged drops the read-only members sent with the values shown,
+// the token as a read of it shows them: a client that reads a token,
+// changes a member and sends the whole object back has it saved. A
+// read-only member with another value stays, for refuseOthers to refuse.
+func (o *jsonObject) dropUnchanged(shown apiToken) {
+	raw, err := json.Marshal(shown)
+	if err != nil {
+		return
+	}
+	var members map[string]json.RawMessage
+	if json.Unmarshal(raw, &members) != nil {
+		return
+	}
+	for _, name := range readOnlyMembers {
+		sent, ok := o.members[name]
+		var a, b any
+		if ok && json.Unmarshal(sent, &a) == nil && json.Unmarshal(members[name], &b) == nil && sameValue(a, b) {
+			delete(o.members, name)
+		}
+	}
+}
+
+// sameValue reports whether two decoded JSON values are the same; times
+// are the same when they are the same instant, however they are written.
+func sameValue(a, b any) bool {
+	switch a := a.(type) {
+	case map[string]any:
+		b, ok := b.(map[string]any)
+		if !ok || len(a) != len(b) {
+			return false
+		}
+		for k, v := range a {
+			if w, ok := b[k]; !ok || !sameValue(v, w) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		b, ok := b.([]any)
+		return ok && slices.EqualFunc(a, b, sameValue)
+	case string:
+		b, ok := b.(string)
+		if !ok {
+			return false
+		}
+		if a == b {
+			return true
+		}
+		ta, errA := time.Parse(time.RFC3339Nano, a)
+		tb, errB := time.Parse(time.RFC3339Nano, b)
+		return errA == nil && errB == nil && ta.Equal(tb)
+	}
+	return a == b
 }
 
 // err returns the problems found so far, with those validate finds in the

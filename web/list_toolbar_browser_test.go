@@ -214,6 +214,10 @@ func TestBrowserPhoneFirstScreen(t *testing.T) {
 	if !eval[bool](t, ctx, `document.querySelector("tr[data-token-id] a[id^=n-]").getBoundingClientRect().bottom <= innerHeight`) {
 		t.Error("no token on the first screen")
 	}
+	// The settings menu's items sit side by side, as tabs, not one a line.
+	if tops := eval[[]float64](t, ctx, `[...document.querySelectorAll('nav[aria-label="Settings"] a')].map(a => a.getBoundingClientRect().top)`); len(tops) != 2 || tops[0] != tops[1] {
+		t.Errorf("the settings menu's items start at %v: not side by side", tops)
+	}
 	// With a mobile viewport the page grows to its content: compare with
 	// the phone's own width.
 	if w := eval[int](t, ctx, `document.documentElement.scrollWidth`); w > 390 {

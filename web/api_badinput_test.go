@@ -53,7 +53,7 @@ func TestAPIBadInput(t *testing.T) {
 			`{"name": "sneaky", "status": "disabled", "accountId": "` + app.otherAdmin.AccountID + `", "account": {"id": "` + app.otherAdmin.AccountID + `"}, "digest": "00", "id": "TKN-1111-1111", "token": "apitk_x"}`,
 			400, "validation-failed", []string{"account.id", "accountId", "digest", "id", "status", "token"}},
 		{"MassAssignmentOnUpdate", "PUT", apiTokens + "/" + target.ID, ctJSON,
-			`{"name": "renamed", "status": "disabled", "accountId": "` + app.otherAdmin.AccountID + `", "expiresAt": "2027-01-01T00:00:00Z", "lastAccessAt": "2020-01-01T00:00:00Z"}`,
+			`{"name": "renamed", "status": "disabled", "accountId": "` + app.otherAdmin.AccountID + `", "expiresAt": "2027-01-01T00:00:00Z", "lastAccessAt": "yesterday"}`,
 			400, "validation-failed", []string{"accountId", "expiresAt", "lastAccessAt", "status"}},
 		{"ModulesAsIDs", "POST", apiTokens, ctJSON, `{"name": "x", "modules": ["` + app.module(store.ModuleAccessManagement).ID + `"]}`, 400, "validation-failed", []string{"modules"}},
 		{"ModuleIDInCapitals", "POST", apiTokens, ctJSON, `{"name": "x", "modules": [{"ID": "` + app.module(store.ModuleAccessManagement).ID + `"}]}`, 400, "validation-failed", []string{"modules"}},

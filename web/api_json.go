@@ -278,10 +278,13 @@ func (o *jsonObject) refuseOthers(allowed []string) {
 	}
 }
 
-// dropUnchanged drops the read-only members sent with the values shown,
-// the token as a read of it shows them: a client that reads a token,
-// changes a member and sends the whole object back has it saved. A
-// read-only member with another value stays, for refuseOthers to refuse.
+// dropUnchanged drops the read-only members a read of the token could have
+// shown, so that a client that reads a token, changes a member and sends
+// the whole object back has it saved: id, status and expiresAt as the token
+// has them now, and lastAccessAt and audit in their shape whatever their
+// values, since the server moves those on its own between the read and the
+// update. A read-only member that is not so stays, for refuseOthers to
+// refuse.
 func (o *jsonObject) dropUnchanged(shown apiToken) {
 	raw, err := json.Marshal(shown)
 	if err != nil {
@@ -294,10 +297,53 @@ func (o *jsonObject) dropUnchanged(shown apiToken) {
 	for _, name := range readOnlyMembers {
 		sent, ok := o.members[name]
 		var a, b any
-		if ok && json.Unmarshal(sent, &a) == nil && json.Unmarshal(members[name], &b) == nil && sameValue(a, b) {
+		if !ok || json.Unmarshal(sent, &a) != nil || json.Unmarshal(members[name], &b) != nil {
+			continue
+		}
+		kept := sameValue(a, b)
+		switch name {
+		case "lastAccessAt":
+			kept = a == nil || isTime(a)
+		case "audit":
+			kept = sameShape(a, b)
+		}
+		if kept {
 			delete(o.members, name)
 		}
 	}
+}
+
+// isTime reports whether a decoded JSON value is a time in RFC 3339 form.
+func isTime(v any) bool {
+	s, ok := v.(string)
+	if !ok {
+		return false
+	}
+	_, err := time.Parse(time.RFC3339Nano, s)
+	return err == nil
+}
+
+// sameShape reports whether a decoded JSON value has the members of want,
+// and no others, with times where want has times: the same object, whatever
+// its values.
+func sameShape(v, want any) bool {
+	switch want := want.(type) {
+	case map[string]any:
+		m, ok := v.(map[string]any)
+		if !ok || len(m) != len(want) {
+			return false
+		}
+		for k, w := range want {
+			if x, ok := m[k]; !ok || !sameShape(x, w) {
+				return false
+			}
+		}
+		return true
+	case string:
+		_, ok := v.(string)
+		return ok && (!isTime(want) || isTime(v))
+	}
+	return true
 }
 
 // sameValue reports whether two decoded JSON values are the same; times

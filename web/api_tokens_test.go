@@ -279,54 +279,75 @@ func TestAPIConcurrentDelete(t *testing.T) {
 }
 
 // TestAPIPutBackWhatWasRead: a client that reads a token, changes a member
-// and sends the whole object back has it saved; read-only members may come
-// back as they were, times written any way, but not changed.
+// and sends the whole object back has it saved, even when the token was
+// used between the read and the update; read-only members may come back as
+// a read showed them, times written any way, but not changed.
 func TestAPIPutBackWhatWasRead(t *testing.T) {
 	app := newAPIApp(t)
-	_, secret := app.managerToken("Caller")
+	caller, secret := app.managerToken("Caller")
 	target, targetSecret := app.createToken("Round trip", app.module(store.ModuleAccessManagement))
-	app.api(t, targetSecret).get(apiTokens) // so that lastAccessAt is set
-	if err := app.srv.FlushAccess(t.Context()); err != nil {
-		t.Fatal(err)
-	}
 	c := app.api(t, secret)
 	path := apiTokens + "/" + target.ID
-	read := func() map[string]any {
+	read := func(c *apiClient, path string) map[string]any {
 		var tok map[string]any
 		c.get(path).decode(t, http.StatusOK, &tok)
 		return tok
 	}
-	before := read()
-	if before["lastAccessAt"] == nil {
-		t.Fatal("the token has no last access to send back")
+	// The server records an access a few seconds after the call.
+	use := func(secret string) {
+		app.clock.Add(2 * time.Minute)
+		app.api(t, secret).get(apiTokens)
+		if err := app.srv.FlushAccess(t.Context()); err != nil {
+			t.Fatal(err)
+		}
 	}
 
 	t.Run("OK", func(t *testing.T) {
-		tok := read()
+		use(targetSecret)
+		tok := read(c, path)
+		use(targetSecret) // the copy read is now behind
 		tok["name"] = "Round trip, renamed"
 		// The same instant, written as another client would.
-		at, _ := time.Parse(time.RFC3339Nano, tok["lastAccessAt"].(string))
-		tok["lastAccessAt"] = at.In(time.FixedZone("", 2*60*60)).Format("2006-01-02T15:04:05.000000-07:00")
+		at, _ := time.Parse(time.RFC3339Nano, tok["audit"].(map[string]any)["created"].(map[string]any)["at"].(string))
+		tok["audit"].(map[string]any)["created"].(map[string]any)["at"] = at.In(time.FixedZone("", 2*60*60)).Format("2006-01-02T15:04:05.000000-07:00")
 		var got map[string]any
 		c.call(http.MethodPut, path, tok).decode(t, http.StatusOK, &got)
-		if got["name"] != "Round trip, renamed" || got["status"] != before["status"] || got["lastAccessAt"] != before["lastAccessAt"] {
+		if got["name"] != "Round trip, renamed" || got["status"] != "Active" || got["lastAccessAt"] == tok["lastAccessAt"] {
 			t.Fatalf("after the round trip: %v", got)
 		}
 	})
-	for _, tc := range []struct{ member, value, says string }{
+	t.Run("ItselfAfterUse", func(t *testing.T) {
+		self := apiTokens + "/" + caller.ID
+		tok := read(c, self)
+		use(secret)
+		tok["description"] = "Updates itself"
+		var got map[string]any
+		c.call(http.MethodPut, self, tok).decode(t, http.StatusOK, &got)
+		if got["description"] != "Updates itself" {
+			t.Fatalf("after the round trip: %v", got)
+		}
+	})
+	for _, tc := range []struct {
+		member string
+		value  any
+		says   string
+	}{
 		{"status", "Disabled", "…/disable"},
-		{"lastAccessAt", "2020-01-01T00:00:00Z", "read-only"},
 		{"id", "TKN-0000-0001", "read-only"},
+		{"expiresAt", "2030-01-01T00:00:00Z", "read-only"},
+		{"lastAccessAt", "yesterday", "read-only"},
+		{"audit", map[string]any{"created": "today"}, "read-only"},
 	} {
 		t.Run("Err"+tc.member, func(t *testing.T) {
-			tok := read()
+			before := read(c, path)
+			tok := read(c, path)
 			tok["name"] = "Not saved"
 			tok[tc.member] = tc.value
 			p := c.call(http.MethodPut, path, tok).problem(t, http.StatusBadRequest, "validation-failed")
 			if len(p.Errors) != 1 || len(p.Errors[tc.member]) != 1 || !strings.Contains(p.Errors[tc.member][0], tc.says) {
 				t.Fatalf("errors %v, want %s alone, saying %q", p.Errors, tc.member, tc.says)
 			}
-			if now := read(); now["name"] != "Round trip, renamed" || now["status"] != before["status"] {
+			if now := read(c, path); now["name"] != before["name"] || now["status"] != before["status"] {
 				t.Fatalf("a refused update changed the token: %v", now)
 			}
 		})

@@ -43,7 +43,8 @@
     if (!region) return;
     // A modal dialog covers the page: the message goes over the dialog.
     const host = [...document.querySelectorAll("dialog[open]")].pop() || document.body;
-    if (region.parentElement !== host) host.append(region);
+    const moved = region.parentElement !== host;
+    if (moved) host.append(region);
     kind = kind || "success";
     const flash = document.createElement("div");
     flash.className = "flash flash-" + kind;
@@ -54,9 +55,15 @@
     const text = document.createElement("span");
     text.textContent = message;
     flash.append(text);
-    region.replaceChildren(flash);
-    clearTimeout(announce.timer);
-    announce.timer = setTimeout(() => flash.remove(), 6000);
+    // A live region is read out when what it holds changes, not when it is
+    // put in place: one just moved is filled a moment later.
+    const show = () => {
+      region.replaceChildren(flash);
+      clearTimeout(announce.timer);
+      announce.timer = setTimeout(() => flash.remove(), 6000);
+    };
+    if (moved) setTimeout(show, 100);
+    else show();
   }
 
   // plainClick tells a click the page may take over (open a dialog in

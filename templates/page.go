@@ -45,7 +45,7 @@ func (p Page) SignedIn() bool { return p.User.ID != "" }
 
 // Flash is a one-time message shown after a redirect.
 type Flash struct {
-	Kind    string // "success", "warning" (done in part) or "error"
+	Kind    string // "success", "warning" (done in part, or not done with what to do instead) or "error"
 	Message string
 }
 

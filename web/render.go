@@ -31,7 +31,7 @@ func render(c echo.Context, status int, comp templ.Component) error {
 // Kinds of flash message; each travels under its own key in the session.
 const (
 	flashSuccess = "success"
-	flashWarning = "warning" // done in part
+	flashWarning = "warning" // done in part, or not done, with what to do instead
 	flashError   = "error"
 )
 

@@ -20,9 +20,9 @@ import (
 )
 
 // TestGracefulShutdown sends the process a real SIGTERM while a delete is
-// half sent and its handler is reading the body. The server stops taking new connections but finishes that
-// request, so the delete lands whole, with its audit event, before serve
-// returns.
+// half sent and its handler is reading the body. The server stops taking
+// new connections but finishes that request, so the delete lands whole,
+// with its audit event, before serve returns.
 func TestGracefulShutdown(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "term.db")
 	out, w := io.Pipe()

@@ -43,6 +43,16 @@ func (s *Store) ListTokens(ctx context.Context, accountID string, f TokenFilter)
 	return page, nil
 }
 
+// CountTokens returns how many of the account's tokens match the filter,
+// reading none of them: the REST API's count-only page.
+func (s *Store) CountTokens(ctx context.Context, accountID string, f TokenFilter) (int, error) {
+	if err := f.Validate(); err != nil {
+		return 0, err
+	}
+	_, total, err := s.newPlan(ctx, accountID, &f, 1, s.Now())
+	return total, err
+}
+
 // pageRead is how the rows of a page were read.
 type pageRead struct {
 	ids      []string // in the list's order, at most a page

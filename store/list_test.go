@@ -261,6 +261,28 @@ func TestTokenIDs(t *testing.T) {
 	})
 }
 
+// TestCountTokens: the count-only read counts what the oracle finds, for
+// every filter of the list, and refuses an invalid filter.
+func TestCountTokens(t *testing.T) {
+	f := newListFixture(t)
+	ctx := context.Background()
+	for name, fl := range f.listFilters() {
+		t.Run(name, func(t *testing.T) {
+			got, err := f.s.CountTokens(ctx, f.account.ID, fl)
+			if want := len(f.oracle(t, fl)); err != nil || got != want {
+				t.Fatalf("CountTokens = %d, %v; want %d", got, err, want)
+			}
+		})
+	}
+	t.Run("ErrInvalidFilter", func(t *testing.T) {
+		_, err := f.s.CountTokens(ctx, f.account.ID, TokenFilter{Status: "nope"})
+		var v *ValidationError
+		if !errors.As(err, &v) {
+			t.Fatalf("CountTokens = %v, want a ValidationError", err)
+		}
+	})
+}
+
 func TestTokenIDsTooMany(t *testing.T) {
 	f := newFixture(t)
 	defer func(n int) { maxBulk = n }(maxBulk)

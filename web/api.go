@@ -108,11 +108,19 @@ func (s *Server) handleAPITokenList(c echo.Context) error {
 		return err
 	}
 	acc := callerAccount(c)
+	var out apiTokenPage
+	if q.countOnly {
+		total, err := s.store.CountTokens(c.Request().Context(), acc.ID, q.filter)
+		if err != nil {
+			return err
+		}
+		out.Meta.Pagination.Offset, out.Meta.Pagination.Total, out.Data = q.filter.Offset, total, []any{}
+		return c.JSON(http.StatusOK, out)
+	}
 	page, err := s.store.ListTokens(c.Request().Context(), acc.ID, q.filter)
 	if err != nil {
 		return err
 	}
-	var out apiTokenPage
 	out.Meta.Pagination.Offset, out.Meta.Pagination.Limit, out.Meta.Pagination.Total = page.Offset, page.Limit, page.Total
 	out.Data = make([]any, 0, len(page.Tokens))
 	for _, t := range page.Tokens {

@@ -20,8 +20,9 @@ import (
 
 // listQuery is what a list request asks for.
 type listQuery struct {
-	filter store.TokenFilter
-	sel    selection
+	filter    store.TokenFilter
+	sel       selection
+	countOnly bool // limit=0: the total alone, as the platform gives it
 }
 
 // parseListQuery reads the list's query string. Whatever cannot be used is
@@ -42,11 +43,15 @@ func parseListQuery(rawQuery string) (listQuery, error) {
 		q.filter.Offset = n
 	}
 	if v, ok := params["limit"]; ok {
+		// As on the platform: 0 asks for the total alone, and a limit over
+		// the most a page holds gets that most, which the answer's
+		// $meta.pagination.limit says.
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > store.MaxPageSize {
-			errs.add("limit", fmt.Sprintf("limit must be a whole number from 1 to %d.", store.MaxPageSize))
+		if err != nil || n < 0 {
+			errs.add("limit", fmt.Sprintf("limit must be a whole number: 1 to %d, or 0 for the total alone.", store.MaxPageSize))
 		}
-		q.filter.Limit = n
+		q.countOnly = n == 0
+		q.filter.Limit = min(max(n, 1), store.MaxPageSize)
 	}
 	if len(errs) > 0 {
 		p := problemInvalidParameters.with("Some query parameters are not valid; see errors.")

@@ -353,3 +353,47 @@ func TestAPIPutBackWhatWasRead(t *testing.T) {
 		})
 	}
 }
+
+// TestAPICountOnlyAndCap: as on the platform, limit=0 answers the total of
+// what the filter matches with no tokens, and a limit over 100 gets 100,
+// which $meta says, so that a client paging by it reads every token once.
+func TestAPICountOnlyAndCap(t *testing.T) {
+	app := newAPIApp(t)
+	_, secret := app.managerToken("Caller")
+	for i := range 104 {
+		app.createToken(fmt.Sprintf("Batch %03d", i))
+	}
+	c := app.api(t, secret)
+	var page struct {
+		Meta struct {
+			Pagination struct{ Offset, Limit, Total int } `json:"pagination"`
+		} `json:"$meta"`
+		Data []map[string]any `json:"data"`
+	}
+
+	c.get(apiTokens+"?ilike(name,'Batch*')&limit=0").decode(t, http.StatusOK, &page)
+	if p := page.Meta.Pagination; p.Total != 104 || p.Limit != 0 || page.Data == nil || len(page.Data) != 0 {
+		t.Fatalf("count only: %+v with %d tokens, want total 104, limit 0 and data []", p, len(page.Data))
+	}
+
+	seen := map[string]bool{}
+	for offset := 0; ; {
+		c.get(fmt.Sprintf("%s?ilike(name,'Batch*')&limit=500&offset=%d", apiTokens, offset)).decode(t, http.StatusOK, &page)
+		p := page.Meta.Pagination
+		if p.Limit != store.MaxPageSize || p.Total != 104 {
+			t.Fatalf("limit=500 answered %+v, want limit %d of 104", p, store.MaxPageSize)
+		}
+		for _, tok := range page.Data {
+			if seen[tok["id"].(string)] {
+				t.Fatalf("%s read twice", tok["id"])
+			}
+			seen[tok["id"].(string)] = true
+		}
+		if offset += p.Limit; offset >= p.Total {
+			break
+		}
+	}
+	if len(seen) != 104 {
+		t.Fatalf("paging by $meta read %d tokens, want 104", len(seen))
+	}
+}

@@ -125,7 +125,7 @@ func (s *Store) createDemoToken(ctx context.Context, acc Account, d demoToken, m
 	var logo []byte
 	if d.logo.A != 0 {
 		var err error
-		if logo, err = demoLogo(d.logo); err != nil {
+		if logo, err = demoLogo(ctx, d.logo); err != nil {
 			return err
 		}
 	}
@@ -161,7 +161,7 @@ func (s *Store) createDemoToken(ctx context.Context, acc Account, d demoToken, m
 
 // demoLogo draws a small rounded tile in one colour, with a lighter band, as
 // a stand-in for a company's logo.
-func demoLogo(c color.RGBA) ([]byte, error) {
+func demoLogo(ctx context.Context, c color.RGBA) ([]byte, error) {
 	const size = 64
 	img := image.NewNRGBA(image.Rect(0, 0, size, size))
 	light := color.RGBA{R: c.R/2 + 128, G: c.G/2 + 128, B: c.B/2 + 128, A: 0xff}
@@ -183,5 +183,5 @@ func demoLogo(c color.RGBA) ([]byte, error) {
 	if err := png.Encode(&buf, img); err != nil {
 		return nil, err
 	}
-	return NormalizeLogo(buf.Bytes())
+	return NormalizeLogo(ctx, buf.Bytes())
 }

@@ -41,7 +41,7 @@ func FuzzNormalizeLogo(f *testing.F) {
 	f.Add([]byte("\xff\xd8\xff\xe0"))
 	f.Add([]byte(`<svg onload="alert(1)"/>`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		out, err := NormalizeLogo(data)
+		out, err := NormalizeLogo(t.Context(), data)
 		if err != nil {
 			var ve *ValidationError
 			if !errors.As(err, &ve) || ve.Fields["logo"] == "" {

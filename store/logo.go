@@ -49,8 +49,10 @@ var decodes = semaphore.NewWeighted(decodeBudget)
 // NormalizeLogo checks an uploaded logo and returns the image to store: a
 // PNG of at most LogoSize pixels a side, decoded and encoded again so that
 // nothing but pixels survives (no metadata, no script, no polyglot file).
-// Only PNG and JPEG are accepted; SVG can carry script and is refused.
-func NormalizeLogo(data []byte) ([]byte, error) {
+// Only PNG and JPEG are accepted; SVG can carry script and is refused. A
+// decode that waits for memory stops waiting when ctx is done, with its
+// error: the request it serves has gone.
+func NormalizeLogo(ctx context.Context, data []byte) ([]byte, error) {
 	if len(data) > MaxLogoBytes {
 		return nil, invalidLogo(MsgLogoTooLarge)
 	}
@@ -80,7 +82,7 @@ func NormalizeLogo(data []byte) ([]byte, error) {
 	if cost > maxDecodeBytes {
 		return nil, invalidLogo("The logo has too many pixels to be read. Save it smaller, for example 1024×1024 pixels, and try again.")
 	}
-	if err := decodes.Acquire(context.Background(), cost); err != nil {
+	if err := decodes.Acquire(ctx, cost); err != nil {
 		return nil, err
 	}
 	defer decodes.Release(cost)

@@ -92,7 +92,7 @@ func TestNormalizeLogoConcurrentMemory(t *testing.T) {
 	var wg sync.WaitGroup
 	for range 8 {
 		wg.Go(func() {
-			if _, err := NormalizeLogo(upload); err != nil {
+			if _, err := NormalizeLogo(t.Context(), upload); err != nil {
 				t.Error(err)
 			}
 		})
@@ -107,9 +107,35 @@ func TestNormalizeLogoConcurrentMemory(t *testing.T) {
 	}
 }
 
+// TestNormalizeLogoGivesUpWithItsRequest: a decode waiting for memory stops
+// waiting when its request is done, rather than holding it until memory
+// frees.
+func TestNormalizeLogoGivesUpWithItsRequest(t *testing.T) {
+	// The whole budget is taken, as by decodes under way.
+	if err := decodes.Acquire(t.Context(), decodeBudget); err != nil {
+		t.Fatal(err)
+	}
+	defer decodes.Release(decodeBudget)
+	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		_, err := NormalizeLogo(ctx, encodedImage(t, "png", 64, 32))
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("NormalizeLogo = %v, want the request's own end", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the decode still waits for memory after its request has ended")
+	}
+}
+
 func TestNormalizeLogo(t *testing.T) {
 	t.Run("PNG", func(t *testing.T) {
-		out, err := NormalizeLogo(encodedImage(t, "png", 64, 32))
+		out, err := NormalizeLogo(t.Context(), encodedImage(t, "png", 64, 32))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -119,7 +145,7 @@ func TestNormalizeLogo(t *testing.T) {
 		}
 	})
 	t.Run("JPEGScaledDown", func(t *testing.T) {
-		out, err := NormalizeLogo(encodedImage(t, "jpeg", 512, 256))
+		out, err := NormalizeLogo(t.Context(), encodedImage(t, "jpeg", 512, 256))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -140,7 +166,7 @@ func TestNormalizeLogo(t *testing.T) {
 		if buf.Len() < 300<<10 || buf.Len() > MaxLogoBytes {
 			t.Fatalf("test image is %d bytes", buf.Len())
 		}
-		out, err := NormalizeLogo(buf.Bytes())
+		out, err := NormalizeLogo(t.Context(), buf.Bytes())
 		if err != nil {
 			t.Fatalf("a %d KB upload was refused: %v", buf.Len()>>10, err)
 		}
@@ -159,7 +185,7 @@ func TestNormalizeLogo(t *testing.T) {
 		if !bytes.Contains(in, []byte("<script>")) {
 			t.Fatal("test file lacks its text chunk")
 		}
-		out, err := NormalizeLogo(in)
+		out, err := NormalizeLogo(t.Context(), in)
 		if err != nil {
 			t.Fatalf("a valid PNG with a text chunk was refused: %v", err)
 		}
@@ -179,7 +205,7 @@ func TestNormalizeLogo(t *testing.T) {
 		{"ErrTooManyPixels", encodedImage(t, "png", MaxLogoPixels+1, 1)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := NormalizeLogo(tc.data)
+			_, err := NormalizeLogo(t.Context(), tc.data)
 			var ve *ValidationError
 			if !errors.As(err, &ve) || ve.Fields["logo"] == "" {
 				t.Fatalf("err = %v, want a ValidationError on logo", err)
@@ -190,7 +216,7 @@ func TestNormalizeLogo(t *testing.T) {
 		// A header declaring 2048×2048 pixels of 16 bits a channel: 32 MiB
 		// to decode, from a file of a few KB. It is refused by its header,
 		// before any pixel is read.
-		_, err := NormalizeLogo(pngHeader(2048, 2048, 16, 6))
+		_, err := NormalizeLogo(t.Context(), pngHeader(2048, 2048, 16, 6))
 		var ve *ValidationError
 		if !errors.As(err, &ve) || !strings.Contains(ve.Fields["logo"], "too many pixels") {
 			t.Fatalf("err = %v, want the logo refused for its pixels", err)
@@ -199,7 +225,7 @@ func TestNormalizeLogo(t *testing.T) {
 	t.Run("StoredAndServed", func(t *testing.T) {
 		f := newFixture(t)
 		ctx := context.Background()
-		logo, err := NormalizeLogo(encodedImage(t, "png", 16, 16))
+		logo, err := NormalizeLogo(t.Context(), encodedImage(t, "png", 16, 16))
 		if err != nil {
 			t.Fatal(err)
 		}

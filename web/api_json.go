@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -21,6 +22,7 @@ import (
 // jsonObject is a request body that is a JSON object, read member by member
 // so that each bad member gets its own message.
 type jsonObject struct {
+	ctx     context.Context // the request's, for the icon's decode
 	members map[string]json.RawMessage
 	errs    fieldErrors
 }
@@ -41,7 +43,7 @@ func readJSONObject(c echo.Context) (*jsonObject, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, problemMalformedBody.with("The request body is empty; send a JSON object.")
 	}
-	o := &jsonObject{}
+	o := &jsonObject{ctx: c.Request().Context()}
 	if err := json.Unmarshal(body, &o.members); err != nil {
 		var syntax *json.SyntaxError
 		if errors.As(err, &syntax) {
@@ -222,7 +224,7 @@ func (o *jsonObject) icon(dst *[]byte) bool {
 		o.fail("icon", `icon must be "" for none, or an image as a data URL, such as data:image/png;base64,iVBORw0KGgo….`)
 		return false
 	}
-	logo, err := store.NormalizeLogo(image)
+	logo, err := store.NormalizeLogo(o.ctx, image)
 	if ve, ok := errors.AsType[*store.ValidationError](err); ok {
 		for _, message := range ve.Fields {
 			o.fail("icon", message)

@@ -308,7 +308,7 @@ func pngLogo(t *testing.T) []byte {
 	if err := png.Encode(&buf, img); err != nil {
 		t.Fatal(err)
 	}
-	logo, err := store.NormalizeLogo(buf.Bytes())
+	logo, err := store.NormalizeLogo(t.Context(), buf.Bytes())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -52,15 +52,19 @@ func (s *Server) readLogo(c echo.Context, f *templates.TokenForm) {
 				f.Errors["logo"] = logoUnreadable
 				return
 			}
-			logo, err := store.NormalizeLogo(data)
+			logo, err := store.NormalizeLogo(c.Request().Context(), data)
 			if fields, ok := fieldMessages(err); ok {
 				f.Errors["logo"] = fields["logo"]
 				return
 			}
-			if err == nil {
-				f.Logo = base64.StdEncoding.EncodeToString(logo)
-				f.LogoTag = s.logoTag(f.Logo)
+			if err != nil {
+				// Not the file's fault, but it was not read: say so
+				// rather than save the token without it.
+				f.Errors["logo"] = logoUnreadable
+				return
 			}
+			f.Logo = base64.StdEncoding.EncodeToString(logo)
+			f.LogoTag = s.logoTag(f.Logo)
 			return
 		}
 	}

@@ -37,7 +37,7 @@ func TestEveryRouteAsEveryone(t *testing.T) {
 		}
 		csrf[role] = page.csrf(t)
 	}
-	logo, err := store.NormalizeLogo(pngImage(t, 16, 16))
+	logo, err := store.NormalizeLogo(t.Context(), pngImage(t, 16, 16))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -116,15 +116,17 @@ func logoBounds(w, h int) (int, int) {
 // over for an interlaced PNG, whose passes are decoded apart), and the
 // scaler's buffer of four float64s per output column and input row.
 func decodeCost(data []byte, cfg image.Config, outWidth int) int64 {
+	scaler := int64(outWidth) * int64(cfg.Height) * 32
+	if bytes.HasPrefix(data, []byte("\xff\xd8\xff")) {
+		return jpegCost(data, cfg) + scaler
+	}
 	var perPixel int64
 	switch cfg.ColorModel {
 	case color.GrayModel, color.AlphaModel:
 		perPixel = 1
 	case color.Gray16Model, color.Alpha16Model:
 		perPixel = 2
-	case color.YCbCrModel:
-		perPixel = 3 // 4:4:4; subsampled JPEGs take less
-	case color.RGBAModel, color.NRGBAModel, color.CMYKModel:
+	case color.RGBAModel, color.NRGBAModel:
 		perPixel = 4
 	default:
 		if _, ok := cfg.ColorModel.(color.Palette); ok {
@@ -138,7 +140,95 @@ func decodeCost(data []byte, cfg image.Config, outWidth int) int64 {
 	if len(data) > 28 && data[0] == 0x89 && data[28] == 1 {
 		pixels *= 2
 	}
-	return pixels + int64(outWidth)*int64(cfg.Height)*32
+	return pixels + scaler
+}
+
+// jpegCost is the memory that decoding a JPEG takes, as image/jpeg
+// allocates it, read from its frame header: each component's plane,
+// rounded up to whole blocks and as subsampled as the file says, a
+// progressive file's coefficients besides (four bytes a sample, kept
+// until the last scan), and the RGBA or CMYK image an RGB or four-channel
+// file is turned into. A header it cannot read costs what the worst file
+// of that size could.
+func jpegCost(data []byte, cfg image.Config) int64 {
+	pixels := int64(cfg.Width) * int64(cfg.Height)
+	f, ok := readJPEGFrame(data)
+	if !ok || len(f.comps) == 0 {
+		return pixels * 4 * 5 // four planes, and their coefficients
+	}
+	h0, v0 := f.comps[0].h, f.comps[0].v
+	mxx := (int64(cfg.Width) + 8*h0 - 1) / (8 * h0)
+	myy := (int64(cfg.Height) + 8*v0 - 1) / (8 * v0)
+	var cost int64
+	for _, c := range f.comps {
+		samples := mxx * myy * c.h * c.v * 64
+		cost += samples
+		if f.progressive {
+			cost += samples * 4
+		}
+	}
+	if len(f.comps) == 4 || len(f.comps) == 3 && f.rgb {
+		cost += pixels * 4
+	}
+	return cost
+}
+
+// jpegFrame is what a JPEG's frame header says of its components.
+type jpegFrame struct {
+	progressive bool
+	rgb         bool // stored as RGB, not YCbCr: decoded into an RGBA image
+	comps       []struct{ h, v int64 }
+}
+
+// readJPEGFrame reads the segments of a JPEG up to its first scan (SOS):
+// the frame header (SOFn), and the JFIF and Adobe segments that tell
+// image/jpeg whether three components are RGB.
+func readJPEGFrame(data []byte) (jpegFrame, bool) {
+	var f jpegFrame
+	var ids []byte
+	jfif, adobe, adobeRGB := false, false, false
+	for i := 2; i+4 <= len(data); {
+		if data[i] != 0xff {
+			break
+		}
+		marker := data[i+1]
+		if marker == 0xff { // fill byte
+			i++
+			continue
+		}
+		if marker == 0xda { // the first scan: the header is over
+			break
+		}
+		n := int(data[i+2])<<8 | int(data[i+3])
+		if n < 2 {
+			break
+		}
+		seg := data[i+4 : min(len(data), i+2+n)]
+		switch {
+		case marker == 0xe0 && len(seg) >= 5 && string(seg[:5]) == "JFIF\x00":
+			jfif = true
+		case marker == 0xee && len(seg) >= 12 && string(seg[:5]) == "Adobe":
+			adobe, adobeRGB = true, seg[11] == 0
+		case marker >= 0xc0 && marker <= 0xcf && marker != 0xc4 && marker != 0xc8 && marker != 0xcc && f.comps == nil:
+			if len(seg) < 6 || len(seg) < 6+3*int(seg[5]) {
+				return f, false
+			}
+			f.progressive = marker == 0xc2 || marker == 0xc6 || marker == 0xca || marker == 0xce
+			for c := range int(seg[5]) {
+				hv := seg[6+3*c+1]
+				h, v := int64(hv>>4), int64(hv&0x0f)
+				if h == 0 || v == 0 {
+					return f, false
+				}
+				ids = append(ids, seg[6+3*c])
+				f.comps = append(f.comps, struct{ h, v int64 }{h, v})
+			}
+		}
+		i += 2 + n
+	}
+	// As image/jpeg decides it (decoder.isRGB).
+	f.rgb = len(ids) == 3 && !jfif && (adobe && adobeRGB || !adobe && string(ids) == "RGB")
+	return f, f.comps != nil
 }
 
 // checkStoredLogo refuses what CreateToken or UpdateToken is given as a logo when

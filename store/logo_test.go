@@ -249,3 +249,72 @@ func TestNormalizeLogo(t *testing.T) {
 		}
 	})
 }
+
+// jpegHeader is the start of a JPEG that declares a w×h image: a JFIF
+// segment, then its frame header (SOF0, or SOF2 for a progressive file)
+// with three components of the sampling factors given, the first one's and
+// then the others'. It is all that is read before the pixels are.
+func jpegHeader(w, h uint16, progressive bool, luma, chroma byte) []byte {
+	sof := byte(0xc0)
+	if progressive {
+		sof = 0xc2
+	}
+	out := []byte{0xff, 0xd8, 0xff, 0xe0, 0, 16, 'J', 'F', 'I', 'F', 0, 1, 1, 0, 0, 1, 0, 1, 0, 0}
+	out = append(out, 0xff, sof, 0, 17, 8)
+	out = binary.BigEndian.AppendUint16(out, h)
+	out = binary.BigEndian.AppendUint16(out, w)
+	out = append(out, 3, 1, luma, 0, 2, chroma, 1, 3, chroma, 1)
+	return out
+}
+
+// TestJPEGDecodeCost: a JPEG's cost is what image/jpeg allocates for it,
+// so that an ordinary subsampled photo fits and a progressive file, whose
+// coefficients take four bytes a sample more, is refused by its header.
+func TestJPEGDecodeCost(t *testing.T) {
+	t.Run("SubsampledPhotoFits", func(t *testing.T) {
+		// 3600×2700, 4:2:0 as cameras and this encoder write it: 15 MiB of
+		// planes and 11 MiB for the scaler.
+		photo := image.NewYCbCr(image.Rect(0, 0, 3600, 2700), image.YCbCrSubsampleRatio420)
+		var buf bytes.Buffer
+		if err := jpeg.Encode(&buf, photo, nil); err != nil {
+			t.Fatal(err)
+		}
+		out, err := NormalizeLogo(t.Context(), buf.Bytes())
+		if err != nil {
+			t.Fatalf("a 9.7-megapixel 4:2:0 photo was refused: %v", err)
+		}
+		if got, err := png.DecodeConfig(bytes.NewReader(out)); err != nil || got.Width != LogoSize {
+			t.Fatalf("stored %+v, %v", got, err)
+		}
+	})
+	for _, tc := range []struct {
+		name        string
+		progressive bool
+		luma        byte
+	}{{"ErrProgressive444", true, 0x11}, {"ErrProgressive420", true, 0x22}} {
+		t.Run(tc.name, func(t *testing.T) {
+			// 2400×2400: a few MiB of planes, but four times as much again
+			// of coefficients.
+			_, err := NormalizeLogo(t.Context(), jpegHeader(2400, 2400, tc.progressive, tc.luma, 0x11))
+			var ve *ValidationError
+			if !errors.As(err, &ve) || !strings.Contains(ve.Fields["logo"], "too many pixels") {
+				t.Fatalf("err = %v, want the logo refused for its pixels", err)
+			}
+		})
+	}
+	t.Run("Costs", func(t *testing.T) {
+		cfg := image.Config{Width: 1600, Height: 1600}
+		for _, tc := range []struct {
+			data []byte
+			want int64
+		}{
+			{jpegHeader(1600, 1600, false, 0x11, 0x11), 1600 * 1600 * 3},
+			{jpegHeader(1600, 1600, false, 0x22, 0x11), 1600 * 1600 * 3 / 2},
+			{jpegHeader(1600, 1600, true, 0x22, 0x11), 1600 * 1600 * 3 / 2 * 5},
+		} {
+			if got := jpegCost(tc.data, cfg); got != tc.want {
+				t.Errorf("cost of SOF %x, luma %x = %d, want %d", tc.data[21], tc.data[31], got, tc.want)
+			}
+		}
+	})
+}

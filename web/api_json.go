@@ -329,28 +329,36 @@ func isTime(v any) bool {
 // and no others, with times where want has times: the same object, whatever
 // its values.
 func sameShape(v, want any) bool {
-	switch want := want.(type) {
-	case map[string]any:
-		m, ok := v.(map[string]any)
-		if !ok || len(m) != len(want) {
+	return sameJSON(v, want, func(v, want any) bool {
+		switch want := want.(type) {
+		case string:
+			_, ok := v.(string)
+			return ok && (!isTime(want) || isTime(v))
+		case map[string]any, []any:
 			return false
 		}
-		for k, w := range want {
-			if x, ok := m[k]; !ok || !sameShape(x, w) {
-				return false
-			}
-		}
 		return true
-	case string:
-		_, ok := v.(string)
-		return ok && (!isTime(want) || isTime(v))
-	}
-	return true
+	})
 }
 
 // sameValue reports whether two decoded JSON values are the same; times
 // are the same when they are the same instant, however they are written.
 func sameValue(a, b any) bool {
+	return sameJSON(a, b, func(a, b any) bool {
+		x, okA := a.(string)
+		y, okB := b.(string)
+		if !okA || !okB {
+			return a == b
+		}
+		tx, errX := time.Parse(time.RFC3339Nano, x)
+		ty, errY := time.Parse(time.RFC3339Nano, y)
+		return x == y || errX == nil && errY == nil && tx.Equal(ty)
+	})
+}
+
+// sameJSON walks two decoded JSON values side by side: objects must have
+// the same members and arrays the same length, and leaf judges the rest.
+func sameJSON(a, b any, leaf func(a, b any) bool) bool {
 	switch a := a.(type) {
 	case map[string]any:
 		b, ok := b.(map[string]any)
@@ -358,27 +366,16 @@ func sameValue(a, b any) bool {
 			return false
 		}
 		for k, v := range a {
-			if w, ok := b[k]; !ok || !sameValue(v, w) {
+			if w, ok := b[k]; !ok || !sameJSON(v, w, leaf) {
 				return false
 			}
 		}
 		return true
 	case []any:
 		b, ok := b.([]any)
-		return ok && slices.EqualFunc(a, b, sameValue)
-	case string:
-		b, ok := b.(string)
-		if !ok {
-			return false
-		}
-		if a == b {
-			return true
-		}
-		ta, errA := time.Parse(time.RFC3339Nano, a)
-		tb, errB := time.Parse(time.RFC3339Nano, b)
-		return errA == nil && errB == nil && ta.Equal(tb)
+		return ok && slices.EqualFunc(a, b, func(x, y any) bool { return sameJSON(x, y, leaf) })
 	}
-	return a == b
+	return leaf(a, b)
 }
 
 // err returns the problems found so far, with those validate finds in the

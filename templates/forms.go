@@ -139,6 +139,17 @@ func (f TokenForm) errorFields() []string {
 }
 
 // fieldLabel names a field in the summary of errors.
+// summaryLine is a field's message as the summary above the form lists it:
+// after the field's label, unless the message names the field already
+// ("Name is required.", not "Name: Name is required.").
+func summaryLine(field, msg string) string {
+	label := fieldLabel(field)
+	if strings.Contains(strings.ToLower(msg), strings.ToLower(label)) {
+		return msg
+	}
+	return label + ": " + msg
+}
+
 func fieldLabel(field string) string {
 	switch field {
 	case "logo":

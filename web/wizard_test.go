@@ -229,6 +229,9 @@ func TestAddWizardLargeLogo(t *testing.T) {
 	}
 }
 
+// labelTwice is a message after a label that it repeats.
+var labelTwice = regexp.MustCompile(`(?i)\b(name|description|logo|expiry): (the )?(name|description|logo|expiry)\b`)
+
 func TestAddWizardValidation(t *testing.T) {
 	app := newTestApp(t)
 	c := app.signedIn(t, app.admin)
@@ -279,6 +282,11 @@ func TestAddWizardValidation(t *testing.T) {
 			}
 			if !strings.Contains(res.text(), tc.want) {
 				t.Errorf("lacks %q:\n%s", tc.want, res.text())
+			}
+			// The summary names a field once: "Name is required.", not
+			// "Name: Name is required.".
+			if m := labelTwice.FindString(res.text()); m != "" {
+				t.Errorf("the summary says %q", m)
 			}
 			if !strings.Contains(html.UnescapeString(res.body), tc.kept) {
 				t.Errorf("the input %.40q was not kept", tc.kept)

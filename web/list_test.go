@@ -393,6 +393,10 @@ func TestListBadQuery(t *testing.T) {
 			if len(res.names()) != 0 {
 				t.Error("tokens listed under filters that can't be used")
 			}
+			// Nothing was counted: the toolbar does not say "0 rows".
+			if strings.Contains(res.body, "data-row-count") {
+				t.Error("a row count under filters that can't be used")
+			}
 		})
 	}
 }

@@ -3,7 +3,10 @@ package web_test
 import (
 	"bytes"
 	"compress/gzip"
+	"image"
+	"image/png"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -133,6 +136,29 @@ func TestPagesCompressed(t *testing.T) {
 		if path == tokensPath && (!bytes.Contains(plain, []byte("Nightly export")) || len(res.body)*4 > len(plain)) {
 			t.Errorf("the list is %d bytes gzipped of %d", len(res.body), len(plain))
 		}
+	}
+	// A logo is a PNG, compressed already: it goes as it is, though it is
+	// well over the kilobyte that gzip would take on.
+	noisy := image.NewNRGBA(image.Rect(0, 0, 128, 128))
+	rnd := rand.New(rand.NewPCG(1, 2))
+	for i := range noisy.Pix {
+		noisy.Pix[i] = byte(rnd.Uint32())
+	}
+	var raw bytes.Buffer
+	if err := png.Encode(&raw, noisy); err != nil {
+		t.Fatal(err)
+	}
+	stored, err := store.NormalizeLogo(t.Context(), raw.Bytes())
+	if err != nil || len(stored) < 4096 {
+		t.Fatalf("logo of %d bytes, %v", len(stored), err)
+	}
+	logo, _, err := app.store.CreateToken(t.Context(), store.NewToken{AccountID: app.account.ID, Name: "With a logo",
+		Logo: stored}, store.UserActor(app.admin.ID, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := get(tokensPath+"/"+logo.ID+"/logo", "gzip"); res.status != http.StatusOK || res.header.Get("Content-Encoding") != "" {
+		t.Errorf("the logo = %d, Content-Encoding %q: want the PNG as it is", res.status, res.header.Get("Content-Encoding"))
 	}
 	one, two := c.get(tokensPath).csrf(t), c.get(tokensPath).csrf(t)
 	if one == two {

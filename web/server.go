@@ -197,7 +197,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // Every request, page or API: a trace ID, security headers and a trailing
 // slash dropped (before routing), the request log, panic recovery.
 //
-// Pages (s.pages): compressed when the browser accepts it (compressPages).
+// Pages (s.pages): compressed when the browser accepts it (compressPages),
+// but for a logo.
 // Errors, unknown addresses and methods included, are
 // answered by handlePageError with an error page, or with problem+json to a
 // script that asks for JSON; problemFor maps each error to its status.
@@ -212,17 +213,20 @@ func (s *Server) routes() {
 	// most 64 KB; a POST refused when a browser says it comes from another
 	// site, when its body is not a form, or when it lacks the session's
 	// CSRF token.
-	page := s.pageChain(limitBodies)
+	// Each answers compressed when the browser accepts it (compressPages).
+	page := append([]echo.MiddlewareFunc{compressPages}, s.pageChain(limitBodies)...)
 	// signedIn: a page for anyone signed in.
 	signedIn := append(slices.Clip(page), s.requireUser)
 	// admin: a page for account administrators only.
-	admin := append(page, s.requireUser, s.requireAdmin)
+	admin := append(slices.Clip(page), s.requireUser, s.requireAdmin)
+	// image: admin, for a PNG, which is compressed already.
+	image := append(s.pageChain(limitBodies), s.requireUser, s.requireAdmin)
 	// wizard: admin, with room for a logo, sent twice (the upload, and the
 	// copy carried from an earlier step or a refused save): Add and Edit.
-	wizard := append(s.pageChain(limitBody(maxWizardBody, wizardTooLarge)), s.requireUser, s.requireAdmin)
+	wizard := append([]echo.MiddlewareFunc{compressPages}, s.pageChain(limitBody(maxWizardBody, wizardTooLarge))...)
+	wizard = append(wizard, s.requireUser, s.requireAdmin)
 
-	pg.Use(compressPages)
-	pg.Match(readMethods, paths.Static+"*", echo.WrapHandler(staticHandler()))
+	pg.Match(readMethods, paths.Static+"*", echo.WrapHandler(staticHandler()), compressPages)
 	pg.Match(readMethods, paths.Health, handleHealth)
 	pg.Match(readMethods, paths.Home, toSettings)
 	pg.Match(readMethods, paths.Settings, s.handleSettings, signedIn...)
@@ -238,7 +242,7 @@ func (s *Server) routes() {
 	pg.Match(readMethods, paths.Tokens+"/:id/edit", s.handleTokenEdit, admin...)
 	pg.POST(paths.Tokens+"/:id/edit", s.handleTokenSave, wizard...)
 	pg.POST(paths.Tokens+"/:id/reveal", s.handleTokenReveal, admin...)
-	pg.Match(readMethods, paths.Tokens+"/:id/logo", s.handleTokenLogo, admin...)
+	pg.Match(readMethods, paths.Tokens+"/:id/logo", s.handleTokenLogo, image...)
 	// Each confirmed action: its confirmation page (GET, for browsers
 	// without JavaScript), then the action itself (POST).
 	pg.Match(readMethods, paths.Tokens+"/:id/delete", s.handleTokenConfirm(store.ActionDelete), admin...)

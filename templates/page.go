@@ -98,17 +98,9 @@ func plural(n int, unit string) string {
 	return fmt.Sprintf("%d %ss", n, unit)
 }
 
-// modulesSummary is the Modules column: the name when there is one module,
-// the count otherwise.
-func modulesSummary(ms []store.Module) string {
-	switch len(ms) {
-	case 0:
-		return "None"
-	case 1:
-		return ms[0].Name
-	}
-	return fmt.Sprintf("%d modules", len(ms))
-}
+// modulesCount is the Modules column of a token with several modules; the
+// row writes out none or one itself.
+func modulesCount(ms []store.Module) string { return plural(len(ms), "module") }
 
 // avatarInitials are the first letters of a name's first two words, for the
 // avatar of a token without a logo.
@@ -137,25 +129,6 @@ func moduleNames(ms []store.Module) string {
 		names[i] = m.Name
 	}
 	return strings.Join(names, ", ")
-}
-
-// auditLabel is how an audit action reads in the trail.
-func auditLabel(action string) string {
-	switch action {
-	case store.AuditCreated:
-		return "Created"
-	case store.AuditUpdated:
-		return "Updated"
-	case store.AuditRevealed:
-		return "Token value shown"
-	case store.AuditEnabled:
-		return "Enabled"
-	case store.AuditDisabled:
-		return "Disabled"
-	case store.AuditDeleted:
-		return "Deleted"
-	}
-	return action
 }
 
 // Quote puts a token's name in quotation marks for a message.

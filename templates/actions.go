@@ -34,15 +34,15 @@ var Confirmations = []Confirmation{
 	},
 }
 
-// ConfirmationOf returns the confirmation of an action; Renew, which is
-// Edit, has none and gets the zero Confirmation.
+// ConfirmationOf returns the confirmation of an action. Renew is Edit, and
+// has none: asking for it is a mistake of the caller's.
 func ConfirmationOf(a store.TokenAction) Confirmation {
 	for _, c := range Confirmations {
 		if c.Action == a {
 			return c
 		}
 	}
-	return Confirmation{}
+	panic("templates: no confirmation for action " + string(a))
 }
 
 // path is the confirmation page (GET) and the action (POST) on a token.

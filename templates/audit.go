@@ -64,6 +64,9 @@ func auditSummary(action string) string {
 // auditObjectType is the kind of object every event of the trail is about.
 const auditObjectType = "API token"
 
+// msLayout is a moment in RFC 3339, to the millisecond.
+const msLayout = "2006-01-02T15:04:05.000Z07:00"
+
 // preciseDate is an event's time to the millisecond, in UTC: record
 // details tell apart events a person made in one second.
 func preciseDate(t time.Time) string { return t.UTC().Format("2 Jan 2006, 15:04:05.000 UTC") }
@@ -139,7 +142,7 @@ type auditRecord struct {
 // recordJSON is the event's JSON, indented for people.
 func recordJSON(e store.AuditEvent) string {
 	r := auditRecord{ID: e.ID, Event: e.Action, Summary: auditSummary(e.Action),
-		At: e.At.UTC().Format("2006-01-02T15:04:05.000Z07:00"), Address: e.IP, UserAgent: e.UserAgent,
+		At: e.At.UTC().Format(msLayout), Address: e.IP, UserAgent: e.UserAgent,
 		Detail: e.Detail, Changes: e.Changes}
 	r.Object.ID, r.Object.Name, r.Object.Type = e.TokenID, e.TokenName, auditObjectType
 	r.Actor.ID, r.Actor.Name = e.Actor.ID, e.Actor.Name

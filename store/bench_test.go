@@ -259,3 +259,32 @@ func BenchmarkSearchBesideBigAccount(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkAuditTrail reads an account of 100,000 tokens' trail the ways
+// the pages do: one token's history (its details page), the account's
+// first page, and a name search.
+func BenchmarkAuditTrail(b *testing.B) {
+	f := newFixture(b)
+	ids := seedMany(b, f, 100_000)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name string
+		f    AuditFilter
+	}{
+		{"OneToken", AuditFilter{TokenID: ids[len(ids)/2], Limit: 25}},
+		{"Account", AuditFilter{Limit: 25}},
+		{"ObjectName", AuditFilter{Object: "partner", Limit: 25}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			var page AuditPage
+			for b.Loop() {
+				var err error
+				if page, err = f.s.AuditTrail(ctx, f.account.ID, tc.f); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(page.Total), "matches")
+		})
+	}
+}

@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -88,7 +89,7 @@ func splitQuery(rawQuery string) (map[string]string, []string, error) {
 		case decoded == "" || decoded == "render()":
 			// render() asks the platform to fill in templates, which
 			// tokens do not have: there is nothing to render.
-		case isParam && isListParam(name):
+		case isParam && slices.Contains(listParams, name):
 			if _, twice := params[name]; twice {
 				return nil, nil, problemBadQuery.with(fmt.Sprintf("The query parameter %s is given more than once.", name))
 			}
@@ -98,15 +99,6 @@ func splitQuery(rawQuery string) (map[string]string, []string, error) {
 		}
 	}
 	return params, filters, nil
-}
-
-func isListParam(name string) bool {
-	for _, p := range listParams {
-		if p == name {
-			return true
-		}
-	}
-	return false
 }
 
 // selectParam reads the select parameter of a single token's query string.

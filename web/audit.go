@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"maps"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -37,9 +38,14 @@ func auditPageNumber(q url.Values) (int, error) {
 	return n, nil
 }
 
-// auditView reads the page'th page of the trail the filter picks and says
-// where it lies; link is the address of another page of the same view.
-func (s *Server) auditView(c echo.Context, accountID string, f store.AuditFilter, page int, link func(url.Values) string) (templates.AuditView, error) {
+// auditView reads the page of the trail the filter picks that the query
+// asks for, and says where it lies; base is the address of the view, to
+// which the other pages' links add the query with their page.
+func (s *Server) auditView(c echo.Context, accountID string, f store.AuditFilter, base string) (templates.AuditView, error) {
+	page, err := auditPageNumber(c.QueryParams())
+	if err != nil {
+		return templates.AuditView{}, err
+	}
 	f.Limit, f.Offset = auditPageSize, (page-1)*auditPageSize
 	trail, err := s.store.AuditTrail(c.Request().Context(), accountID, f)
 	if err != nil {
@@ -48,13 +54,9 @@ func (s *Server) auditView(c echo.Context, accountID string, f store.AuditFilter
 	p := templates.AuditPager{Span: templates.Span{Offset: f.Offset, Limit: f.Limit, Shown: len(trail.Events), Total: trail.Total}}
 	pages := p.Pages()
 	at := func(n int) string {
-		q := c.QueryParams()
-		v := url.Values{}
-		for k, vs := range q {
-			v[k] = vs
-		}
-		v.Set("page", strconv.Itoa(n))
-		return link(v)
+		q := maps.Clone(c.QueryParams())
+		q.Set("page", strconv.Itoa(n))
+		return base + "?" + q.Encode()
 	}
 	if page > 1 {
 		p.Prev = at(min(page-1, pages))
@@ -90,10 +92,6 @@ func (s *Server) handleAuditTrail(c echo.Context) error {
 			f.To = day.AddDate(0, 0, 1)
 		}
 	}
-	page, err := auditPageNumber(q)
-	if err != nil {
-		return err
-	}
 	actors, err := s.store.Users(ctx, u.AccountID)
 	if err != nil {
 		return err
@@ -113,9 +111,7 @@ func (s *Server) handleAuditTrail(c echo.Context) error {
 	status := http.StatusOK
 	if len(problems) > 0 {
 		v.Errors, status = problems, http.StatusBadRequest
-	} else if v.AuditView, err = s.auditView(c, u.AccountID, f, page, func(q url.Values) string {
-		return paths.AuditTrail + "?" + q.Encode()
-	}); err != nil {
+	} else if v.AuditView, err = s.auditView(c, u.AccountID, f, paths.AuditTrail); err != nil {
 		return err
 	}
 	v.Objects = true

@@ -3,7 +3,6 @@ package web
 import (
 	"errors"
 	"net/http"
-	"net/url"
 
 	"github.com/labstack/echo/v4"
 
@@ -24,14 +23,7 @@ func (s *Server) handleTokenDetails(c echo.Context) error {
 	var audit templates.AuditView
 	switch tab {
 	case templates.TabAudit:
-		page, err := auditPageNumber(c.QueryParams())
-		if err != nil {
-			return err
-		}
-		audit, err = s.auditView(c, u.AccountID, store.AuditFilter{TokenID: t.ID}, page, func(q url.Values) string {
-			return paths.Token(t.ID) + "?" + q.Encode()
-		})
-		if err != nil {
+		if audit, err = s.auditView(c, u.AccountID, store.AuditFilter{TokenID: t.ID}, paths.Token(t.ID)); err != nil {
 			return err
 		}
 	case templates.TabModules, templates.TabDetails:

@@ -1,6 +1,7 @@
 package templates
 
 import (
+	"encoding/base64"
 	"slices"
 	"strings"
 	"time"
@@ -122,6 +123,15 @@ func (f TokenForm) Chosen() []store.Module {
 // carriedLogo is the value that carries the logo to the next step: the
 // logo and its tag.
 func (f TokenForm) carriedLogo() string { return f.Logo + "." + f.LogoTag }
+
+// LogoPNG is the logo the form carries, as the PNG to store; nil for none.
+func (f TokenForm) LogoPNG() []byte {
+	if f.Logo == "" {
+		return nil
+	}
+	png, _ := base64.StdEncoding.DecodeString(f.Logo)
+	return png
+}
 
 // fieldError is the message for a field, "" when it is fine.
 func (f TokenForm) fieldError(field string) string { return f.Errors[field] }

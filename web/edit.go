@@ -1,8 +1,6 @@
 package web
 
 import (
-	"encoding/base64"
-	"maps"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -79,24 +77,18 @@ func (s *Server) handleTokenSave(c echo.Context) error {
 		f.Errors["form"] = unexpectedField(k)
 		return s.renderEdit(c, http.StatusUnprocessableEntity, t, f, origin)
 	}
-	update := store.TokenUpdate{Name: f.Name, Description: f.Description, ModuleIDs: f.ModuleIDs}
 	// Every field is checked before any is saved, so that all problems
-	// show at once.
-	check := update
-	if fields, ok := fieldMessages(check.Validate()); ok {
-		maps.Copy(f.Errors, fields)
-	}
+	// show at once; the expiry only when it is to change.
+	checkText(&f)
+	update := store.TokenUpdate{Name: f.Name, Description: f.Description, ModuleIDs: f.ModuleIDs}
 	if f.Expiry != templates.ExpiryKeep && f.Expiry != "" {
-		at, msg := expiryDate(f.Expiry, f.ExpiresOn, s.now())
-		if msg != "" {
-			f.Errors["expires"] = msg
-		}
-		update.Expiry = &at
+		s.checkExpiry(&f)
+		update.Expiry = &f.ExpiresAt
 	}
 	s.readLogo(c, &f)
 	switch {
 	case f.Logo != "":
-		logo, _ := base64.StdEncoding.DecodeString(f.Logo)
+		logo := f.LogoPNG()
 		update.Logo = &logo
 	case postValue(c, "logo_remove") != "":
 		update.Logo = &[]byte{}

@@ -51,11 +51,22 @@ func unexpectedField(name string) string {
 // checkGeneral checks the General step of the Add wizard: name,
 // description and expiry.
 func (s *Server) checkGeneral(f *templates.TokenForm) {
+	checkText(f)
+	s.checkExpiry(f)
+}
+
+// checkText checks a token form's name and description, as the store
+// will, and keeps them as it will store them (trimmed).
+func checkText(f *templates.TokenForm) {
 	u := store.TokenUpdate{Name: f.Name, Description: f.Description}
 	if fields, ok := fieldMessages(u.Validate()); ok {
 		maps.Copy(f.Errors, fields)
 	}
 	f.Name, f.Description = u.Name, u.Description
+}
+
+// checkExpiry turns a token form's expiry choice into its date.
+func (s *Server) checkExpiry(f *templates.TokenForm) {
 	at, msg := expiryDate(f.Expiry, f.ExpiresOn, s.now())
 	if msg != "" {
 		f.Errors["expires"] = msg

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"encoding/base64"
 	"fmt"
 	"maps"
 	"net/http"
@@ -164,13 +163,9 @@ func (s *Server) addToken(c echo.Context, f templates.TokenForm) error {
 		}
 		return s.addedBefore(c, id)
 	}
-	var logo []byte
-	if f.Logo != "" {
-		logo, _ = base64.StdEncoding.DecodeString(f.Logo)
-	}
 	t, _, err := s.store.CreateToken(ctx, store.NewToken{
 		AccountID: u.AccountID, Name: f.Name, Description: f.Description,
-		ModuleIDs: f.ModuleIDs, ExpiresAt: f.ExpiresAt, Logo: logo,
+		ModuleIDs: f.ModuleIDs, ExpiresAt: f.ExpiresAt, Logo: f.LogoPNG(),
 	}, by)
 	s.drafts.settle(draftKey, claim, t.ID, err == nil)
 	if fields, ok := fieldMessages(err); ok {

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -76,22 +75,7 @@ func (s *Server) handleAuditTrail(c echo.Context) error {
 	form := templates.AuditFilterForm{Object: q.Get("object"), Actor: q.Get("actor"), Event: q.Get("event"), From: q.Get("from"), To: q.Get("to")}
 	f := store.AuditFilter{Object: form.Object, ActorID: form.Actor, Action: form.Event}
 	problems := map[string]string{}
-	if form.From != "" {
-		day, err := time.Parse(time.DateOnly, form.From)
-		if err != nil {
-			problems["from"] = "Enter the first day as a date, for example 2026-01-31."
-		}
-		f.From = day
-	}
-	if form.To != "" {
-		day, err := time.Parse(time.DateOnly, form.To)
-		if err != nil {
-			problems["to"] = "Enter the last day as a date, for example 2026-01-31."
-		} else {
-			// The range includes its last day: the filter's end is exclusive.
-			f.To = day.AddDate(0, 0, 1)
-		}
-	}
+	f.From, f.To = dayRange(form.From, form.To, "day", problems)
 	actors, err := s.store.Users(ctx, u.AccountID)
 	if err != nil {
 		return err

@@ -44,22 +44,7 @@ func listFilter(v url.Values) (store.TokenFilter, templates.ListQuery, error) {
 		After: q.After, Before: q.Before,
 	}
 	problems := map[string]string{}
-	if q.From != "" {
-		day, err := time.Parse(time.DateOnly, q.From)
-		if err != nil {
-			problems["from"] = "Enter the first date created as a date, for example 2026-01-31."
-		}
-		f.CreatedFrom = day
-	}
-	if q.To != "" {
-		day, err := time.Parse(time.DateOnly, q.To)
-		if err != nil {
-			problems["to"] = "Enter the last date created as a date, for example 2026-01-31."
-		} else {
-			// The range includes its last day: the filter's end is exclusive.
-			f.CreatedTo = day.AddDate(0, 0, 1)
-		}
-	}
+	f.CreatedFrom, f.CreatedTo = dayRange(q.From, q.To, "date created", problems)
 	f.Limit = store.ListPageSize
 	if q.Limit != "" {
 		n, err := strconv.Atoi(q.Limit)
@@ -106,6 +91,31 @@ func listFilter(v url.Values) (store.TokenFilter, templates.ListQuery, error) {
 		q.Limit = ""
 	}
 	return f, q, nil
+}
+
+// dayRange reads a range of days typed into a filter's from and to, each
+// optional, as the moments the store's filters take: the start of the
+// first day, and the start of the day after the last, since the range
+// includes its last day and the filter's end is exclusive. A date that
+// cannot be read is a problem for its field, named by what: "Enter the
+// first day as a date…".
+func dayRange(from, to, what string, problems map[string]string) (start, end time.Time) {
+	if from != "" {
+		day, err := time.Parse(time.DateOnly, from)
+		if err != nil {
+			problems["from"] = "Enter the first " + what + " as a date, for example 2026-01-31."
+		}
+		start = day
+	}
+	if to != "" {
+		day, err := time.Parse(time.DateOnly, to)
+		if err != nil {
+			problems["to"] = "Enter the last " + what + " as a date, for example 2026-01-31."
+		} else {
+			end = day.AddDate(0, 0, 1)
+		}
+	}
+	return start, end
 }
 
 // handleTokenList is the list page, filtered, sorted and paged as its

@@ -103,12 +103,6 @@
     }
   });
 
-  dialog.addEventListener("click", (ev) => {
-    if (!ev.target.closest("[data-dialog-close]")) return;
-    ev.preventDefault();
-    dialog.close();
-  });
-
   // Closed by Close or Escape: the page behind shows what was added.
   dialog.addEventListener("close", () => {
     dialog.replaceChildren();

@@ -100,9 +100,14 @@
     dialog.querySelector("[data-dialog-cancel]").focus();
   });
 
+  // Cancel and Close shut the dialog they are in. Close is a link to the
+  // list on the form's own page, where there is no dialog to shut.
   document.addEventListener("click", (ev) => {
-    const cancel = ev.target.closest("[data-dialog-cancel]");
-    if (cancel) cancel.closest("dialog").close();
+    const button = ev.target.closest("[data-dialog-cancel], [data-dialog-close]");
+    const dialog = button && button.closest("dialog");
+    if (!dialog) return;
+    ev.preventDefault();
+    dialog.close();
   });
 
   document.addEventListener("close", (ev) => {

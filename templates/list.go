@@ -34,6 +34,10 @@ var FilterParams = []string{"q", "status", "module", "createdBy", "from", "to", 
 // ListParams are every query parameter of the list page.
 var ListParams = append(append([]string{}, FilterParams...), "sort", "order", "limit", "after", "before")
 
+// sortParams are what the filter form carries besides the filters: the
+// sort and the page size.
+var sortParams = []string{"sort", "order", "limit"}
+
 // viewParams are what the page-size form carries besides the size: the
 // filter and the sort.
 var viewParams = append(append([]string{}, FilterParams...), "sort", "order")

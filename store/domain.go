@@ -28,6 +28,10 @@ var (
 	// its expiry date: either would leave the API refusing it, so it is
 	// renewed with a new expiry date instead.
 	ErrTokenExpired = errors.New("token past its expiry date")
+	// ErrUnavailable means the database could not be reached or did not
+	// answer in time: nothing was read or changed, and the same request may
+	// succeed once it is back.
+	ErrUnavailable = errors.New("database unavailable")
 )
 
 // ValidationError carries a message per invalid field, keyed by field name.

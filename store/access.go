@@ -73,13 +73,11 @@ func (s *Store) TokenBySecret(ctx context.Context, secret string) (Token, error)
 	}
 	// One query brings the token with its account and modules: the
 	// modules are its scope, which whoever authenticates it checks next.
-	t, err := scanOneToken(s.read.QueryRowContext(ctx, `SELECT `+oneTokenColumns+` `+oneTokenJoins+`
-		WHERE t.secret_digest = ?`, s.secrets.digest(secret)))
+	t, err := scanOneToken(s.read.QueryRowContext(ctx, s.oneToken.bySecret, s.secrets.digest(secret)))
 	if prev := s.secrets.previous; errors.Is(err, ErrNotFound) && prev != nil {
 		// Mid-rotation, a token not yet moved has its digest under the
 		// previous key.
-		t, err = scanOneToken(s.read.QueryRowContext(ctx, `SELECT `+oneTokenColumns+` `+oneTokenJoins+`
-			WHERE t.secret_digest = ?`, prev.digest(secret)))
+		t, err = scanOneToken(s.read.QueryRowContext(ctx, s.oneToken.bySecret, prev.digest(secret)))
 	}
 	if errors.Is(err, ErrNotFound) || (err == nil && t.ID != id) {
 		return Token{}, &SecretRejected{TokenID: id, Reason: RejectUnknown}

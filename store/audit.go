@@ -58,7 +58,7 @@ func (s *Store) recordAudit(ctx context.Context, tx *sql.Tx, e auditEntry, token
 		return err
 	}
 	return s.txExec(ctx, tx, `INSERT INTO audit_events (token_id, account_id, at, actor_id, action, detail, changes, ip, user_agent)
-		SELECT value ->> 0, ?, value ->> 1, ?, ?, ?, ?, ?, ? FROM json_each(?)`,
+		SELECT value ->> 0, ?, CAST(value ->> 1 AS BIGINT), ?, ?, ?, ?, ?, ? FROM `+s.d.jsonValues(),
 		e.accountID, e.by.ID, e.action, e.detail, changes, e.by.IP, cleanUserAgent(e.by.UserAgent), string(b))
 }
 

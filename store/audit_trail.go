@@ -69,7 +69,7 @@ func (s *Store) AuditTrail(ctx context.Context, accountID string, f AuditFilter)
 	if err := f.Validate(); err != nil {
 		return AuditPage{}, err
 	}
-	where, byName, args := auditWhere(accountID, f)
+	where, byName, args := auditWhere(s.d, accountID, f)
 	// Every event's token is kept (a delete leaves a tombstone), so the
 	// count joins the tokens only to match their names; without that, it
 	// counts from an index alone.
@@ -98,7 +98,7 @@ func (s *Store) AuditTrail(ctx context.Context, accountID string, f AuditFilter)
 // whether it matches the tokens' names (o). One token's history is read
 // along its own index, the account's term kept from the account's index;
 // the account's trail along the account's.
-func auditWhere(accountID string, f AuditFilter) (where string, byName bool, args []any) {
+func auditWhere(d dialect, accountID string, f AuditFilter) (where string, byName bool, args []any) {
 	object := strings.TrimSpace(f.Object)
 	tokenIDs := []string{}
 	if f.TokenID != "" {
@@ -117,7 +117,7 @@ func auditWhere(accountID string, f AuditFilter) (where string, byName bool, arg
 		add("e.token_id = ?", id)
 	}
 	if object != "" {
-		add(`o.name LIKE ? ESCAPE '\'`, "%"+likeEscaper.Replace(object)+"%")
+		add(d.likeNocase(`o.name`), "%"+likeEscaper.Replace(object)+"%")
 	}
 	if f.ActorID != "" {
 		add("e.actor_id = ?", f.ActorID)

@@ -250,12 +250,12 @@ func TestCountersAndModuleBits(t *testing.T) {
 		t.Helper()
 		bad := f.queryInt(t, `SELECT COUNT(*) FROM (
 			SELECT account_id, status, COUNT(*) AS n FROM tokens GROUP BY account_id, status
-		) c FULL JOIN token_counts k USING (account_id, status) WHERE c.n IS NOT k.n AND NOT (c.n IS NULL AND k.n = 0)`)
+		) c FULL JOIN token_counts k USING (account_id, status) WHERE c.n IS DISTINCT FROM k.n AND NOT (c.n IS NULL AND k.n = 0)`)
 		if bad != 0 {
 			t.Errorf("%s: %d counters disagree with the tokens", step, bad)
 		}
 		bad = f.queryInt(t, `SELECT COUNT(*) FROM tokens t WHERE t.status != 'deleted' AND t.module_bits !=
-			(SELECT COALESCE(SUM(1 << m.bit), 0) FROM token_modules tm JOIN modules m ON m.id = tm.module_id
+			(SELECT CAST(COALESCE(SUM(CAST(1 AS BIGINT) << m.bit), 0) AS BIGINT) FROM token_modules tm JOIN modules m ON m.id = tm.module_id
 			 WHERE tm.token_id = t.id)`)
 		if bad != 0 {
 			t.Errorf("%s: %d tokens' module bits disagree with their modules", step, bad)

@@ -8,7 +8,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -72,8 +71,7 @@ func crashChild() {
 // process reported as committed must be there, and every reported delete
 // must still be a delete.
 func TestCrashSafety(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "crash.db")
+	path := newTestDSN(t)
 	keys := randomKeys(t)
 	s, err := Open(path, keys)
 	if err != nil {
@@ -155,9 +153,13 @@ func TestCrashSafety(t *testing.T) {
 		if err != nil {
 			t.Fatalf("round %d: reopen after SIGKILL: %v", round, err)
 		}
-		var check string
-		if err := s.read.QueryRow(`PRAGMA integrity_check`).Scan(&check); err != nil || check != "ok" {
-			t.Fatalf("round %d: integrity_check = %q, %v", round, check, err)
+		if !s.d.postgres {
+			// PostgreSQL's server survives its client; a SQLite file
+			// must survive its only writer.
+			var check string
+			if err := s.read.QueryRow(`PRAGMA integrity_check`).Scan(&check); err != nil || check != "ok" {
+				t.Fatalf("round %d: integrity_check = %q, %v", round, check, err)
+			}
 		}
 		for id := range created {
 			var status string

@@ -32,6 +32,9 @@ var (
 	// answer in time: nothing was read or changed, and the same request may
 	// succeed once it is back.
 	ErrUnavailable = errors.New("database unavailable")
+	// ErrSchemaTooNew means the database was brought up to date by a newer
+	// release: this one refuses to work on it.
+	ErrSchemaTooNew = errors.New("database schema newer than this program")
 )
 
 // ValidationError carries a message per invalid field, keyed by field name.

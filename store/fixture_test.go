@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -15,8 +14,9 @@ import (
 	"golang.org/x/crypto/bcrypt"
 )
 
-// TestMain makes password hashing cheap for the tests, and runs the crash
-// test's writer when this binary is started as that.
+// TestMain makes password hashing cheap for the tests, runs them on both
+// engines, and runs the crash test's writer when this binary is started as
+// that.
 func TestMain(m *testing.M) {
 	PasswordCost = bcrypt.MinCost
 	if os.Getenv(crashChildEnv) != "" {
@@ -24,7 +24,7 @@ func TestMain(m *testing.M) {
 		crashChild()
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	os.Exit(runBothEngines(m))
 }
 
 // clock is a settable fake clock.
@@ -71,7 +71,7 @@ type fixture struct {
 // newFixture makes a fixture whose store closes when the test ends.
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "test.db")
+	path := newTestDSN(t)
 	keys := randomKeys(t)
 	s, err := Open(path, keys)
 	if err != nil {
@@ -271,14 +271,11 @@ func seedMany(tb testing.TB, f *fixture, n int) []string {
 	now := f.clock.Now().UnixMilli()
 	day := int64(24 * time.Hour / time.Millisecond)
 	// A cache that holds the indexes keeps random IDs from thrashing it.
-	if _, err := f.s.write.ExecContext(ctx, `PRAGMA cache_size = -262144`); err != nil {
+	restore, err := f.s.growCache(ctx)
+	if err != nil {
 		tb.Fatal(err)
 	}
-	defer func() {
-		if _, err := f.s.write.ExecContext(ctx, `PRAGMA cache_size = -2000`); err != nil {
-			tb.Error(err)
-		}
-	}()
+	defer restore()
 	ids := make([]string, 0, n)
 	for start := 0; start < n; start += 10_000 {
 		tx, err := f.s.write.BeginTx(ctx, nil)
@@ -343,8 +340,10 @@ func seedMany(tb testing.TB, f *fixture, n int) []string {
 	}
 	// Fold the seed's log into the database now, so that the first writes
 	// measured after it do not pay for that.
-	if _, err := f.s.write.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
-		tb.Fatal(err)
+	if testEngine == "sqlite" {
+		if _, err := f.s.write.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+			tb.Fatal(err)
+		}
 	}
 	return ids
 }

@@ -16,6 +16,9 @@ func TestIDFormat(t *testing.T) {
 		if got := tokenIDOf(tokenDigits(id)); got != id {
 			t.Errorf("%s: digits %q give back %q", id, tokenDigits(id), got)
 		}
+		if testEngine != "sqlite" {
+			continue // the SQL of IDs serves SQLite's trigram index alone
+		}
 		var fromSQL string
 		var number int64
 		if err := f.s.read.QueryRow(`SELECT `+sqlTokenID("?")+`, `+sqlIDNumber("?"), n, n, id, id).

@@ -47,7 +47,7 @@ func (s *Store) checkKeys(ctx context.Context) error {
 		if err := s.checkKeysOnToken(ctx); err != nil {
 			return err
 		}
-		if _, err := s.write.ExecContext(ctx, `INSERT OR IGNORE INTO key_check (id, digest, ciphertext, key_id) VALUES (1, ?, ?, ?)`,
+		if _, err := s.write.ExecContext(ctx, `INSERT INTO key_check (id, digest, ciphertext, key_id) VALUES (1, ?, ?, ?) ON CONFLICT DO NOTHING`,
 			s.secrets.digest(keyCheckValue), s.secrets.seal(keyCheckID, keyCheckValue), s.secrets.keyID); err != nil {
 			return err
 		}

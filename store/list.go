@@ -179,20 +179,21 @@ func (s *Store) walkIDs(ctx context.Context, p *plan, c *cursor, n int, backward
 		}
 		driven := p.drivenSegment(seg.group)
 		from, where := p.selection(driven, &seg)
-		key := sortKey(p.sort, driven)
+		key := sortKey(p.d, p.sort, driven)
 		if !started {
 			// The keyset: rows past (key, id). Spelt out rather than as a
 			// row value, which SQLite does not match to an index on an
 			// expression or a collation.
 			var k any = c.Int
+			arg := "?"
 			if p.sort == SortName || p.sort == SortStatus {
-				k = c.Text
+				k, arg = c.Text, p.d.nocaseArg()
 			}
 			id := `t.id`
 			if driven {
 				id = `+t.id`
 			}
-			where.add(fmt.Sprintf(`%[1]s %[2]s= ? AND (%[1]s %[2]s ? OR %[3]s %[2]s ?)`, key, op, id), k, k, c.ID)
+			where.add(fmt.Sprintf(`%[1]s %[2]s= %[4]s AND (%[1]s %[2]s %[4]s OR %[3]s %[2]s ?)`, key, op, id, arg), k, k, c.ID)
 			started = true
 		}
 		orderBy := fmt.Sprintf(`%s %s, t.id %s`, key, dir, dir)
@@ -225,14 +226,18 @@ func (s *Store) offsetIDs(ctx context.Context, p *plan, n int) ([]string, error)
 		dir = "DESC"
 	}
 	from, where := p.selection(p.driven, nil)
-	orderBy := fmt.Sprintf(`%s %s`, sortKey(p.sort, p.driven), dir)
+	orderBy := fmt.Sprintf(`%s %s`, sortKey(p.d, p.sort, p.driven), dir)
 	args := slices.Concat(from.args, where.args)
 	if p.sort == SortStatus {
 		orderBy = stateRankSQL + ` ` + dir + `, ` + orderBy
 		args = append(args, p.now)
 	}
 	for _, k := range p.f.then {
-		orderBy += `, ` + orderFields[k.field].sql
+		if of := orderFields[k.field]; of.nocase {
+			orderBy += `, ` + p.d.nocase(of.sql)
+		} else {
+			orderBy += `, ` + of.sql
+		}
 		if k.field == "status" {
 			args = append(args, p.now)
 		}
@@ -255,7 +260,7 @@ func (s *Store) tokensByIDs(ctx context.Context, ids []string) ([]Token, error) 
 		return nil, nil
 	}
 	rows, err := s.listQuery(ctx, `SELECT `+tokenColumns+` `+tokenJoins+`
-		WHERE t.id IN (SELECT value FROM json_each(?))`, jsonIDs(ids))
+		WHERE t.id`+s.d.inStrings(), jsonIDs(ids))
 	if err != nil {
 		return nil, err
 	}

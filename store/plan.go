@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -43,6 +42,7 @@ type plan struct {
 	// are too many to carry (the trigram query is then run in place).
 	candidates     string
 	candidateCount int
+	d              dialect
 }
 
 // driveCost is how many index entries of a walk cost what looking up one
@@ -88,14 +88,14 @@ func (s *Store) accountTotals(ctx context.Context, accountID string, now int64, 
 // newPlan counts the tokens that match and chooses how to find them.
 func (s *Store) newPlan(ctx context.Context, accountID string, f *TokenFilter, limit int, now time.Time) (*plan, int, error) {
 	sort, order := f.sortOrder()
-	p := &plan{accountID: accountID, f: f, sort: sort, order: order, now: now.UnixMilli()}
+	p := &plan{accountID: accountID, f: f, sort: sort, order: order, now: now.UnixMilli(), d: s.d}
 	needExpired := sort == SortStatus || !f.narrowed() && (f.Status == StateActive || f.Status == StateExpired)
 	totals, err := s.accountTotals(ctx, accountID, p.now, needExpired)
 	if err != nil {
 		return nil, 0, err
 	}
 	if f.ModuleID != "" {
-		rows, err := s.listQuery(ctx, `SELECT 1 << bit FROM modules WHERE id = ? AND account_id = ?`, f.ModuleID, accountID)
+		rows, err := s.listQuery(ctx, `SELECT CAST(1 AS BIGINT) << bit FROM modules WHERE id = ? AND account_id = ?`, f.ModuleID, accountID)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -158,8 +158,8 @@ func (s *Store) countTokens(ctx context.Context, p *plan) (int, error) {
 		if p.candidates != "" {
 			return p.candidateCount, nil
 		}
-		return s.listCount(ctx, `SELECT COUNT(*) FROM token_search WHERE token_search MATCH ? AND `+searchRange,
-			ftsPhrase(f.Query), p.accountID, p.accountID, p.accountID, p.accountID)
+		matches, args := s.d.nameMatches(p.accountID, f.Query)
+		return s.listCount(ctx, `SELECT COUNT(*) FROM (`+matches+`) AS c`, args...)
 	}
 	from, where := p.selection(true, nil)
 	return s.listCount(ctx, `SELECT COUNT(*) FROM `+from.String()+` WHERE `+where.String(), slices.Concat(from.args, where.args)...)
@@ -178,7 +178,7 @@ func (p *plan) selection(driven bool, seg *segment) (from, where conditions) {
 	byIDs := driven && !bySearch && f.ids != nil
 	usable := driven && !bySearch && !byIDs
 	if byIDs {
-		from.add(`json_each(?) AS c CROSS JOIN tokens t ON t.id = c.value`, jsonIDs(f.ids))
+		from.add(p.d.jsonStrings(`c`)+p.d.join()+`tokens t ON t.id = c.value`, jsonIDs(f.ids))
 	} else {
 		from.add(`tokens t`)
 	}
@@ -208,11 +208,11 @@ func (p *plan) selection(driven bool, seg *segment) (from, where conditions) {
 	p.lastAccessTerm(&where, usable || (!driven && p.sort == SortLastAccess))
 	p.searchTerm(&from, &where, driven)
 	if f.ids != nil && !byIDs {
-		where.add(`+t.id IN (SELECT value FROM json_each(?))`, jsonIDs(f.ids))
+		where.add(`+t.id`+p.d.inStrings(), jsonIDs(f.ids))
 	}
 	for _, n := range f.where {
 		// ApplyRQL has compiled each term once already, without error.
-		cond, args, _ := compileRQL(n, rqlEnv{now: p.now, accountID: p.accountID}, tokenFields)
+		cond, args, _ := compileRQL(n, rqlEnv{now: p.now, accountID: p.accountID, d: p.d}, tokenFields)
 		where.add(`(`+cond+`)`, args...)
 	}
 	return from, where
@@ -262,7 +262,7 @@ func (p *plan) searchTerm(from, where *conditions, driven bool) {
 		if !driven && p.sort != SortName {
 			name = `(+t.name)`
 		}
-		term := fmt.Sprintf(`%[1]s COLLATE NOCASE >= ? AND %[1]s COLLATE NOCASE < ?`, name)
+		term := p.d.nocase(name) + ` >= ` + p.d.nocaseArg() + ` AND ` + p.d.nocase(name) + ` < ` + p.d.nocaseArg()
 		args := []any{q, q + "\U0010FFFF"}
 		if prefix, ok := p.f.queryIDPrefix(); ok {
 			term += ` OR ` + indexed(`t.id`, driven) + ` >= ? AND ` + indexed(`t.id`, driven) + ` < ?`
@@ -272,15 +272,15 @@ func (p *plan) searchTerm(from, where *conditions, driven bool) {
 	case p.candidates != "":
 		if driven {
 			*from = conditions{}
-			from.add(`json_each(?) AS c CROSS JOIN tokens t ON t.id = c.value`, p.candidates)
+			from.add(p.d.jsonStrings(`c`)+p.d.join()+`tokens t ON t.id = c.value`, p.candidates)
 		} else {
-			where.add(`+t.id IN (SELECT value FROM json_each(?))`, p.candidates)
+			where.add(`+t.id`+p.d.inStrings(), p.candidates)
 		}
 	default:
-		candidates, args := candidatesQuery(p.accountID, p.f)
+		candidates, args := candidatesQuery(p.d, p.accountID, p.f)
 		if driven {
 			*from = conditions{}
-			from.add(`(`+candidates+`) AS c CROSS JOIN tokens t ON t.id = c.id`, args...)
+			from.add(`(`+candidates+`) AS c`+p.d.join()+`tokens t ON t.id = c.id`, args...)
 		} else {
 			where.add(`+t.id IN (`+candidates+`)`, args...)
 		}
@@ -326,13 +326,13 @@ func (w conditions) String() string { return strings.Join(w.terms, " AND ") }
 
 // sortKey is the SQL of the list's order, before the ID tie-break; hidden
 // from the indexes for a driven plan.
-func sortKey(s TokenSort, driven bool) string {
+func sortKey(d dialect, s TokenSort, driven bool) string {
 	switch {
 	case s == SortName || s == SortStatus:
 		if driven {
-			return `(+t.name) COLLATE NOCASE`
+			return d.nocase(`(+t.name)`)
 		}
-		return `t.name COLLATE NOCASE`
+		return d.nocase(`t.name`)
 	case s == SortLastAccess && driven:
 		return `+COALESCE(t.last_access_at, 0)`
 	case s == SortLastAccess:

@@ -175,16 +175,17 @@ func parseRQLTime(s string) (time.Time, error) {
 // orderFields are the fields an order can name, with the SQL each sorts by
 // when it comes after the first; the first must be one of the list's sorts.
 var orderFields = map[string]struct {
-	sort TokenSort
-	sql  string
+	sort   TokenSort
+	sql    string
+	nocase bool // compared ignoring the case of ASCII letters
 }{
-	"name":             {SortName, `t.name COLLATE NOCASE`},
-	"audit.created.at": {SortCreated, `t.created_at`},
-	"lastAccessAt":     {SortLastAccess, `COALESCE(t.last_access_at, 0)`},
-	"status":           {SortStatus, stateRankSQL},
-	"audit.updated.at": {"", `t.updated_at`},
-	"expiresAt":        {"", `COALESCE(t.expires_at, 0)`},
-	"id":               {"", `t.id`},
+	"name":             {sort: SortName, sql: `t.name`, nocase: true},
+	"audit.created.at": {sort: SortCreated, sql: `t.created_at`},
+	"lastAccessAt":     {sort: SortLastAccess, sql: `COALESCE(t.last_access_at, 0)`},
+	"status":           {sort: SortStatus, sql: stateRankSQL},
+	"audit.updated.at": {sql: `t.updated_at`},
+	"expiresAt":        {sql: `COALESCE(t.expires_at, 0)`},
+	"id":               {sql: `t.id`},
 }
 
 // stateRankSQL is a token's place in stateOrder; its one argument is now.

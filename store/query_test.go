@@ -23,7 +23,7 @@ func rqlFixture(t *testing.T) (*listFixture, []rqlRow) {
 	for i, id := range all {
 		switch i % 3 {
 		case 0:
-			f.exec(t, `UPDATE tokens SET description = 'Invoices for finance', logo = x'89504e47' WHERE id = ?`, id)
+			f.exec(t, `UPDATE tokens SET description = 'Invoices for finance', logo = ? WHERE id = ?`, []byte("\x89PNG"), id)
 		case 1:
 			f.exec(t, `UPDATE tokens SET description = 'finance * star', updated_at = created_at + ? WHERE id = ?`, int64(i)*int64(time.Hour/time.Millisecond), id)
 		}

@@ -59,6 +59,7 @@ var moduleFields = map[string]rqlField{
 type rqlEnv struct {
 	now       int64 // Unix milliseconds: which active tokens have expired
 	accountID string
+	d         dialect
 }
 
 // compileRQL writes a filter as an SQL condition on tokens t (or on
@@ -114,23 +115,23 @@ func compileRQL(n *rql.Node, env rqlEnv, fields map[string]rqlField) (string, []
 	}
 	args := make([]any, 0, len(values))
 	for _, v := range values {
-		a, err := sqlValue(fd, n, v)
+		a, err := sqlValue(fd, n, v, env.d)
 		if err != nil {
 			return "", nil, err
 		}
 		args = append(args, a)
 	}
-	return comparison(fd, n.Op, len(args)), args, nil
+	return comparison(fd, n.Op, len(args), env.d), args, nil
 }
 
 // sqlValue is a value of a comparison as the column stores it.
-func sqlValue(fd rqlField, n *rql.Node, v rql.Value) (any, *QueryError) {
+func sqlValue(fd rqlField, n *rql.Node, v rql.Value, d dialect) (any, *QueryError) {
 	if v.Kind == rql.Null {
 		return nil, queryErrorAt(v.Pos, "null() can only be compared by eq or ne")
 	}
 	switch {
 	case fd.kind == textField && (n.Op == "like" || n.Op == "ilike"):
-		return likePattern(v.Text, n.Op == "ilike"), nil
+		return likePattern(v.Text, n.Op == "ilike" || d.postgres), nil
 	case fd.kind == textField:
 		return v.Text, nil
 	case n.Op == "like" || n.Op == "ilike":
@@ -147,21 +148,21 @@ func sqlValue(fd rqlField, n *rql.Node, v rql.Value) (any, *QueryError) {
 
 // comparison is the SQL of a comparison of a text or time field with n
 // values. A time may be null: the comparisons of order are false then.
-func comparison(fd rqlField, op string, n int) string {
+func comparison(fd rqlField, op string, n int, d dialect) string {
 	col := fd.sql
 	list := "(?" + strings.Repeat(", ?", n-1) + ")"
 	if fd.kind == timeField {
 		switch op {
 		case "eq":
-			return col + ` IS ?`
+			return col + ` IS NOT DISTINCT FROM ?`
 		case "ne":
-			return col + ` IS NOT ?`
+			return col + ` IS DISTINCT FROM ?`
 		case "in":
-			return `IFNULL(` + col + ` IN ` + list + `, 0)`
+			return `COALESCE(` + col + ` IN ` + list + `, FALSE)`
 		case "out":
-			return `NOT IFNULL(` + col + ` IN ` + list + `, 0)`
+			return `NOT COALESCE(` + col + ` IN ` + list + `, FALSE)`
 		}
-		return `IFNULL(` + col + ` ` + sqlOps[op] + ` ?, 0)`
+		return `COALESCE(` + col + ` ` + sqlOps[op] + ` ?, FALSE)`
 	}
 	switch op {
 	case "in":
@@ -169,12 +170,14 @@ func comparison(fd rqlField, op string, n int) string {
 	case "out":
 		return col + ` NOT IN ` + list
 	case "ilike":
-		return col + ` LIKE ? ESCAPE '\'`
+		return d.likeNocase(col)
+	case "like":
+		return d.globLike(col)
 	}
 	return col + ` ` + sqlOps[op] + ` ?`
 }
 
-var sqlOps = map[string]string{"eq": "=", "ne": "!=", "gt": ">", "ge": ">=", "lt": "<", "le": "<=", "like": "GLOB"}
+var sqlOps = map[string]string{"eq": "=", "ne": "!=", "gt": ">", "ge": ">=", "lt": "<", "le": "<="}
 
 // isNullTest reports whether n is eq or ne with null().
 func isNullTest(n *rql.Node) bool {
@@ -237,7 +240,8 @@ func compileCollection(n *rql.Node, env rqlEnv) (string, []any, *QueryError) {
 	if err != nil {
 		return "", nil, err
 	}
-	mask := `(SELECT IFNULL(SUM(1 << m.bit), 0) FROM modules m WHERE m.account_id = ? AND (` + cond + `))`
+	// Each module's bit once: their sum is the mask.
+	mask := `(SELECT CAST(COALESCE(SUM(CAST(1 AS BIGINT) << m.bit), 0) AS BIGINT) FROM modules m WHERE m.account_id = ? AND (` + cond + `))`
 	args = append([]any{env.accountID}, args...)
 	if n.Op == "any" {
 		return `(+t.module_bits & ` + mask + `) != 0`, args, nil
@@ -246,8 +250,9 @@ func compileCollection(n *rql.Node, env rqlEnv) (string, []any, *QueryError) {
 }
 
 // likePattern turns an RQL pattern, where * stands for any characters and
-// \* for an asterisk, into a GLOB pattern (like, case-sensitive) or a LIKE
-// pattern with \ as its escape (ilike, ignoring the case of ASCII letters).
+// \* for an asterisk, into a GLOB pattern (SQLite's like, case-sensitive)
+// or a LIKE pattern with \ as its escape (ilike, which ignores the case of
+// ASCII letters; and PostgreSQL's like, which does not).
 func likePattern(p string, ilike bool) string {
 	var b strings.Builder
 	for i := 0; i < len(p); i++ {

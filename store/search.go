@@ -25,14 +25,26 @@ func ftsPhrase(q string) string { return `"` + strings.ReplaceAll(q, `"`, `""`) 
 // share the prefix.
 const idRange = `SELECT id FROM tokens WHERE account_id = ? AND status != 'deleted' AND id >= ? AND id < ?`
 
+// nameMatches selects, as a column id, the account's live tokens whose
+// name contains q (of three characters or more), ignoring case: on SQLite
+// from the FTS5 trigram index, on PostgreSQL through pg_trgm's index of
+// the names.
+func (d dialect) nameMatches(accountID, q string) (string, []any) {
+	if d.postgres {
+		return `SELECT id FROM tokens WHERE account_id = ? AND status != 'deleted'
+			AND search_fold(name) LIKE search_fold(?) ESCAPE '\'`,
+			[]any{accountID, "%" + likeEscaper.Replace(q) + "%"}
+	}
+	return `SELECT ` + sqlTokenID("(rowid % 100000000)") + ` AS id
+		FROM token_search WHERE token_search MATCH ? AND ` + searchRange,
+		[]any{ftsPhrase(q), accountID, accountID, accountID, accountID}
+}
+
 // candidatesQuery selects, as a column id and in order, the account's
 // tokens whose name contains the filter's Query (of three characters or
 // more) or, unless it searches names alone, whose ID starts with it.
-func candidatesQuery(accountID string, f *TokenFilter) (string, []any) {
-	q := f.Query
-	query := `SELECT ` + sqlTokenID("(rowid % 100000000)") + ` AS id
-		FROM token_search WHERE token_search MATCH ? AND ` + searchRange
-	args := []any{ftsPhrase(q), accountID, accountID, accountID, accountID}
+func candidatesQuery(d dialect, accountID string, f *TokenFilter) (string, []any) {
+	query, args := d.nameMatches(accountID, f.Query)
 	if prefix, ok := f.queryIDPrefix(); ok {
 		query += ` UNION ` + idRange
 		args = append(args, accountID, prefix, prefixEnd(prefix))
@@ -45,24 +57,8 @@ func candidatesQuery(accountID string, f *TokenFilter) (string, []any) {
 // there are more than maxCandidates. The trigram index gives numbers, which
 // are quicker made into IDs here than by SQLite's printf.
 func (s *Store) searchCandidates(ctx context.Context, accountID string, f *TokenFilter) (string, int, error) {
-	q := f.Query
-	rows, err := s.listQuery(ctx, `SELECT rowid % 100000000 FROM token_search
-		WHERE token_search MATCH ? AND `+searchRange+` LIMIT ?`,
-		ftsPhrase(q), accountID, accountID, accountID, accountID, maxCandidates+1)
+	ids, err := s.nameCandidates(ctx, accountID, f.Query)
 	if err != nil {
-		return "", 0, err
-	}
-	var ids []string
-	for rows.Next() {
-		var n int64
-		if err := rows.Scan(&n); err != nil {
-			rows.Close()
-			return "", 0, err
-		}
-		ids = append(ids, makeID(tokenPrefix, n))
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return "", 0, err
 	}
 	if prefix, ok := f.queryIDPrefix(); ok && len(ids) <= maxCandidates {
@@ -81,6 +77,35 @@ func (s *Store) searchCandidates(ctx context.Context, accountID string, f *Token
 		return "", 0, nil
 	}
 	return jsonIDs(ids), len(ids), nil
+}
+
+// nameCandidates are up to maxCandidates+1 IDs of the account's live
+// tokens whose name contains q.
+func (s *Store) nameCandidates(ctx context.Context, accountID, q string) ([]string, error) {
+	if s.d.postgres {
+		query, args := s.d.nameMatches(accountID, q)
+		rows, err := s.listQuery(ctx, query+` LIMIT ?`, append(args, maxCandidates+1)...)
+		if err != nil {
+			return nil, err
+		}
+		return scanStrings(rows)
+	}
+	rows, err := s.listQuery(ctx, `SELECT rowid % 100000000 FROM token_search
+		WHERE token_search MATCH ? AND `+searchRange+` LIMIT ?`,
+		ftsPhrase(q), accountID, accountID, accountID, accountID, maxCandidates+1)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var n int64
+		if err := rows.Scan(&n); err != nil {
+			return nil, err
+		}
+		ids = append(ids, makeID(tokenPrefix, n))
+	}
+	return ids, rows.Err()
 }
 
 // idPrefix reads q as the start of a token ID, the way people type one:

@@ -131,6 +131,10 @@ func (s *Store) seedModules(ctx context.Context, o SeedOptions) ([]Module, error
 // default 2 MB cache, a large transaction spills pages to the WAL again and
 // again.
 func (s *Store) growCache(ctx context.Context) (restore func(), err error) {
+	if s.d.postgres {
+		// PostgreSQL's cache is the server's.
+		return func() {}, nil
+	}
 	var cacheSize int64
 	if err := s.write.QueryRowContext(ctx, `PRAGMA cache_size`).Scan(&cacheSize); err != nil {
 		return nil, err

@@ -108,7 +108,7 @@ func (s *Store) changeTokens(ctx context.Context, tx *sql.Tx, accountID string, 
 	// The IDs go as one JSON array, so that every batch is the same
 	// statement text, prepared once.
 	rows, err := s.txQuery(ctx, tx, `SELECT id, status, expires_at FROM tokens
-		WHERE account_id = ? AND id IN (SELECT value FROM json_each(?))`, accountID, jsonIDs(ids))
+		WHERE account_id = ? AND id`+s.d.inStrings(), accountID, jsonIDs(ids))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -169,7 +169,7 @@ func (s *Store) applyChange(ctx context.Context, tx *sql.Tx, accountID string, i
 		args = []any{now, by.ID, now, by.ID}
 	}
 	if err := s.txExec(ctx, tx, `UPDATE tokens SET `+set+`
-		WHERE id IN (SELECT value FROM json_each(?))`, append(args, jsonIDs(ids))...); err != nil {
+		WHERE id`+s.d.inStrings(), append(args, jsonIDs(ids))...); err != nil {
 		return err
 	}
 	entry := auditEntry{accountID: accountID, by: by, action: change.action, detail: detail}

@@ -8,8 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"net/url"
 	"os"
+	"path"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -17,16 +19,23 @@ import (
 	"time"
 )
 
-//go:embed migrations/*.sql
+//go:embed migrations/*.sql migrations/postgres/*.sql
 var migrations embed.FS
 
-// Store is the SQLite implementation of the domain. Writes go through a single
-// connection in immediate transactions, so they never fail on a lock upgrade;
-// reads use a pool of read-only connections that WAL lets run beside them.
+// Store is the domain kept in a database, SQLite or PostgreSQL. On SQLite,
+// writes go through a single connection in immediate transactions, so they
+// never fail on a lock upgrade, and reads use a pool of read-only
+// connections that WAL lets run beside them. On PostgreSQL one pool serves
+// both, and a write transaction is serializable: it runs as if alone, as on
+// SQLite, and is run again when another one beside it made that
+// impossible.
 type Store struct {
 	write   *sql.DB
 	read    *sql.DB
 	secrets *secretBox
+	d       dialect
+	// oneToken are the statements that read one token, for the engine.
+	oneToken oneTokenQueries
 
 	// Now is the store's clock; tests replace it.
 	Now func() time.Time
@@ -42,18 +51,59 @@ type Store struct {
 	}
 }
 
-// Open opens (creating if needed) the database at path and brings its schema
-// up to date. A database it cannot write to is refused here, not at the
-// first write.
-func Open(path string, keys Keys) (*Store, error) {
+// Open opens the database dsn names, a SQLite file (created if needed) or
+// a postgres:// URL, and brings its schema up to date. A database it cannot
+// write to is refused here, not at the first write.
+func Open(dsn string, keys Keys) (*Store, error) {
+	box, err := newSecretBox(keys)
+	if err != nil {
+		return nil, err
+	}
+	if IsPostgres(dsn) {
+		return openPostgresStore(dsn, box)
+	}
+	return openSQLite(dsn, box)
+}
+
+// openPostgresStore opens the PostgreSQL database at the URL dsn.
+func openPostgresStore(dsn string, box *secretBox) (*Store, error) {
+	db, err := openPostgres(dsn)
+	if err != nil {
+		return nil, err
+	}
+	d := dialect{postgres: true}
+	s := &Store{write: db, read: db, secrets: box, Now: time.Now, d: d, oneToken: newOneTokenQueries(d)}
+	if err := s.setUp(context.Background(), redactURL(dsn)); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// setUp brings the schema up to date and checks that the database may be
+// written and fits the keys; name is the database's, for messages.
+func (s *Store) setUp(ctx context.Context, name string) error {
+	if err := s.migrate(ctx); err != nil {
+		if s.d.postgres && unavailable(err) {
+			return fmt.Errorf("%s cannot be reached (%w); check that the server runs and the URL names it", name, err)
+		}
+		return fmt.Errorf("migrate %s: %w", name, err)
+	}
+	if err := s.checkWritable(ctx); err != nil {
+		return fmt.Errorf("the database %s cannot be written (%w); check that its file and folder may be written by this user", name, err)
+	}
+	if err := s.checkKeys(ctx); err != nil {
+		return fmt.Errorf("open %s: %w", name, err)
+	}
+	return nil
+}
+
+// openSQLite opens (creating if needed) the SQLite database at path.
+func openSQLite(path string, box *secretBox) (*Store, error) {
 	// SQLite reads no name, or :memory:, as a database of its own for each
 	// connection: writes and reads would go to different ones.
 	if strings.TrimSpace(path) == "" || path == ":memory:" {
 		return nil, errors.New("a database file is required: give the path of one")
-	}
-	box, err := newSecretBox(keys)
-	if err != nil {
-		return nil, err
 	}
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -88,18 +138,10 @@ func Open(path string, keys Keys) (*Store, error) {
 	write.SetMaxOpenConns(1)
 	write.SetMaxIdleConns(1)
 	write.SetConnMaxLifetime(0)
-	s := &Store{write: write, secrets: box, Now: time.Now}
-	if err := s.migrate(context.Background()); err != nil {
+	s := &Store{write: write, secrets: box, Now: time.Now, oneToken: newOneTokenQueries(dialect{})}
+	if err := s.setUp(context.Background(), path); err != nil {
 		write.Close()
-		return nil, fmt.Errorf("migrate %s: %w", path, err)
-	}
-	if err := s.checkWritable(context.Background()); err != nil {
-		write.Close()
-		return nil, fmt.Errorf("the database %s cannot be written (%w); check that its file and folder may be written by this user", path, err)
-	}
-	if err := s.checkKeys(context.Background()); err != nil {
-		write.Close()
-		return nil, fmt.Errorf("open %s: %w", path, err)
+		return nil, err
 	}
 	// Reads could map the file instead of reading pages into each
 	// connection's cache, which makes a random look-up about three times
@@ -116,6 +158,9 @@ func Open(path string, keys Keys) (*Store, error) {
 
 // Close closes the database.
 func (s *Store) Close() error {
+	if s.read == s.write {
+		return s.write.Close()
+	}
 	return errors.Join(s.read.Close(), s.write.Close())
 }
 
@@ -151,31 +196,60 @@ func (s *Store) checkWritable(ctx context.Context) error {
 }
 
 // migrate applies, in order and each in its own transaction, the embedded
-// migrations not yet recorded in schema_migrations.
+// migrations of the engine not yet recorded in schema_migrations. On
+// PostgreSQL each holds a lock of the database's, so that instances started
+// together apply each migration once. A database that records a migration
+// newer than any this program has is refused: its schema may hold what
+// this program would break.
 func (s *Store) migrate(ctx context.Context) error {
-	if _, err := s.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		name       TEXT PRIMARY KEY,
-		applied_at INTEGER NOT NULL
-	)`); err != nil {
-		return err
+	dir := "migrations"
+	if s.d.postgres {
+		dir = "migrations/postgres"
 	}
-	names, err := fs.Glob(migrations, "migrations/*.sql")
+	names, err := fs.Glob(migrations, dir+"/*.sql")
 	if err != nil {
 		return err
 	}
 	slices.Sort(names)
+	err = s.inMigrationTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+			name       TEXT PRIMARY KEY,
+			applied_at BIGINT NOT NULL
+		)`)
+		return err
+	})
+	if err != nil {
+		return err
+	}
 	for _, name := range names {
 		if err := s.migrateOne(ctx, name); err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
 	}
-	return nil
+	return s.checkSchemaKnown(ctx, names[len(names)-1])
+}
+
+// migrationLock is the key of the PostgreSQL advisory lock that migrations
+// hold: any number, the same in every instance.
+const migrationLock = 7_262_011_115
+
+// inMigrationTx runs fn in a write transaction that, on PostgreSQL, first
+// waits for the migration lock.
+func (s *Store) inMigrationTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		if s.d.postgres {
+			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(?)`, migrationLock); err != nil {
+				return err
+			}
+		}
+		return fn(tx)
+	})
 }
 
 // migrateOne applies the embedded migration name, in its own transaction,
 // unless schema_migrations records it already.
 func (s *Store) migrateOne(ctx context.Context, name string) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+	return s.inMigrationTx(ctx, func(tx *sql.Tx) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE name = ?`, name).Scan(&n); err != nil || n > 0 {
 			return err
@@ -192,10 +266,61 @@ func (s *Store) migrateOne(ctx context.Context, name string) error {
 	})
 }
 
-// inTx runs fn in an immediate write transaction, committing when it returns
-// nil and rolling back otherwise.
+// checkSchemaKnown refuses a database that records a migration later than
+// last, the newest this program has.
+func (s *Store) checkSchemaKnown(ctx context.Context, last string) error {
+	rows, err := s.write.QueryContext(ctx, `SELECT name FROM schema_migrations`)
+	if err != nil {
+		return err
+	}
+	applied, err := scanStrings(rows)
+	if err != nil {
+		return err
+	}
+	newest := path.Base(last)
+	for _, name := range applied {
+		if name != "write check" && path.Base(name) > newest {
+			return fmt.Errorf("%w: the database has migration %s, newer than any this program knows (the newest is %s); run the newer release of apitokens that made it",
+				ErrSchemaTooNew, path.Base(name), newest)
+		}
+	}
+	return nil
+}
+
+// inTx runs fn in a write transaction, committing when it returns nil and
+// rolling back otherwise. On SQLite the transaction is immediate; on
+// PostgreSQL it is serializable, and run again (a few times at most) when
+// it failed only because another one ran beside it: fn must then do the
+// same again from the start.
 func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := s.write.BeginTx(ctx, nil)
+	for attempt := 1; ; attempt++ {
+		err := s.tryTx(ctx, fn)
+		if !s.d.postgres || !retryable(err) || attempt == maxTxAttempts {
+			if s.d.postgres && unavailable(err) {
+				return fmt.Errorf("%w: %w", ErrUnavailable, err)
+			}
+			return err
+		}
+		// Those it clashed with go first: a random pause, longer after
+		// each clash, keeps them from clashing again in step.
+		select {
+		case <-time.After(time.Duration(rand.Int64N(int64(attempt) * int64(time.Millisecond)))):
+		case <-ctx.Done():
+			return err
+		}
+	}
+}
+
+// maxTxAttempts bounds the runs of one PostgreSQL transaction: enough for
+// some dozens of writers of one account's counters at once.
+const maxTxAttempts = 50
+
+func (s *Store) tryTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	var opts *sql.TxOptions
+	if s.d.postgres {
+		opts = &sql.TxOptions{Isolation: sql.LevelSerializable}
+	}
+	tx, err := s.write.BeginTx(ctx, opts)
 	if err != nil {
 		return err
 	}

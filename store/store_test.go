@@ -1,6 +1,7 @@
 package store
 
 import (
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,7 +21,7 @@ func TestOpen(t *testing.T) {
 			if err := s.read.QueryRow(`SELECT COUNT(*) FROM schema_migrations`).Scan(&n); err != nil {
 				t.Fatal(err)
 			}
-			entries, err := migrations.ReadDir("migrations")
+			entries, err := fs.Glob(migrations, "migrations/*.sql")
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -43,9 +43,27 @@ func scanToken(row interface{ Scan(...any) error }, extra ...any) (Token, error)
 
 // oneTokenColumns read a single token whole, in one query: its columns, its
 // account's name and its modules as JSON ([[id, key, name], …]).
-const oneTokenColumns = tokenColumns + `, a.name,
-	(SELECT json_group_array(json_array(m.id, m.key, m.name))
+func oneTokenColumns(d dialect) string {
+	return tokenColumns + `, a.name,
+	(SELECT ` + d.jsonArrays(`m.id, m.key, m.name`) + `
 		FROM token_modules tm JOIN modules m ON m.id = tm.module_id WHERE tm.token_id = t.id)`
+}
+
+// oneTokenQueries are the statements that read a single token whole, made
+// once for the store's engine: reading a token is every API call's first
+// step.
+type oneTokenQueries struct {
+	bySecret string // its argument: the secret's digest
+	byID     string // its arguments: the token's ID and account
+}
+
+func newOneTokenQueries(d dialect) oneTokenQueries {
+	sel := `SELECT ` + oneTokenColumns(d) + ` ` + oneTokenJoins
+	return oneTokenQueries{
+		bySecret: sel + ` WHERE t.secret_digest = ?`,
+		byID:     sel + ` WHERE ` + liveToken,
+	}
+}
 
 // oneTokenJoins are tokenJoins and the token's account, for oneTokenColumns.
 const oneTokenJoins = tokenJoins + `
@@ -172,8 +190,7 @@ const liveToken = `t.id = ? AND t.account_id = ? AND t.status != 'deleted'`
 // TokenByID returns a token of the account with its modules. A deleted token,
 // and a token of another account, are ErrNotFound.
 func (s *Store) TokenByID(ctx context.Context, accountID, id string) (Token, error) {
-	return scanOneToken(s.read.QueryRowContext(ctx, `SELECT `+oneTokenColumns+` `+oneTokenJoins+` WHERE `+liveToken,
-		id, accountID))
+	return scanOneToken(s.read.QueryRowContext(ctx, s.oneToken.byID, id, accountID))
 }
 
 // loadModules fills in the modules of tokens with one query.
@@ -189,7 +206,7 @@ func (s *Store) loadModules(ctx context.Context, tokens []Token) error {
 	}
 	rows, err := s.read.QueryContext(ctx, `SELECT tm.token_id, m.id, m.key, m.name
 		FROM token_modules tm JOIN modules m ON m.id = tm.module_id
-		WHERE tm.token_id IN (SELECT value FROM json_each(?)) ORDER BY m.name`, jsonIDs(ids))
+		WHERE tm.token_id`+s.d.inStrings()+` ORDER BY m.name`, jsonIDs(ids))
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,234 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
+)
+
+// The store's statements are written once, in the SQL both engines share,
+// with SQLite's ? placeholders. What PostgreSQL reads differently is said
+// in two places: a dialect, asked where a statement is built (a
+// case-insensitive comparison, a JSON list of IDs, the name search), and
+// the connection below, which turns each statement's text into
+// PostgreSQL's once, the first time it is seen.
+
+// openPostgres opens the PostgreSQL database at the URL dsn: one pool for
+// reads and writes, whose connections translate the statements.
+func openPostgres(dsn string) (*sql.DB, error) {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		// pgx's message repeats the URL, password and all.
+		return nil, errors.New("the PostgreSQL URL cannot be read: write it as postgres://user:password@host:5432/database")
+	}
+	if cfg.ConnectTimeout == 0 || cfg.ConnectTimeout > 5*time.Second {
+		// An unreachable server answers a request within seconds rather
+		// than the minutes TCP gives up after.
+		cfg.ConnectTimeout = 5 * time.Second
+	}
+	db := sql.OpenDB(&pgConnector{inner: stdlib.GetConnector(*cfg)})
+	db.SetMaxOpenConns(20)
+	db.SetMaxIdleConns(20)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	return db, nil
+}
+
+// redactURL is dsn without its password, for messages.
+func redactURL(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "the PostgreSQL URL"
+	}
+	return u.Redacted()
+}
+
+type pgConnector struct{ inner driver.Connector }
+
+func (c *pgConnector) Connect(ctx context.Context) (driver.Conn, error) {
+	conn, err := c.inner.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	inner, ok := conn.(pgDriverConn)
+	if !ok {
+		conn.Close()
+		return nil, errors.New("pgx connection lacks the context methods")
+	}
+	return &pgConn{inner: inner}, nil
+}
+
+func (c *pgConnector) Driver() driver.Driver { return c.inner.Driver() }
+
+// pgDriverConn is what pgx's connection implements and pgConn passes on.
+type pgDriverConn interface {
+	driver.Conn
+	driver.ConnPrepareContext
+	driver.ConnBeginTx
+	driver.ExecerContext
+	driver.QueryerContext
+	driver.Pinger
+	driver.SessionResetter
+	driver.NamedValueChecker
+}
+
+// pgConn is a pgx connection that reads the store's statements.
+type pgConn struct{ inner pgDriverConn }
+
+func (c *pgConn) Prepare(query string) (driver.Stmt, error) {
+	return c.inner.Prepare(toPostgres(query))
+}
+
+func (c *pgConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
+	return c.inner.PrepareContext(ctx, toPostgres(query))
+}
+
+func (c *pgConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	return c.inner.ExecContext(ctx, toPostgres(query), args)
+}
+
+func (c *pgConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	return c.inner.QueryContext(ctx, toPostgres(query), args)
+}
+
+// Begin is the deprecated form of BeginTx, which database/sql prefers.
+func (c *pgConn) Begin() (driver.Tx, error) {
+	return c.inner.BeginTx(context.Background(), driver.TxOptions{})
+}
+
+func (c *pgConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	return c.inner.BeginTx(ctx, opts)
+}
+
+func (c *pgConn) Ping(ctx context.Context) error             { return c.inner.Ping(ctx) }
+func (c *pgConn) ResetSession(ctx context.Context) error     { return c.inner.ResetSession(ctx) }
+func (c *pgConn) CheckNamedValue(v *driver.NamedValue) error { return c.inner.CheckNamedValue(v) }
+func (c *pgConn) Close() error                               { return c.inner.Close() }
+
+// translated holds each statement text's PostgreSQL form: the store's
+// texts are a bounded set (the list's filters make the most, some
+// hundreds), like the statements SQLite keeps prepared.
+var translated sync.Map
+
+// toPostgres is query as PostgreSQL reads it: each ? becomes $1, $2, … in
+// order, and a unary plus goes. SQLite reads a unary plus as "use no index
+// for this term", which steers its planner where it has no statistics;
+// PostgreSQL plans from statistics, has no such hint, and refuses a unary
+// plus on text. Quoted strings, quoted identifiers and comments are left
+// as they are.
+func toPostgres(query string) string {
+	if v, ok := translated.Load(query); ok {
+		return v.(string)
+	}
+	out := make([]byte, 0, len(query)+16)
+	n := 0
+	for i := 0; i < len(query); i++ {
+		c := query[i]
+		switch {
+		case c == '\'' || c == '"':
+			end := strings.IndexByte(query[i+1:], c)
+			if end < 0 {
+				end = len(query) - i - 2
+			}
+			out = append(out, query[i:i+end+2]...)
+			i += end + 1
+			continue
+		case c == '-' && strings.HasPrefix(query[i:], "--"):
+			end := strings.IndexByte(query[i:], '\n')
+			if end < 0 {
+				end = len(query) - i
+			}
+			out = append(out, query[i:i+end]...)
+			i += end - 1
+			continue
+		case c == '?':
+			n++
+			out = append(out, '$')
+			out = strconv.AppendInt(out, int64(n), 10)
+			continue
+		case c == '+' && unaryAt(out):
+			continue
+		}
+		out = append(out, c)
+	}
+	translated.Store(query, string(out))
+	return string(out)
+}
+
+// unaryAt reports whether a plus written after sql would be unary: it
+// follows no operand (a name, a number, a closing bracket, a placeholder,
+// a quote) but an operator, a bracket, a comma or a keyword.
+func unaryAt(sql []byte) bool {
+	i := len(sql) - 1
+	for i >= 0 && (sql[i] == ' ' || sql[i] == '\t' || sql[i] == '\n') {
+		i--
+	}
+	if i < 0 {
+		return true
+	}
+	end := i + 1
+	for i >= 0 && (sql[i] == '_' || 'a' <= sql[i] && sql[i] <= 'z' || 'A' <= sql[i] && sql[i] <= 'Z' || '0' <= sql[i] && sql[i] <= '9') {
+		i--
+	}
+	if word := string(sql[i+1 : end]); word != "" {
+		return sqlKeywords[strings.ToUpper(word)]
+	}
+	switch sql[end-1] {
+	case ')', '\'', '"', '$', '.':
+		return false
+	}
+	return true
+}
+
+// sqlKeywords are the words after which an operand, not an operator,
+// comes.
+var sqlKeywords = map[string]bool{
+	"AND": true, "OR": true, "NOT": true, "WHERE": true, "ON": true, "BY": true, "SELECT": true,
+	"WHEN": true, "THEN": true, "ELSE": true, "IN": true, "BETWEEN": true, "IS": true, "CASE": true,
+	"DISTINCT": true, "SET": true, "RETURN": true, "LIKE": true, "AS": true,
+}
+
+// pgErrorCode is the SQLSTATE of err, "" when it is not PostgreSQL's.
+func pgErrorCode(err error) string {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code
+	}
+	return ""
+}
+
+// retryable reports whether a PostgreSQL transaction failed only because
+// another ran beside it (a serialization failure or a deadlock), so that
+// running it again can succeed.
+func retryable(err error) bool {
+	code := pgErrorCode(err)
+	return code == "40001" || code == "40P01"
+}
+
+// unavailable reports whether err means the database could not be
+// reached, rather than that a statement failed.
+func unavailable(err error) bool {
+	if err == nil {
+		return false
+	}
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ce) || errors.Is(err, driver.ErrBadConn) || errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		// Class 08: connection exception; 57P01-57P03: the server is
+		// shutting down or starting.
+		return strings.HasPrefix(pe.Code, "08") || pe.Code == "57P01" || pe.Code == "57P02" || pe.Code == "57P03"
+	}
+	return pgconn.SafeToRetry(err) || pgconn.Timeout(err)
+}

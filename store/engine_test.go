@@ -79,7 +79,7 @@ func makeTestDatabase() (drop func(), err error) {
 	ctx := context.Background()
 	if err := admin.PingContext(ctx); err != nil {
 		admin.Close()
-		return nil, fmt.Errorf("no server answers at %s: %w", redactURL(postgresURL()), err)
+		return nil, fmt.Errorf("no server answers at %s: %w", DisplayName(postgresURL()), err)
 	}
 	name := fmt.Sprintf("apitokens_test_%d", os.Getpid())
 	admin.ExecContext(ctx, `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`)

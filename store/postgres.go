@@ -43,11 +43,16 @@ func openPostgres(dsn string) (*sql.DB, error) {
 	return db, nil
 }
 
-// redactURL is dsn without its password, for messages.
-func redactURL(dsn string) string {
+// DisplayName is the database dsn names as messages may show it: a SQLite
+// path as it is, a PostgreSQL URL without its password, which must stay out
+// of terminals and logs.
+func DisplayName(dsn string) string {
+	if !IsPostgres(dsn) {
+		return dsn
+	}
 	u, err := url.Parse(dsn)
 	if err != nil {
-		return "the PostgreSQL URL"
+		return dsn[:strings.Index(dsn, "://")] + "://…"
 	}
 	return u.Redacted()
 }

@@ -73,7 +73,7 @@ func openPostgresStore(dsn string, box *secretBox) (*Store, error) {
 	}
 	d := dialect{postgres: true}
 	s := &Store{write: db, read: db, secrets: box, Now: time.Now, d: d, oneToken: newOneTokenQueries(d)}
-	if err := s.setUp(context.Background(), redactURL(dsn)); err != nil {
+	if err := s.setUp(context.Background(), DisplayName(dsn)); err != nil {
 		db.Close()
 		return nil, err
 	}

@@ -16,8 +16,9 @@ import (
 	"apitokens/store"
 )
 
-// keyFile holds the server's secret keys, base64-encoded. It lives beside the
-// database, never in it, with mode 0600.
+// keyFile holds the server's secret keys, base64-encoded. It lives beside a
+// SQLite database or where --keys says, never in the database, with mode
+// 0600.
 type keyFile struct {
 	SessionAuth       string `json:"session_auth"`
 	SessionEncryption string `json:"session_encryption"`
@@ -32,8 +33,58 @@ type keyFile struct {
 type serverKeys struct {
 	sessionAuth, sessionEncryption []byte
 	tokens                         store.Keys
+	// file is the key file the keys were read from, if any, for naming
+	// where a wrong key came from.
+	file string
 	// warnings are what the server should say about how the keys are kept.
 	warnings []string
+}
+
+// dbFlags name the database a command works on and the key file to it.
+type dbFlags struct {
+	dsn  string // --db: a SQLite file or a postgres:// URL
+	keys string // --keys: the key file; empty for the one beside a SQLite file
+}
+
+// keyFilePath is the key file to use: --keys, else the one beside a SQLite
+// database. A PostgreSQL database has none ("" here): a name made from its
+// URL would differ between instances and could carry its password.
+func (d dbFlags) keyFilePath() string {
+	if d.keys != "" {
+		return d.keys
+	}
+	if store.IsPostgres(d.dsn) {
+		return ""
+	}
+	return keyPath(d.dsn)
+}
+
+// errNoKeys is why a command on a PostgreSQL database without keys stops:
+// keys made up by one instance would lock the others out of the secrets.
+var errNoKeys = usageError("--db names a PostgreSQL database, which has no key file beside it: " +
+	"give the key file with --keys PATH (or APITOKENS_KEYS), or the keys in APITOKENS_SESSION_AUTH_KEY, " +
+	"APITOKENS_SESSION_ENCRYPTION_KEY, APITOKENS_DIGEST_KEY and APITOKENS_ENCRYPTION_KEY; " +
+	"every instance on that database must use the same keys")
+
+// checkDB refuses what --db and --keys cannot mean, before a key file is
+// created or the database opened, so that nothing is left behind.
+func checkDB(d dbFlags) error {
+	if strings.TrimSpace(d.dsn) == "" {
+		return usageError("--db (or APITOKENS_DB) must name the database file, or a postgres:// URL")
+	}
+	if store.IsPostgres(d.dsn) {
+		if d.keys == "" && !allKeysInEnvironment() {
+			return errNoKeys
+		}
+		return nil
+	}
+	if filepath.Clean(keyPath(d.dsn)) == filepath.Clean(d.dsn) {
+		return usageError("--db must not end in .keys: the key file beside the database has that name")
+	}
+	if d.keys != "" && filepath.Clean(d.keys) == filepath.Clean(d.dsn) {
+		return usageError("--keys must not name the database file")
+	}
+	return nil
 }
 
 // keyPath is where the key file of a database lives: data/apitokens.db has
@@ -44,9 +95,10 @@ func keyPath(dbPath string) string {
 
 // loadKeys reads the keys from the environment (APITOKENS_SESSION_AUTH_KEY,
 // APITOKENS_SESSION_ENCRYPTION_KEY, APITOKENS_DIGEST_KEY,
-// APITOKENS_ENCRYPTION_KEY), falling back to the key file beside the
-// database, which is created with fresh random keys on first run.
-func loadKeys(dbPath string) (serverKeys, error) {
+// APITOKENS_ENCRYPTION_KEY), falling back to the key file, --keys or the one
+// beside a SQLite database, which is created with fresh random keys on first
+// run.
+func loadKeys(d dbFlags) (serverKeys, error) {
 	env := keyFile{
 		SessionAuth:       os.Getenv("APITOKENS_SESSION_AUTH_KEY"),
 		SessionEncryption: os.Getenv("APITOKENS_SESSION_ENCRYPTION_KEY"),
@@ -58,15 +110,20 @@ func loadKeys(dbPath string) (serverKeys, error) {
 	}
 	kf := env
 	var k serverKeys
-	if env.SessionAuth == "" || env.SessionEncryption == "" || env.TokenDigest == "" || env.TokenEncryption == "" {
-		file, err := readOrCreateKeyFile(keyPath(dbPath))
+	if !allKeysInEnvironment() {
+		path := d.keyFilePath()
+		if path == "" {
+			return serverKeys{}, errNoKeys
+		}
+		file, err := readOrCreateKeyFile(path)
 		if err != nil {
 			return serverKeys{}, err
 		}
-		if info, err := os.Stat(keyPath(dbPath)); err == nil && info.Mode().Perm()&0o077 != 0 {
+		if info, err := os.Stat(path); err == nil && info.Mode().Perm()&0o077 != 0 {
 			k.warnings = append(k.warnings, fmt.Sprintf("the key file %s may be read by others (mode %04o); only its owner should: chmod 600 %s",
-				keyPath(dbPath), info.Mode().Perm(), keyPath(dbPath)))
+				path, info.Mode().Perm(), path))
 		}
+		k.file = path
 		kf = file
 		for _, f := range []struct {
 			dst *string
@@ -108,13 +165,13 @@ func loadKeys(dbPath string) (serverKeys, error) {
 }
 
 // wrongKeys says which token keys do not fit the database, and where
-// each was taken from.
-func wrongKeys(dbPath string, e *store.KeyError) error {
+// each was taken from: the environment, or the key file they were read from.
+func wrongKeys(dsn, keyFile string, e *store.KeyError) error {
 	source := func(env, field string) string {
-		if os.Getenv(env) != "" {
+		if os.Getenv(env) != "" || keyFile == "" {
 			return env
 		}
-		return field + " in " + keyPath(dbPath)
+		return field + " in " + keyFile
 	}
 	var which []string
 	if e.Digest {
@@ -123,7 +180,7 @@ func wrongKeys(dbPath string, e *store.KeyError) error {
 	if e.Encryption {
 		which = append(which, source("APITOKENS_ENCRYPTION_KEY", "token_encryption"))
 	}
-	return fmt.Errorf("%s: %w; check %s", dbPath, e, strings.Join(which, " and "))
+	return fmt.Errorf("%s: %w; check %s", store.DisplayName(dsn), e, strings.Join(which, " and "))
 }
 
 // keyField is one key of the key file, base64-encoded, and where it goes.
@@ -139,6 +196,17 @@ func keysFromEnvironment() bool {
 	return os.Getenv("APITOKENS_DIGEST_KEY") != "" || os.Getenv("APITOKENS_ENCRYPTION_KEY") != ""
 }
 
+// allKeysInEnvironment reports whether the environment holds all four keys,
+// when no key file is needed at all.
+func allKeysInEnvironment() bool {
+	for _, name := range []string{"APITOKENS_SESSION_AUTH_KEY", "APITOKENS_SESSION_ENCRYPTION_KEY", "APITOKENS_DIGEST_KEY", "APITOKENS_ENCRYPTION_KEY"} {
+		if os.Getenv(name) == "" {
+			return false
+		}
+	}
+	return true
+}
+
 // rotateKeys gives the database new token keys: the new keys and the old go
 // into the key file first, then every secret moves to the new keys in one
 // transaction, then the old keys leave the file. Interrupted at any point,
@@ -149,7 +217,9 @@ func rotateKeys(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	path := keyPath(*db)
+	if err := checkDB(*db); err != nil {
+		return err
+	}
 	if keysFromEnvironment() {
 		// Keys kept elsewhere are rotated there: the caller supplies the
 		// new keys and the old ones as APITOKENS_PREVIOUS_*_KEY.
@@ -164,6 +234,7 @@ func rotateKeys(ctx context.Context, args []string, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "moved the secrets of %d tokens to the new keys; remove the APITOKENS_PREVIOUS_* keys and restart the server\n", n)
 		return nil
 	}
+	path := db.keyFilePath()
 	kf, err := readKeyFile(path)
 	if err != nil {
 		return err
@@ -193,7 +264,7 @@ func rotateKeys(ctx context.Context, args []string, stdout io.Writer) error {
 
 // moveSecrets opens the database with the current and previous keys and
 // moves every secret to the current ones.
-func moveSecrets(ctx context.Context, db string) (int, error) {
+func moveSecrets(ctx context.Context, db dbFlags) (int, error) {
 	st, _, err := openStore(db)
 	if err != nil {
 		return 0, err

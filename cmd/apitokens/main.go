@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -20,25 +19,29 @@ import (
 )
 
 const usage = `usage:
-  apitokens serve [--addr 127.0.0.1:8080] [--db PATH] [--demo] [--trust-proxy[=CIDR,…]] [--pprof 127.0.0.1:6060]
-      [--public-url https://tokens.example.com]
+  apitokens serve [--addr 127.0.0.1:8080] [--db PATH|URL] [--keys PATH] [--demo] [--trust-proxy[=CIDR,…]]
+      [--pprof 127.0.0.1:6060] [--public-url https://tokens.example.com]
       (--trust-proxy alone trusts a proxy on this machine; =CIDR,… names the proxies)
       (--public-url: the address people reach the server at, shown as the API's
       endpoint and trusted as the origin of forms; default http:// and --addr)
-  apitokens user create --db PATH --account NAME --email EMAIL --name NAME [--role admin|member]
+  apitokens user create --db PATH|URL [--keys PATH] --account NAME --email EMAIL --name NAME [--role admin|member]
       (reads the password from standard input, one line)
-  apitokens token create --db PATH --account NAME --name NAME [--module NAME]... [--description TEXT] [--by EMAIL]
+  apitokens token create --db PATH|URL [--keys PATH] --account NAME --name NAME [--module NAME]...
+      [--description TEXT] [--by EMAIL]
       (prints the token, with its secret, as JSON)
-  apitokens keys rotate --db PATH
+  apitokens keys rotate --db PATH|URL [--keys PATH]
       (new keys for token secrets and sessions; stop the server first, start it after)
-  apitokens seed --db PATH --account NAME --tokens N [--by EMAIL]
+  apitokens seed --db PATH|URL [--keys PATH] --account NAME --tokens N [--by EMAIL]
       (adds N generated tokens, for load tests and trying the pages at scale; prints
       as JSON the secrets of an active token with every module and of a disabled one)
 
-Environment: APITOKENS_DB, APITOKENS_ADDR, APITOKENS_DEMO=1, APITOKENS_TRUST_PROXY=CIDR,… (or 1: loopback), APITOKENS_PUBLIC_URL,
-APITOKENS_SESSION_AUTH_KEY, APITOKENS_SESSION_ENCRYPTION_KEY, APITOKENS_DIGEST_KEY,
-APITOKENS_ENCRYPTION_KEY (32 bytes each, base64; by default they are generated into
-a key file beside the database), APITOKENS_PREVIOUS_DIGEST_KEY and
+--db is a SQLite file or a postgres:// URL. --keys is the key file, created with fresh
+keys if missing; by default it is beside a SQLite database. A PostgreSQL database needs
+--keys or the four key variables below, the same for every instance.
+
+Environment: APITOKENS_DB, APITOKENS_KEYS, APITOKENS_ADDR, APITOKENS_DEMO=1, APITOKENS_TRUST_PROXY=CIDR,… (or 1: loopback),
+APITOKENS_PUBLIC_URL, APITOKENS_SESSION_AUTH_KEY, APITOKENS_SESSION_ENCRYPTION_KEY, APITOKENS_DIGEST_KEY,
+APITOKENS_ENCRYPTION_KEY (32 bytes each, base64; they override the key file's), APITOKENS_PREVIOUS_DIGEST_KEY and
 APITOKENS_PREVIOUS_ENCRYPTION_KEY (while rotating keys kept in the environment).
 `
 
@@ -89,10 +92,12 @@ func envBool(name string) bool {
 	return v == "1" || v == "true" || v == "yes"
 }
 
-func newFlags(name string) (*flag.FlagSet, *string) {
+func newFlags(name string) (*flag.FlagSet, *dbFlags) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	db := fs.String("db", envOr("APITOKENS_DB", "data/apitokens.db"), "SQLite database file")
+	db := &dbFlags{}
+	fs.StringVar(&db.dsn, "db", envOr("APITOKENS_DB", "data/apitokens.db"), "SQLite file or postgres:// URL")
+	fs.StringVar(&db.keys, "keys", os.Getenv("APITOKENS_KEYS"), "key file (default: beside a SQLite database)")
 	return fs, db
 }
 
@@ -106,21 +111,17 @@ func parse(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
-func openStore(dbPath string) (*store.Store, serverKeys, error) {
-	// Refused before the key file beside it is looked for.
-	if strings.TrimSpace(dbPath) == "" {
-		return nil, serverKeys{}, usageError("--db (or APITOKENS_DB) must name the database file")
+func openStore(db dbFlags) (*store.Store, serverKeys, error) {
+	if err := checkDB(db); err != nil {
+		return nil, serverKeys{}, err
 	}
-	if filepath.Clean(keyPath(dbPath)) == filepath.Clean(dbPath) {
-		return nil, serverKeys{}, usageError("--db must not end in .keys: the key file beside the database has that name")
-	}
-	keys, err := loadKeys(dbPath)
+	keys, err := loadKeys(db)
 	if err != nil {
 		return nil, keys, err
 	}
-	st, err := store.Open(dbPath, keys.tokens)
+	st, err := store.Open(db.dsn, keys.tokens)
 	if e, ok := errors.AsType[*store.KeyError](err); ok {
-		return nil, keys, wrongKeys(dbPath, e)
+		return nil, keys, wrongKeys(db.dsn, keys.file, e)
 	}
 	return st, keys, err
 }
@@ -136,6 +137,10 @@ func createUser(ctx context.Context, args []string, stdin io.Reader, stdout io.W
 	}
 	if *account == "" || *email == "" || *name == "" {
 		return usageError("user create: --account, --email and --name are required")
+	}
+	// Refused before the password is typed in vain.
+	if err := checkDB(*db); err != nil {
+		return err
 	}
 	password, err := bufio.NewReader(stdin).ReadString('\n')
 	if err != nil && !(errors.Is(err, io.EOF) && password != "") {
@@ -276,8 +281,8 @@ func seed(ctx context.Context, args []string, stdout io.Writer) error {
 // openAccount opens the store, and finds in it the account by name and the
 // administrator recorded as creator: the one with the email by, or else the
 // account's first.
-func openAccount(ctx context.Context, dbPath, account, by string) (*store.Store, store.Account, store.User, error) {
-	st, _, err := openStore(dbPath)
+func openAccount(ctx context.Context, db dbFlags, account, by string) (*store.Store, store.Account, store.User, error) {
+	st, _, err := openStore(db)
 	if err != nil {
 		return nil, store.Account{}, store.User{}, err
 	}

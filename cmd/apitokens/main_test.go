@@ -29,7 +29,7 @@ func TestMain(m *testing.M) {
 // and closes it when the test ends.
 func openTestStore(t *testing.T, db string) *store.Store {
 	t.Helper()
-	st, _, err := openStore(db)
+	st, _, err := openStore(dbFlags{dsn: db})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,14 +180,14 @@ func TestKeysFromEnvironment(t *testing.T) {
 	for _, name := range []string{"APITOKENS_SESSION_AUTH_KEY", "APITOKENS_SESSION_ENCRYPTION_KEY", "APITOKENS_DIGEST_KEY", "APITOKENS_ENCRYPTION_KEY"} {
 		t.Setenv(name, "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=") // 32 bytes
 	}
-	if _, err := loadKeys(db); err != nil {
+	if _, err := loadKeys(dbFlags{dsn: db}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(keyPath(db)); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("a key file was written although the environment had every key: %v", err)
 	}
 	t.Setenv("APITOKENS_DIGEST_KEY", "dG9vIHNob3J0")
-	if _, err := loadKeys(db); err == nil || !strings.Contains(err.Error(), "token_digest") {
+	if _, err := loadKeys(dbFlags{dsn: db}); err == nil || !strings.Contains(err.Error(), "token_digest") {
 		t.Fatalf("a short key was accepted: %v", err)
 	}
 }

@@ -76,3 +76,44 @@ func TestKeysRotate(t *testing.T) {
 		}
 	})
 }
+
+// TestKeysRotateWithKeysFlag: keys rotate writes the key file --keys names,
+// and leaves none beside the database.
+func TestKeysRotateWithKeysFlag(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "rotate.db")
+	keys := filepath.Join(t.TempDir(), "shared.keys")
+	if _, err := cli(t, "a long password\n", "user", "create", "--db", db, "--keys", keys, "--account", "Rotors", "--email", "r@example.com", "--name", "R", "--role", "admin"); err != nil {
+		t.Fatal(err)
+	}
+	out, err := cli(t, "", "token", "create", "--db", db, "--keys", keys, "--account", "Rotors", "--name", "Kept")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tok struct{ ID, Token string }
+	if err := json.Unmarshal([]byte(out), &tok); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(keys)
+	out, err = cli(t, "", "keys", "rotate", "--db", db, "--keys", keys)
+	if err != nil || !strings.Contains(out, "new keys in "+keys) {
+		t.Fatalf("keys rotate = %q, %v", out, err)
+	}
+	after, _ := os.ReadFile(keys)
+	if string(before) == string(after) {
+		t.Fatal("the key file was not rotated")
+	}
+	if fi, err := os.Stat(keys); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("key file: %v, want mode 0600", err)
+	}
+	if _, err := os.Stat(keyPath(db)); err == nil {
+		t.Fatal("a key file was made beside the database")
+	}
+	st, _, err := openStore(dbFlags{dsn: db, keys: keys})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if got, err := st.TokenBySecret(context.Background(), tok.Token); err != nil || got.ID != tok.ID {
+		t.Fatalf("the secret no longer authenticates under the new keys: %v", err)
+	}
+}

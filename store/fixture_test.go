@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"apitokens/store/storetest"
 )
 
 // TestMain makes password hashing cheap for the tests, runs them on both
@@ -340,7 +342,7 @@ func seedMany(tb testing.TB, f *fixture, n int) []string {
 	}
 	// Fold the seed's log into the database now, so that the first writes
 	// measured after it do not pay for that.
-	if testEngine == "sqlite" {
+	if storetest.Engine == "sqlite" {
 		if _, err := f.s.write.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
 			tb.Fatal(err)
 		}

@@ -2,6 +2,8 @@ package store
 
 import (
 	"testing"
+
+	"apitokens/store/storetest"
 )
 
 // TestIDFormat checks that every way of writing an ID, in Go and in SQL,
@@ -16,7 +18,7 @@ func TestIDFormat(t *testing.T) {
 		if got := tokenIDOf(tokenDigits(id)); got != id {
 			t.Errorf("%s: digits %q give back %q", id, tokenDigits(id), got)
 		}
-		if testEngine != "sqlite" {
+		if storetest.Engine != "sqlite" {
 			continue // the SQL of IDs serves SQLite's trigram index alone
 		}
 		var fromSQL string

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"apitokens/store/storetest"
 )
 
 func TestParseSecret(t *testing.T) {
@@ -109,7 +111,7 @@ func TestSecretNeverStoredInPlaintext(t *testing.T) {
 			}
 		}
 	}
-	if testEngine == "postgres" {
+	if storetest.Engine == "postgres" {
 		// Every row of every table of the store, as text.
 		tables, err := scanStringsQuery(f.s, `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()`)
 		if err != nil || len(tables) < 5 {

@@ -5,11 +5,13 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"errors"
+	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -62,7 +64,7 @@ type pgConnector struct{ inner driver.Connector }
 func (c *pgConnector) Connect(ctx context.Context) (driver.Conn, error) {
 	conn, err := c.inner.Connect(ctx)
 	if err != nil {
-		return nil, err
+		return nil, unavailableError(err)
 	}
 	inner, ok := conn.(pgDriverConn)
 	if !ok {
@@ -90,34 +92,53 @@ type pgDriverConn interface {
 type pgConn struct{ inner pgDriverConn }
 
 func (c *pgConn) Prepare(query string) (driver.Stmt, error) {
-	return c.inner.Prepare(toPostgres(query))
+	st, err := c.inner.Prepare(toPostgres(query))
+	return st, unavailableError(err)
 }
 
 func (c *pgConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
-	return c.inner.PrepareContext(ctx, toPostgres(query))
+	st, err := c.inner.PrepareContext(ctx, toPostgres(query))
+	return st, unavailableError(err)
 }
 
 func (c *pgConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	return c.inner.ExecContext(ctx, toPostgres(query), args)
+	r, err := c.inner.ExecContext(ctx, toPostgres(query), args)
+	return r, unavailableError(err)
 }
 
 func (c *pgConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	return c.inner.QueryContext(ctx, toPostgres(query), args)
+	r, err := c.inner.QueryContext(ctx, toPostgres(query), args)
+	return r, unavailableError(err)
 }
 
 // Begin is the deprecated form of BeginTx, which database/sql prefers.
 func (c *pgConn) Begin() (driver.Tx, error) {
-	return c.inner.BeginTx(context.Background(), driver.TxOptions{})
+	return c.BeginTx(context.Background(), driver.TxOptions{})
 }
 
 func (c *pgConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
-	return c.inner.BeginTx(ctx, opts)
+	tx, err := c.inner.BeginTx(ctx, opts)
+	return tx, unavailableError(err)
 }
 
-func (c *pgConn) Ping(ctx context.Context) error             { return c.inner.Ping(ctx) }
-func (c *pgConn) ResetSession(ctx context.Context) error     { return c.inner.ResetSession(ctx) }
-func (c *pgConn) CheckNamedValue(v *driver.NamedValue) error { return c.inner.CheckNamedValue(v) }
-func (c *pgConn) Close() error                               { return c.inner.Close() }
+func (c *pgConn) Ping(ctx context.Context) error         { return unavailableError(c.inner.Ping(ctx)) }
+func (c *pgConn) ResetSession(ctx context.Context) error { return c.inner.ResetSession(ctx) }
+
+// CheckNamedValue passes each argument on, but a string PostgreSQL's text
+// cannot hold: NUL or bytes that are not UTF-8, which it refuses as an
+// error. The store keeps no such character (its text is checked, and
+// control characters refused, before it is stored), so such an argument
+// can only look up what is not there, an ID from an address or a name
+// typed in a filter; with U+FFFD in their place it finds nothing, as it
+// does on SQLite.
+func (c *pgConn) CheckNamedValue(v *driver.NamedValue) error {
+	if s, ok := v.Value.(string); ok && (strings.IndexByte(s, 0) >= 0 || !utf8.ValidString(s)) {
+		v.Value = strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
+	}
+	return c.inner.CheckNamedValue(v)
+}
+
+func (c *pgConn) Close() error { return c.inner.Close() }
 
 // translated holds each statement text's PostgreSQL form: the store's
 // texts are a bounded set (the list's filters make the most, some
@@ -200,6 +221,16 @@ var sqlKeywords = map[string]bool{
 	"AND": true, "OR": true, "NOT": true, "WHERE": true, "ON": true, "BY": true, "SELECT": true,
 	"WHEN": true, "THEN": true, "ELSE": true, "IN": true, "BETWEEN": true, "IS": true, "CASE": true,
 	"DISTINCT": true, "SET": true, "RETURN": true, "LIKE": true, "AS": true,
+}
+
+// unavailableError is err wrapped in ErrUnavailable when it means the
+// server could not be reached (database/sql still sees driver.ErrBadConn
+// in it, and tries another connection), and err itself otherwise.
+func unavailableError(err error) error {
+	if err == nil || !unavailable(err) || errors.Is(err, ErrUnavailable) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", ErrUnavailable, err)
 }
 
 // pgErrorCode is the SQLSTATE of err, "" when it is not PostgreSQL's.

@@ -313,3 +313,20 @@ func TestGrantable(t *testing.T) {
 		t.Fatalf("modules %+v", got.Modules)
 	}
 }
+
+// TestLookupsOfTextNeverStored looks up IDs and addresses with a NUL or
+// bytes that are not UTF-8, as an address bar or a form can send them:
+// nothing is found, on PostgreSQL too, whose text cannot hold them.
+func TestLookupsOfTextNeverStored(t *testing.T) {
+	f := newFixture(t)
+	tok, _ := f.createToken(t, "Stored")
+	ctx := context.Background()
+	for _, id := range []string{tok.ID + "\x00", "TKN-\xff\xfe-0000", "\x00"} {
+		if _, err := f.s.TokenByID(ctx, f.account.ID, id); !errors.Is(err, ErrNotFound) {
+			t.Errorf("TokenByID(%q) = %v, want ErrNotFound", id, err)
+		}
+	}
+	if _, err := f.s.Authenticate(ctx, "admin@test.example\x00", "correct horse"); !errors.Is(err, ErrInvalidCredentials) {
+		t.Errorf("Authenticate with a NUL = %v, want ErrInvalidCredentials", err)
+	}
+}

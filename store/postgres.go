@@ -6,6 +6,8 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/url"
 	"strconv"
 	"strings"
@@ -256,8 +258,15 @@ func unavailable(err error) bool {
 	if err == nil {
 		return false
 	}
-	var ce *pgconn.ConnectError
-	if errors.As(err, &ce) || errors.Is(err, driver.ErrBadConn) || errors.Is(err, context.DeadlineExceeded) {
+	var (
+		ce *pgconn.ConnectError
+		ne net.Error
+	)
+	// A connection lost mid-statement ends in EOF, a network error or
+	// pgx's "conn closed"; one that never was, in a connect error.
+	if errors.As(err, &ce) || errors.As(err, &ne) || errors.Is(err, driver.ErrBadConn) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, pgconn.ErrConnClosed) ||
+		errors.Is(err, context.DeadlineExceeded) {
 		return true
 	}
 	var pe *pgconn.PgError

@@ -12,7 +12,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -22,12 +21,16 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"apitokens/store"
+	"apitokens/store/storetest"
 	"apitokens/web"
 )
 
 func TestMain(m *testing.M) {
 	store.PasswordCost = bcrypt.MinCost
-	code := m.Run()
+	// The HTTP tests run on both engines; the browser's see the same
+	// pages on either, and run on SQLite alone. Tests named for
+	// PostgreSQL choose it themselves, in the first run.
+	code := storetest.RunBothEngines(m, "^(TestBrowser|TestPostgres)")
 	stopBrowser()
 	os.Exit(code)
 }
@@ -73,12 +76,17 @@ func (b *syncBuffer) String() string {
 
 // testApp is the real server on the real store, over loopback.
 type testApp struct {
-	t       testing.TB
-	store   *store.Store
-	srv     *web.Server
-	url     string
-	clock   *clock
-	logs    *syncBuffer
+	t     testing.TB
+	store *store.Store
+	srv   *web.Server
+	url   string
+	clock *clock
+	logs  *syncBuffer
+	// The database and the keys, which another instance shares.
+	dsn     string
+	keys    store.Keys
+	cfg     web.Config
+	options []func(*web.Config)
 	account store.Account
 	admin   store.User
 	member  store.User
@@ -87,39 +95,25 @@ type testApp struct {
 	modules    []store.Module
 }
 
-// newTestApp starts the app; options adjust its configuration.
+// newTestApp starts the app on a new database of the engine under test;
+// options adjust its configuration.
 func newTestApp(t testing.TB, options ...func(*web.Config)) *testApp {
 	t.Helper()
-	keys := store.Keys{Digest: randomBytes(32), Encryption: randomBytes(32)}
-	st, err := store.Open(filepath.Join(t.TempDir(), "web.db"), keys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	c := &clock{t: time.Date(2026, 5, 4, 10, 30, 0, 0, time.UTC)}
-	st.Now = c.Now
-	logs := &syncBuffer{}
-	cfg := web.Config{
-		SessionAuthKey:       randomBytes(32),
-		SessionEncryptionKey: randomBytes(32),
-		Logger:               slog.New(slog.NewTextHandler(logs, nil)),
-		Now:                  c.Now,
-	}
-	ts := httptest.NewUnstartedServer(nil)
-	t.Cleanup(ts.Close)
-	cfg.PublicURL = &url.URL{Scheme: "http", Host: ts.Listener.Addr().String()}
-	for _, o := range options {
-		o(&cfg)
-	}
-	srv, err := web.New(st, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	ts.Config.Handler = srv
-	ts.Start()
+	return newTestAppOn(t, storetest.DSN(t), options...)
+}
 
-	a := &testApp{t: t, store: st, srv: srv, url: ts.URL, clock: c, logs: logs}
+// newTestAppOn starts the app on the empty database dsn, with an account,
+// its administrator and member, and another account's administrator.
+func newTestAppOn(t testing.TB, dsn string, options ...func(*web.Config)) *testApp {
+	t.Helper()
+	a := &testApp{t: t, dsn: dsn, options: options,
+		keys:  store.Keys{Digest: randomBytes(32), Encryption: randomBytes(32)},
+		clock: &clock{t: time.Date(2026, 5, 4, 10, 30, 0, 0, time.UTC)},
+		cfg:   web.Config{SessionAuthKey: randomBytes(32), SessionEncryptionKey: randomBytes(32)},
+	}
+	a.start()
+	st := a.store
+	var err error
 	ctx := context.Background()
 	a.account = a.mustAccount("Acme")
 	a.admin = a.mustUser(a.account, "admin@acme.test", "Ada Admin", store.RoleAdmin)
@@ -130,6 +124,47 @@ func newTestApp(t testing.TB, options ...func(*web.Config)) *testApp {
 		t.Fatal(err)
 	}
 	return a
+}
+
+// start opens the store and serves the app, with a's database, keys and
+// clock, and a log of its own.
+func (a *testApp) start() {
+	t := a.t
+	t.Helper()
+	st, err := store.Open(a.dsn, a.keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	st.Now = a.clock.Now
+	a.logs = &syncBuffer{}
+	cfg := a.cfg
+	cfg.Logger = slog.New(slog.NewTextHandler(a.logs, nil))
+	cfg.Now = a.clock.Now
+	ts := httptest.NewUnstartedServer(nil)
+	t.Cleanup(ts.Close)
+	cfg.PublicURL = &url.URL{Scheme: "http", Host: ts.Listener.Addr().String()}
+	for _, o := range a.options {
+		o(&cfg)
+	}
+	srv, err := web.New(st, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	ts.Config.Handler = srv
+	ts.Start()
+	a.store, a.srv, a.url = st, srv, ts.URL
+}
+
+// another is a second instance of the app, as a load balancer would have
+// beside a: its own process state (store handle, server, limiters, caches)
+// on the same database, with the same keys, clock and people.
+func (a *testApp) another() *testApp {
+	a.t.Helper()
+	b := *a
+	b.start()
+	return &b
 }
 
 func randomBytes(n int) []byte {

@@ -8,6 +8,7 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -31,6 +32,11 @@ func problemFor(err error) *problem {
 	switch {
 	case errors.As(err, &p):
 		return p
+	case errors.Is(err, store.ErrUnavailable):
+		// Before the rows below: whatever else the error says, the
+		// database did not answer (a deadline that passed included), and
+		// the same request may succeed in a moment.
+		return errUnavailable()
 	case errors.As(err, &rejected):
 		// Before ErrNotFound, which it unwraps to: every rejected secret
 		// (unknown, disabled, deleted, expired, malformed) gets the one
@@ -61,6 +67,21 @@ func problemFor(err error) *problem {
 		return httpProblem(he)
 	}
 	return problemServerError.with("The server could not complete the request. Nothing was changed; please try again.")
+}
+
+// retryUnavailable is how long a client is asked to wait (Retry-After)
+// before trying again when the database does not answer: long enough for a
+// restart or a failover to be under way, short enough not to be noticed
+// when it was a moment's stall.
+const retryUnavailable = 5 * time.Second
+
+// errUnavailable is the answer to a request the database did not answer:
+// a 503 with Retry-After, the status load balancers and clients retry,
+// rather than a 500, which says the server is at fault.
+func errUnavailable() *problem {
+	p := problemUnavailable.with("The database cannot be reached just now; nothing was changed. Try again in a moment.")
+	p.retryAfter = retryUnavailable
+	return p
 }
 
 // statusDetails say in plain words what an HTTP error that carries only a

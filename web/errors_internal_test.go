@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"maps"
@@ -38,6 +39,13 @@ func TestProblemFor(t *testing.T) {
 		{"TooMany", tooManyAttempts("Too many.", 2500*time.Millisecond), 429, "too-many-failures", nil},
 		{"Problem", problemInsufficientScope.with("no"), 403, "insufficient-scope", nil},
 		{"Unknown", errors.New("disk on fire"), 500, "server-error", nil},
+		{"DatabaseUnavailable", fmt.Errorf("list tokens: %w", store.ErrUnavailable), 503, "service-unavailable", nil},
+		// A query that ran out of time: the deadline is the database's
+		// silence, not the server's fault.
+		{"DatabaseDeadline", fmt.Errorf("%w: %w", store.ErrUnavailable, context.DeadlineExceeded), 503, "service-unavailable", nil},
+		// Whatever else a store error says, an unreachable database is
+		// what the client can act on.
+		{"DatabaseUnavailableOverNotFound", errors.Join(store.ErrNotFound, store.ErrUnavailable), 503, "service-unavailable", nil},
 		{"HTTPServerError", echo.NewHTTPError(http.StatusServiceUnavailable, "secret detail"), 500, "server-error", nil},
 	}
 	for _, tc := range cases {
@@ -62,6 +70,9 @@ func TestProblemFor(t *testing.T) {
 	t.Run("HeadersTravelWithTheProblem", func(t *testing.T) {
 		if p := problemFor(tooManyAttempts("Too many.", 2500*time.Millisecond)); p.retryAfter == 0 || retrySeconds(p.retryAfter) != 3 {
 			t.Fatalf("Retry-After of 2.5 s: %v", p.retryAfter)
+		}
+		if p := problemFor(store.ErrUnavailable); retrySeconds(p.retryAfter) != 5 {
+			t.Fatalf("Retry-After of an unavailable database: %v, want 5 s", p.retryAfter)
 		}
 		if p := problemFor(&store.SecretRejected{Reason: store.RejectMalformed}); p.authenticate != `Bearer error="invalid_token"` {
 			t.Fatalf("WWW-Authenticate %q", p.authenticate)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"apitokens/store"
+	"apitokens/store/storetest"
 	"apitokens/web"
 )
 
@@ -90,13 +91,14 @@ type openAPIFixture struct {
 	outOfScope     *apiClient // authenticates, without Access management
 	anonymous      *apiClient
 	broken         *apiClient // a manager of an app whose database is closed
+	cutOff         *apiClient // a manager of an app whose link to PostgreSQL is cut
 	withLogo, live string     // token IDs of the manager's account
 }
 
 // on returns the fixture with its clients reporting to t.
 func (f openAPIFixture) on(t *testing.T) *openAPIFixture {
 	f.t = t
-	for _, c := range []**apiClient{&f.manager, &f.outOfScope, &f.anonymous, &f.broken} {
+	for _, c := range []**apiClient{&f.manager, &f.outOfScope, &f.anonymous, &f.broken, &f.cutOff} {
 		d := **c
 		d.t = t
 		*c = &d
@@ -183,6 +185,9 @@ var byStatus = map[int]build{
 	http.StatusInternalServerError: func(f *openAPIFixture, d documented) *apiResponse {
 		return sendValid(f.broken, f, d)
 	},
+	http.StatusServiceUnavailable: func(f *openAPIFixture, d documented) *apiResponse {
+		return sendValid(f.cutOff, f, d)
+	},
 }
 
 // byOperation builds the cases particular to one operation.
@@ -224,8 +229,13 @@ func TestOpenAPI(t *testing.T) {
 	down := newAPIApp(t)
 	_, downManager := down.managerToken("Manager of a closed database")
 	down.store.Close()
+	dsn, link := storetest.Via(t, storetest.PostgresDSN(t))
+	cut := newTestAppOn(t, dsn, func(c *web.Config) { c.TrustedProxies = web.LoopbackProxies })
+	_, cutManager := cut.managerToken("Manager of an unreachable database")
+	link.Cut()
 	f := &openAPIFixture{t: t, app: app, manager: app.api(t, manager), outOfScope: app.api(t, billing),
-		anonymous: app.api(t, ""), broken: down.api(t, downManager), live: live.ID, withLogo: withLogo.ID}
+		anonymous: app.api(t, ""), broken: down.api(t, downManager), cutOff: cut.api(t, cutManager),
+		live: live.ID, withLogo: withLogo.ID}
 
 	t.Run("Served", func(t *testing.T) {
 		res := f.anonymous.get("/public/v1/openapi.json")

@@ -74,7 +74,8 @@ const problemTypeBase = "urn:apitokens:problem:"
 
 // The kinds of problem. Those the API can answer are listed in
 // openapi.json; forbidden, password-required and too-many-requests come
-// from pages.
+// from pages. service-unavailable answers a store error that wraps
+// store.ErrUnavailable, on pages and in the API alike.
 var (
 	problemUnauthorized         = problemType{"unauthorized", http.StatusUnauthorized}
 	problemForbidden            = problemType{"forbidden", http.StatusForbidden}
@@ -92,6 +93,7 @@ var (
 	problemTooManyFailures      = problemType{"too-many-failures", http.StatusTooManyRequests}
 	problemTooManyRequests      = problemType{"too-many-requests", http.StatusTooManyRequests}
 	problemServerError          = problemType{"server-error", http.StatusInternalServerError}
+	problemUnavailable          = problemType{"service-unavailable", http.StatusServiceUnavailable}
 )
 
 // problemTypesByStatus names the kind of problem of an HTTP error that

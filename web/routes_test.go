@@ -65,6 +65,7 @@ func TestEveryRouteAsEveryone(t *testing.T) {
 		// Another account's record is not found, like one that never was.
 		{"GET", "/settings/audit-trail/:event", expect{out: toLogin, member: 403, other: 404, admin: 200}},
 		{"GET", "/healthz", expect{out: 200, member: 200, other: 200, admin: 200}},
+		{"GET", "/readyz", expect{out: 200, member: 200, other: 200, admin: 200}},
 		{"GET", "/static/*", expect{out: 200, member: 200, other: 200, admin: 200}},
 		{"GET", "/login", expect{out: 200, member: 303, other: 303, admin: 303}},
 		{"POST", "/login", expect{out: 422, member: 422, other: 422, admin: 422}},

@@ -25,6 +25,8 @@ func TestSecurityHeaders(t *testing.T) {
 		{"Details", admin.get(tokensPath + "/" + tok.ID), 200},
 		{"Login", anon.get("/login"), 200},
 		{"Static", anon.get("/static/app.css"), 200},
+		{"Health", anon.get("/healthz"), 200},
+		{"Ready", anon.get("/readyz"), 200},
 		{"NotFound", admin.get("/no/such/page"), 404},
 		{"TokenNotFound", admin.get(tokensPath + "/TKN-0000-0000"), 404},
 		{"Forbidden", member.get(tokensPath), 403},
@@ -209,7 +211,7 @@ func TestBadInput(t *testing.T) {
 	})
 	t.Run("HEAD", func(t *testing.T) {
 		anon := app.client(t)
-		for _, p := range []string{"/login", "/static/app.css", "/healthz", tokensPath, tokensPath + "/" + tok.ID} {
+		for _, p := range []string{"/login", "/static/app.css", "/healthz", "/readyz", tokensPath, tokensPath + "/" + tok.ID} {
 			req, _ := http.NewRequest(http.MethodHead, app.url+p, nil)
 			who := c
 			if p == "/login" {

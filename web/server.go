@@ -14,6 +14,7 @@ import (
 	"net/netip"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -227,7 +228,10 @@ func (s *Server) routes() {
 	wizard = append(wizard, s.requireUser, s.requireAdmin)
 
 	pg.Match(readMethods, paths.Static+"*", echo.WrapHandler(staticHandler()), compressPages)
+	// The probes pass no page chain: a load balancer's checks, every few
+	// seconds, make no session.
 	pg.Match(readMethods, paths.Health, handleHealth)
+	pg.Match(readMethods, paths.Ready, s.handleReady)
 	pg.Match(readMethods, paths.Home, toSettings)
 	pg.Match(readMethods, paths.Settings, s.handleSettings, signedIn...)
 	pg.Match(readMethods, paths.Login, s.handleLoginPage, page...)
@@ -304,6 +308,28 @@ var (
 )
 
 func handleHealth(c echo.Context) error { return c.String(http.StatusOK, "ok\n") }
+
+// readyTimeout bounds the readiness check's ping: a database slower than
+// this to answer is as good as gone to the requests that would wait on it,
+// and a probe must not pile up behind it.
+const readyTimeout = 2 * time.Second
+
+// handleReady answers 200 while the database answers a ping, and 503 with
+// Retry-After while it does not. Any ping error counts: whatever keeps the
+// database from answering keeps requests from being served. The 503 is the
+// expected answer of a probe, not a failure of this server, so it is one
+// warning in the log and not an error.
+func (s *Server) handleReady(c echo.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), readyTimeout)
+	defer cancel()
+	if err := s.store.Ping(ctx); err != nil {
+		s.log.LogAttrs(ctx, slog.LevelWarn, "not ready: the database does not answer",
+			slog.String("traceId", traceID(c)), slog.Any("err", err))
+		c.Response().Header().Set("Retry-After", strconv.Itoa(retrySeconds(retryUnavailable)))
+		return c.String(http.StatusServiceUnavailable, "database unavailable\n")
+	}
+	return c.String(http.StatusOK, "ready\n")
+}
 
 func toTokenList(c echo.Context) error { return c.Redirect(http.StatusSeeOther, paths.Tokens) }
 

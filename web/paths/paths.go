@@ -13,8 +13,12 @@ const (
 	Settings = "/settings"
 	// Static holds the stylesheet, scripts and icons.
 	Static = "/static/"
-	// Health answers ok while the process serves.
+	// Health answers ok while the process serves, whether or not the
+	// database answers: restarting the process would not bring it back.
 	Health = "/healthz"
+	// Ready answers 200 while the database answers too, and 503 while it
+	// does not, so that a load balancer sends requests elsewhere meanwhile.
+	Ready  = "/readyz"
 	Login  = "/login"
 	Logout = "/logout"
 )

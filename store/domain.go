@@ -261,7 +261,21 @@ type NewToken struct {
 	// given: those of the API token that creates it, which may not hand
 	// out more than it holds. Nil: any of the account's, as for a person.
 	Grantable []Module
+	// Draft, when not empty, names the run of the Add wizard that sends
+	// it: a second Add of one draft, sent to any instance, adds nothing
+	// and is told the token the first added (DraftAdded).
+	Draft string
 }
+
+// DraftAdded is the answer to a second Add of a draft that has added its
+// token already, within DraftLife.
+type DraftAdded struct{ TokenID string }
+
+func (e *DraftAdded) Error() string { return "this Add has added " + e.TokenID + " already" }
+
+// DraftLife is how long a draft's token is remembered: longer than a
+// person takes to send Add again after a slow answer.
+const DraftLife = 10 * time.Minute
 
 // Validate checks the fields a person typed; module membership is checked
 // against the account, and the expiry date against the clock, by the store.

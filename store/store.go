@@ -170,6 +170,11 @@ func IsPostgres(dsn string) bool {
 	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
 }
 
+// Shared reports whether several instances of the server may use the
+// database at once (PostgreSQL), so that what they must agree on is kept
+// in it, not in one process's memory.
+func (s *Store) Shared() bool { return s.d.postgres }
+
 // Ping checks that the database answers, for a readiness check; an error
 // wraps ErrUnavailable.
 func (s *Store) Ping(ctx context.Context) error {

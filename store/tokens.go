@@ -106,6 +106,9 @@ func (s *Store) CreateToken(ctx context.Context, n NewToken, by Actor) (Token, s
 	}
 	var id, secret string
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := s.claimDraft(ctx, tx, n.Draft); err != nil {
+			return err
+		}
 		if err := checkModules(ctx, tx, n.AccountID, n.ModuleIDs); err != nil {
 			return err
 		}
@@ -131,6 +134,12 @@ func (s *Store) CreateToken(ctx context.Context, n NewToken, by Actor) (Token, s
 		if err := insertTokenModules(ctx, tx, id, UniqueIDs(n.ModuleIDs)); err != nil {
 			return err
 		}
+		if n.Draft != "" {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO token_drafts (draft, token_id, created_at) VALUES (?, ?, ?)`,
+				n.Draft, id, now); err != nil {
+				return err
+			}
+		}
 		return s.recordAudit(ctx, tx, auditEntry{accountID: n.AccountID, by: by, action: AuditCreated}, tokensAt(now, id))
 	})
 	if err != nil {
@@ -138,6 +147,29 @@ func (s *Store) CreateToken(ctx context.Context, n NewToken, by Actor) (Token, s
 	}
 	t, err := s.TokenByID(ctx, n.AccountID, id)
 	return t, secret, err
+}
+
+// claimDraft fails with DraftAdded when the draft has added a token
+// within DraftLife, and forgets drafts older than that. Two Adds of one
+// draft at once are two transactions that each look for it: on SQLite one
+// waits for the other, on PostgreSQL one is run again, and finds it.
+func (s *Store) claimDraft(ctx context.Context, tx *sql.Tx, draft string) error {
+	if draft == "" {
+		return nil
+	}
+	since := s.now() - DraftLife.Milliseconds()
+	if _, err := tx.ExecContext(ctx, `DELETE FROM token_drafts WHERE created_at < ?`, since); err != nil {
+		return err
+	}
+	var tokenID string
+	err := tx.QueryRowContext(ctx, `SELECT token_id FROM token_drafts WHERE draft = ?`, draft).Scan(&tokenID)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil
+	case err != nil:
+		return err
+	}
+	return &DraftAdded{TokenID: tokenID}
 }
 
 // checkModules fails with a ValidationError unless every ID is an enabled

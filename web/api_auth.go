@@ -33,10 +33,11 @@ func apiActor(c echo.Context) store.Actor {
 // rejection looks the same to the caller; the reason goes to the log.
 //
 // Only failures count against an address, so a valid token keeps working
-// from an address whose other callers are being refused. Past its limit, an
-// address's malformed secrets and bad checksums are refused without a
-// database read; a secret that passes the checksum costs the one indexed
-// look-up that a valid call costs, and is refused if it fails.
+// from an address whose other callers are being refused, and a valid call
+// never reads the count. A malformed secret or a bad checksum is refused
+// without looking the token up; a secret that passes the checksum costs the
+// one indexed look-up that a valid call costs. Either, refused, is then
+// counted, or answered 429 past the address's limit.
 func (s *Server) requireToken(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		ctx, client, now := c.Request().Context(), clientKey(c.RealIP()), s.now()
@@ -47,24 +48,23 @@ func (s *Server) requireToken(next echo.HandlerFunc) echo.HandlerFunc {
 			p.authenticate = "Bearer"
 			return p
 		}
-		wait, err := s.bearerFailures.wait(ctx, client, now)
-		if err != nil {
-			return err
-		}
-		if wait > 0 {
-			if _, err := store.ParseSecret(secret); err != nil {
-				return errBearerThrottled(wait)
-			}
-		}
 		t, err := s.store.TokenBySecret(ctx, secret)
 		var rejected *store.SecretRejected
 		if errors.As(err, &rejected) {
+			wait, werr := s.bearerFailures.wait(ctx, client, now)
 			if wait > 0 {
 				// Refused, not counted: the count is at its limit.
 				return errBearerThrottled(wait)
 			}
-			if err := s.bearerFailures.fail(ctx, client, now); err != nil {
-				return err
+			if werr == nil {
+				werr = s.bearerFailures.fail(ctx, client, now)
+			}
+			if werr != nil {
+				// The rejection stands, uncounted: the database that keeps
+				// the counts does not answer, and no token can be found
+				// in it meanwhile either.
+				s.log.LogAttrs(ctx, slog.LevelWarn, "API token failure not counted",
+					slog.String("ip", c.RealIP()), slog.Any("err", werr))
 			}
 			s.log.LogAttrs(ctx, slog.LevelWarn, "API token rejected",
 				slog.String("reason", rejected.Reason), slog.String("token", rejected.TokenID),

@@ -6,13 +6,18 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"apitokens/store"
 )
 
 // limiter counts attempts per key (an address, an account, a user) and
-// says how long a key must wait. The server holds one per limit below; today
-// each keeps its counts in memory (memoryLimiter), and a shared store can
-// take its place behind the same methods.
+// says how long a key must wait. The server holds one per limit below: on
+// SQLite, where one process serves, each keeps its counts in memory
+// (memoryLimiter); on PostgreSQL, where several instances may serve
+// together, in the database (sharedLimiter), so that a budget of ten is ten
+// across them all.
 type limiter interface {
 	// wait returns how long key must wait before it may try again; zero
 	// means now.
@@ -32,9 +37,38 @@ type limiter interface {
 // rate is a limit: a burst of attempts, then one more every interval;
 // faster than that is refused with 429.
 type rate struct {
+	name     string // names the limit's buckets in the database
 	burst    int
 	interval time.Duration
-	keys     int // how many keys are remembered; 0: limiterKeys
+	keys     int // how many keys memory remembers; 0: limiterKeys
+}
+
+// The arithmetic of a leaky bucket, for both limiters: each attempt adds
+// one, and one drains away every interval.
+
+// levelAt is b's level at now, after draining.
+func (r rate) levelAt(b store.LimitBucket, now time.Time) float64 {
+	if b.At.IsZero() {
+		return 0
+	}
+	return max(0, b.Level-float64(now.Sub(b.At))/float64(r.interval))
+}
+
+// waitFor is how long a key with bucket b must wait at now before its next
+// attempt.
+func (r rate) waitFor(b store.LimitBucket, now time.Time) time.Duration {
+	over := r.levelAt(b, now) - float64(r.burst-1)
+	if over <= 0 {
+		return 0
+	}
+	return time.Duration(over * float64(r.interval))
+}
+
+// plus is b with delta attempts added at now (a negative one takes back),
+// and when it will have drained away.
+func (r rate) plus(b store.LimitBucket, delta float64, now time.Time) (store.LimitBucket, time.Time) {
+	level := max(0, r.levelAt(b, now)+delta)
+	return store.LimitBucket{Level: level, At: now}, now.Add(time.Duration(level * float64(r.interval)))
 }
 
 // The limits, all in one place. Most count failures only, so that a client
@@ -42,21 +76,23 @@ type rate struct {
 var (
 	// bearerLimit: API calls with a bad token, per client address: ten,
 	// then ten a minute.
-	bearerLimit = rate{burst: 10, interval: 6 * time.Second}
+	bearerLimit = rate{name: "bearer", burst: 10, interval: 6 * time.Second}
 	// signInLimit: wrong passwords at sign-in from browsers that have not
 	// signed in to the account before, per client address; and, from a
 	// browser that has, per browser: ten, then one every 30 seconds.
-	signInLimit = rate{burst: 10, interval: 30 * time.Second}
+	signInLimit = rate{name: "sign-in", burst: 10, interval: 30 * time.Second}
+	// signInBrowserLimit: the same, per browser.
+	signInBrowserLimit = rate{name: "sign-in-browser", burst: signInLimit.burst, interval: signInLimit.interval}
 	// accountSignInLimit: wrong passwords for one email address from
 	// browsers that have not signed in to it before, from any address: ten,
 	// then one a minute, so that spreading guesses over many addresses
 	// gains nothing.
-	accountSignInLimit = rate{burst: 10, interval: time.Minute}
+	accountSignInLimit = rate{name: "sign-in-account", burst: 10, interval: time.Minute}
 	// confirmLimit: wrong passwords when confirming before a token value
 	// is shown, per user: five, then one a minute.
-	confirmLimit = rate{burst: 5, interval: time.Minute}
+	confirmLimit = rate{name: "confirm", burst: 5, interval: time.Minute}
 	// revealLimit: token values shown, per user: ten, then ten a minute.
-	revealLimit = rate{burst: 10, interval: 6 * time.Second}
+	revealLimit = rate{name: "reveal", burst: 10, interval: 6 * time.Second}
 )
 
 // limiterKeys bounds how many keys a memoryLimiter remembers.
@@ -83,67 +119,41 @@ func clientKey(ip string) string {
 // that the limit tells nothing of which addresses do.
 func accountKey(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
 
-// memoryLimiter counts attempts per key in a leaky bucket, in memory: each
-// attempt adds one, and one drains away every interval.
+// memoryLimiter counts attempts per key in a leaky bucket, in memory.
 type memoryLimiter struct {
-	mu       sync.Mutex
-	burst    float64
-	interval time.Duration
-	max      int
-	keys     map[string]*bucket
-}
-
-type bucket struct {
-	level float64
-	at    time.Time
+	mu   sync.Mutex
+	rate rate
+	keys map[string]store.LimitBucket
 }
 
 func newMemoryLimiter(r rate) *memoryLimiter {
 	if r.keys == 0 {
 		r.keys = limiterKeys
 	}
-	return &memoryLimiter{burst: float64(r.burst), interval: r.interval, max: r.keys,
-		keys: map[string]*bucket{}}
-}
-
-// levelAt is the bucket's level at now, after draining.
-func (l *memoryLimiter) levelAt(b *bucket, now time.Time) float64 {
-	return max(0, b.level-float64(now.Sub(b.at))/float64(l.interval))
+	return &memoryLimiter{rate: r, keys: map[string]store.LimitBucket{}}
 }
 
 func (l *memoryLimiter) wait(_ context.Context, key string, now time.Time) (time.Duration, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.waitLocked(key, now), nil
-}
-
-func (l *memoryLimiter) waitLocked(key string, now time.Time) time.Duration {
-	b, ok := l.keys[key]
-	if !ok {
-		return 0
-	}
-	over := l.levelAt(b, now) - (l.burst - 1)
-	if over <= 0 {
-		return 0
-	}
-	return time.Duration(over * float64(l.interval))
+	return l.rate.waitFor(l.keys[key], now), nil
 }
 
 func (l *memoryLimiter) reserve(_ context.Context, key string, now time.Time) (time.Duration, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if wait := l.waitLocked(key, now); wait > 0 {
+	if wait := l.rate.waitFor(l.keys[key], now); wait > 0 {
 		return wait, nil
 	}
-	l.addLocked(key, now)
+	l.addLocked(key, 1, now)
 	return 0, nil
 }
 
 func (l *memoryLimiter) succeed(_ context.Context, key string, now time.Time) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if b, ok := l.keys[key]; ok {
-		b.level, b.at = max(0, l.levelAt(b, now)-1), now
+	if _, ok := l.keys[key]; ok {
+		l.addLocked(key, -1, now)
 	}
 	return nil
 }
@@ -151,20 +161,15 @@ func (l *memoryLimiter) succeed(_ context.Context, key string, now time.Time) er
 func (l *memoryLimiter) fail(_ context.Context, key string, now time.Time) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.addLocked(key, now)
+	l.addLocked(key, 1, now)
 	return nil
 }
 
-func (l *memoryLimiter) addLocked(key string, now time.Time) {
-	b, ok := l.keys[key]
-	if !ok {
-		if len(l.keys) >= l.max {
-			l.evict(now)
-		}
-		b = &bucket{}
-		l.keys[key] = b
+func (l *memoryLimiter) addLocked(key string, delta float64, now time.Time) {
+	if _, ok := l.keys[key]; !ok && len(l.keys) >= l.rate.keys {
+		l.evict(now)
 	}
-	b.level, b.at = l.levelAt(b, now)+1, now
+	l.keys[key], _ = l.rate.plus(l.keys[key], delta, now)
 }
 
 // evict makes room: first every key whose attempts have drained away,
@@ -173,7 +178,7 @@ func (l *memoryLimiter) evict(now time.Time) {
 	var least string
 	leastLevel := math.Inf(1)
 	for key, b := range l.keys {
-		level := l.levelAt(b, now)
+		level := l.rate.levelAt(b, now)
 		if level == 0 {
 			delete(l.keys, key)
 			continue
@@ -182,9 +187,105 @@ func (l *memoryLimiter) evict(now time.Time) {
 			least, leastLevel = key, level
 		}
 	}
-	if len(l.keys) >= l.max {
+	if len(l.keys) >= l.rate.keys {
 		delete(l.keys, least)
 	}
+}
+
+// sharedLimiter counts attempts per key in the database's buckets, which
+// every instance of the server reads and changes in one transaction at a
+// time. Only attempts are counted there: a valid API call reads no bucket.
+//
+// A key found over its limit is remembered here until the time it must
+// wait for has passed: its next attempts, refused anyway, cost no database
+// read (a flood of garbage secrets from one address reads nothing). That
+// time can only come later, never sooner, as other instances count more:
+// no attempt over the limit is refused by the database and let in here.
+type sharedLimiter struct {
+	store   *store.Store
+	rate    rate
+	blocked sync.Map // key → time.Time until which it must wait
+	// remembered counts the keys stored in blocked, which is emptied past
+	// limiterKeys: forgetting costs a read, never a refusal.
+	remembered atomic.Int64
+}
+
+// blockedFor is how long key must still wait, as last found over its limit.
+func (l *sharedLimiter) blockedFor(key string, now time.Time) time.Duration {
+	v, ok := l.blocked.Load(key)
+	if !ok {
+		return 0
+	}
+	if until := v.(time.Time); until.After(now) {
+		return until.Sub(now)
+	}
+	l.blocked.Delete(key)
+	return 0
+}
+
+// block remembers that key must wait from now.
+func (l *sharedLimiter) block(key string, now time.Time, wait time.Duration) {
+	if wait <= 0 {
+		return
+	}
+	if l.remembered.Add(1) > limiterKeys {
+		l.blocked.Clear()
+		l.remembered.Store(0)
+	}
+	l.blocked.Store(key, now.Add(wait))
+}
+
+func (l *sharedLimiter) wait(ctx context.Context, key string, now time.Time) (time.Duration, error) {
+	if wait := l.blockedFor(key, now); wait > 0 {
+		return wait, nil
+	}
+	b, err := l.store.LimitBucket(ctx, l.rate.name, key)
+	wait := l.rate.waitFor(b, now)
+	l.block(key, now, wait)
+	return wait, err
+}
+
+func (l *sharedLimiter) reserve(ctx context.Context, key string, now time.Time) (time.Duration, error) {
+	if wait := l.blockedFor(key, now); wait > 0 {
+		return wait, nil
+	}
+	var wait time.Duration
+	err := l.store.ChangeLimitBucket(ctx, l.rate.name, key, func(b store.LimitBucket) (store.LimitBucket, time.Time, bool) {
+		if wait = l.rate.waitFor(b, now); wait > 0 {
+			return b, time.Time{}, false
+		}
+		next, drained := l.rate.plus(b, 1, now)
+		return next, drained, true
+	})
+	l.block(key, now, wait)
+	return wait, err
+}
+
+func (l *sharedLimiter) succeed(ctx context.Context, key string, now time.Time) error {
+	return l.add(ctx, key, -1, now)
+}
+
+func (l *sharedLimiter) fail(ctx context.Context, key string, now time.Time) error {
+	return l.add(ctx, key, 1, now)
+}
+
+func (l *sharedLimiter) add(ctx context.Context, key string, delta float64, now time.Time) error {
+	return l.store.ChangeLimitBucket(ctx, l.rate.name, key, func(b store.LimitBucket) (store.LimitBucket, time.Time, bool) {
+		if delta < 0 && b.At.IsZero() {
+			return b, time.Time{}, false // nothing to take back
+		}
+		next, drained := l.rate.plus(b, delta, now)
+		return next, drained, true
+	})
+}
+
+// newLimiter is the limiter of r for the store's engine (in memory without
+// one, as the route table's own tests build the server).
+func newLimiter(st *store.Store, r rate) limiter {
+	if st != nil && st.Shared() {
+		return &sharedLimiter{store: st, rate: r}
+	}
+	return newMemoryLimiter(r)
 }
 
 // limitedBy is one limit an attempt counts against: the limiter, the key

@@ -105,9 +105,6 @@ type Server struct {
 	bearerFailures limiter
 	// access notes when tokens authenticate and writes it in batches.
 	access *accessRecorder
-	// drafts remembers Add wizards that have added their token, so that two
-	// Adds of one wizard sent at once make one token.
-	drafts *draftClaims
 	// logoKey tags the logo the Add wizard carries between its steps.
 	logoKey []byte
 }
@@ -143,14 +140,13 @@ func New(st *store.Store, cfg Config) (*Server, error) {
 		store: st, sessions: cookies, log: cfg.Logger, now: cfg.Now, publicURL: cfg.PublicURL,
 		browsers:       newBrowserCookies(cfg.SessionAuthKey, cfg.SessionEncryptionKey),
 		trustedProxies: slices.Clone(cfg.TrustedProxies),
-		signIns:        newMemoryLimiter(signInLimit),
-		signInAccounts: newMemoryLimiter(accountSignInLimit),
-		signInBrowsers: newMemoryLimiter(signInLimit),
-		confirms:       newMemoryLimiter(confirmLimit),
-		reveals:        newMemoryLimiter(revealLimit),
-		bearerFailures: newMemoryLimiter(bearerLimit),
+		signIns:        newLimiter(st, signInLimit),
+		signInAccounts: newLimiter(st, accountSignInLimit),
+		signInBrowsers: newLimiter(st, signInBrowserLimit),
+		confirms:       newLimiter(st, confirmLimit),
+		reveals:        newLimiter(st, revealLimit),
+		bearerFailures: newLimiter(st, bearerLimit),
 		access:         newAccessRecorder(st, cfg.Now, cfg.Logger),
-		drafts:         newDraftClaims(),
 		logoKey:        newLogoKey(cfg.SessionAuthKey),
 	}
 	s.cookieName = sessionName

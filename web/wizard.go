@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"net/http"
@@ -152,22 +153,17 @@ func (s *Server) addToken(c echo.Context, f templates.TokenForm) error {
 		id, _ := sess.Values[keyAddedToken].(string)
 		return s.addedBefore(c, id)
 	}
-	// Two Adds of one wizard sent at once carry the same cookie: the first
-	// to claim the draft adds the token, the other waits for it.
-	draftKey := u.ID + " " + f.Draft
-	claim, first := s.drafts.claim(draftKey, s.now())
-	if !first {
-		id := claim.wait(ctx)
-		if id == "" {
-			return problemConflict.with("This API token is being added already. Check the list in a moment.")
-		}
-		return s.addedBefore(c, id)
-	}
+	// Two Adds of one wizard sent at once carry the same cookie, and may
+	// reach two instances: the store adds one token per draft, and tells
+	// the other Add which.
 	t, _, err := s.store.CreateToken(ctx, store.NewToken{
 		AccountID: u.AccountID, Name: f.Name, Description: f.Description,
 		ModuleIDs: f.ModuleIDs, ExpiresAt: f.ExpiresAt, Logo: f.LogoPNG(),
+		Draft: u.ID + " " + f.Draft,
 	}, by)
-	s.drafts.settle(draftKey, claim, t.ID, err == nil)
+	if added, ok := errors.AsType[*store.DraftAdded](err); ok {
+		return s.addedBefore(c, added.TokenID)
+	}
 	if fields, ok := fieldMessages(err); ok {
 		maps.Copy(f.Errors, fields)
 		f.Step = stepToFix(fields)

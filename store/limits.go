@@ -1,0 +1,66 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+)
+
+// LimitBucket is what a limit on attempts remembers of one key (an
+// address, a user): a leaky bucket's level, as reckoned at a time. Its
+// rules, how fast it drains and how full it may get, are the caller's.
+type LimitBucket struct {
+	Level float64
+	At    time.Time
+}
+
+// LimitBucket returns the bucket of key under the limit named limit; an
+// empty one when there is none.
+func (s *Store) LimitBucket(ctx context.Context, limit, key string) (LimitBucket, error) {
+	var b LimitBucket
+	var at int64
+	err := s.read.QueryRowContext(ctx, `SELECT level, at FROM limit_buckets WHERE name = ? AND key = ?`, limit, key).
+		Scan(&b.Level, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return LimitBucket{}, nil
+	}
+	b.At = time.UnixMilli(at).UTC()
+	return b, err
+}
+
+// ChangeLimitBucket replaces the bucket of key under limit with what change
+// makes of it, in one transaction, so that attempts counted at once by
+// several instances all count. change returns the new bucket, when it will
+// have drained away (after which it may be forgotten), and false to leave
+// the bucket as it is; it may run more than once, and must depend on its
+// argument alone.
+func (s *Store) ChangeLimitBucket(ctx context.Context, limit, key string,
+	change func(LimitBucket) (next LimitBucket, drained time.Time, ok bool)) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		var b LimitBucket
+		var at int64
+		err := tx.QueryRowContext(ctx, `SELECT level, at FROM limit_buckets WHERE name = ? AND key = ?`, limit, key).
+			Scan(&b.Level, &at)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return err
+		default:
+			b.At = time.UnixMilli(at).UTC()
+		}
+		next, drained, ok := change(b)
+		if !ok {
+			return nil
+		}
+		// Buckets drained away are forgotten as others change, so that a
+		// flood of addresses leaves no rows behind for long.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM limit_buckets WHERE drained_at < ?`, s.now()); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO limit_buckets (name, key, level, at, drained_at) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (name, key) DO UPDATE SET level = excluded.level, at = excluded.at, drained_at = excluded.drained_at`,
+			limit, key, next.Level, next.At.UnixMilli(), drained.UnixMilli())
+		return err
+	})
+}

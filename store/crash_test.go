@@ -88,6 +88,13 @@ func TestCrashSafety(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
+	// Another handle on the database, as another instance would be, serves
+	// reads throughout: a writer killed mid-write holds nothing up.
+	other, err := Open(path, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
 
 	rounds := 20
 	if n, err := strconv.Atoi(os.Getenv("APITOKENS_CRASH_ROUNDS")); err == nil && n > 0 {
@@ -129,9 +136,31 @@ func TestCrashSafety(t *testing.T) {
 			cmd.Process.Kill()
 			t.Fatalf("round %d: the writer wrote nothing in a minute: %s", round, stderr.String())
 		}
+		serving := make(chan error, 1)
+		stop := make(chan struct{})
+		go func() {
+			for {
+				select {
+				case <-stop:
+					serving <- nil
+					return
+				default:
+				}
+				if _, err := other.ListTokens(ctx, acc.ID, TokenFilter{Limit: 10}); err != nil {
+					serving <- err
+					return
+				}
+			}
+		}()
 		time.Sleep(time.Duration(30+rand.IntN(150)) * time.Millisecond)
 		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 			t.Fatal(err)
+		}
+		// A moment after the kill, the other handle still serves.
+		time.Sleep(20 * time.Millisecond)
+		close(stop)
+		if err := <-serving; err != nil {
+			t.Fatalf("round %d: the other handle failed while the writer was killed: %v", round, err)
 		}
 		wg.Wait()
 		// Killed, the writer exits with an error that says just that.
@@ -170,6 +199,13 @@ func TestCrashSafety(t *testing.T) {
 			if deleted[id] && (status != string(StatusDeleted) || digest != nil) {
 				t.Fatalf("round %d: acknowledged delete of %s came back as %s", round, id, status)
 			}
+		}
+		// Every delete, acknowledged or cut off at its commit, is whole: a
+		// tombstone has its one audit event.
+		var halfDone int
+		if err := s.read.QueryRow(`SELECT COUNT(*) FROM tokens t WHERE t.status = 'deleted' AND
+			(SELECT COUNT(*) FROM audit_events e WHERE e.token_id = t.id AND e.action = 'deleted') != 1`).Scan(&halfDone); err != nil || halfDone != 0 {
+			t.Fatalf("round %d: %d tombstones without their one delete event (%v)", round, halfDone, err)
 		}
 		if err := s.Close(); err != nil {
 			t.Fatal(err)

@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"path/filepath"
 	"slices"
+	"strings"
+	"sync"
 	"testing"
 )
 
@@ -179,5 +181,57 @@ func TestAccountNamesMigration(t *testing.T) {
 	}
 	if _, err := s.CreateAccount(ctx, "gamma"); !errors.Is(err, ErrConflict) {
 		t.Errorf("CreateAccount(gamma) = %v, want ErrConflict", err)
+	}
+}
+
+// TestMigrationsOnce opens one new database from several stores at once,
+// as instances started together do: each migration is applied once, and
+// every store opens.
+func TestMigrationsOnce(t *testing.T) {
+	dsn := newTestDSN(t)
+	keys := randomKeys(t)
+	stores := make([]*Store, 4)
+	errs := make([]error, len(stores))
+	var wg sync.WaitGroup
+	for i := range stores {
+		wg.Go(func() { stores[i], errs[i] = Open(dsn, keys) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("store %d: %v", i, err)
+		}
+		defer stores[i].Close()
+	}
+	applied, err := scanStringsQuery(stores[0], `SELECT name FROM schema_migrations ORDER BY name`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := "migrations"
+	if stores[0].d.postgres {
+		dir = "migrations/postgres"
+	}
+	want, err := fs.Glob(migrations, dir+"/*.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(want)
+	if !slices.Equal(applied, want) {
+		t.Fatalf("schema_migrations holds %v, want each of %v once", applied, want)
+	}
+}
+
+// TestSchemaTooNew opens a database that a newer release has migrated
+// further: it is refused, saying so, and left as it was.
+func TestSchemaTooNew(t *testing.T) {
+	f := newFixture(t)
+	f.exec(t, `INSERT INTO schema_migrations (name, applied_at) VALUES (?, 0)`, "migrations/999_from_the_future.sql")
+	tok, _ := f.createToken(t, "Kept")
+	_, err := Open(f.path, f.keys)
+	if !errors.Is(err, ErrSchemaTooNew) || !strings.Contains(err.Error(), "999_from_the_future.sql") {
+		t.Fatalf("Open = %v, want ErrSchemaTooNew naming the migration", err)
+	}
+	if got := f.tokenByID(t, f.account.ID, tok.ID); got.Name != "Kept" {
+		t.Fatalf("the token is %+v after the refusal", got)
 	}
 }

@@ -17,6 +17,9 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 //go:embed migrations/*.sql migrations/postgres/*.sql
@@ -80,6 +83,12 @@ func openPostgresStore(dsn string, box *secretBox) (*Store, error) {
 	return s, nil
 }
 
+// sqliteBusy reports whether err is SQLite's "database is locked".
+func sqliteBusy(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY
+}
+
 // setUp brings the schema up to date and checks that the database may be
 // written and fits the keys; name is the database's, for messages.
 func (s *Store) setUp(ctx context.Context, name string) error {
@@ -139,7 +148,15 @@ func openSQLite(path string, box *secretBox) (*Store, error) {
 	write.SetMaxIdleConns(1)
 	write.SetConnMaxLifetime(0)
 	s := &Store{write: write, secrets: box, Now: time.Now, oneToken: newOneTokenQueries(dialect{})}
-	if err := s.setUp(context.Background(), path); err != nil {
+	// Processes that open a new file at once (a server and a command
+	// started together) find it locked while the first makes it a WAL
+	// database; each tries again for a while.
+	err := s.setUp(context.Background(), path)
+	for deadline := time.Now().Add(10 * time.Second); sqliteBusy(err) && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+		err = s.setUp(context.Background(), path)
+	}
+	if err != nil {
 		write.Close()
 		return nil, err
 	}
@@ -239,13 +256,16 @@ func (s *Store) migrate(ctx context.Context) error {
 const migrationLock = 7_262_011_115
 
 // inMigrationTx runs fn in a write transaction that, on PostgreSQL, first
-// waits for the migration lock.
+// waits for the migration lock. There it reads what was committed up to
+// each statement, not a snapshot from before the wait, so that it sees the
+// migration that the lock's last holder applied.
 func (s *Store) inMigrationTx(ctx context.Context, fn func(*sql.Tx) error) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error {
-		if s.d.postgres {
-			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(?)`, migrationLock); err != nil {
-				return err
-			}
+	if !s.d.postgres {
+		return s.inTx(ctx, fn)
+	}
+	return s.tryTx(ctx, &sql.TxOptions{Isolation: sql.LevelReadCommitted}, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(?)`, migrationLock); err != nil {
+			return err
 		}
 		return fn(tx)
 	})
@@ -298,8 +318,12 @@ func (s *Store) checkSchemaKnown(ctx context.Context, last string) error {
 // it failed only because another one ran beside it: fn must then do the
 // same again from the start.
 func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	var opts *sql.TxOptions
+	if s.d.postgres {
+		opts = &sql.TxOptions{Isolation: sql.LevelSerializable}
+	}
 	for attempt := 1; ; attempt++ {
-		err := s.tryTx(ctx, fn)
+		err := s.tryTx(ctx, opts, fn)
 		if !s.d.postgres || !retryable(err) || attempt == maxTxAttempts {
 			if s.d.postgres && unavailable(err) {
 				return fmt.Errorf("%w: %w", ErrUnavailable, err)
@@ -320,11 +344,8 @@ func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 // some dozens of writers of one account's counters at once.
 const maxTxAttempts = 50
 
-func (s *Store) tryTx(ctx context.Context, fn func(*sql.Tx) error) error {
-	var opts *sql.TxOptions
-	if s.d.postgres {
-		opts = &sql.TxOptions{Isolation: sql.LevelSerializable}
-	}
+// tryTx runs fn once in a transaction begun with opts.
+func (s *Store) tryTx(ctx context.Context, opts *sql.TxOptions, fn func(*sql.Tx) error) error {
 	tx, err := s.write.BeginTx(ctx, opts)
 	if err != nil {
 		return err

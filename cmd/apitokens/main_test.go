@@ -18,11 +18,12 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"apitokens/store"
+	"apitokens/store/storetest"
 )
 
 func TestMain(m *testing.M) {
 	store.PasswordCost = bcrypt.MinCost
-	os.Exit(m.Run())
+	os.Exit(storetest.Run(m))
 }
 
 // openTestStore opens the database with its key file, as the commands do,

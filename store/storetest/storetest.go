@@ -76,6 +76,15 @@ func RunBothEngines(m *testing.M, skip string) int {
 	return code
 }
 
+// Run runs the tests once, on SQLite but for those that ask for
+// PostgreSQL themselves (PostgresDSN), and drops the run's PostgreSQL
+// database after.
+func Run(m *testing.M) int {
+	code := m.Run()
+	dropDatabase()
+	return code
+}
+
 // fuzzing reports whether this run fuzzes, which it does once, on SQLite.
 func fuzzing() bool {
 	f := flag.Lookup("test.fuzz")

@@ -22,7 +22,13 @@ type listFixture struct {
 
 func newListFixture(t *testing.T) *listFixture {
 	t.Helper()
-	f := &listFixture{fixture: newFixture(t)}
+	return newListFixtureOn(t, newTestDSN(t))
+}
+
+// newListFixtureOn makes the list fixture on the empty database dsn.
+func newListFixtureOn(t *testing.T, dsn string) *listFixture {
+	t.Helper()
+	f := &listFixture{fixture: newFixtureOn(t, dsn)}
 	ctx := context.Background()
 	var err error
 	f.second, err = f.s.CreateUser(ctx, NewUser{AccountID: f.account.ID, Email: "second@test.example",

@@ -27,7 +27,9 @@ run:
 	$(GO) run ./cmd/apitokens serve --demo --db $(DB) --addr $(ADDR)
 
 ## test: formatting, vet, generated files up to date, then every test
-## (store, HTTP and Chromium browser tests) with the race detector
+## (store, HTTP and Chromium browser tests) with the race detector; the
+## store and HTTP tests run again on PostgreSQL (APITOKENS_TEST_POSTGRES,
+## by default the local server, user postgres, trust on 127.0.0.1)
 test: check $(AXE)
 	APITOKENS_AXE=$(CURDIR)/$(AXE) $(GO) test -race -count=1 ./...
 	$(MAKE) --no-print-directory fuzz
@@ -60,11 +62,13 @@ check:
 
 ## bench: the built app under load beside a net/http hello world
 ## (cmd/apitokens-bench: wrk when installed, else a built-in generator;
-## results in bench/results/), then the Go benchmarks. Shorter:
-## make bench BENCH_FLAGS='--tokens 100 --duration 2s'
+## results in bench/results/), on SQLite and on PostgreSQL at $(BENCH_DB)
+## (a database is made there per run; BENCH_DB= for SQLite alone), then
+## the Go benchmarks. Shorter: make bench BENCH_FLAGS='--tokens 100 --duration 2s'
 BENCH_FLAGS ?=
+BENCH_DB    ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
 bench: build
-	$(GO) run ./cmd/apitokens-bench --bin bin/apitokens $(BENCH_FLAGS)
+	$(GO) run ./cmd/apitokens-bench --bin bin/apitokens $(if $(BENCH_DB),--db '$(BENCH_DB)') $(BENCH_FLAGS)
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./...
 
 ## build: a self-contained binary in bin/

@@ -2,12 +2,13 @@
 // bare net/http hello-world server on the same machine, generator and
 // settings.
 //
-//	apitokens-bench [--bin bin/apitokens] [--tokens 100,100000] [--duration 5s]
+//	apitokens-bench [--bin bin/apitokens] [--tokens 100,100000] [--db postgres://…] [--duration 5s]
 //	    [--threads 2] [--connections 16] [--generator auto|wrk|go] [--deletes 200]
 //	    [--startup-runs 7] [--run REGEXP] [--profile DIR] [--out bench/results]
 //
 // For each token count it seeds a fresh database (apitokens user create, then
-// apitokens seed), starts the app on loopback, signs in through the login
+// apitokens seed), a SQLite file and, with --db, a PostgreSQL database made
+// on that server (measured again with two instances on it), starts the app on loopback, signs in through the login
 // form, and loads each scenario right after loading the baseline, so that
 // drift of a shared machine hits both. It prints one table and writes it, as
 // Markdown and JSON, to the output directory.
@@ -68,6 +69,7 @@ type config struct {
 	only        *regexp.Regexp
 	profileDir  string
 	out         string
+	postgres    string // a PostgreSQL server's URL: measure that engine too
 }
 
 func parseConfig(args []string) (config, error) {
@@ -86,6 +88,7 @@ func parseConfig(args []string) (config, error) {
 	only := fs.String("run", "", "measure only scenarios whose name matches this regular expression")
 	fs.StringVar(&cfg.profileDir, "profile", "", "start the app with --pprof and save a CPU profile of each scenario here")
 	fs.StringVar(&cfg.out, "out", "bench/results", "directory for the Markdown and JSON results")
+	fs.StringVar(&cfg.postgres, "db", "", "a PostgreSQL server's postgres:// URL: measure PostgreSQL beside SQLite, in a database made for each token count")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}

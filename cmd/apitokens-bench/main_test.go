@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"apitokens/store/storetest"
 )
 
 func TestMain(m *testing.M) {
@@ -28,11 +30,13 @@ func TestMain(m *testing.M) {
 // TestHarness runs the whole harness on a tiny configuration with the
 // built-in generator, so that it cannot rot unnoticed: it builds the app,
 // seeds it, signs in, loads every scenario, deletes through the browser
-// flow, times start-up and writes the report.
+// flow, times start-up and writes the report, on SQLite and on PostgreSQL
+// (with two instances there too).
 func TestHarness(t *testing.T) {
 	out := t.TempDir()
 	cfg, err := parseConfig([]string{"--tokens", "120", "--duration", "400ms", "--generator", "go",
-		"--threads", "1", "--connections", "2", "--deletes", "4", "--startup-runs", "2", "--out", out})
+		"--threads", "1", "--connections", "2", "--deletes", "4", "--startup-runs", "2", "--out", out,
+		"--db", storetest.ServerURL()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,47 +61,26 @@ func TestHarness(t *testing.T) {
 		t.Fatalf("run: %v\n%s", err, progress.String())
 	}
 
-	rows := map[string]row{}
+	byEngine := map[string]map[string]row{engineSQLite: {}, enginePostgres: {}}
 	for _, r := range rep.Rows {
 		if r.Tokens != 120 {
 			t.Errorf("row %q measured %d tokens, want 120", r.Scenario, r.Tokens)
 		}
-		rows[r.ID] = r
-	}
-	for _, id := range []string{idListFirst, idListDeep, idListSearch, idDetails} {
-		r, ok := rows[id]
-		if !ok {
-			t.Errorf("no row for %s", id)
-			continue
+		if byEngine[r.Engine] == nil {
+			t.Fatalf("row %q on engine %q", r.Scenario, r.Engine)
 		}
-		if r.Requests == 0 || r.RPS <= 0 || r.P50Ms <= 0 || r.P99Ms < r.P50Ms || r.PeakRSS <= 0 || r.CPUPerReqUs <= 0 ||
-			r.BaselineRPS <= 0 || r.Ratio <= 0 {
-			t.Errorf("%s: %+v, want requests, latencies, RSS and a baseline", id, r)
+		byEngine[r.Engine][r.ID] = r
+	}
+	for _, id := range []string{idAPIValid + "-two", idListFirst + "-two"} {
+		if r, ok := byEngine[enginePostgres][id]; !ok || r.Requests == 0 || r.CPUPerReqUs <= 0 {
+			t.Errorf("PostgreSQL, two instances: %s: %+v, %v; want a measurement", id, r, ok)
 		}
 	}
-	if deep := rows[idListDeep]; !strings.Contains(deep.Note, "?") || strings.HasSuffix(deep.Note, ": "+listPath) {
-		t.Errorf("deep page note %q: want the URL of a page past the first", deep.Note)
+	for engine, rows := range byEngine {
+		t.Run(engine, func(t *testing.T) { checkRows(t, rows) })
 	}
-	if search := rows[idListSearch]; !strings.Contains(search.Note, "filtered") && !strings.Contains(search.Note, "ignored") {
-		t.Errorf("search note %q: want whether the list honoured q=", search.Note)
-	}
-	// The API may or may not be there; either way the table says which.
-	for _, id := range []string{idAPIValid, idAPIDisabled, idAPIGarbage} {
-		r, ok := rows[id]
-		switch {
-		case !ok:
-			t.Errorf("no row for %s", id)
-		case r.NA && !strings.Contains(r.Note, "no API"):
-			t.Errorf("%s: not applicable, but the note %q does not say why", id, r.Note)
-		case !r.NA && (r.Requests == 0 || r.Ratio <= 0):
-			t.Errorf("%s: %+v, want a measurement", id, r)
-		}
-	}
-	if d := rows[idDelete]; d.Requests != 4 || d.P50Ms <= 0 || d.P99Ms < d.P50Ms {
-		t.Errorf("delete flow: %+v, want 4 timed deletes", d)
-	}
-	if s := rows[idStartup]; s.P50Ms <= 0 || s.PeakRSS <= 0 {
-		t.Errorf("start-up: %+v, want a time and an RSS", s)
+	if !strings.Contains(progress.String(), "postgres") {
+		t.Errorf("no PostgreSQL in the progress:\n%s", progress.String())
 	}
 	if rep.Binary.Bytes < 1<<20 {
 		t.Errorf("binary size %d bytes", rep.Binary.Bytes)
@@ -107,7 +90,7 @@ func TestHarness(t *testing.T) {
 	}
 
 	// The table is printed, and written as Markdown and JSON.
-	if !strings.Contains(stdout.String(), "| scenario") || !strings.Contains(stdout.String(), "## Targets") {
+	if !strings.Contains(stdout.String(), "| engine") || !strings.Contains(stdout.String(), "## Targets") {
 		t.Errorf("printed:\n%s", stdout.String())
 	}
 	md, err := os.ReadFile(filepath.Join(out, rep.stem()+".md"))
@@ -184,5 +167,44 @@ func TestExtrapolate(t *testing.T) {
 				t.Fatalf("extrapolated %q", got)
 			}
 		})
+	}
+}
+
+// checkRows checks one engine's rows of the harness's run.
+func checkRows(t *testing.T, rows map[string]row) {
+	for _, id := range []string{idListFirst, idListDeep, idListSearch, idDetails} {
+		r, ok := rows[id]
+		if !ok {
+			t.Errorf("no row for %s", id)
+			continue
+		}
+		if r.Requests == 0 || r.RPS <= 0 || r.P50Ms <= 0 || r.P99Ms < r.P50Ms || r.PeakRSS <= 0 || r.CPUPerReqUs <= 0 ||
+			r.BaselineRPS <= 0 || r.Ratio <= 0 {
+			t.Errorf("%s: %+v, want requests, latencies, RSS and a baseline", id, r)
+		}
+	}
+	if deep := rows[idListDeep]; !strings.Contains(deep.Note, "?") || strings.HasSuffix(deep.Note, ": "+listPath) {
+		t.Errorf("deep page note %q: want the URL of a page past the first", deep.Note)
+	}
+	if search := rows[idListSearch]; !strings.Contains(search.Note, "filtered") && !strings.Contains(search.Note, "ignored") {
+		t.Errorf("search note %q: want whether the list honoured q=", search.Note)
+	}
+	// The API may or may not be there; either way the table says which.
+	for _, id := range []string{idAPIValid, idAPIDisabled, idAPIGarbage} {
+		r, ok := rows[id]
+		switch {
+		case !ok:
+			t.Errorf("no row for %s", id)
+		case r.NA && !strings.Contains(r.Note, "no API"):
+			t.Errorf("%s: not applicable, but the note %q does not say why", id, r.Note)
+		case !r.NA && (r.Requests == 0 || r.Ratio <= 0):
+			t.Errorf("%s: %+v, want a measurement", id, r)
+		}
+	}
+	if d := rows[idDelete]; d.Requests != 4 || d.P50Ms <= 0 || d.P99Ms < d.P50Ms {
+		t.Errorf("delete flow: %+v, want 4 timed deletes", d)
+	}
+	if s := rows[idStartup]; s.P50Ms <= 0 || s.PeakRSS <= 0 {
+		t.Errorf("start-up: %+v, want a time and an RSS", s)
 	}
 }

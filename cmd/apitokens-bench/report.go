@@ -14,6 +14,7 @@ import (
 // row is one line of the table.
 type row struct {
 	ID       string  `json:"id"`
+	Engine   string  `json:"engine"` // sqlite or postgres
 	Scenario string  `json:"scenario"`
 	Tokens   int     `json:"tokens"`
 	RPS      float64 `json:"rps"`
@@ -53,6 +54,7 @@ type target struct {
 }
 
 type seedTime struct {
+	Engine  string  `json:"engine"`
 	Tokens  int     `json:"tokens"`
 	Seconds float64 `json:"seconds"`
 }
@@ -120,9 +122,13 @@ func loadAverage() string {
 	return strings.Join(f[:3], " ")
 }
 
-func (r *report) find(id string, tokens int) (row, bool) {
+// find is the SQLite row of a scenario at a token count.
+func (r *report) find(id string, tokens int) (row, bool) { return r.findOn(engineSQLite, id, tokens) }
+
+// findOn is the row of a scenario at a token count on an engine.
+func (r *report) findOn(engine, id string, tokens int) (row, bool) {
 	for _, x := range r.Rows {
-		if x.ID == id && x.Tokens == tokens && !x.NA && (x.Requests > 0 || x.P50Ms > 0) {
+		if x.Engine == engine && x.ID == id && x.Tokens == tokens && !x.NA && (x.Requests > 0 || x.P50Ms > 0) {
 			return x, true
 		}
 	}
@@ -178,9 +184,24 @@ func (r *report) evaluate() []target {
 				fmt.Sprintf("median %s, p99 %s", ms(x.P50Ms), ms(x.P99Ms)), verdict(x.P50Ms < 5 && x.P99Ms < 20))
 		}
 	}
+	// PostgreSQL beside SQLite: its round trips cost time, not much CPU.
+	for _, n := range counts {
+		for _, id := range []string{idAPIValid, idListFirst} {
+			s, okS := r.find(id, n)
+			p, okP := r.findOn(enginePostgres, id, n)
+			if okS && okP && s.RPS > 0 {
+				add(fmt.Sprintf("PostgreSQL, %s, %d tokens", p.Scenario, n), "≥ 0.6 × SQLite's req/s",
+					fmt.Sprintf("%.2f × (%.0f vs %.0f req/s)", p.RPS/s.RPS, p.RPS, s.RPS), verdict(p.RPS/s.RPS >= 0.6))
+			}
+		}
+		if x, ok := r.findOn(enginePostgres, idDelete, n); ok {
+			add(fmt.Sprintf("PostgreSQL, delete flow, %d tokens", n), "median < 10 ms",
+				"median "+ms(x.P50Ms), verdict(x.P50Ms < 10))
+		}
+	}
 	var peak int64
 	for _, x := range r.Rows {
-		if x.Tokens == large && x.ID != idStartup {
+		if x.Engine == engineSQLite && x.Tokens == large && x.ID != idStartup {
 			peak = max(peak, x.PeakRSS)
 		}
 	}
@@ -247,7 +268,7 @@ func (r *report) markdown() string {
 		"(the generator, both servers and anything else running share the CPUs). Binary: %s.\n\n",
 		r.Settings.Generator, r.Settings.Threads, r.Settings.Connections, r.Settings.Duration,
 		r.Host.CPUs, r.Host.Kernel, r.Host.LoadAtStart, r.Host.LoadAtEnd, mib(r.Binary.Bytes))
-	table := [][]string{{"scenario", "tokens", "req/s", "p50", "p99", "peak RSS", "CPU/req", "baseline req/s", "× baseline", "note"}}
+	table := [][]string{{"engine", "scenario", "tokens", "req/s", "p50", "p99", "peak RSS", "CPU/req", "baseline req/s", "× baseline", "note"}}
 	for _, x := range r.Rows {
 		rps, base, ratio := "—", "—", "—"
 		if x.RPS > 0 {
@@ -260,14 +281,14 @@ func (r *report) markdown() string {
 		if x.NA {
 			rps = "n/a"
 		}
-		table = append(table, []string{x.Scenario, fmt.Sprint(x.Tokens), rps, ms(x.P50Ms), ms(x.P99Ms),
+		table = append(table, []string{x.Engine, x.Scenario, fmt.Sprint(x.Tokens), rps, ms(x.P50Ms), ms(x.P99Ms),
 			mib(x.PeakRSS), us(x.CPUPerReqUs), base, ratio, x.Note})
 	}
 	writeTable(&b, table)
 	if len(r.Seeding) > 0 {
 		var parts []string
 		for _, s := range r.Seeding {
-			parts = append(parts, fmt.Sprintf("%d tokens in %.1f s", s.Tokens, s.Seconds))
+			parts = append(parts, fmt.Sprintf("%s, %d tokens in %.1f s", s.Engine, s.Tokens, s.Seconds))
 		}
 		fmt.Fprintf(&b, "\nSeeding (apitokens seed): %s. Delete-flow req/s are deletes per second of one sequential browser. "+
 			"CPU/req is the server's user + system CPU time per request (the baseline's is %s), which unlike req/s does not "+

@@ -4,18 +4,23 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+
+	// The "pgx" driver, to make the PostgreSQL databases.
+	_ "github.com/jackc/pgx/v5/stdlib"
 )
 
 // Scenario IDs, which the targets refer to.
@@ -96,9 +101,15 @@ func run(ctx context.Context, cfg config, stdout, progress io.Writer) (*report, 
 	rep := newReport(cfg, gen, bin, info.Size())
 	fmt.Fprintf(progress, "generator %s, %d threads, %d connections, %s per run; baseline at %s\n",
 		gen.name(), cfg.threads, cfg.connections, cfg.duration, hello.base)
+	engines := []string{engineSQLite}
+	if cfg.postgres != "" {
+		engines = append(engines, enginePostgres)
+	}
 	for _, n := range cfg.tokens {
-		if err := benchTokens(ctx, cfg, gen, bin, hello, n, tmp, rep, progress); err != nil {
-			return rep, err
+		for _, engine := range engines {
+			if err := benchTokens(ctx, cfg, gen, bin, hello, n, engine, tmp, rep, progress); err != nil {
+				return rep, err
+			}
 		}
 	}
 	rep.finish()
@@ -135,23 +146,39 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// benchTokens measures every scenario against a fresh database of n tokens.
-func benchTokens(ctx context.Context, cfg config, gen generator, bin string, hello *process, n int, tmp string, rep *report, progress io.Writer) error {
-	dir := filepath.Join(tmp, "tokens-"+strconv.Itoa(n))
+// The engines a run can measure.
+const (
+	engineSQLite   = "sqlite"
+	enginePostgres = "postgres"
+)
+
+// benchTokens measures every scenario against a fresh database of n tokens
+// on engine.
+func benchTokens(ctx context.Context, cfg config, gen generator, bin string, hello *process, n int, engine, tmp string, rep *report, progress io.Writer) error {
+	dir := filepath.Join(tmp, engine+"-tokens-"+strconv.Itoa(n))
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	db := filepath.Join(dir, "bench.db")
+	// The database, and the key file every process on it shares.
+	db := []string{"--db", filepath.Join(dir, "bench.db")}
+	if engine == enginePostgres {
+		dsn, drop, err := makePostgresDatabase(ctx, cfg.postgres, fmt.Sprintf("apitokens_bench_%d_%d", os.Getpid(), n))
+		if err != nil {
+			return err
+		}
+		defer drop()
+		db = []string{"--db", dsn, "--keys", filepath.Join(dir, "bench.keys")}
+	}
 	const email = "load-test@example.com"
 	password := "bench-" + randomHex(12)
 	seed, err := seedDatabase(ctx, bin, db, email, password, n)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(progress, "\n%d tokens seeded in %.1f s\n", n, seed.Seconds)
-	rep.Seeding = append(rep.Seeding, seedTime{Tokens: n, Seconds: seed.Seconds})
+	fmt.Fprintf(progress, "\n%s: %d tokens seeded in %.1f s\n", engine, n, seed.Seconds)
+	rep.Seeding = append(rep.Seeding, seedTime{Engine: engine, Tokens: n, Seconds: seed.Seconds})
 
-	args := []string{"serve", "--db", db, "--addr", "127.0.0.1:0"}
+	args := append([]string{"serve", "--addr", "127.0.0.1:0"}, db...)
 	if cfg.profileDir != "" {
 		args = append(args, "--pprof", "127.0.0.1:0")
 	}
@@ -164,7 +191,7 @@ func benchTokens(ctx context.Context, cfg config, gen generator, bin string, hel
 	if err != nil {
 		return fmt.Errorf("sign in: %w", err)
 	}
-	run := &tokenRun{cfg: cfg, gen: gen, hello: hello, srv: srv, b: b, n: n, rep: rep, progress: progress}
+	run := &tokenRun{engine: engine, cfg: cfg, gen: gen, hello: hello, srv: srv, b: b, n: n, rep: rep, progress: progress}
 	scenarios := run.scenarios(seed)
 	if err := prepareScenarios(ctx, cfg, b, n, scenarios); err != nil {
 		return err
@@ -179,6 +206,23 @@ func benchTokens(ctx context.Context, cfg config, gen generator, bin string, hel
 	if cfg.only.MatchString("delete flow") && cfg.deletes > 0 {
 		run.deleteFlow(ctx)
 	}
+	if engine == enginePostgres {
+		// A second instance on the same database, loaded beside the first.
+		other, err := startProcess(ctx, bin, append([]string{"serve", "--addr", "127.0.0.1:0"}, db...), childEnv(),
+			filepath.Join(dir, "app2.log"), false)
+		if err != nil {
+			return err
+		}
+		for _, sc := range scenarios {
+			if (sc.id == idAPIValid || sc.id == idListFirst) && sc.na == "" && cfg.only.MatchString(sc.name+", two instances") {
+				if err := run.loadTwo(ctx, sc, other); err != nil {
+					other.stop()
+					return err
+				}
+			}
+		}
+		other.stop()
+	}
 	srv.stop()
 
 	if cfg.only.MatchString("start-up") {
@@ -186,7 +230,7 @@ func benchTokens(ctx context.Context, cfg config, gen generator, bin string, hel
 		if err != nil {
 			return err
 		}
-		r.Tokens = n
+		r.Tokens, r.Engine = n, engine
 		rep.add(r)
 		fmt.Fprintf(progress, "%-34s median %s, max %s, %s\n", r.Scenario, ms(r.P50Ms), ms(r.P99Ms), mib(r.PeakRSS))
 	}
@@ -195,14 +239,14 @@ func benchTokens(ctx context.Context, cfg config, gen generator, bin string, hel
 
 // seedDatabase makes a database with an administrator and n tokens, through
 // the app's own commands.
-func seedDatabase(ctx context.Context, bin, db, email, password string, n int) (seeded, error) {
+func seedDatabase(ctx context.Context, bin string, db []string, email, password string, n int) (seeded, error) {
 	const account = "Load test"
 	var seed seeded
-	if _, err := runApp(ctx, bin, password+"\n", "user", "create", "--db", db,
-		"--account", account, "--email", email, "--name", "Load Tester", "--role", "admin"); err != nil {
+	if _, err := runApp(ctx, bin, password+"\n", append(append([]string{"user", "create"}, db...),
+		"--account", account, "--email", email, "--name", "Load Tester", "--role", "admin")...); err != nil {
 		return seed, err
 	}
-	out, err := runApp(ctx, bin, "", "seed", "--db", db, "--account", account, "--tokens", strconv.Itoa(n))
+	out, err := runApp(ctx, bin, "", append(append([]string{"seed"}, db...), "--account", account, "--tokens", strconv.Itoa(n))...)
 	if err != nil {
 		return seed, err
 	}
@@ -210,6 +254,39 @@ func seedDatabase(ctx context.Context, bin, db, email, password string, n int) (
 		return seed, fmt.Errorf("apitokens seed printed %q: %v", out, err)
 	}
 	return seed, nil
+}
+
+// makePostgresDatabase makes the database name on the PostgreSQL server at
+// serverURL, with pg_trgm, and returns its URL and how to drop it.
+func makePostgresDatabase(ctx context.Context, serverURL, name string) (string, func(), error) {
+	admin, err := sql.Open("pgx", serverURL)
+	if err != nil {
+		return "", nil, err
+	}
+	admin.ExecContext(ctx, `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`)
+	if _, err := admin.ExecContext(ctx, `CREATE DATABASE `+name); err != nil {
+		admin.Close()
+		return "", nil, fmt.Errorf("--db: make a database on %s: %w", redacted(serverURL), err)
+	}
+	drop := func() {
+		admin.ExecContext(context.WithoutCancel(ctx), `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`)
+		admin.Close()
+	}
+	u, err := url.Parse(serverURL)
+	if err != nil {
+		drop()
+		return "", nil, err
+	}
+	u.Path = "/" + name
+	return u.String(), drop, nil
+}
+
+// redacted is a URL without its password.
+func redacted(s string) string {
+	if u, err := url.Parse(s); err == nil {
+		return u.Redacted()
+	}
+	return "the --db URL"
 }
 
 // perRequest is the CPU time per request, in microseconds.
@@ -264,13 +341,13 @@ func captureProfile(ctx context.Context, pprofBase string, d time.Duration, path
 
 // measureStartup times, runs times, the app from exec to its first 200 on
 // /healthz, on the database just measured.
-func measureStartup(ctx context.Context, bin, db, dir string, runs int) (row, error) {
+func measureStartup(ctx context.Context, bin string, db []string, dir string, runs int) (row, error) {
 	var times []time.Duration
 	var peak int64
 	client := &http.Client{Timeout: 5 * time.Second}
 	for range runs {
 		start := time.Now()
-		p, err := startProcess(ctx, bin, []string{"serve", "--db", db, "--addr", "127.0.0.1:0"},
+		p, err := startProcess(ctx, bin, append([]string{"serve", "--addr", "127.0.0.1:0"}, db...),
 			childEnv(), filepath.Join(dir, "startup.log"), false)
 		if err != nil {
 			return row{}, err

@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"apitokens/web/paths"
@@ -15,6 +17,7 @@ import (
 // tokenRun is the measuring of one token count: the app under load, the
 // baseline beside it, and where the results go.
 type tokenRun struct {
+	engine   string // engineSQLite or enginePostgres
 	cfg      config
 	gen      generator
 	hello    *process
@@ -43,7 +46,7 @@ func (run *tokenRun) scenarios(seed seeded) []scenario {
 // load measures one scenario beside a run of the baseline just before it.
 func (run *tokenRun) load(ctx context.Context, sc scenario) error {
 	cfg, srv, hello, rep, progress := run.cfg, run.srv, run.hello, run.rep, run.progress
-	r := row{ID: sc.id, Scenario: sc.name, Tokens: run.n, Note: sc.note}
+	r := row{ID: sc.id, Engine: run.engine, Scenario: sc.name, Tokens: run.n, Note: sc.note}
 	if sc.na != "" {
 		r.NA, r.Note = true, sc.na
 		rep.add(r)
@@ -86,6 +89,45 @@ func (run *tokenRun) load(ctx context.Context, sc scenario) error {
 	rep.add(r)
 	fmt.Fprintf(progress, "%-34s %9.0f req/s  p50 %8s  p99 %8s  %8s  %8s CPU/req  baseline %9.0f req/s  ×%.2f\n",
 		sc.name, r.RPS, ms(r.P50Ms), ms(r.P99Ms), mib(r.PeakRSS), us(r.CPUPerReqUs), r.BaselineRPS, r.Ratio)
+	return nil
+}
+
+// loadTwo measures a scenario on two instances of the app at once, the
+// first and other, on one database: each gets the generator's full load,
+// and the row adds up their requests and CPU time.
+func (run *tokenRun) loadTwo(ctx context.Context, sc scenario, other *process) error {
+	base, err := run.gen.run(ctx, loadSpec{url: run.hello.base + "/"})
+	if err != nil {
+		return fmt.Errorf("baseline before %s: %w", sc.name, err)
+	}
+	// The other instance's session: a browser signed in on the first is
+	// signed in on both, so the same cookie serves.
+	cpuBefore := run.srv.cpuTime() + other.cpuTime()
+	var wg sync.WaitGroup
+	results := make([]loadResult, 2)
+	errs := make([]error, 2)
+	for i, p := range []*process{run.srv, other} {
+		wg.Go(func() { results[i], errs[i] = run.gen.run(ctx, loadSpec{url: p.base + sc.path, headers: sc.headers}) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("%s, two instances: %w", sc.name, err)
+	}
+	cpu := run.srv.cpuTime() + other.cpuTime() - cpuBefore
+	sum := loadResult{Requests: results[0].Requests + results[1].Requests,
+		RPS: results[0].RPS + results[1].RPS, P50: max(results[0].P50, results[1].P50), P99: max(results[0].P99, results[1].P99),
+		Unexpected: results[0].Unexpected + results[1].Unexpected, Errors: results[0].Errors + results[1].Errors}
+	r := row{ID: sc.id + "-two", Engine: run.engine, Scenario: sc.name + ", two instances", Tokens: run.n,
+		Note: "both instances loaded at once on one database, each by its own generator; req/s summed, p50/p99 the worse"}
+	r.fromLoad(sum, base)
+	r.CPUPerReqUs = perRequest(cpu, sum.Requests)
+	r.PeakRSS = max(run.srv.peakRSS(), other.peakRSS())
+	if err := run.check(ctx, sc, sum, &r); err != nil {
+		return err
+	}
+	run.rep.add(r)
+	fmt.Fprintf(run.progress, "%-34s %9.0f req/s  p50 %8s  p99 %8s  %8s CPU/req\n",
+		r.Scenario, r.RPS, ms(r.P50Ms), ms(r.P99Ms), us(r.CPUPerReqUs))
 	return nil
 }
 
@@ -134,9 +176,13 @@ func (run *tokenRun) deleteFlow(ctx context.Context) {
 	start := time.Now()
 	times, posts, err := run.b.deleteFlow(ctx, count)
 	elapsed := time.Since(start)
-	r := row{ID: idDelete, Scenario: "delete flow (POST + redirected GET)", Tokens: n,
-		Note: fmt.Sprintf("%d deletes, one browser, synchronous=FULL; the POST alone: p50 %s, p99 %s",
-			len(times), ms(millis(percentile(posts, 50))), ms(millis(percentile(posts, 99))))}
+	durability := "synchronous=FULL"
+	if run.engine == enginePostgres {
+		durability = "PostgreSQL's default fsync at commit"
+	}
+	r := row{ID: idDelete, Engine: run.engine, Scenario: "delete flow (POST + redirected GET)", Tokens: n,
+		Note: fmt.Sprintf("%d deletes, one browser, %s; the POST alone: p50 %s, p99 %s",
+			len(times), durability, ms(millis(percentile(posts, 50))), ms(millis(percentile(posts, 99))))}
 	if err != nil {
 		rep.Failures = append(rep.Failures, fmt.Sprintf("delete flow (%d tokens): %v", n, err))
 		r.Note += "; MISBEHAVED: see failures"

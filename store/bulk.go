@@ -88,6 +88,8 @@ func (s *Store) bulk(ctx context.Context, accountID string, ids []string, change
 		var began time.Time
 		end := start
 		err := s.inTx(ctx, func(tx *sql.Tx) error {
+			// A transaction run again starts again from its first chunk.
+			changed, skipped, end = nil, nil, start
 			began = time.Now()
 			for end < len(ids) && (end == start || time.Since(began) < bulkBudget) {
 				chunk := ids[end:min(end+bulkChunk, len(ids))]

@@ -7,6 +7,11 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"apitokens/store/storetest"
 )
 
 // TestInterleavedStatusChanges races 1,000 enables, disables and deletes of
@@ -140,5 +145,50 @@ func TestConcurrentPartialUpdates(t *testing.T) {
 		if got.Name != name || got.Description != description || len(got.Modules) != 1 {
 			t.Fatalf("round %d: %q / %q / %d modules; an update was lost", round, got.Name, got.Description, len(got.Modules))
 		}
+	}
+}
+
+// TestPostgresRetriedTransactionsStartAgain fails transactions at their
+// commit as a clash with another would (PostgreSQL's serialization
+// failure), once each: the store runs them again, from the start, and the
+// result is what one run would give.
+func TestPostgresRetriedTransactionsStartAgain(t *testing.T) {
+	f := newFixtureOn(t, storetest.PostgresDSN(t))
+	ctx := context.Background()
+	defer func(n int, d time.Duration) { bulkChunk, bulkBudget = n, d }(bulkChunk, bulkBudget)
+	bulkChunk, bulkBudget = 10, time.Hour // three chunks in one transaction
+	var ids []string
+	for i := range 30 {
+		tok, _ := f.createToken(t, fmt.Sprintf("retried %d", i))
+		ids = append(ids, tok.ID)
+	}
+	clashes := 0
+	f.s.hooks.commit = func() error {
+		if clashes++; clashes%2 == 1 {
+			return &pgconn.PgError{Code: "40001", Message: "could not serialize access"}
+		}
+		return nil
+	}
+	res, err := f.s.BulkChangeTokens(ctx, f.account.ID, ids, ActionDisable, f.actor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if clashes != 2 || len(res.Changed) != 30 || len(res.Skipped) != 0 {
+		t.Fatalf("%d commits; changed %d, skipped %d; want 2 commits (one failed) and 30 changed once", clashes, len(res.Changed), len(res.Skipped))
+	}
+	if n := f.queryInt(t, `SELECT COUNT(*) FROM tokens WHERE account_id = ? AND status = 'disabled'`, f.account.ID); n != 30 {
+		t.Fatalf("%d tokens disabled, want 30", n)
+	}
+	if n := f.queryInt(t, `SELECT COUNT(*) FROM audit_events WHERE account_id = ? AND action = 'disabled'`, f.account.ID); n != 30 {
+		t.Fatalf("%d disable events, want 30", n)
+	}
+
+	name := "renamed once"
+	tok, changed, err := f.s.UpdateToken(ctx, f.account.ID, ids[0], TokenUpdate{Name: name, Only: []string{FieldName}}, f.actor)
+	if err != nil || !changed || tok.Name != name {
+		t.Fatalf("UpdateToken = %+v, %v, %v", tok, changed, err)
+	}
+	if clashes != 4 {
+		t.Fatalf("%d commits, want 4", clashes)
 	}
 }

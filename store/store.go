@@ -51,6 +51,9 @@ type Store struct {
 		query func(query string, args []any)
 		plan  func(*plan)
 		batch func(tokens int, held time.Duration) // a bulk transaction, from BEGIN to COMMIT
+		// commit may fail a transaction as it would commit, as a clash
+		// with another would.
+		commit func() error
 	}
 }
 
@@ -353,6 +356,12 @@ func (s *Store) tryTx(ctx context.Context, opts *sql.TxOptions, fn func(*sql.Tx)
 	if err := fn(tx); err != nil {
 		tx.Rollback()
 		return err
+	}
+	if s.hooks.commit != nil {
+		if err := s.hooks.commit(); err != nil {
+			tx.Rollback()
+			return err
+		}
 	}
 	return tx.Commit()
 }

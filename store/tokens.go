@@ -264,7 +264,10 @@ func (s *Store) UpdateToken(ctx context.Context, accountID, id string, u TokenUp
 		return Token{}, false, err
 	}
 	u.ModuleIDs = UniqueIDs(u.ModuleIDs)
+	given := u
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		// A transaction run again starts again from the update as given.
+		u, changed = given, false
 		var old Token
 		var expires sql.NullInt64
 		err := tx.QueryRowContext(ctx, `SELECT t.name, t.description, t.expires_at, t.logo IS NOT NULL FROM tokens t WHERE `+liveToken,

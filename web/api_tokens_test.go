@@ -265,14 +265,7 @@ func TestAPIConcurrentDelete(t *testing.T) {
 		if statuses[0] != http.StatusNoContent || statuses[1] != http.StatusNotFound {
 			t.Fatalf("round %d: two DELETEs answered %v, want one 204 and one 404", round, statuses)
 		}
-		events, _ := app.store.AuditEvents(context.Background(), app.account.ID, tok.ID)
-		deletes := 0
-		for _, e := range events {
-			if e.Action == store.AuditDeleted {
-				deletes++
-			}
-		}
-		if deletes != 1 {
+		if deletes := app.auditCount(t, tok.ID, store.AuditDeleted); deletes != 1 {
 			t.Fatalf("round %d: %d delete events, want 1", round, deletes)
 		}
 	}

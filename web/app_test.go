@@ -167,6 +167,23 @@ func (a *testApp) another() *testApp {
 	return &b
 }
 
+// auditCount is how many events of the action the token's audit trail
+// holds.
+func (a *testApp) auditCount(t testing.TB, tokenID, action string) int {
+	t.Helper()
+	events, err := a.store.AuditEvents(context.Background(), a.account.ID, tokenID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range events {
+		if e.Action == action {
+			n++
+		}
+	}
+	return n
+}
+
 func randomBytes(n int) []byte {
 	b := make([]byte, n)
 	rand.Read(b)

@@ -88,17 +88,7 @@ func TestPostgresInstances(t *testing.T) {
 				statuses[0] == http.StatusNotFound && statuses[1] == http.StatusSeeOther) {
 				t.Fatalf("round %d: deletes through A and B = %v, want one 303 and one 404", round, statuses)
 			}
-			events, err := a.store.AuditEvents(t.Context(), a.account.ID, tok.ID)
-			if err != nil {
-				t.Fatal(err)
-			}
-			deletes := 0
-			for _, e := range events {
-				if e.Action == store.AuditDeleted {
-					deletes++
-				}
-			}
-			if deletes != 1 {
+			if deletes := a.auditCount(t, tok.ID, store.AuditDeleted); deletes != 1 {
 				t.Fatalf("round %d: %d delete events, want 1", round, deletes)
 			}
 		}

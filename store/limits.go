@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"math/rand/v2"
 	"time"
 )
 
@@ -37,7 +38,7 @@ func (s *Store) LimitBucket(ctx context.Context, limit, key string) (LimitBucket
 // argument alone.
 func (s *Store) ChangeLimitBucket(ctx context.Context, limit, key string,
 	change func(LimitBucket) (next LimitBucket, drained time.Time, ok bool)) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		var b LimitBucket
 		var at int64
 		err := tx.QueryRowContext(ctx, `SELECT level, at FROM limit_buckets WHERE name = ? AND key = ?`, limit, key).
@@ -53,14 +54,21 @@ func (s *Store) ChangeLimitBucket(ctx context.Context, limit, key string,
 		if !ok {
 			return nil
 		}
-		// Buckets drained away are forgotten as others change, so that a
-		// flood of addresses leaves no rows behind for long.
-		if _, err := tx.ExecContext(ctx, `DELETE FROM limit_buckets WHERE drained_at < ?`, s.now()); err != nil {
-			return err
-		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO limit_buckets (name, key, level, at, drained_at) VALUES (?, ?, ?, ?, ?)
 			ON CONFLICT (name, key) DO UPDATE SET level = excluded.level, at = excluded.at, drained_at = excluded.drained_at`,
 			limit, key, next.Level, next.At.UnixMilli(), drained.UnixMilli())
 		return err
 	})
+	if err == nil && rand.IntN(forgetEvery) == 0 {
+		// Buckets drained away are forgotten now and then, outside the
+		// transaction (where, on PostgreSQL, it would clash with every
+		// other count at once), so that a flood of addresses leaves no
+		// rows behind for long.
+		_, err = s.write.ExecContext(ctx, `DELETE FROM limit_buckets WHERE drained_at < ?`, s.now())
+	}
+	return err
 }
+
+// forgetEvery is how many changes of buckets, on average, go by between
+// forgettings of the drained ones.
+const forgetEvery = 64

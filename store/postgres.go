@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -54,10 +55,20 @@ func DisplayName(dsn string) string {
 	if !IsPostgres(dsn) {
 		return dsn
 	}
+	scheme := dsn[:strings.Index(dsn, "://")]
 	u, err := url.Parse(dsn)
-	if err != nil {
-		return dsn[:strings.Index(dsn, "://")] + "://…"
+	// An @ that did not end the user part (a password with a ? or / in it,
+	// not percent-encoded) leaves the password somewhere else in the URL.
+	if err != nil || u.User == nil && strings.Contains(dsn, "@") {
+		return scheme + "://…"
 	}
+	q := u.Query()
+	for _, key := range []string{"password", "sslpassword"} {
+		if q.Has(key) {
+			q.Set(key, "xxxxx")
+		}
+	}
+	u.RawQuery = q.Encode()
 	return u.Redacted()
 }
 
@@ -110,7 +121,22 @@ func (c *pgConn) ExecContext(ctx context.Context, query string, args []driver.Na
 
 func (c *pgConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
 	r, err := c.inner.QueryContext(ctx, toPostgres(query), args)
-	return r, unavailableError(err)
+	if err != nil {
+		return nil, unavailableError(err)
+	}
+	return pgRows{r}, nil
+}
+
+// pgRows are a query's rows, whose reading names a connection lost
+// halfway with ErrUnavailable too.
+type pgRows struct{ driver.Rows }
+
+func (r pgRows) Next(dest []driver.Value) error {
+	err := r.Rows.Next(dest)
+	if err == io.EOF {
+		return err // the end of the rows, as database/sql expects it
+	}
+	return unavailableError(err)
 }
 
 // Begin is the deprecated form of BeginTx, which database/sql prefers.
@@ -142,10 +168,17 @@ func (c *pgConn) CheckNamedValue(v *driver.NamedValue) error {
 
 func (c *pgConn) Close() error { return c.inner.Close() }
 
-// translated holds each statement text's PostgreSQL form: the store's
-// texts are a bounded set (the list's filters make the most, some
-// hundreds), like the statements SQLite keeps prepared.
-var translated sync.Map
+// translated holds statement texts' PostgreSQL forms. The store's own
+// texts are some hundreds, but an API client's filter makes texts of its
+// own (a list of any length, conditions nested at will): past
+// maxTranslated, a text is translated each time rather than remembered,
+// which costs microseconds.
+var (
+	translated      sync.Map
+	translatedCount atomic.Int64
+)
+
+const maxTranslated = 4096
 
 // toPostgres is query as PostgreSQL reads it: each ? becomes $1, $2, … in
 // order, and a unary plus goes. SQLite reads a unary plus as "use no index
@@ -188,7 +221,9 @@ func toPostgres(query string) string {
 		}
 		out = append(out, c)
 	}
-	translated.Store(query, string(out))
+	if translatedCount.Add(1) <= maxTranslated {
+		translated.Store(query, string(out))
+	}
 	return string(out)
 }
 

@@ -288,33 +288,8 @@ func seedMany(tb testing.TB, f *fixture, n int) []string {
 		if err != nil {
 			tb.Fatal(err)
 		}
-		// Rows go in hundreds per statement: PostgreSQL's round trips, one
-		// per row, would take minutes for 100,000 tokens.
+		// Rows go in hundreds per statement (insertRows), as the seed's do.
 		var tokens, modules, events []any
-		flush := func() {
-			for _, batch := range []struct {
-				head   string
-				values string
-				args   *[]any
-			}{
-				{`INSERT INTO tokens (id, account_id, name, description, status, secret_digest, secret_ciphertext,
-					secret_key_id, expires_at, created_at, created_by, updated_at, updated_by, last_access_at) VALUES `,
-					`(?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, &tokens},
-				{`INSERT INTO token_modules (token_id, module_id) VALUES `, `(?, ?)`, &modules},
-				{`INSERT INTO audit_events (token_id, account_id, at, actor_id, action, ip) VALUES `,
-					`(?, ?, ?, ?, 'created', '192.0.2.1')`, &events},
-			} {
-				rows := len(*batch.args) / strings.Count(batch.values, "?")
-				if rows == 0 {
-					continue
-				}
-				query := batch.head + strings.TrimSuffix(strings.Repeat(batch.values+", ", rows), ", ")
-				if _, err := tx.ExecContext(ctx, query, *batch.args...); err != nil {
-					tb.Fatal(err)
-				}
-				*batch.args = (*batch.args)[:0]
-			}
-		}
 		for i := start; i < min(n, start+10_000); i++ {
 			var id string
 			for id == "" || seen[id] {
@@ -345,11 +320,22 @@ func seedMany(tb testing.TB, f *fixture, n int) []string {
 				modules = append(modules, id, f.modules[(i+m)%len(f.modules)].ID)
 			}
 			events = append(events, id, f.account.ID, created, by)
-			if (i+1)%500 == 0 {
-				flush()
+		}
+		for _, insert := range []struct {
+			head, values string
+			args         []any
+		}{
+			{`INSERT INTO tokens (id, account_id, name, description, status, secret_digest, secret_ciphertext,
+				secret_key_id, expires_at, created_at, created_by, updated_at, updated_by, last_access_at) VALUES `,
+				`(?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, tokens},
+			{`INSERT INTO token_modules (token_id, module_id) VALUES `, `(?, ?)`, modules},
+			{`INSERT INTO audit_events (token_id, account_id, at, actor_id, action, ip) VALUES `,
+				`(?, ?, ?, ?, 'created', '192.0.2.1')`, events},
+		} {
+			if err := insertRows(ctx, tx, insert.head, insert.values, insert.args); err != nil {
+				tb.Fatal(err)
 			}
 		}
-		flush()
 		if err := tx.Commit(); err != nil {
 			tb.Fatal(err)
 		}

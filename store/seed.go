@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -96,6 +97,14 @@ func (s *Store) SeedTokens(ctx context.Context, o SeedOptions) (SeedResult, erro
 			}
 		}
 		res.Created = end
+	}
+	if s.d.postgres {
+		// PostgreSQL plans from statistics, which its autovacuum would
+		// gather only a while after so many rows: the first pages read
+		// after a seed would be planned blind.
+		if _, err := s.write.ExecContext(ctx, `ANALYZE tokens, token_modules, audit_events`); err != nil {
+			return res, err
+		}
 	}
 	return res, nil
 }
@@ -192,40 +201,31 @@ func newSeedRow(i int, id string, mods []Module, oldest, now int64) seedRow {
 	return r
 }
 
-// insertSeedRows writes seeded tokens in tx through statements prepared
-// once, and their audit events in two statements.
+// insertSeedRows writes seeded tokens in tx, hundreds of rows a statement,
+// and their audit events in two statements.
 func (s *Store) insertSeedRows(ctx context.Context, tx *sql.Tx, o SeedOptions, rows []seedRow) error {
-	ins, err := prepareAll(ctx, tx,
-		`INSERT INTO tokens (id, account_id, name, description, status,
-		secret_digest, secret_ciphertext, secret_key_id, expires_at,
-		created_at, created_by, updated_at, updated_by, last_access_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		`INSERT INTO token_modules (token_id, module_id) VALUES (?, ?)`)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		for _, st := range ins {
-			st.Close()
-		}
-	}()
-	insToken, insModule := ins[0], ins[1]
+	var tokens, modules []any
 	var created, disabled []tokenAt
 	for _, r := range rows {
-		if _, err := insToken.ExecContext(ctx, r.id, o.AccountID, r.name, r.description, r.status,
+		tokens = append(tokens, r.id, o.AccountID, r.name, r.description, r.status,
 			s.secrets.digest(r.secret), s.secrets.seal(r.id, r.secret), s.secrets.keyID, r.expiresAt,
-			r.created, o.CreatedBy, r.updated, o.CreatedBy, r.lastAccess); err != nil {
-			return err
-		}
+			r.created, o.CreatedBy, r.updated, o.CreatedBy, r.lastAccess)
 		for _, m := range r.modules {
-			if _, err := insModule.ExecContext(ctx, r.id, m.ID); err != nil {
-				return err
-			}
+			modules = append(modules, r.id, m.ID)
 		}
 		created = append(created, tokenAt{r.id, r.created})
 		if r.status == StatusDisabled {
 			disabled = append(disabled, tokenAt{r.id, r.updated})
 		}
+	}
+	if err := insertRows(ctx, tx, `INSERT INTO tokens (id, account_id, name, description, status,
+		secret_digest, secret_ciphertext, secret_key_id, expires_at,
+		created_at, created_by, updated_at, updated_by, last_access_at) VALUES `,
+		`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, tokens); err != nil {
+		return err
+	}
+	if err := insertRows(ctx, tx, `INSERT INTO token_modules (token_id, module_id) VALUES `, `(?, ?)`, modules); err != nil {
+		return err
 	}
 	seeder := Actor{Kind: ActorUser, ID: o.CreatedBy, IP: "seed"}
 	if err := s.recordAudit(ctx, tx, auditEntry{accountID: o.AccountID, by: seeder, action: AuditCreated}, created); err != nil {
@@ -273,19 +273,23 @@ func (s *Store) freeTokenIDs(ctx context.Context, n int) ([]string, error) {
 	return ids, nil
 }
 
-// prepareAll prepares each statement on tx; on failure it closes those
-// already prepared.
-func prepareAll(ctx context.Context, tx *sql.Tx, queries ...string) ([]*sql.Stmt, error) {
-	stmts := make([]*sql.Stmt, 0, len(queries))
-	for _, q := range queries {
-		st, err := tx.PrepareContext(ctx, q)
-		if err != nil {
-			for _, p := range stmts {
-				p.Close()
-			}
-			return nil, err
+// rowsPerInsert is how many rows insertRows writes a statement: a
+// PostgreSQL round trip, and a run of its triggers, per row would make a
+// seed of 100,000 tokens take minutes.
+const rowsPerInsert = 500
+
+// insertRows runs head followed by values (the placeholders of one row),
+// once for up to rowsPerInsert rows of args, as many times as args hold
+// rows.
+func insertRows(ctx context.Context, tx *sql.Tx, head, values string, args []any) error {
+	width := strings.Count(values, "?")
+	for len(args) > 0 {
+		n := min(len(args)/width, rowsPerInsert)
+		query := head + strings.TrimSuffix(strings.Repeat(values+", ", n), ", ")
+		if _, err := tx.ExecContext(ctx, query, args[:n*width]...); err != nil {
+			return err
 		}
-		stmts = append(stmts, st)
+		args = args[n*width:]
 	}
-	return stmts, nil
+	return nil
 }

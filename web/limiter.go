@@ -198,9 +198,10 @@ func (l *memoryLimiter) evict(now time.Time) {
 //
 // A key found over its limit is remembered here until the time it must
 // wait for has passed: its next attempts, refused anyway, cost no database
-// read (a flood of garbage secrets from one address reads nothing). That
-// time can only come later, never sooner, as other instances count more:
-// no attempt over the limit is refused by the database and let in here.
+// read (a flood of garbage secrets from one address reads nothing). This
+// instance may so refuse a little longer than the database would (another
+// instance may have taken a count back meanwhile), never shorter: no
+// attempt the database would refuse is let in here.
 type sharedLimiter struct {
 	store   *store.Store
 	rate    rate

@@ -31,7 +31,7 @@ run:
 ## store and HTTP tests run again on PostgreSQL (APITOKENS_TEST_POSTGRES,
 ## by default the local server, user postgres, trust on 127.0.0.1)
 test: check $(AXE)
-	APITOKENS_AXE=$(CURDIR)/$(AXE) $(GO) test -race -count=1 ./...
+	APITOKENS_AXE=$(CURDIR)/$(AXE) $(GO) test -race -count=1 -timeout 30m ./...
 	$(MAKE) --no-print-directory fuzz
 
 ## fuzz: a short run of each fuzz test on top of its committed corpus

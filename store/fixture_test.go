@@ -332,7 +332,7 @@ func seedMany(tb testing.TB, f *fixture, n int) []string {
 			{`INSERT INTO audit_events (token_id, account_id, at, actor_id, action, ip) VALUES `,
 				`(?, ?, ?, ?, 'created', '192.0.2.1')`, events},
 		} {
-			if err := insertRows(ctx, tx, insert.head, insert.values, insert.args); err != nil {
+			if err := f.s.insertRows(ctx, tx, insert.head, insert.values, insert.args); err != nil {
 				tb.Fatal(err)
 			}
 		}

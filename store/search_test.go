@@ -67,7 +67,9 @@ func TestSearchByIDPrefixKeepsToAccount(t *testing.T) {
 			if !slices.Equal(got, want) || page.Total != len(want) {
 				t.Errorf("found %v of %d, want %v", got, page.Total, want)
 			}
-			if len(q) >= 3 && candidates != len(want) {
+			// SQLite carries the trigram index's matches as candidates;
+			// PostgreSQL reads its index in place.
+			if len(q) >= 3 && !f.s.d.postgres && candidates != len(want) {
 				t.Errorf("the search carried %d candidates, want the account's %d", candidates, len(want))
 			}
 			all, err := f.s.TokenIDs(ctx, small.ID, TokenFilter{Query: q})

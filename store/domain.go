@@ -267,16 +267,6 @@ type NewToken struct {
 	Draft string
 }
 
-// DraftAdded is the answer to a second Add of a draft that has added its
-// token already, within DraftLife.
-type DraftAdded struct{ TokenID string }
-
-func (e *DraftAdded) Error() string { return "this Add has added " + e.TokenID + " already" }
-
-// DraftLife is how long a draft's token is remembered: longer than a
-// person takes to send Add again after a slow answer.
-const DraftLife = 10 * time.Minute
-
 // Validate checks the fields a person typed; module membership is checked
 // against the account, and the expiry date against the clock, by the store.
 func (n *NewToken) Validate() error {

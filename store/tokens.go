@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 )
 
 // tokenColumns is what every token query selects; scanToken reads it.
@@ -149,29 +148,6 @@ func (s *Store) CreateToken(ctx context.Context, n NewToken, by Actor) (Token, s
 	return t, secret, err
 }
 
-// claimDraft fails with DraftAdded when the draft has added a token
-// within DraftLife, and forgets drafts older than that. Two Adds of one
-// draft at once are two transactions that each look for it: on SQLite one
-// waits for the other, on PostgreSQL one is run again, and finds it.
-func (s *Store) claimDraft(ctx context.Context, tx *sql.Tx, draft string) error {
-	if draft == "" {
-		return nil
-	}
-	since := s.now() - DraftLife.Milliseconds()
-	if _, err := tx.ExecContext(ctx, `DELETE FROM token_drafts WHERE created_at < ?`, since); err != nil {
-		return err
-	}
-	var tokenID string
-	err := tx.QueryRowContext(ctx, `SELECT token_id FROM token_drafts WHERE draft = ?`, draft).Scan(&tokenID)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return nil
-	case err != nil:
-		return err
-	}
-	return &DraftAdded{TokenID: tokenID}
-}
-
 // checkModules fails with a ValidationError unless every ID is an enabled
 // module of the account.
 func checkModules(ctx context.Context, tx *sql.Tx, accountID string, ids []string) error {
@@ -253,158 +229,6 @@ func (s *Store) loadModules(ctx context.Context, tokens []Token) error {
 		tokens[i].Modules = append(tokens[i].Modules, m)
 	}
 	return rows.Err()
-}
-
-// UpdateToken changes a token's name, description and modules, with the same
-// validation as CreateToken, and records which fields changed in the audit
-// trail. Saving without a change writes nothing; changed reports whether
-// anything was written. A deleted token is ErrNotFound.
-func (s *Store) UpdateToken(ctx context.Context, accountID, id string, u TokenUpdate, by Actor) (t Token, changed bool, err error) {
-	if err := s.checkUpdate(&u); err != nil {
-		return Token{}, false, err
-	}
-	u.ModuleIDs = UniqueIDs(u.ModuleIDs)
-	given := u
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		// A transaction run again starts again from the update as given.
-		u, changed = given, false
-		var old Token
-		var expires sql.NullInt64
-		err := tx.QueryRowContext(ctx, `SELECT t.name, t.description, t.expires_at, t.logo IS NOT NULL FROM tokens t WHERE `+liveToken,
-			id, accountID).Scan(&old.Name, &old.Description, &expires, &old.HasLogo)
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound
-		}
-		if err != nil {
-			return err
-		}
-		oldModuleIDs, err := tokenModuleIDs(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		// Fields the update leaves out keep what is stored now, read in
-		// this transaction: two partial updates at once both land.
-		if !u.changes(FieldName) {
-			u.Name = old.Name
-		}
-		if !u.changes(FieldDescription) {
-			u.Description = old.Description
-		}
-		old.ExpiresAt = millis(expires)
-		if u.Expiry == nil {
-			u.Expiry = &old.ExpiresAt
-		}
-		if !u.changes(FieldModules) {
-			u.ModuleIDs = oldModuleIDs
-		} else if err := checkGrantable(u.Grantable, u.ModuleIDs, oldModuleIDs); err != nil {
-			return err
-		} else if err := checkModules(ctx, tx, accountID, u.ModuleIDs); err != nil {
-			return err
-		}
-		oldModules, err := tokenModules(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		newModules, err := moduleNames(ctx, tx, u.ModuleIDs)
-		if err != nil {
-			return err
-		}
-		changes := fieldChanges(old, u, oldModules, newModules)
-		if len(changes) == 0 {
-			return nil
-		}
-		now := s.now()
-		if err := writeUpdate(ctx, tx, id, u, now, by); err != nil {
-			return err
-		}
-		changed = true
-		return s.recordAudit(ctx, tx, auditEntry{accountID: accountID, by: by, action: AuditUpdated, changes: changes}, tokensAt(now, id))
-	})
-	if err != nil {
-		return Token{}, false, err
-	}
-	t, err = s.TokenByID(ctx, accountID, id)
-	return t, changed, err
-}
-
-// checkUpdate tidies an update and refuses, before anything is read, one
-// the rules forbid whatever is stored.
-func (s *Store) checkUpdate(u *TokenUpdate) error {
-	if err := u.Validate(); err != nil {
-		return err
-	}
-	if u.Expiry != nil {
-		if err := CheckExpiry(*u.Expiry, s.Now()); err != nil {
-			return err
-		}
-	}
-	if u.Logo != nil {
-		return checkStoredLogo(*u.Logo)
-	}
-	return nil
-}
-
-// writeUpdate stores a complete update of a token: its logo when one was
-// sent (an empty one removes it), its fields and its modules.
-func writeUpdate(ctx context.Context, tx *sql.Tx, id string, u TokenUpdate, now int64, by Actor) error {
-	if u.Logo != nil {
-		var logo any
-		if len(*u.Logo) > 0 {
-			logo = *u.Logo
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE tokens SET logo = ? WHERE id = ?`, logo, id); err != nil {
-			return err
-		}
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE tokens SET name = ?, description = ?, expires_at = ?, updated_at = ?, updated_by = ?
-		WHERE id = ?`, u.Name, u.Description, nullMillis(*u.Expiry), now, by.ID, id); err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM token_modules WHERE token_id = ?`, id); err != nil {
-		return err
-	}
-	return insertTokenModules(ctx, tx, id, u.ModuleIDs)
-}
-
-// logoText is a logo as the audit trail shows it.
-func logoText(has bool, text string) string {
-	if has {
-		return text
-	}
-	return ""
-}
-
-// expiryText is an expiry date as the audit trail shows it: the moment in
-// UTC, or "" for never.
-func expiryText(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.UTC().Format(time.RFC3339)
-}
-
-// fieldChanges is what an update changes of a token, as the audit trail
-// shows it: modules by name.
-func fieldChanges(old Token, u TokenUpdate, oldModules, newModules []string) []FieldChange {
-	var changes []FieldChange
-	if old.Name != u.Name {
-		changes = append(changes, FieldChange{Field: FieldName, Old: old.Name, New: u.Name})
-	}
-	if old.Description != u.Description {
-		changes = append(changes, FieldChange{Field: FieldDescription, Old: old.Description, New: u.Description})
-	}
-	if !slices.Equal(oldModules, newModules) {
-		changes = append(changes, FieldChange{Field: FieldModules,
-			Old: strings.Join(oldModules, ", "), New: strings.Join(newModules, ", ")})
-	}
-	// A logo is pixels, not words: the trail says it was set or removed.
-	if u.Logo != nil && (len(*u.Logo) > 0 || old.HasLogo) {
-		changes = append(changes, FieldChange{Field: FieldLogo, Old: logoText(old.HasLogo, "Logo"), New: logoText(len(*u.Logo) > 0, "New logo")})
-	}
-	if !old.ExpiresAt.Equal(*u.Expiry) {
-		changes = append(changes, FieldChange{Field: FieldExpires, Old: expiryText(old.ExpiresAt), New: expiryText(*u.Expiry)})
-	}
-	return changes
 }
 
 // insertTokenModules scopes a token to the modules with the given IDs.

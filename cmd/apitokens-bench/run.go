@@ -4,14 +4,12 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,8 +17,7 @@ import (
 	"strings"
 	"time"
 
-	// The "pgx" driver, to make the PostgreSQL databases.
-	_ "github.com/jackc/pgx/v5/stdlib"
+	"apitokens/store/storetest"
 )
 
 // Scenario IDs, which the targets refer to.
@@ -162,7 +159,7 @@ func benchTokens(ctx context.Context, cfg config, gen generator, bin string, hel
 	// The database, and the key file every process on it shares.
 	db := []string{"--db", filepath.Join(dir, "bench.db")}
 	if engine == enginePostgres {
-		dsn, drop, err := makePostgresDatabase(ctx, cfg.postgres, fmt.Sprintf("apitokens_bench_%d_%d", os.Getpid(), n))
+		dsn, drop, err := storetest.MakeDatabase(ctx, cfg.postgres, fmt.Sprintf("apitokens_bench_%d_%d", os.Getpid(), n))
 		if err != nil {
 			return err
 		}
@@ -254,39 +251,6 @@ func seedDatabase(ctx context.Context, bin string, db []string, email, password 
 		return seed, fmt.Errorf("apitokens seed printed %q: %v", out, err)
 	}
 	return seed, nil
-}
-
-// makePostgresDatabase makes the database name on the PostgreSQL server at
-// serverURL, with pg_trgm, and returns its URL and how to drop it.
-func makePostgresDatabase(ctx context.Context, serverURL, name string) (string, func(), error) {
-	admin, err := sql.Open("pgx", serverURL)
-	if err != nil {
-		return "", nil, err
-	}
-	admin.ExecContext(ctx, `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`)
-	if _, err := admin.ExecContext(ctx, `CREATE DATABASE `+name); err != nil {
-		admin.Close()
-		return "", nil, fmt.Errorf("--db: make a database on %s: %w", redacted(serverURL), err)
-	}
-	drop := func() {
-		admin.ExecContext(context.WithoutCancel(ctx), `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`)
-		admin.Close()
-	}
-	u, err := url.Parse(serverURL)
-	if err != nil {
-		drop()
-		return "", nil, err
-	}
-	u.Path = "/" + name
-	return u.String(), drop, nil
-}
-
-// redacted is a URL without its password.
-func redacted(s string) string {
-	if u, err := url.Parse(s); err == nil {
-		return u.Redacted()
-	}
-	return "the --db URL"
 }
 
 // perRequest is the CPU time per request, in microseconds.

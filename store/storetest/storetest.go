@@ -1,7 +1,8 @@
 // Package storetest makes databases for tests on either engine: a file in
 // the test's temporary folder on SQLite, a schema of its own on PostgreSQL.
 // RunBothEngines runs a package's tests on each in turn, so that one suite
-// covers both.
+// covers both. The load tests (cmd/apitokens-bench) make their PostgreSQL
+// databases with MakeDatabase too.
 package storetest
 
 import (
@@ -14,7 +15,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -45,6 +45,7 @@ var (
 	database struct {
 		once sync.Once
 		url  string // the run's database
+		drop func()
 		err  error
 	}
 	schemas atomic.Int64
@@ -129,53 +130,58 @@ func PostgresDSN(t testing.TB) string {
 // binary's run, with pg_trgm.
 func runDatabase() (string, error) {
 	database.once.Do(func() {
-		database.url, database.err = makeDatabase(fmt.Sprintf("apitokens_test_%d", os.Getpid()))
+		database.url, database.drop, database.err = MakeDatabase(context.Background(), ServerURL(),
+			fmt.Sprintf("apitokens_test_%d", os.Getpid()))
+		if database.err != nil {
+			database.err = fmt.Errorf("%w: %s", database.err, howToStart)
+		}
 	})
 	return database.url, database.err
 }
 
-func makeDatabase(name string) (string, error) {
-	ctx := context.Background()
-	admin, err := sql.Open("pgx", ServerURL())
-	if err != nil {
-		return "", err
+func dropDatabase() {
+	if database.drop != nil {
+		database.drop()
 	}
-	defer admin.Close()
+}
+
+// MakeDatabase makes the database name, with pg_trgm, on the PostgreSQL
+// server at serverURL (dropping one left there by a run that was killed),
+// and returns its URL and how to drop it. The load tests make theirs so too.
+func MakeDatabase(ctx context.Context, serverURL, name string) (dsn string, drop func(), err error) {
+	admin, err := sql.Open("pgx", serverURL)
+	if err != nil {
+		return "", nil, err
+	}
 	if err := admin.PingContext(ctx); err != nil {
-		return "", fmt.Errorf("no server answers at %s (%w): %s", redacted(ServerURL()), err, howToStart)
+		admin.Close()
+		return "", nil, fmt.Errorf("no server answers at %s (%w)", redacted(serverURL), err)
 	}
-	// Left over from a run that was killed, under the same process ID.
 	admin.ExecContext(ctx, `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`)
-	if _, err := admin.ExecContext(ctx, `CREATE DATABASE `+name); err != nil {
-		return "", err
+	drop = func() {
+		admin.ExecContext(context.WithoutCancel(ctx), `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`)
+		admin.Close()
 	}
-	u, err := url.Parse(ServerURL())
+	if _, err := admin.ExecContext(ctx, `CREATE DATABASE `+name); err != nil {
+		admin.Close()
+		return "", nil, err
+	}
+	u, err := url.Parse(serverURL)
 	if err != nil {
-		return "", err
+		drop()
+		return "", nil, err
 	}
 	u.Path = "/" + name
 	db, err := sql.Open("pgx", u.String())
+	if err == nil {
+		_, err = db.ExecContext(ctx, `CREATE EXTENSION IF NOT EXISTS pg_trgm`)
+		db.Close()
+	}
 	if err != nil {
-		return "", err
+		drop()
+		return "", nil, err
 	}
-	defer db.Close()
-	if _, err := db.ExecContext(ctx, `CREATE EXTENSION IF NOT EXISTS pg_trgm`); err != nil {
-		return "", err
-	}
-	return u.String(), nil
-}
-
-func dropDatabase() {
-	if database.url == "" {
-		return
-	}
-	u, _ := url.Parse(database.url)
-	admin, err := sql.Open("pgx", ServerURL())
-	if err != nil {
-		return
-	}
-	defer admin.Close()
-	admin.Exec(`DROP DATABASE IF EXISTS ` + strings.TrimPrefix(u.Path, "/") + ` WITH (FORCE)`)
+	return u.String(), drop, nil
 }
 
 func redacted(dsn string) string {

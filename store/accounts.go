@@ -42,7 +42,7 @@ func (s *Store) CreateAccount(ctx context.Context, name string) (Account, error)
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		// In the words of the unique index on names (migration 009).
 		var taken string
-		err := tx.QueryRowContext(ctx, `SELECT name FROM accounts WHERE `+s.d.nocase(`name`)+` = `+s.d.nocase(`?`), name).Scan(&taken)
+		err := tx.QueryRowContext(ctx, `SELECT name FROM accounts WHERE `+s.d.equalsNocase(`name`), name).Scan(&taken)
 		if err == nil {
 			return &AccountNameTakenError{Name: taken}
 		}
@@ -121,7 +121,7 @@ func (s *Store) CreateUser(ctx context.Context, n NewUser) (User, error) {
 	u := User{AccountID: n.AccountID, Email: n.Email, Name: n.Name, Role: n.Role}
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		var taken int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE `+s.emailIs(`email`), n.Email).Scan(&taken); err != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE `+s.d.equalsNocase(`email`), n.Email).Scan(&taken); err != nil {
 			return err
 		}
 		if taken > 0 {
@@ -190,7 +190,7 @@ func (s *Store) SetHiddenColumns(ctx context.Context, userID string, keys []stri
 // UserByEmail returns a user.
 func (s *Store) UserByEmail(ctx context.Context, email string) (User, error) {
 	return scanUser(s.read.QueryRowContext(ctx, `SELECT `+userColumns+`
-		FROM users u JOIN accounts a ON a.id = u.account_id WHERE `+s.emailIs(`u.email`), strings.TrimSpace(email)))
+		FROM users u JOIN accounts a ON a.id = u.account_id WHERE `+s.d.equalsNocase(`u.email`), strings.TrimSpace(email)))
 }
 
 // FirstAdmin returns the account's longest-standing administrator.
@@ -198,16 +198,6 @@ func (s *Store) FirstAdmin(ctx context.Context, accountID string) (User, error) 
 	return scanUser(s.read.QueryRowContext(ctx, `SELECT `+userColumns+`
 		FROM users u JOIN accounts a ON a.id = u.account_id
 		WHERE u.account_id = ? AND u.role = 'admin' ORDER BY u.created_at, u.id LIMIT 1`, accountID))
-}
-
-// emailIs is the condition that col, a user's e-mail address, is the next
-// argument, ignoring the case of ASCII letters as the unique index does.
-func (s *Store) emailIs(col string) string {
-	if s.d.postgres {
-		return `nocase(` + col + `) = nocase(?)`
-	}
-	// The column's own collation is NOCASE.
-	return col + ` = ?`
 }
 
 // dummyHash is compared against when an e-mail is unknown, so that a wrong
@@ -222,7 +212,7 @@ var dummyHash = sync.OnceValue(func() []byte {
 // ErrInvalidCredentials.
 func (s *Store) Authenticate(ctx context.Context, email, password string) (User, error) {
 	var hash string
-	err := s.read.QueryRowContext(ctx, `SELECT password_hash FROM users WHERE `+s.emailIs(`email`), strings.TrimSpace(email)).Scan(&hash)
+	err := s.read.QueryRowContext(ctx, `SELECT password_hash FROM users WHERE `+s.d.equalsNocase(`email`), strings.TrimSpace(email)).Scan(&hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))
 		return User{}, ErrInvalidCredentials

@@ -26,6 +26,13 @@ func (d dialect) nocaseArg() string {
 	return `?`
 }
 
+// equalsNocase is the condition that expr equals the next argument,
+// ignoring the case of ASCII letters, in the words of the unique indexes on
+// account names and e-mail addresses.
+func (d dialect) equalsNocase(expr string) string {
+	return d.nocase(expr) + ` = ` + d.nocaseArg()
+}
+
 // likeNocase is the condition that expr holds the LIKE pattern given as
 // the next argument (escaped with \), ignoring the case of ASCII letters.
 func (d dialect) likeNocase(expr string) string {

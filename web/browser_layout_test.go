@@ -11,6 +11,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"apitokens/store"
+	"apitokens/store/storetest"
 )
 
 // setViewport makes the tab as wide as a phone or a desktop screen.
@@ -167,4 +168,26 @@ func containsAll(s string, words ...string) bool {
 		}
 	}
 	return true
+}
+
+// TestBrowserDatabaseUnavailable: while the server's database cannot be
+// reached, a signed-in person who opens the list sees the 503 page, which
+// offers to try the same page again; once the database is back, that
+// button brings the list.
+func TestBrowserDatabaseUnavailable(t *testing.T) {
+	dsn, link := storetest.Via(t, storetest.PostgresDSN(t))
+	app := newTestAppOn(t, dsn)
+	ctx := newTab(t)
+	browserSignIn(t, ctx, app, app.admin)
+	link.Cut()
+	run(t, ctx, "open the list", chromedp.Navigate(app.url+tokensPath), chromedp.WaitVisible(chromedp.CSS(".error-page")))
+	saveScreenshot(t, ctx, "unavailable")
+	if code, again := text(t, ctx, ".error-code"), text(t, ctx, ".error-actions"); code != "503" || again != "Try again" {
+		t.Fatalf("error page %s with %q, want 503 with Try again", code, again)
+	}
+	link.Restore()
+	run(t, ctx, "try again", chromedp.Click(chromedp.CSS(".error-actions a")), chromedp.WaitVisible(chromedp.CSS(settingsNav)))
+	if h1 := text(t, ctx, "main h1"); h1 != "API tokens" {
+		t.Fatalf("after Try again the page is %q, want the list", h1)
+	}
 }

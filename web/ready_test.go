@@ -95,6 +95,11 @@ func TestPostgresUnavailable(t *testing.T) {
 	if !strings.Contains(page.body, "</html>") || !strings.Contains(page.text(), "The database cannot be reached just now") {
 		t.Fatalf("not the error page saying the database cannot be reached:\n%s", page.text())
 	}
+	// The session could not be read either: the way on is the same page,
+	// not a sign-in that would meet the same silence.
+	if !strings.Contains(page.body, `href="`+tokensPath+`">Try again</a>`) || strings.Contains(page.text(), "Sign in") {
+		t.Errorf("the page offers no Try again of %s, or offers Sign in:\n%s", tokensPath, page.text())
+	}
 	res := api.get(apiTokens)
 	p := res.problem(t, http.StatusServiceUnavailable, "service-unavailable")
 	if res.header.Get("Retry-After") != "5" || !strings.Contains(p.Detail, "database cannot be reached") {

@@ -51,13 +51,11 @@ func (s *Server) requireToken(next echo.HandlerFunc) echo.HandlerFunc {
 		t, err := s.store.TokenBySecret(ctx, secret)
 		var rejected *store.SecretRejected
 		if errors.As(err, &rejected) {
-			wait, werr := s.bearerFailures.wait(ctx, client, now)
+			// Counted, unless the count is at its limit: then refused,
+			// and not counted. One read and write of the count, either way.
+			wait, werr := s.bearerFailures.reserve(ctx, client, now)
 			if wait > 0 {
-				// Refused, not counted: the count is at its limit.
 				return errBearerThrottled(wait)
-			}
-			if werr == nil {
-				werr = s.bearerFailures.fail(ctx, client, now)
 			}
 			if werr != nil {
 				// The rejection stands, uncounted: the database that keeps

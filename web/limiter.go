@@ -30,8 +30,6 @@ type limiter interface {
 	// succeed takes back the count reserve made for an attempt that turned
 	// out right.
 	succeed(ctx context.Context, key string, now time.Time) error
-	// fail counts a failed attempt of key.
-	fail(ctx context.Context, key string, now time.Time) error
 }
 
 // rate is a limit: a burst of attempts, then one more every interval;
@@ -158,13 +156,6 @@ func (l *memoryLimiter) succeed(_ context.Context, key string, now time.Time) er
 	return nil
 }
 
-func (l *memoryLimiter) fail(_ context.Context, key string, now time.Time) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.addLocked(key, 1, now)
-	return nil
-}
-
 func (l *memoryLimiter) addLocked(key string, delta float64, now time.Time) {
 	if _, ok := l.keys[key]; !ok && len(l.keys) >= l.rate.keys {
 		l.evict(now)
@@ -263,19 +254,11 @@ func (l *sharedLimiter) reserve(ctx context.Context, key string, now time.Time) 
 }
 
 func (l *sharedLimiter) succeed(ctx context.Context, key string, now time.Time) error {
-	return l.add(ctx, key, -1, now)
-}
-
-func (l *sharedLimiter) fail(ctx context.Context, key string, now time.Time) error {
-	return l.add(ctx, key, 1, now)
-}
-
-func (l *sharedLimiter) add(ctx context.Context, key string, delta float64, now time.Time) error {
 	return l.store.ChangeLimitBucket(ctx, l.rate.name, key, func(b store.LimitBucket) (store.LimitBucket, time.Time, bool) {
-		if delta < 0 && b.At.IsZero() {
+		if b.At.IsZero() {
 			return b, time.Time{}, false // nothing to take back
 		}
-		next, drained := l.rate.plus(b, delta, now)
+		next, drained := l.rate.plus(b, -1, now)
 		return next, drained, true
 	})
 }

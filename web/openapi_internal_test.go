@@ -71,10 +71,9 @@ func TestMemoryLimiter(t *testing.T) {
 	t.Run("BurstThenOnePerInterval", func(t *testing.T) {
 		l := newMemoryLimiter(rate{burst: 3, interval: 10 * time.Second})
 		for i := range 3 {
-			if w := wait(l, "a", t0); w != 0 {
+			if w, _ := l.reserve(ctx, "a", t0); w != 0 {
 				t.Fatalf("failure %d had to wait %v", i+1, w)
 			}
-			l.fail(ctx, "a", t0)
 		}
 		if w := wait(l, "a", t0); w != 10*time.Second {
 			t.Fatalf("after the burst: wait %v, want 10s", w)
@@ -92,13 +91,13 @@ func TestMemoryLimiter(t *testing.T) {
 	t.Run("MemoryBounded", func(t *testing.T) {
 		l := newMemoryLimiter(rate{burst: 3, interval: 10 * time.Second, keys: 4})
 		for i := range 3 {
-			l.fail(ctx, "heavy", t0)
-			l.fail(ctx, "light"+string(rune('a'+i)), t0)
+			l.reserve(ctx, "heavy", t0)
+			l.reserve(ctx, "light"+string(rune('a'+i)), t0)
 		}
 		// Room is made from the clients with the fewest failures; the
 		// one being slowed down is kept.
 		for i := range 50 {
-			l.fail(ctx, "flood"+strings.Repeat("x", i), t0)
+			l.reserve(ctx, "flood"+strings.Repeat("x", i), t0)
 			if len(l.keys) > 4 {
 				t.Fatalf("%d clients remembered, limit 4", len(l.keys))
 			}
@@ -108,7 +107,7 @@ func TestMemoryLimiter(t *testing.T) {
 		}
 		// Once drained, old clients go first.
 		later := t0.Add(time.Hour)
-		l.fail(ctx, "new", later)
+		l.reserve(ctx, "new", later)
 		if len(l.keys) != 1 {
 			t.Fatalf("%d clients after everything drained, want 1", len(l.keys))
 		}

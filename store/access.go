@@ -2,10 +2,8 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
-	"time"
 )
 
 // Reasons a presented secret is rejected. They go to the server's log, never
@@ -36,31 +34,6 @@ func (e *SecretRejected) Error() string {
 
 // Unwrap makes every rejection an ErrNotFound.
 func (e *SecretRejected) Unwrap() error { return ErrNotFound }
-
-// RecordTokenAccess stores when tokens were last used, all in one write
-// transaction, so that a batch of API calls costs one commit instead of one
-// per call. A time only ever moves last access forward, and deleted tokens
-// are left alone: their tombstones are final.
-func (s *Store) RecordTokenAccess(ctx context.Context, at map[string]time.Time) error {
-	if len(at) == 0 {
-		return nil
-	}
-	return s.inTx(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, `UPDATE tokens SET last_access_at = ?
-			WHERE id = ? AND status != 'deleted' AND (last_access_at IS NULL OR last_access_at < ?)`)
-		if err != nil {
-			return err
-		}
-		defer stmt.Close()
-		for id, t := range at {
-			ms := t.UnixMilli()
-			if _, err := stmt.ExecContext(ctx, ms, id, ms); err != nil {
-				return fmt.Errorf("record access of %s: %w", id, err)
-			}
-		}
-		return nil
-	})
-}
 
 // TokenBySecret returns the token a presented secret belongs to, if it may
 // authenticate at now: malformed, unknown, disabled, deleted and expired

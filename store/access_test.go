@@ -77,7 +77,7 @@ func flip(c byte) string {
 	return "a"
 }
 
-func TestRecordTokenAccess(t *testing.T) {
+func TestRecordLastAccess(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	tok, _ := f.createToken(t, "used")
@@ -95,7 +95,7 @@ func TestRecordTokenAccess(t *testing.T) {
 		return got.LastAccessAt
 	}
 	t.Run("OK", func(t *testing.T) {
-		if err := f.s.RecordTokenAccess(ctx, map[string]time.Time{tok.ID: t0}); err != nil {
+		if err := f.s.RecordUsage(ctx, lastCalls(map[string]time.Time{tok.ID: t0})); err != nil {
 			t.Fatal(err)
 		}
 		if got := lastAccess(t); !got.Equal(t0) {
@@ -103,7 +103,7 @@ func TestRecordTokenAccess(t *testing.T) {
 		}
 	})
 	t.Run("NeverBackwards", func(t *testing.T) {
-		if err := f.s.RecordTokenAccess(ctx, map[string]time.Time{tok.ID: t0.Add(-time.Hour)}); err != nil {
+		if err := f.s.RecordUsage(ctx, lastCalls(map[string]time.Time{tok.ID: t0.Add(-time.Hour)})); err != nil {
 			t.Fatal(err)
 		}
 		if got := lastAccess(t); !got.Equal(t0) {
@@ -113,9 +113,9 @@ func TestRecordTokenAccess(t *testing.T) {
 	t.Run("DeletedAndUnknownLeftAlone", func(t *testing.T) {
 		// One batch mixes a live token, a tombstone and an unknown ID: the
 		// tombstone's trigger must not fail the whole batch.
-		err := f.s.RecordTokenAccess(ctx, map[string]time.Time{
+		err := f.s.RecordUsage(ctx, lastCalls(map[string]time.Time{
 			tok.ID: t0.Add(time.Minute), gone.ID: t0, "TKN-0000-0000": t0,
-		})
+		}))
 		if err != nil {
 			t.Fatalf("batch with a deleted token: %v", err)
 		}
@@ -133,4 +133,14 @@ func TestRecordTokenAccess(t *testing.T) {
 			t.Fatalf("recording access wrote audit events: %+v", events)
 		}
 	})
+}
+
+// lastCalls is a batch of usage that holds only when each token was last
+// called.
+func lastCalls(at map[string]time.Time) UsageBatch {
+	b := UsageBatch{Last: map[string]Caller{}}
+	for id, t := range at {
+		b.Last[id] = Caller{At: t}
+	}
+	return b
 }

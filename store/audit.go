@@ -57,9 +57,9 @@ func (s *Store) recordAudit(ctx context.Context, tx *sql.Tx, e auditEntry, token
 	if err != nil {
 		return err
 	}
-	return s.txExec(ctx, tx, `INSERT INTO audit_events (token_id, account_id, at, actor_id, action, detail, changes, ip, user_agent)
-		SELECT value ->> 0, ?, CAST(value ->> 1 AS BIGINT), ?, ?, ?, ?, ?, ? FROM `+s.d.jsonValues(),
-		e.accountID, e.by.ID, e.action, e.detail, changes, e.by.IP, cleanUserAgent(e.by.UserAgent), string(b))
+	return s.txExec(ctx, tx, `INSERT INTO audit_events (token_id, account_id, at, actor_id, action, detail, changes, ip, user_agent, reason)
+		SELECT value ->> 0, ?, CAST(value ->> 1 AS BIGINT), ?, ?, ?, ?, ?, ?, ? FROM `+s.d.jsonValues(),
+		e.accountID, e.by.ID, e.action, e.detail, changes, e.by.IP, cleanUserAgent(e.by.UserAgent), strings.TrimSpace(e.by.Reason), string(b))
 }
 
 // MaxUserAgent is how many characters of a browser's name (its User-Agent)

@@ -56,7 +56,7 @@ type AuditPage struct {
 // auditSelect reads an event with the name of its token and of its actor
 // (a user, or a token for a change made through the API).
 const auditSelect = `SELECT e.id, e.token_id, o.name, o.status = 'deleted', e.at, e.actor_id, COALESCE(u.name, tk.name, ''),
-		e.action, e.detail, e.changes, e.ip, e.user_agent
+		e.action, e.detail, e.changes, e.ip, e.user_agent, e.reason
 	FROM audit_events e
 	JOIN tokens o ON o.id = e.token_id
 	LEFT JOIN users u ON u.id = e.actor_id
@@ -170,7 +170,7 @@ func scanAuditEvents(rows *sql.Rows) ([]AuditEvent, error) {
 		var at sql.NullInt64
 		var changes string
 		if err := rows.Scan(&e.ID, &e.TokenID, &e.TokenName, &e.TokenDeleted, &at, &e.Actor.ID, &e.Actor.Name,
-			&e.Action, &e.Detail, &changes, &e.IP, &e.UserAgent); err != nil {
+			&e.Action, &e.Detail, &changes, &e.IP, &e.UserAgent, &e.Reason); err != nil {
 			return nil, err
 		}
 		e.At = millis(at)

@@ -96,7 +96,7 @@ func BenchmarkListTokens100k(b *testing.B) {
 		want int // tokens on the page
 	}
 	var views []view
-	for _, sort := range []TokenSort{SortCreated, SortName, SortLastAccess, SortStatus} {
+	for _, sort := range []TokenSort{SortCreated, SortName, SortLastAccess, SortCalls, SortStatus} {
 		after, before := page1000(TokenFilter{Sort: sort})
 		views = append(views,
 			view{"Sort=" + string(sort) + "/Page1", TokenFilter{Sort: sort}, DefaultPageSize},

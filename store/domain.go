@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Sentinel errors returned by the store. Callers compare with errors.Is.
@@ -167,6 +168,9 @@ type Token struct {
 	LastAccessAt time.Time // zero when never used
 	ExpiresAt    time.Time // zero when it never expires
 	HasLogo      bool      // the logo is read with TokenLogo
+	// Calls7d is the calls of the last 7 days as last counted: with each
+	// batch of usage written, and each hour (see RecordUsage).
+	Calls7d int64
 }
 
 // State returns the token's state at now.
@@ -367,12 +371,39 @@ type Actor struct {
 	// UserAgent is the browser or client, as its request named it; the
 	// audit trail keeps at most MaxUserAgent characters of it.
 	UserAgent string
+	// Reason is why the person says they make the change, if they said:
+	// at most MaxReason characters (see CheckReason).
+	Reason string
 }
 
 // WithUserAgent is the actor using the browser or client ua.
 func (a Actor) WithUserAgent(ua string) Actor {
 	a.UserAgent = ua
 	return a
+}
+
+// WithReason is the actor giving reason for the change.
+func (a Actor) WithReason(reason string) Actor {
+	a.Reason = reason
+	return a
+}
+
+// MaxReason bounds the reason a person may give for a change.
+const MaxReason = 200
+
+// CheckReason returns the reason a person gave for a change as the audit
+// trail keeps it, spaces trimmed, or a ValidationError (field "reason") when
+// it is too long or holds what a line of text may not.
+func CheckReason(reason string) (string, error) {
+	reason = strings.TrimSpace(reason)
+	var v ValidationError
+	switch {
+	case !utf8.ValidString(reason) || strings.ContainsFunc(reason, refusedInName):
+		v.add("reason", "Write the reason as one line of text.")
+	case utf8.RuneCountInString(reason) > MaxReason:
+		v.add("reason", fmt.Sprintf("Keep the reason to %d characters at most (this one has %d).", MaxReason, utf8.RuneCountInString(reason)))
+	}
+	return reason, v.err()
 }
 
 // UserActor is a signed-in user acting from the address ip.
@@ -384,6 +415,9 @@ func TokenActor(tokenID, ip string) Actor { return Actor{Kind: ActorToken, ID: t
 // check makes sure the actor is what it says it is, before the audit trail
 // and "Created by" record it: a user's ID for a user, a token's for a token.
 func (a Actor) check() error {
+	if _, err := CheckReason(a.Reason); err != nil {
+		return err
+	}
 	if a.Kind == ActorUser && isID(a.ID, userPrefix) || a.Kind == ActorToken && isID(a.ID, tokenPrefix) {
 		return nil
 	}
@@ -405,6 +439,7 @@ type AuditEvent struct {
 	Changes      []FieldChange // what an update changed
 	IP           string
 	UserAgent    string // the browser or client; "" for events recorded before it was
+	Reason       string // why, as the person said; "" when they did not
 }
 
 // FieldChange is one field an update changed. Old and New are shown to

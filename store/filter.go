@@ -25,6 +25,8 @@ const (
 	SortName TokenSort = "name"
 	// SortLastAccess is by last access, most recent first; never used last.
 	SortLastAccess TokenSort = "lastAccess"
+	// SortCalls is by the calls of the last 7 days, most first.
+	SortCalls TokenSort = "calls"
 	// SortStatus lists Active, then Disabled, then Expired tokens, by name
 	// within each.
 	SortStatus TokenSort = "status"
@@ -166,9 +168,9 @@ func (f *TokenFilter) Validate() error {
 		v.add("query", fmt.Sprintf("The search must be at most %d characters.", MaxQuery))
 	}
 	switch f.Sort {
-	case "", SortCreated, SortName, SortLastAccess, SortStatus:
+	case "", SortCreated, SortName, SortLastAccess, SortCalls, SortStatus:
 	default:
-		v.add("sort", "Sort by name, date created, last access or status.")
+		v.add("sort", "Sort by name, date created, last access, calls or status.")
 	}
 	switch f.Order {
 	case "", Ascending, Descending:
@@ -203,7 +205,7 @@ func (f *TokenFilter) Validate() error {
 // NaturalOrder is the direction a sort takes unless told otherwise: newest
 // first for dates, A to Z for names and states. "" is SortCreated.
 func (s TokenSort) NaturalOrder() SortOrder {
-	if s == "" || s == SortCreated || s == SortLastAccess {
+	if s == "" || s == SortCreated || s == SortLastAccess || s == SortCalls {
 		return Descending
 	}
 	return Ascending
@@ -248,7 +250,7 @@ type cursor struct {
 	Sort  TokenSort `json:"s"`
 	Order SortOrder `json:"o"`
 	Group int       `json:"g,omitempty"` // SortStatus: which state
-	Int   int64     `json:"n,omitempty"` // SortCreated, SortLastAccess: Unix milliseconds (0: never)
+	Int   int64     `json:"n,omitempty"` // SortCreated, SortLastAccess: Unix milliseconds (0: never); SortCalls: calls
 	Text  string    `json:"t,omitempty"` // SortName, SortStatus: the name
 	ID    string    `json:"i"`
 	Pos   int       `json:"p,omitempty"` // the position of the page it leads to, for "Showing 51–100"
@@ -291,7 +293,7 @@ func decodeCursor(s string, sort TokenSort, order SortOrder) (cursor, error) {
 		return c, fmt.Errorf("cursor out of range")
 	case !utf8.ValidString(c.Text) || utf8.RuneCountInString(c.Text) > MaxTokenName:
 		return c, fmt.Errorf("cursor name")
-	case (sort == SortCreated || sort == SortLastAccess) && (c.Text != "" || c.Group != 0),
+	case (sort == SortCreated || sort == SortLastAccess || sort == SortCalls) && (c.Text != "" || c.Group != 0),
 		sort == SortName && (c.Int != 0 || c.Group != 0),
 		sort == SortStatus && c.Int != 0:
 		return c, fmt.Errorf("cursor keys do not fit sort %s", sort)
@@ -312,6 +314,8 @@ func keyOf(t Token, sort TokenSort, now time.Time) cursor {
 		if !t.LastAccessAt.IsZero() {
 			c.Int = t.LastAccessAt.UnixMilli()
 		}
+	case SortCalls:
+		c.Int = t.Calls7d
 	case SortName:
 		c.Text = t.Name
 	case SortStatus:

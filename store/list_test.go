@@ -68,7 +68,7 @@ func TestListTokensMatchesOracle(t *testing.T) {
 		if utf8.RuneCountInString(strings.TrimSpace(fl.Query)) >= 3 {
 			carries = append(carries, false)
 		}
-		for _, sort := range []TokenSort{SortCreated, SortName, SortLastAccess, SortStatus} {
+		for _, sort := range []TokenSort{SortCreated, SortName, SortLastAccess, SortCalls, SortStatus} {
 			for _, order := range []SortOrder{Ascending, Descending} {
 				fl := fl
 				fl.Sort, fl.Order, fl.Limit = sort, order, 5
@@ -98,7 +98,7 @@ func TestListTokensMatchesOracle(t *testing.T) {
 		}
 	}
 	t.Run("NaturalOrders", func(t *testing.T) {
-		for sort, order := range map[TokenSort]SortOrder{SortCreated: Descending, SortLastAccess: Descending,
+		for sort, order := range map[TokenSort]SortOrder{SortCreated: Descending, SortLastAccess: Descending, SortCalls: Descending,
 			SortName: Ascending, SortStatus: Ascending, "": Descending} {
 			page, err := f.s.ListTokens(context.Background(), f.account.ID, TokenFilter{Sort: sort, Limit: MaxPageSize})
 			if err != nil {
@@ -123,7 +123,7 @@ func TestListTokensPages(t *testing.T) {
 		made = append(made, tok.ID)
 	}
 	slices.Sort(made)
-	for _, sort := range []TokenSort{SortCreated, SortName, SortLastAccess, SortStatus} {
+	for _, sort := range []TokenSort{SortCreated, SortName, SortLastAccess, SortCalls, SortStatus} {
 		t.Run("TiesBrokenByID/"+string(sort), func(t *testing.T) {
 			walk(t, f.s, f.account.ID, TokenFilter{Sort: sort, Order: Ascending, Limit: 3}, made)
 		})

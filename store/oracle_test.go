@@ -68,8 +68,10 @@ func newListFixtureOn(t *testing.T, dsn string) *listFixture {
 			lastAccess = now.Add(-time.Duration(100+i/2) * day).UnixMilli()
 		}
 		creator := []string{f.admin.ID, f.second.ID, f.apiID}[i%3]
-		f.exec(t, `UPDATE tokens SET created_at = ?, last_access_at = ?, created_by = ? WHERE id = ?`,
-			created.UnixMilli(), lastAccess, creator, tok.ID)
+		// Calls of the last 7 days: none for most, ties in pairs.
+		calls := []int64{0, 0, 3, 3, 120, 7}[i%6] * int64(1+i/12)
+		f.exec(t, `UPDATE tokens SET created_at = ?, last_access_at = ?, created_by = ?, calls_7d = ? WHERE id = ?`,
+			created.UnixMilli(), lastAccess, creator, calls, tok.ID)
 		switch i % 7 {
 		case 2:
 			f.exec(t, `UPDATE tokens SET expires_at = ? WHERE id = ?`, now.Add(-time.Hour).UnixMilli(), tok.ID)
@@ -106,6 +108,7 @@ type oracleRow struct {
 	id, name, createdBy    string
 	status                 TokenStatus
 	created, last, expires int64
+	calls                  int64
 	modules                map[string]bool
 }
 
@@ -124,14 +127,14 @@ func (r oracleRow) state(now int64) TokenState {
 func (f *fixture) oracle(t *testing.T, fl TokenFilter) []string {
 	t.Helper()
 	rows, err := f.s.read.Query(`SELECT id, name, status, created_at, COALESCE(last_access_at, 0),
-		COALESCE(expires_at, 0), created_by FROM tokens WHERE account_id = ? AND status != 'deleted'`, f.account.ID)
+		COALESCE(expires_at, 0), created_by, calls_7d FROM tokens WHERE account_id = ? AND status != 'deleted'`, f.account.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var all []oracleRow
 	for rows.Next() {
 		r := oracleRow{modules: map[string]bool{}}
-		if err := rows.Scan(&r.id, &r.name, &r.status, &r.created, &r.last, &r.expires, &r.createdBy); err != nil {
+		if err := rows.Scan(&r.id, &r.name, &r.status, &r.created, &r.last, &r.expires, &r.createdBy, &r.calls); err != nil {
 			t.Fatal(err)
 		}
 		all = append(all, r)
@@ -177,6 +180,8 @@ func (f *fixture) oracle(t *testing.T, fl TokenFilter) []string {
 			c = cmp.Compare(a.created, b.created)
 		case SortLastAccess:
 			c = cmp.Compare(a.last, b.last)
+		case SortCalls:
+			c = cmp.Compare(a.calls, b.calls)
 		case SortName:
 			c = strings.Compare(asciiLower(a.name), asciiLower(b.name))
 		case SortStatus:

@@ -340,6 +340,10 @@ func sortKey(d dialect, s TokenSort, driven bool) string {
 		return `+COALESCE(t.last_access_at, 0)`
 	case s == SortLastAccess:
 		return `COALESCE(t.last_access_at, 0)`
+	case s == SortCalls && driven:
+		return `+t.calls_7d`
+	case s == SortCalls:
+		return `t.calls_7d`
 	case driven:
 		return `+t.created_at`
 	}

@@ -153,7 +153,7 @@ func traceStatements(t *testing.T, f *listFixture, bothPlans bool) map[string]tr
 		if name == "All" {
 			orders = []SortOrder{Ascending, Descending}
 		}
-		for _, sort := range []TokenSort{SortCreated, SortName, SortLastAccess, SortStatus} {
+		for _, sort := range []TokenSort{SortCreated, SortName, SortLastAccess, SortCalls, SortStatus} {
 			for _, order := range orders {
 				modes := []string{"walk", "driven"}
 				if len(fl.Query) >= 3 {

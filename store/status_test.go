@@ -225,3 +225,39 @@ func TestDeleteTokenConcurrently(t *testing.T) {
 		}
 	}
 }
+
+// TestChangeReason keeps the reason a person gives for a change in the
+// change's audit event, and refuses one too long without changing anything.
+func TestChangeReason(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	t.Run("OK", func(t *testing.T) {
+		tok, _ := f.createToken(t, "leaked")
+		if _, err := f.s.DeleteToken(ctx, f.account.ID, tok.ID, f.actor.WithReason("  Rotated after a leak ")); err != nil {
+			t.Fatal(err)
+		}
+		events := f.auditEvents(t, f.account.ID, tok.ID)
+		if got := events[0]; got.Action != AuditDeleted || got.Reason != "Rotated after a leak" {
+			t.Fatalf("latest event %s with reason %q", got.Action, got.Reason)
+		}
+		if events[1].Reason != "" {
+			t.Fatalf("the creation has reason %q", events[1].Reason)
+		}
+	})
+	t.Run("ErrTooLong", func(t *testing.T) {
+		tok, _ := f.createToken(t, "kept")
+		_, _, err := f.s.SetTokenStatus(ctx, f.account.ID, tok.ID, StatusDisabled, f.actor.WithReason(strings.Repeat("é", MaxReason+1)))
+		var v *ValidationError
+		if !errors.As(err, &v) || v.Fields["reason"] == "" {
+			t.Fatalf("a reason of %d characters: %v", MaxReason+1, err)
+		}
+		if got := f.tokenByID(t, f.account.ID, tok.ID); got.Status != StatusActive {
+			t.Fatalf("status %s after a refused change", got.Status)
+		}
+	})
+	t.Run("ErrNotOneLine", func(t *testing.T) {
+		if _, err := CheckReason("one\nline"); err == nil {
+			t.Fatal("a reason with a line break was taken")
+		}
+	})
+}

@@ -14,7 +14,7 @@ import (
 const tokenColumns = `t.id, t.account_id, t.name, t.description, t.status,
 	t.created_at, t.created_by, COALESCE(cu.name, ct.name, ''),
 	t.updated_at, t.updated_by, COALESCE(uu.name, ut.name, ''),
-	t.last_access_at, t.expires_at, t.logo IS NOT NULL`
+	t.last_access_at, t.expires_at, t.logo IS NOT NULL, t.calls_7d`
 
 // tokenJoins names who created and last changed a token: a user, or a token
 // when the change came through the API.
@@ -31,7 +31,7 @@ func scanToken(row interface{ Scan(...any) error }, extra ...any) (Token, error)
 	err := row.Scan(append([]any{&t.ID, &t.AccountID, &t.Name, &t.Description, &t.Status,
 		&created, &t.CreatedBy.ID, &t.CreatedBy.Name,
 		&updated, &t.UpdatedBy.ID, &t.UpdatedBy.Name,
-		&lastAccess, &expires, &t.HasLogo}, extra...)...)
+		&lastAccess, &expires, &t.HasLogo, &t.Calls7d}, extra...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Token{}, ErrNotFound
 	}

@@ -293,6 +293,8 @@ func (v ListView) sortChoices() []sortChoice {
 		{store.SortName, store.Descending, "Name, Z to A"},
 		{store.SortLastAccess, store.Descending, "Last access, latest first"},
 		{store.SortLastAccess, store.Ascending, "Last access, earliest first"},
+		{store.SortCalls, store.Descending, "Calls (7 days), most first"},
+		{store.SortCalls, store.Ascending, "Calls (7 days), fewest first"},
 		{store.SortStatus, store.Ascending, "Status, A to Z"},
 		{store.SortStatus, store.Descending, "Status, Z to A"},
 	}

@@ -40,7 +40,8 @@ func apiActor(c echo.Context) store.Actor {
 // counted, or answered 429 past the address's limit.
 func (s *Server) requireToken(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		ctx, client, now := c.Request().Context(), clientKey(c.RealIP()), s.now()
+		ctx, address, now := c.Request().Context(), c.RealIP(), s.now()
+		client := clientKey(address)
 		secret, ok := bearerSecret(c.Request())
 		if !ok {
 			// RFC 6750: no error code when no credentials were sent.
@@ -62,18 +63,23 @@ func (s *Server) requireToken(next echo.HandlerFunc) echo.HandlerFunc {
 				// the counts does not answer, and no token can be found
 				// in it meanwhile either.
 				s.log.LogAttrs(ctx, slog.LevelWarn, "API token failure not counted",
-					slog.String("ip", c.RealIP()), slog.Any("err", werr))
+					slog.String("ip", address), slog.Any("err", werr))
+			}
+			if rejected.Reason == store.RejectDisabled || rejected.Reason == store.RejectExpired {
+				// The secret was the token's own: something still uses
+				// a token that was turned off.
+				s.usage.refused(rejected.TokenID, now)
 			}
 			s.log.LogAttrs(ctx, slog.LevelWarn, "API token rejected",
 				slog.String("reason", rejected.Reason), slog.String("token", rejected.TokenID),
-				slog.String("ip", c.RealIP()), slog.String("path", c.Request().URL.Path))
+				slog.String("ip", address), slog.String("path", c.Request().URL.Path))
 			return err // answered as every rejection is: see problemFor
 		}
 		if err != nil {
 			return err
 		}
 		c.Set(ctxToken, t)
-		s.access.record(t, now)
+		s.usage.called(t.ID, now, address, c.Request().UserAgent())
 		return next(c)
 	}
 }

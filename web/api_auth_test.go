@@ -187,7 +187,7 @@ func TestAPILastAccess(t *testing.T) {
 	}
 	flush := func(t *testing.T) {
 		t.Helper()
-		if err := app.srv.FlushAccess(ctx); err != nil {
+		if err := app.srv.FlushUsage(ctx); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -290,7 +290,7 @@ func TestAPIPutBackWhatWasRead(t *testing.T) {
 	use := func(secret string) {
 		app.clock.Add(2 * time.Minute)
 		app.api(t, secret).get(apiTokens)
-		if err := app.srv.FlushAccess(t.Context()); err != nil {
+		if err := app.srv.FlushUsage(t.Context()); err != nil {
 			t.Fatal(err)
 		}
 	}

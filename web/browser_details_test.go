@@ -93,7 +93,7 @@ func TestBrowserLocalDates(t *testing.T) {
 	}
 	app.clock.Add(20 * time.Hour)
 	app.api(t, secret).get(apiTokens) // used on 5 May 2026 at 06:30 UTC
-	if err := app.srv.FlushAccess(context.Background()); err != nil {
+	if err := app.srv.FlushUsage(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	app.clock.Add(40 * time.Minute)

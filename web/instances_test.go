@@ -156,7 +156,7 @@ func TestPostgresInstances(t *testing.T) {
 	t.Run("LastAccessSeenEverywhere", func(t *testing.T) {
 		tok, secret := a.managerToken("Used on A")
 		a.api(t, secret).get(apiTokens).decode(t, http.StatusOK, &apiPage{})
-		if err := a.srv.FlushAccess(t.Context()); err != nil {
+		if err := a.srv.FlushUsage(t.Context()); err != nil {
 			t.Fatal(err)
 		}
 		var got struct{ LastAccessAt *time.Time }

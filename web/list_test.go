@@ -124,7 +124,7 @@ func newListFixture(t *testing.T) *listFixture {
 			}
 		}
 		if tc.used != "" {
-			if err := app.store.RecordTokenAccess(ctx, map[string]time.Time{tok.ID: at(tc.used)}); err != nil {
+			if err := app.store.RecordUsage(ctx, store.UsageBatch{Last: map[string]store.Caller{tok.ID: {At: at(tc.used)}}}); err != nil {
 				t.Fatal(err)
 			}
 		}

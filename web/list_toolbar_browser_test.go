@@ -45,7 +45,7 @@ func listOf13(t *testing.T, app *testApp) (logo, long, used store.Token) {
 	long, _ = app.createToken("Nightly reconciliation of every marketplace order with the finance system of record, all regions", app.modules...)
 	used, secret := app.createToken("Storefront sync", app.modules[0])
 	app.api(t, secret).get(apiTokens)
-	if err := app.srv.FlushAccess(ctx); err != nil {
+	if err := app.srv.FlushUsage(ctx); err != nil {
 		t.Fatal(err)
 	}
 	app.clock.Add(40 * time.Minute)

@@ -103,8 +103,8 @@ type Server struct {
 	// bearerFailures does the same for API calls with bad tokens, per
 	// address.
 	bearerFailures limiter
-	// access notes when tokens authenticate and writes it in batches.
-	access *accessRecorder
+	// usage counts the API calls of each token and writes them in batches.
+	usage *usageRecorder
 	// logoKey tags the logo the Add wizard carries between its steps.
 	logoKey []byte
 }
@@ -146,7 +146,7 @@ func New(st *store.Store, cfg Config) (*Server, error) {
 		confirms:       newLimiter(st, confirmLimit),
 		reveals:        newLimiter(st, revealLimit),
 		bearerFailures: newLimiter(st, bearerLimit),
-		access:         newAccessRecorder(st, cfg.Now, cfg.Logger),
+		usage:          newUsageRecorder(st, cfg.Logger),
 		logoKey:        newLogoKey(cfg.SessionAuthKey),
 	}
 	s.cookieName = sessionName
@@ -346,15 +346,15 @@ func staticHandler() http.Handler {
 	})
 }
 
-// FlushAccess writes the last-access times of API calls made since the
-// last write. A background writer does this every few seconds; tests call
-// it to see the result at once.
-func (s *Server) FlushAccess(ctx context.Context) error { return s.access.flush(ctx) }
+// FlushUsage writes the usage of the API calls made since the last write:
+// their counts, last access and last caller. A background writer does this
+// every few seconds; tests call it to see the result at once.
+func (s *Server) FlushUsage(ctx context.Context) error { return s.usage.flush(ctx) }
 
 // Close stops the server's background work and writes what it holds. Call
 // it once the HTTP server has stopped taking requests.
 func (s *Server) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	return s.access.close(ctx)
+	return s.usage.close(ctx)
 }

@@ -176,6 +176,6 @@ func serveUntilStopped(ctx context.Context, ln net.Listener, srv *web.Server, lo
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	err := httpServer.Shutdown(shutdownCtx)
-	// Then write the last-access times the API calls left pending.
+	// Then write the usage of API calls left pending.
 	return errors.Join(err, srv.Close())
 }

@@ -1,0 +1,302 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"time"
+)
+
+// How usage is counted and kept.
+const (
+	// UsageDays is how many days, today included, the usage of a token is
+	// shown for, day by day.
+	UsageDays = 30
+	// UsageKeptDays is how many days the hourly counts are kept.
+	UsageKeptDays = 90
+	// MaxCallerAddress bounds the last caller's address as stored.
+	MaxCallerAddress = 64
+)
+
+// hoursIn7Days is the window of "calls in the last 7 days": this hour and
+// the 167 before it.
+const hoursIn7Days = 7 * 24
+
+// UsageHour is the hour of t, counted from 1970-01-01 00:00 UTC: the unit
+// calls are counted in.
+func UsageHour(t time.Time) int64 { return t.Unix() / 3600 }
+
+// UsageKey is what a count is kept by: a token and an hour (UsageHour).
+type UsageKey struct {
+	TokenID string
+	Hour    int64
+}
+
+// UsageCount is a number of calls made with a token and of calls refused
+// because it was disabled or expired.
+type UsageCount struct{ Calls, Refused int64 }
+
+// Caller is who called with a token: when, from which address, with which
+// client (its User-Agent).
+type Caller struct {
+	At        time.Time
+	Address   string
+	UserAgent string
+}
+
+// UsageBatch is the usage one server saw since it last wrote: counts to add
+// to the stored ones, and each token's latest caller.
+type UsageBatch struct {
+	Counts map[UsageKey]UsageCount
+	Last   map[string]Caller // by token ID
+}
+
+// Empty reports whether the batch holds nothing to write.
+func (b UsageBatch) Empty() bool { return len(b.Counts) == 0 && len(b.Last) == 0 }
+
+// Merge adds other to b: its counts to b's, and its callers where they are
+// later. A batch that could not be written is merged into the next.
+func (b *UsageBatch) Merge(other UsageBatch) {
+	if b.Counts == nil {
+		b.Counts = map[UsageKey]UsageCount{}
+	}
+	if b.Last == nil {
+		b.Last = map[string]Caller{}
+	}
+	for k, n := range other.Counts {
+		c := b.Counts[k]
+		c.Calls += n.Calls
+		c.Refused += n.Refused
+		b.Counts[k] = c
+	}
+	for id, c := range other.Last {
+		if have, ok := b.Last[id]; !ok || have.At.Before(c.At) {
+			b.Last[id] = c
+		}
+	}
+}
+
+// RecordUsage adds a batch of usage to what is stored, in one write
+// transaction: the hourly counts are added to (so batches of several
+// servers add up), last access and the last caller move forward only, and
+// the 7-day calls of each token called are counted again. Deleted tokens
+// keep their tombstones as they are.
+func (s *Store) RecordUsage(ctx context.Context, b UsageBatch) error {
+	if b.Empty() {
+		return nil
+	}
+	counts := make([][4]any, 0, len(b.Counts))
+	var called []string
+	seen := map[string]bool{}
+	for k, n := range b.Counts {
+		counts = append(counts, [4]any{k.TokenID, k.Hour, n.Calls, n.Refused})
+		if n.Calls > 0 && !seen[k.TokenID] {
+			seen[k.TokenID] = true
+			called = append(called, k.TokenID)
+		}
+	}
+	countsJSON, err := json.Marshal(counts)
+	if err != nil {
+		return err
+	}
+	since := UsageHour(s.Now()) - hoursIn7Days + 1
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		if len(counts) > 0 {
+			// "WHERE true" tells SQLite that ON CONFLICT is the upsert's,
+			// not part of the SELECT's join.
+			if err := s.txExec(ctx, tx, `INSERT INTO token_usage (token_id, hour, calls, refused)
+				SELECT value ->> 0, CAST(value ->> 1 AS BIGINT), CAST(value ->> 2 AS BIGINT), CAST(value ->> 3 AS BIGINT)
+				FROM `+s.d.jsonValues()+` WHERE true
+				ON CONFLICT (token_id, hour) DO UPDATE SET calls = token_usage.calls + excluded.calls,
+					refused = token_usage.refused + excluded.refused`, string(countsJSON)); err != nil {
+				return err
+			}
+		}
+		if len(b.Last) > 0 {
+			stmt, err := tx.PrepareContext(ctx, `UPDATE tokens SET last_access_at = ?, last_caller_ip = ?, last_caller_agent = ?
+				WHERE id = ? AND status != 'deleted' AND (last_access_at IS NULL OR last_access_at < ?)`)
+			if err != nil {
+				return err
+			}
+			defer stmt.Close()
+			for id, c := range b.Last {
+				ms := c.At.UnixMilli()
+				if _, err := stmt.ExecContext(ctx, ms, cleanAddress(c.Address), cleanUserAgent(c.UserAgent), id, ms); err != nil {
+					return err
+				}
+			}
+		}
+		if len(called) > 0 {
+			return s.txExec(ctx, tx, `UPDATE tokens SET calls_7d = `+calls7dOf+`
+				WHERE id`+s.d.inStrings()+` AND status != 'deleted'`, since, jsonIDs(called))
+		}
+		return nil
+	})
+}
+
+// calls7dOf counts again the calls of tokens (the row being updated) from
+// the hour given as the next argument.
+const calls7dOf = `(SELECT COALESCE(SUM(u.calls), 0) FROM token_usage u WHERE u.token_id = tokens.id AND u.hour >= ?)`
+
+// cleanAddress is what is kept of a caller's address: the address as the
+// server's rules for proxies found it, which a client cannot choose, but
+// bounded all the same.
+func cleanAddress(ip string) string {
+	ip = cleanUserAgent(ip)
+	if len(ip) > MaxCallerAddress {
+		ip = ip[:MaxCallerAddress]
+	}
+	return ip
+}
+
+// RollUpUsage does, once an hour whichever server asks first, what the
+// passing of time asks of the stored usage: the 7-day calls of the tokens
+// whose oldest counted hours have left the window are counted again, and
+// counts older than UsageKeptDays are dropped. Asked again within the hour,
+// by this server or another, it does nothing.
+func (s *Store) RollUpUsage(ctx context.Context) error {
+	hour := UsageHour(s.Now())
+	var rolled int64
+	if err := s.read.QueryRowContext(ctx, `SELECT hour FROM usage_rollup WHERE id = 1`).Scan(&rolled); err != nil {
+		return err
+	}
+	if rolled >= hour {
+		return nil
+	}
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		// Read again where no other roll-up can run beside this one: on
+		// PostgreSQL a second one clashes, runs again and finds it done.
+		if err := tx.QueryRowContext(ctx, `SELECT hour FROM usage_rollup WHERE id = 1`).Scan(&rolled); err != nil {
+			return err
+		}
+		if rolled >= hour {
+			return nil
+		}
+		since, left := hour-hoursIn7Days+1, rolled-hoursIn7Days+1
+		if err := s.txExec(ctx, tx, `UPDATE tokens SET calls_7d = `+calls7dOf+`
+			WHERE status != 'deleted' AND calls_7d != 0 AND id IN (SELECT token_id FROM token_usage WHERE hour >= ? AND hour < ?)`,
+			since, left, since); err != nil {
+			return err
+		}
+		if err := s.txExec(ctx, tx, `DELETE FROM token_usage WHERE hour <= ?`, hour-UsageKeptDays*24); err != nil {
+			return err
+		}
+		return s.txExec(ctx, tx, `UPDATE usage_rollup SET hour = ? WHERE id = 1`, hour)
+	})
+}
+
+// UsageDay is a day's calls (UTC).
+type UsageDay struct {
+	Date    time.Time // midnight UTC
+	Calls   int64
+	Refused int64
+}
+
+// Usage is what a token has been used for: the calls of the last 24 hours,
+// 7 days and UsageDays days, the refused ones, day by day, and the last
+// caller.
+type Usage struct {
+	Calls24h, Calls7d, Calls30d int64
+	Refused7d, Refused30d       int64
+	// Days are the last UsageDays days, today last; Calls30d and
+	// Refused30d are their sums.
+	Days []UsageDay
+	// Last is the latest call that authenticated; zero when there was none.
+	Last Caller
+}
+
+// Peak is the most calls made on one day of Days.
+func (u Usage) Peak() int64 {
+	var peak int64
+	for _, d := range u.Days {
+		peak = max(peak, d.Calls, d.Refused)
+	}
+	return peak
+}
+
+// TokenUsage returns the usage of a live token of the account: ErrNotFound
+// for any other, as every read of a token does.
+func (s *Store) TokenUsage(ctx context.Context, accountID, id string) (Usage, error) {
+	now := s.Now().UTC()
+	u := Usage{Days: make([]UsageDay, UsageDays)}
+	today := now.Truncate(24 * time.Hour)
+	for i := range u.Days {
+		u.Days[i].Date = today.AddDate(0, 0, i-UsageDays+1)
+	}
+	var at sql.NullInt64
+	var ip, agent sql.NullString
+	err := s.read.QueryRowContext(ctx, `SELECT last_access_at, last_caller_ip, last_caller_agent FROM tokens
+		WHERE id = ? AND account_id = ? AND status != 'deleted'`, id, accountID).Scan(&at, &ip, &agent)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Usage{}, ErrNotFound
+	}
+	if err != nil {
+		return Usage{}, err
+	}
+	u.Last = Caller{At: millis(at), Address: ip.String, UserAgent: agent.String}
+	hour := UsageHour(now)
+	first := UsageHour(u.Days[0].Date)
+	rows, err := s.read.QueryContext(ctx, `SELECT hour, calls, refused FROM token_usage
+		WHERE token_id = ? AND hour >= ? AND hour <= ?`, id, first, hour)
+	if err != nil {
+		return Usage{}, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var h, calls, refused int64
+		if err := rows.Scan(&h, &calls, &refused); err != nil {
+			return Usage{}, err
+		}
+		day := &u.Days[(h-first)/24]
+		day.Calls += calls
+		day.Refused += refused
+		u.Calls30d += calls
+		u.Refused30d += refused
+		if h > hour-hoursIn7Days {
+			u.Calls7d += calls
+			u.Refused7d += refused
+		}
+		if h > hour-24 {
+			u.Calls24h += calls
+		}
+	}
+	return u, rows.Err()
+}
+
+// UsageSummary is what a group of tokens was used for lately: what a
+// person is told before they disable or delete them.
+type UsageSummary struct {
+	Calls7d, Refused7d int64
+	// Last is the latest call with any of them that authenticated; zero
+	// when none ever did.
+	Last Caller
+}
+
+// SummarizeUsage sums the usage of the account's live tokens among ids over
+// the last 7 days, and finds their latest caller. IDs of other accounts'
+// tokens, or of none, count for nothing.
+func (s *Store) SummarizeUsage(ctx context.Context, accountID string, ids []string) (UsageSummary, error) {
+	var sum UsageSummary
+	if len(ids) == 0 {
+		return sum, nil
+	}
+	list := jsonIDs(ids)
+	since := UsageHour(s.Now()) - hoursIn7Days + 1
+	if err := s.read.QueryRowContext(ctx, `SELECT COALESCE(SUM(u.calls), 0), COALESCE(SUM(u.refused), 0)
+		FROM tokens t`+s.d.join()+`token_usage u ON u.token_id = t.id
+		WHERE t.id`+s.d.inStrings()+` AND t.account_id = ? AND t.status != 'deleted' AND u.hour >= ?`,
+		list, accountID, since).Scan(&sum.Calls7d, &sum.Refused7d); err != nil {
+		return sum, err
+	}
+	var at sql.NullInt64
+	var ip, agent sql.NullString
+	err := s.read.QueryRowContext(ctx, `SELECT last_access_at, last_caller_ip, last_caller_agent FROM tokens
+		WHERE id`+s.d.inStrings()+` AND account_id = ? AND status != 'deleted' AND last_access_at IS NOT NULL
+		ORDER BY last_access_at DESC LIMIT 1`, list, accountID).Scan(&at, &ip, &agent)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return sum, err
+	}
+	sum.Last = Caller{At: millis(at), Address: ip.String, UserAgent: agent.String}
+	return sum, nil
+}

@@ -1,0 +1,122 @@
+package web
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"apitokens/store"
+)
+
+// usageFlushInterval is how often the usage of API calls is written: a
+// process killed outright loses at most this much of its counts.
+const usageFlushInterval = 5 * time.Second
+
+// usageRecorder counts API calls per token and hour, notes each token's
+// latest caller, and writes both in the background, in one transaction per
+// batch, so that no API call waits for a write. Counts are added to the
+// stored ones, so that several servers' batches add up.
+type usageRecorder struct {
+	store interface {
+		RecordUsage(ctx context.Context, b store.UsageBatch) error
+		RollUpUsage(ctx context.Context) error
+	}
+	log *slog.Logger
+
+	mu      sync.Mutex
+	pending store.UsageBatch // not written yet
+
+	start     sync.Once
+	stopOnce  sync.Once
+	stop      chan struct{}
+	done      chan struct{}
+	flushLock sync.Mutex // one flush at a time, so batches land in order
+}
+
+func newUsageRecorder(st *store.Store, log *slog.Logger) *usageRecorder {
+	return &usageRecorder{store: st, log: log, pending: newUsageBatch(),
+		stop: make(chan struct{}), done: make(chan struct{})}
+}
+
+func newUsageBatch() store.UsageBatch {
+	return store.UsageBatch{Counts: map[store.UsageKey]store.UsageCount{}, Last: map[string]store.Caller{}}
+}
+
+// called counts a call that token id authenticated at now, from address
+// with the client userAgent.
+func (r *usageRecorder) called(id string, now time.Time, address, userAgent string) {
+	k := store.UsageKey{TokenID: id, Hour: store.UsageHour(now)}
+	r.mu.Lock()
+	n := r.pending.Counts[k]
+	n.Calls++
+	r.pending.Counts[k] = n
+	if last, ok := r.pending.Last[id]; !ok || !now.Before(last.At) {
+		r.pending.Last[id] = store.Caller{At: now, Address: address, UserAgent: userAgent}
+	}
+	r.mu.Unlock()
+	r.start.Do(func() { go r.loop() })
+}
+
+// refused counts a call refused at now because token id is disabled or
+// expired: something still uses a token that was turned off.
+func (r *usageRecorder) refused(id string, now time.Time) {
+	k := store.UsageKey{TokenID: id, Hour: store.UsageHour(now)}
+	r.mu.Lock()
+	n := r.pending.Counts[k]
+	n.Refused++
+	r.pending.Counts[k] = n
+	r.mu.Unlock()
+	r.start.Do(func() { go r.loop() })
+}
+
+func (r *usageRecorder) loop() {
+	defer close(r.done)
+	tick := time.NewTicker(usageFlushInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-r.stop:
+			return
+		case <-tick.C:
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			if err := r.flush(ctx); err != nil {
+				r.log.Error("record token usage", slog.Any("err", err))
+			}
+			if err := r.store.RollUpUsage(ctx); err != nil {
+				r.log.Error("roll up token usage", slog.Any("err", err))
+			}
+			cancel()
+		}
+	}
+}
+
+// flush writes what is pending. A batch that fails is kept for the next
+// flush, added to what came meanwhile.
+func (r *usageRecorder) flush(ctx context.Context) error {
+	r.flushLock.Lock()
+	defer r.flushLock.Unlock()
+	r.mu.Lock()
+	batch := r.pending
+	r.pending = newUsageBatch()
+	r.mu.Unlock()
+	if batch.Empty() {
+		return nil
+	}
+	err := r.store.RecordUsage(ctx, batch)
+	if err != nil {
+		r.mu.Lock()
+		r.pending.Merge(batch)
+		r.mu.Unlock()
+	}
+	return err
+}
+
+// close stops the background writer and writes what is pending.
+func (r *usageRecorder) close(ctx context.Context) error {
+	r.stopOnce.Do(func() { close(r.stop) })
+	// If the writer never started, make sure it never will.
+	r.start.Do(func() { close(r.done) })
+	<-r.done
+	return r.flush(ctx)
+}

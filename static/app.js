@@ -71,5 +71,27 @@
   // tab, a window or a download.
   const plainClick = (ev) => !ev.defaultPrevented && ev.button === 0 && !ev.metaKey && !ev.ctrlKey && !ev.shiftKey && !ev.altKey;
 
-  window.apitokens = { announce, plainClick, localizeDates };
+  // fillUsage puts into el what the confirmation page that response brings
+  // says about the tokens' recent use: the dialogs ask the server, which
+  // counts, rather than the page, which may be old. A later call wins over
+  // one still under way.
+  let usageAsked = 0;
+  function fillUsage(el, response) {
+    const asked = ++usageAsked;
+    el.hidden = false;
+    el.classList.remove("usage-in-use");
+    el.textContent = "Checking recent use…";
+    const fail = () => {
+      if (asked === usageAsked) el.textContent = "Recent use could not be checked.";
+    };
+    response.then((res) => res.text().then((html) => {
+      if (asked !== usageAsked) return;
+      const note = new DOMParser().parseFromString(html, "text/html").querySelector("[data-usage]");
+      if (!note) return fail();
+      el.textContent = note.textContent;
+      el.classList.toggle("usage-in-use", note.classList.contains("usage-in-use"));
+    }), fail);
+  }
+
+  window.apitokens = { announce, plainClick, localizeDates, fillUsage };
 })();

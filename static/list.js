@@ -143,6 +143,20 @@
       li.textContent = `and ${n - shown} more`;
       list.append(li);
     }
+    const stops = button.hasAttribute("data-stops");
+    const usage = dialog.querySelector("[data-fill=usage]");
+    const reasonBox = dialog.querySelector("[data-bulk-reason]");
+    const reason = reasonBox.querySelector("input[name=reason]");
+    reasonBox.hidden = !stops;
+    reason.value = "";
+    usage.hidden = !stops;
+    if (stops) {
+      // The server's confirmation of these very tokens says what they have
+      // been doing: the bulk form, posted without confirm, answers with it.
+      const body = new FormData(bulk);
+      body.set("action", button.value);
+      window.apitokens.fillUsage(usage, fetch(bulk.action, { method: "POST", body: new URLSearchParams(body), credentials: "same-origin" }));
+    }
     const warning = dialog.querySelector("[data-fill=warning]");
     warning.textContent = button.dataset.warning;
     warning.classList.toggle("note-danger", button.hasAttribute("data-danger"));
@@ -154,7 +168,9 @@
     confirm.classList.toggle("button-primary", !button.hasAttribute("data-danger"));
     confirm.onclick = () => {
       const added = [];
-      for (const [name, value] of [["action", button.value], ["confirm", "1"]]) {
+      const fields = [["action", button.value], ["confirm", "1"]];
+      if (stops && reason.value.trim() !== "") fields.push(["reason", reason.value]);
+      for (const [name, value] of fields) {
         const input = document.createElement("input");
         input.type = "hidden";
         input.name = name;

@@ -94,6 +94,10 @@
       : menu ? menu.dataset : link.dataset;
     for (const el of dialog.querySelectorAll("[data-fill=name]")) el.textContent = token.tokenName;
     for (const el of dialog.querySelectorAll("[data-fill=id]")) el.textContent = token.tokenId;
+    const reason = form.querySelector("input[name=reason]");
+    if (reason) reason.value = "";
+    const usage = dialog.querySelector("[data-fill=usage]");
+    if (usage) window.apitokens.fillUsage(usage, fetch(link.href, { credentials: "same-origin" }));
     if (menu) menu.open = false;
     dialog.returnFocus = menu ? menu.querySelector("summary") : link;
     dialog.showModal();

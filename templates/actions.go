@@ -15,6 +15,19 @@ type Confirmation struct {
 	Working string            // the button while the request is under way
 	Warning string            // what happens, said before it happens
 	Danger  bool
+	// Stops is set for an action that stops the token working: its
+	// confirmation says what the token has been doing lately, and asks
+	// why (optionally).
+	Stops bool
+}
+
+// ConfirmView is what a confirmation page shows besides the token and the
+// question.
+type ConfirmView struct {
+	Usage  UsageNote // for an action that stops the token
+	Reason string    // as the person wrote it, when the page comes back
+	// Problem is what was wrong with the reason.
+	Problem string
 }
 
 // Confirmations are those of every action, in the order dialogs are
@@ -26,11 +39,12 @@ var Confirmations = []Confirmation{
 	},
 	{
 		Action: store.ActionDisable, Title: "Disable API token", Verb: "Disable", Working: "Disabling…",
-		Warning: "Every API call made with this token will be refused until you enable it again.",
+		Warning: "Every API call made with this token will be refused until you enable it again.", Stops: true,
 	},
 	{
 		Action: store.ActionDelete, Title: "Delete API token", Verb: "Delete", Working: "Deleting…", Danger: true,
 		Warning: "A deleted API token can't be reinstated or reused. Applications that use it lose access immediately.",
+		Stops:   true,
 	},
 }
 

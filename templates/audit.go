@@ -137,13 +137,14 @@ type auditRecord struct {
 	UserAgent string              `json:"userAgent"`
 	Detail    string              `json:"detail,omitempty"`
 	Changes   []store.FieldChange `json:"changes,omitempty"`
+	Reason    string              `json:"reason,omitempty"`
 }
 
 // recordJSON is the event's JSON, indented for people.
 func recordJSON(e store.AuditEvent) string {
 	r := auditRecord{ID: e.ID, Event: e.Action, Summary: auditSummary(e.Action),
 		At: e.At.UTC().Format(msLayout), Address: e.IP, UserAgent: e.UserAgent,
-		Detail: e.Detail, Changes: e.Changes}
+		Detail: e.Detail, Changes: e.Changes, Reason: e.Reason}
 	r.Object.ID, r.Object.Name, r.Object.Type = e.TokenID, e.TokenName, auditObjectType
 	r.Actor.ID, r.Actor.Name = e.Actor.ID, e.Actor.Name
 	b, err := json.MarshalIndent(r, "", "  ")
@@ -152,3 +153,10 @@ func recordJSON(e store.AuditEvent) string {
 	}
 	return string(b)
 }
+
+// AuditSummary is the summary of an event, as the audit trail shows it:
+// "API token deleted".
+func AuditSummary(e store.AuditEvent) string { return auditSummary(e.Action) }
+
+// AuditDetails is what an event changed, as one line of text.
+func AuditDetails(e store.AuditEvent) string { return changeSummary(e) }

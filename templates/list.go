@@ -124,6 +124,14 @@ func (q ListQuery) URL(changes ...string) string {
 	return listURL(v)
 }
 
+// exportURL is the CSV of the view: all its pages, so no cursor.
+func (v ListView) exportURL() string {
+	if q := v.Query.Values().Encode(); q != "" {
+		return paths.TokensExport + "?" + q
+	}
+	return paths.TokensExport
+}
+
 // ViewURL is the list page of the view, cursor included.
 func (q ListQuery) ViewURL() string {
 	if s := q.Encode(); s != "" {
@@ -160,6 +168,7 @@ const (
 	ColumnCreatedBy  = "createdBy"
 	ColumnCreated    = "created"
 	ColumnLastAccess = "lastAccess"
+	ColumnCalls      = "calls"
 	ColumnStatus     = "status"
 )
 
@@ -169,7 +178,7 @@ type ListColumn struct{ Key, Label string }
 // ListColumns are the columns a person may hide, in the table's order.
 var ListColumns = []ListColumn{
 	{ColumnModules, "Modules"}, {ColumnCreatedBy, "Created by"}, {ColumnCreated, "Date created"},
-	{ColumnLastAccess, "Last access"}, {ColumnStatus, "Status"},
+	{ColumnLastAccess, "Last access"}, {ColumnCalls, "Calls (7 days)"}, {ColumnStatus, "Status"},
 }
 
 // Shows reports whether the list shows a column.
@@ -362,16 +371,17 @@ type BulkAction struct {
 	Working string            // the button while the request is under way
 	Warning string            // what happens, said before it happens
 	Danger  bool
+	Stops   bool // the tokens stop working: say what they have been doing, ask why
 }
 
 // BulkActions are the bulk actions, in the order of the toolbar.
 var BulkActions = []BulkAction{
 	{Action: store.ActionDisable, Verb: "Disable", Past: "disabled", Working: "Disabling…",
-		Warning: "Every API call made with these tokens will be refused until they are enabled again."},
+		Warning: "Every API call made with these tokens will be refused until they are enabled again.", Stops: true},
 	{Action: store.ActionEnable, Verb: "Enable", Past: "enabled", Working: "Enabling…",
 		Warning: "API calls made with these tokens will be accepted again."},
 	{Action: store.ActionDelete, Verb: "Delete", Past: "deleted", Working: "Deleting…", Danger: true,
-		Warning: "Deleted API tokens can't be reinstated or reused. Applications that use them lose access immediately."},
+		Warning: "Deleted API tokens can't be reinstated or reused. Applications that use them lose access immediately.", Stops: true},
 }
 
 // BulkActionNamed finds a bulk action by its form value.
@@ -408,6 +418,8 @@ type BulkConfirmView struct {
 	Fields []HiddenField // what the form carries to the action, besides confirm
 	Return string        // the list view to go back to
 	Note   string        // why the person is asked again, if they are
+	Usage  UsageNote     // what the tokens have been doing, for an action that stops them
+	Reason string        // the reason given, when the page comes back
 }
 
 // more is how many tokens the page does not name.

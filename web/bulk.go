@@ -56,6 +56,11 @@ func (s *Server) handleTokenBulk(c echo.Context) error {
 		}
 	}
 	back := listReturn(postValue(c, "return"))
+	reason, err := store.CheckReason(postValue(c, "reason"))
+	if fields, ok := fieldMessages(err); ok {
+		s.flash(c, flashError, fields["reason"]+" Nothing was changed.")
+		return c.Redirect(http.StatusSeeOther, back)
+	}
 	sel, refusal, err := s.readBulkSelection(c)
 	if err != nil {
 		return err
@@ -66,10 +71,10 @@ func (s *Server) handleTokenBulk(c echo.Context) error {
 	}
 	if note, confirmed := bulkConfirmed(c, sel); !confirmed {
 		return s.renderBulkConfirm(c, templates.BulkConfirmView{
-			Action: a, Count: len(sel.ids), All: sel.all, Fields: sel.fields, Return: back, Note: note,
+			Action: a, Count: len(sel.ids), All: sel.all, Fields: sel.fields, Return: back, Note: note, Reason: reason,
 		}, sel.ids)
 	}
-	return s.applyBulk(c, a, sel.ids, back)
+	return s.applyBulk(c, a, sel.ids, back, reason)
 }
 
 // bulkSelection is what a bulk action takes: its tokens, and the fields
@@ -146,8 +151,9 @@ func bulkConfirmed(c echo.Context, sel bulkSelection) (note string, confirmed bo
 
 // applyBulk takes the confirmed action on the tokens and goes back to the
 // list with one message saying what it did.
-func (s *Server) applyBulk(c echo.Context, a templates.BulkAction, ids []string, back string) error {
+func (s *Server) applyBulk(c echo.Context, a templates.BulkAction, ids []string, back, reason string) error {
 	u, by := actor(c)
+	by = by.WithReason(reason)
 	ctx := c.Request().Context()
 	res, err := s.store.BulkChangeTokens(ctx, u.AccountID, ids, a.Action, by)
 	if fields, ok := fieldMessages(err); ok {
@@ -192,6 +198,13 @@ func (s *Server) renderBulkConfirm(c echo.Context, v templates.BulkConfirmView, 
 			return err
 		}
 		v.Named = append(v.Named, t)
+	}
+	if v.Action.Stops {
+		sum, err := s.store.SummarizeUsage(ctx, u.AccountID, ids)
+		if err != nil {
+			return err
+		}
+		v.Usage = templates.NoteUsage(sum, s.now(), len(ids))
 	}
 	p, err := s.page(c, v.Action.Question(v.Count))
 	if err != nil {

@@ -21,7 +21,12 @@ func (s *Server) handleTokenDetails(c echo.Context) error {
 	}
 	tab := c.QueryParam("tab")
 	var audit templates.AuditView
+	var usage store.Usage
 	switch tab {
+	case templates.TabUsage:
+		if usage, err = s.store.TokenUsage(ctx, u.AccountID, t.ID); err != nil {
+			return err
+		}
 	case templates.TabAudit:
 		if audit, err = s.auditView(c, u.AccountID, store.AuditFilter{TokenID: t.ID}, paths.Token(t.ID)); err != nil {
 			return err
@@ -35,7 +40,7 @@ func (s *Server) handleTokenDetails(c echo.Context) error {
 		return err
 	}
 	return render(c, http.StatusOK, templates.TokenDetails(p, t, templates.DetailsView{
-		Tab: tab, Audit: audit, Endpoint: s.endpoint(),
+		Tab: tab, Audit: audit, Usage: usage, Endpoint: s.endpoint(),
 	}))
 }
 
@@ -59,17 +64,53 @@ func (s *Server) handleTokenConfirm(a store.TokenAction) echo.HandlerFunc {
 			s.flashNotAllowed(c, t, a)
 			return c.Redirect(http.StatusSeeOther, origin.Path(t.ID))
 		}
-		confirm := templates.ConfirmationOf(a)
-		p, err := s.page(c, confirm.Title)
-		if err != nil {
-			return err
-		}
-		return render(c, http.StatusOK, templates.TokenConfirm(p, t, confirm, origin))
+		return s.renderConfirm(c, t, a, origin, templates.ConfirmView{}, http.StatusOK)
 	}
 }
 
+// renderConfirm answers with the confirmation page of an action on t. For
+// an action that stops the token working, the page says what the token has
+// been doing lately: the dialogs take those words from it.
+func (s *Server) renderConfirm(c echo.Context, t store.Token, a store.TokenAction, origin templates.Origin, v templates.ConfirmView, status int) error {
+	confirm := templates.ConfirmationOf(a)
+	if confirm.Stops {
+		sum, err := s.store.SummarizeUsage(c.Request().Context(), t.AccountID, []string{t.ID})
+		if err != nil {
+			return err
+		}
+		v.Usage = templates.NoteUsage(sum, s.now(), 1)
+	}
+	p, err := s.page(c, confirm.Title)
+	if err != nil {
+		return err
+	}
+	return render(c, status, templates.TokenConfirm(p, t, confirm, origin, v))
+}
+
+// changeActor is who makes the confirmed action a on the token of the
+// request, with the reason they gave. A reason the audit trail would refuse
+// is answered here, with the confirmation page again and what was wrong:
+// done is then set, and nothing changed.
+func (s *Server) changeActor(c echo.Context, a store.TokenAction) (u store.User, by store.Actor, done bool, err error) {
+	u, by = actor(c)
+	reason, err := store.CheckReason(postValue(c, "reason"))
+	fields, invalid := fieldMessages(err)
+	if !invalid {
+		return u, by.WithReason(reason), false, err
+	}
+	t, err := s.store.TokenByID(c.Request().Context(), u.AccountID, c.Param("id"))
+	if err != nil {
+		return u, by, true, err
+	}
+	v := templates.ConfirmView{Reason: postValue(c, "reason"), Problem: fields["reason"]}
+	return u, by, true, s.renderConfirm(c, t, a, templates.ParseOrigin(postValue(c, "from")), v, http.StatusBadRequest)
+}
+
 func (s *Server) handleTokenDelete(c echo.Context) error {
-	u, by := actor(c)
+	u, by, done, err := s.changeActor(c, store.ActionDelete)
+	if done || err != nil {
+		return err
+	}
 	t, err := s.store.DeleteToken(c.Request().Context(), u.AccountID, c.Param("id"), by)
 	if err != nil {
 		return err
@@ -84,7 +125,10 @@ func (s *Server) handleTokenDelete(c echo.Context) error {
 // either action would leave the API refusing it.
 func (s *Server) handleTokenSetStatus(a store.TokenAction) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		u, by := actor(c)
+		u, by, done, err := s.changeActor(c, a)
+		if done || err != nil {
+			return err
+		}
 		back := templates.ParseOrigin(postValue(c, "from"))
 		t, changed, err := s.store.SetTokenStatus(c.Request().Context(), u.AccountID, c.Param("id"), a.Status(), by)
 		switch {

@@ -24,7 +24,7 @@ var (
 	// bulkFields are what the bulk form and its confirmation page post: the
 	// selection (ids, or all with the filter), the action, and the list
 	// view to go back to.
-	bulkFields = append([]string{csrfField, "action", "ids", "all", "count", "selection", "confirm", "return"},
+	bulkFields = append([]string{csrfField, "action", "ids", "all", "count", "selection", "confirm", "return", "reason"},
 		templates.FilterParams...)
 )
 

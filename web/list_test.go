@@ -365,7 +365,7 @@ func TestListBadQuery(t *testing.T) {
 		{"DateTo", "to=yesterday", "Enter the last date created as a date", [2]string{"filter-to", "yesterday"}},
 		{"DateRange", "from=2026-05-02&to=2026-05-01", "The end of the date range must come after its start.", [2]string{"filter-to", "2026-05-01"}},
 		{"PageSize", "limit=7&q=x", "Choose 10, 25, 50 or 100 rows a page.", [2]string{"filter-q", "x"}},
-		{"Sort", "sort=colour", "Sort by name, date created, last access or status.", [2]string{"filter-q", ""}},
+		{"Sort", "sort=colour", "Sort by name, date created, last access, calls or status.", [2]string{"filter-q", ""}},
 		{"Order", "order=sideways", "The sort order is asc or desc.", [2]string{"filter-q", ""}},
 		{"LastAccess", "lastAccess=yesterday", "Choose a last access", [2]string{"filter-q", ""}},
 		{"Module", "module=MOD-0000-0000", "Choose a module of this account.", [2]string{"filter-q", ""}},

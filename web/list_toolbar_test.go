@@ -31,7 +31,7 @@ func TestListColumns(t *testing.T) {
 	app := newTestApp(t)
 	app.createToken("Billing export", app.modules[1])
 	c := app.signedIn(t, app.admin)
-	all := "Select API token Modules Created by Date created Last access Status Actions"
+	all := "Select API token Modules Created by Date created Last access Calls (7 days) Status Actions"
 	if got := strings.Join(c.get(tokensPath).headers(), " "); got != all {
 		t.Fatalf("headers %q", got)
 	}
@@ -52,7 +52,7 @@ func TestListColumns(t *testing.T) {
 		if got := strings.Join(app.signedIn(t, colleague).get(tokensPath).headers(), " "); got != all {
 			t.Errorf("another person's headers %q, want every column", got)
 		}
-		c.submit(tokensPath, tokensPath+"/columns", url.Values{"column": {"modules", "createdBy", "created", "lastAccess", "status"}})
+		c.submit(tokensPath, tokensPath+"/columns", url.Values{"column": {"modules", "createdBy", "created", "lastAccess", "calls", "status"}})
 		if got := strings.Join(c.get(tokensPath).headers(), " "); got != all {
 			t.Errorf("after showing all, headers %q", got)
 		}

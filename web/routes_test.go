@@ -78,6 +78,8 @@ func TestEveryRouteAsEveryone(t *testing.T) {
 		{"POST", tokensPath + "/:id/edit", expect{out: toLogin, member: 403, other: 404, admin: 303}},
 		{"POST", tokensPath + "/:id/reveal", expect{out: toLogin, member: 403, other: 404, admin: 200}},
 		{"GET", tokensPath + "/:id/logo", expect{out: toLogin, member: 403, other: 404, admin: 200}},
+		{"GET", tokensPath + "/:id/audit.csv", expect{out: toLogin, member: 403, other: 404, admin: 200}},
+		{"GET", tokensPath + "/export.csv", expect{out: toLogin, member: 403, other: 200, admin: 200}},
 		{"GET", tokensPath + "/:id/delete", expect{out: toLogin, member: 403, other: 404, admin: 200}},
 		{"GET", tokensPath + "/:id/enable", expect{out: toLogin, member: 403, other: 404, admin: 303}},
 		{"GET", tokensPath + "/:id/disable", expect{out: toLogin, member: 403, other: 404, admin: 200}},
@@ -101,6 +103,7 @@ func TestEveryRouteAsEveryone(t *testing.T) {
 		{"POST", api + "/:id/enable", expect{out: 401, member: 401, other: 401, admin: 401}},
 		{"POST", api + "/:id/disable", expect{out: 401, member: 401, other: 401, admin: 401}},
 		{"GET", api + "/:id/icon", expect{out: 401, member: 401, other: 401, admin: 401}},
+		{"GET", api + "/:id/usage", expect{out: 401, member: 401, other: 401, admin: 401}},
 		// Last, as it ends the sessions the rows above use.
 		{"POST", "/logout", expect{out: 303, member: 303, other: 303, admin: 303}},
 	}

@@ -243,6 +243,8 @@ func (s *Server) routes() {
 	pg.POST(paths.Tokens+"/:id/edit", s.handleTokenSave, wizard...)
 	pg.POST(paths.Tokens+"/:id/reveal", s.handleTokenReveal, admin...)
 	pg.Match(readMethods, paths.Tokens+"/:id/logo", s.handleTokenLogo, image...)
+	pg.Match(readMethods, paths.TokensExport, s.handleTokensExport, admin...)
+	pg.Match(readMethods, paths.Tokens+"/:id/audit.csv", s.handleTokenAuditExport, admin...)
 	// Each confirmed action: its confirmation page (GET, for browsers
 	// without JavaScript), then the action itself (POST).
 	pg.Match(readMethods, paths.Tokens+"/:id/delete", s.handleTokenConfirm(store.ActionDelete), admin...)
@@ -276,6 +278,7 @@ func (s *Server) routes() {
 	api.POST(paths.APITokens+"/:id/enable", s.handleAPITokenSetStatus(store.ActionEnable), token...)
 	api.POST(paths.APITokens+"/:id/disable", s.handleAPITokenSetStatus(store.ActionDisable), token...)
 	api.Match(readMethods, paths.APITokens+"/:id/icon", s.handleAPITokenIcon, token...)
+	api.Match(readMethods, paths.APITokens+"/:id/usage", s.handleAPITokenUsage, token...)
 
 	for _, r := range api.Routes() {
 		if !strings.HasPrefix(r.Path, paths.APIMount) {

@@ -3,8 +3,11 @@ package web
 import (
 	"context"
 	"log/slog"
+	"net/http"
 	"sync"
 	"time"
+
+	"github.com/labstack/echo/v4"
 
 	"apitokens/store"
 )
@@ -119,4 +122,45 @@ func (r *usageRecorder) close(ctx context.Context) error {
 	r.start.Do(func() { close(r.done) })
 	<-r.done
 	return r.flush(ctx)
+}
+
+// apiUsage is a token's usage in the API.
+type apiUsage struct {
+	Calls24h   int64         `json:"calls24h"`
+	Calls7d    int64         `json:"calls7d"`
+	Calls30d   int64         `json:"calls30d"`
+	Refused30d int64         `json:"refused30d"`
+	Days       []apiUsageDay `json:"days"`
+	LastCaller *apiCaller    `json:"lastCaller"`
+}
+
+type apiUsageDay struct {
+	Date    string `json:"date"`
+	Calls   int64  `json:"calls"`
+	Refused int64  `json:"refused"`
+}
+
+type apiCaller struct {
+	At        time.Time `json:"at"`
+	Address   string    `json:"address"`
+	UserAgent string    `json:"userAgent"`
+}
+
+// handleAPITokenUsage answers what a token of the caller's account has been
+// used for: totals, the last 30 days (oldest first) and the last caller.
+func (s *Server) handleAPITokenUsage(c echo.Context) error {
+	t := callerToken(c)
+	u, err := s.store.TokenUsage(c.Request().Context(), t.AccountID, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	out := apiUsage{Calls24h: u.Calls24h, Calls7d: u.Calls7d, Calls30d: u.Calls30d, Refused30d: u.Refused30d,
+		Days: make([]apiUsageDay, len(u.Days))}
+	for i, d := range u.Days {
+		out.Days[i] = apiUsageDay{Date: d.Date.Format(time.DateOnly), Calls: d.Calls, Refused: d.Refused}
+	}
+	if !u.Last.At.IsZero() {
+		out.LastCaller = &apiCaller{At: u.Last.At.UTC(), Address: u.Last.Address, UserAgent: u.Last.UserAgent}
+	}
+	return c.JSON(http.StatusOK, out)
 }

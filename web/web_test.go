@@ -38,7 +38,7 @@ func TestTokenList(t *testing.T) {
 	})
 	t.Run("Rows", func(t *testing.T) {
 		for _, want := range []string{
-			"Billing export " + one.ID + " " + app.modules[1].Name + " " + app.modules[1].ID + " Ada Admin " + app.admin.ID + " 4 May 2026 10:30 UTC Never Active",
+			"Billing export " + one.ID + " " + app.modules[1].Name + " " + app.modules[1].ID + " Ada Admin " + app.admin.ID + " 4 May 2026 10:30 UTC Never 0 Active",
 			"Everything " + many.ID + " 4 modules Ada Admin",
 		} {
 			if !strings.Contains(text, want) {
@@ -206,7 +206,7 @@ func TestEnableDisable(t *testing.T) {
 		if !strings.Contains(list.text(), "The API token “Partner portal” ("+tok.ID+") has been disabled successfully.") {
 			t.Fatalf("no message:\n%s", list.text())
 		}
-		if !strings.Contains(list.text(), tok.ID+" None Ada Admin "+app.admin.ID+" 4 May 2026 10:30 UTC Never Disabled") {
+		if !strings.Contains(list.text(), tok.ID+" None Ada Admin "+app.admin.ID+" 4 May 2026 10:30 UTC Never 0 Disabled") {
 			t.Fatalf("row does not show Disabled:\n%s", list.text())
 		}
 		if _, err := app.store.TokenBySecret(ctx, secret); !errors.Is(err, store.ErrNotFound) {

@@ -33,6 +33,8 @@ const (
 	TokensBulk = Tokens + "/bulk"
 	// TokenColumns keeps the columns a person shows in the list (POST only).
 	TokenColumns = Tokens + "/columns"
+	// TokensExport is the list, as its query selects it, as CSV.
+	TokensExport = Tokens + "/export.csv"
 )
 
 // AuditTrail is the account's audit trail: the events of every token.
@@ -53,6 +55,9 @@ func TokenAdded(id string) string { return Token(id) + "/added" }
 
 // TokenReveal shows a token's secret again (POST only).
 func TokenReveal(id string) string { return Token(id) + "/reveal" }
+
+// TokenAuditExport is a token's audit trail as CSV.
+func TokenAuditExport(id string) string { return Token(id) + "/audit.csv" }
 
 // TokenLogo is a token's logo.
 func TokenLogo(id string) string { return Token(id) + "/logo" }
@@ -79,3 +84,6 @@ func APIToken(id string) string { return APITokens + "/" + id }
 
 // APITokenIcon is a token's logo in the API.
 func APITokenIcon(id string) string { return APIToken(id) + "/icon" }
+
+// APITokenUsage is what a token has been used for, in the API.
+func APITokenUsage(id string) string { return APIToken(id) + "/usage" }

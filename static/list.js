@@ -155,7 +155,7 @@
       // been doing: the bulk form, posted without confirm, answers with it.
       const body = new FormData(bulk);
       body.set("action", button.value);
-      window.apitokens.fillUsage(usage, fetch(bulk.action, { method: "POST", body: new URLSearchParams(body), credentials: "same-origin" }));
+      window.apitokens.fillUsage(usage, fetch(bulk.getAttribute("action"), { method: "POST", body: new URLSearchParams(body), credentials: "same-origin" }));
     }
     const warning = dialog.querySelector("[data-fill=warning]");
     warning.textContent = button.dataset.warning;

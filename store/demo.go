@@ -137,6 +137,9 @@ func (s *Store) createDemoToken(ctx context.Context, acc Account, d demoToken, m
 	var lastAccess time.Time
 	if d.lastUse > 0 {
 		lastAccess = now.Add(-d.lastUse)
+		if err := s.RecordUsage(ctx, demoUsage(t.ID, d, created, lastAccess, now)); err != nil {
+			return err
+		}
 	}
 	var expires time.Time
 	if d.expires != 0 {
@@ -157,6 +160,39 @@ func (s *Store) createDemoToken(ctx context.Context, acc Account, d demoToken, m
 		}
 	}
 	return nil
+}
+
+// demoUsage is a month of calls for a demo token used until last: more in
+// working hours than at night, fewer at weekends, from an address and a
+// client of its own. A disabled token's callers keep trying, and are
+// refused, from then on.
+func demoUsage(id string, d demoToken, created, last, now time.Time) UsageBatch {
+	b := UsageBatch{Counts: map[UsageKey]UsageCount{}, Last: map[string]Caller{}}
+	clients := []string{"python-httpx/0.28", "Go-http-client/2.0", "curl/8.5.0", "okhttp/4.12.0", "axios/1.7.2"}
+	base := int64(2 + len(d.name)%7)
+	from := now.Add(-UsageDays * demoDay).Truncate(time.Hour)
+	if created.After(from) {
+		from = created.Truncate(time.Hour)
+	}
+	for at := from; !at.After(last); at = at.Add(time.Hour) {
+		n := base
+		if h := at.Hour(); h >= 8 && h < 18 {
+			n *= 4
+		}
+		if wd := at.Weekday(); wd == time.Saturday || wd == time.Sunday {
+			n /= 3
+		}
+		// Busier some days than others.
+		n += n * int64(at.YearDay()*7%5) / 4
+		b.Counts[UsageKey{id, UsageHour(at)}] = UsageCount{Calls: n}
+	}
+	if d.disabled {
+		for at := last.Add(time.Hour); at.Before(now); at = at.Add(time.Hour) {
+			b.Counts[UsageKey{id, UsageHour(at)}] = UsageCount{Refused: 2}
+		}
+	}
+	b.Last[id] = Caller{At: last, Address: "203.0.113." + string(rune('1'+len(d.name)%9)), UserAgent: clients[len(d.name)%len(clients)]}
+	return b
 }
 
 // demoLogo draws a small rounded tile in one colour, with a lighter band, as

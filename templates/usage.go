@@ -123,8 +123,8 @@ func Ago(now, t time.Time) string {
 // The usage chart's drawing: 30 bars in a box of chartWidth by
 // chartHeight, in the SVG's own units.
 const (
-	chartWidth  = 600
-	chartHeight = 160
+	chartWidth  = 900
+	chartHeight = 140
 	chartSlot   = chartWidth / store.UsageDays
 	chartBar    = chartSlot - 6
 )
@@ -137,6 +137,10 @@ type usageBar struct {
 	CallsY, CallsH     int
 	RefusedY, RefusedH int
 	Label, Date        string
+	// Tick is the day's date under the axis, for the first, middle and
+	// last days; Anchor keeps the first and last inside the drawing.
+	Tick, Anchor string
+	TickX        int
 }
 
 // usageBars draws the days of u to the scale of its busiest day.
@@ -161,6 +165,15 @@ func usageBars(u store.Usage) []usageBar {
 		b.Label = d.Date.Format("Mon 2 Jan") + ": " + callsWord(d.Calls)
 		if d.Refused > 0 {
 			b.Label += ", " + Count(d.Refused) + " refused"
+		}
+		last := len(u.Days) - 1
+		switch i {
+		case 0:
+			b.Tick, b.Anchor, b.TickX = d.Date.Format("2 Jan"), "start", b.X
+		case last / 2:
+			b.Tick, b.Anchor, b.TickX = d.Date.Format("2 Jan"), "middle", b.X+chartBar/2
+		case last:
+			b.Tick, b.Anchor, b.TickX = d.Date.Format("2 Jan"), "end", b.X+chartBar
 		}
 		bars[i] = b
 	}

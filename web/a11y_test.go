@@ -78,7 +78,7 @@ func TestBrowserAccessibility(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("#delete-dialog")))
 	checkAccessibility(t, ctx, "delete dialog")
 
-	for _, tab := range []string{"general", "modules", "details", "audit"} {
+	for _, tab := range []string{"general", "modules", "details", "usage", "audit"} {
 		run(t, ctx, "details "+tab, chromedp.Navigate(app.url+tokensPath+"/"+id+"?tab="+tab), chromedp.WaitVisible(chromedp.CSS(`[data-tab-panel="`+tab+`"]`)))
 		checkAccessibility(t, ctx, "details, "+tab+" tab")
 	}

@@ -127,7 +127,7 @@ func TestTokenRowHiddenColumn(t *testing.T) {
 	}
 	row := buf.String()
 	cells := strings.Split(row, "<td")[1:]
-	if len(cells) != 8 || !strings.HasPrefix(cells[2], " hidden></td>") || !strings.Contains(cells[3], "Ada Admin") {
+	if len(cells) != 9 || !strings.HasPrefix(cells[2], " hidden></td>") || !strings.Contains(cells[3], "Ada Admin") {
 		t.Fatalf("with Modules hidden, the row's cells are out of place:\n%s", row)
 	}
 	if strings.Contains(row, "Access management") {

@@ -82,12 +82,12 @@ generate:
 ## screenshot: refresh the README's pictures (the list with a menu open, its
 ## toolbar and paging, a phone's first screen, the Add and Edit dialogs, a
 ## field's message, the details page, the audit trails, record details, a
-## phone's details page)
+## phone's details page, the Delete dialog of a token in use, the Usage tab)
 SHOTS := /tmp/apitokens-shots
 screenshot: $(AXE)
 	mkdir -p $(SHOTS)
 	APITOKENS_AXE=$(CURDIR)/$(AXE) APITOKENS_SCREENSHOTS=$(SHOTS) $(GO) test -count=1 \
-	  -run 'TestBrowserActionsMenuKeyboard|TestBrowserListToolbarAndPaging|TestBrowserPhoneFirstScreen|TestBrowserAddDialog$$|TestBrowserEditDialogRenews|TestBrowserDetailsHeaderAndAuditTrail|TestBrowserAccountAuditTrail|TestBrowserNothingScrollsSideways' ./web
+	  -run 'TestBrowserActionsMenuKeyboard|TestBrowserListToolbarAndPaging|TestBrowserPhoneFirstScreen|TestBrowserAddDialog$$|TestBrowserEditDialogRenews|TestBrowserDetailsHeaderAndAuditTrail|TestBrowserAccountAuditTrail|TestBrowserNothingScrollsSideways|TestBrowserUsageBeforeDelete|TestBrowserUsageTab' ./web
 	cp $(SHOTS)/TestBrowserActionsMenuKeyboard-menu.png static/screenshots/list-actions-menu.png
 	cp $(SHOTS)/TestBrowserListToolbarAndPaging-list.png static/screenshots/list-toolbar-paging.png
 	cp $(SHOTS)/TestBrowserPhoneFirstScreen-list.png static/screenshots/list-phone.png
@@ -95,6 +95,8 @@ screenshot: $(AXE)
 	cp $(SHOTS)/TestBrowserAddDialog-field-error.png static/screenshots/field-error.png
 	cp $(SHOTS)/TestBrowserEditDialogRenews-edit-dialog.png static/screenshots/edit-dialog.png
 	cp $(SHOTS)/TestBrowserDetailsHeaderAndAuditTrail-header.png static/screenshots/details-header.png
+	cp $(SHOTS)/TestBrowserUsageBeforeDelete-delete-dialog-usage.png static/screenshots/delete-dialog-usage.png
+	cp $(SHOTS)/TestBrowserUsageTab-usage-tab.png static/screenshots/usage-tab.png
 	cp $(SHOTS)/TestBrowserDetailsHeaderAndAuditTrail-audit-table.png static/screenshots/details-audit-trail.png
 	cp $(SHOTS)/TestBrowserDetailsHeaderAndAuditTrail-record-details.png static/screenshots/record-details.png
 	cp $(SHOTS)/TestBrowserAccountAuditTrail-account-trail.png static/screenshots/settings-audit-trail.png

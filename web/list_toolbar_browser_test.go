@@ -71,7 +71,7 @@ func TestBrowserListToolbarAndPaging(t *testing.T) {
 		t.Errorf("pager says %q", got)
 	}
 	headers := eval[[]string](t, ctx, `[...document.querySelectorAll("table thead th")].map(th => th.innerText.replace(/[▲▼↕]/g, "").trim())`)
-	if got := strings.Join(headers, "|"); got != "Select|API token|Modules|Created by|Date created|Last access|Status|Actions" {
+	if got := strings.Join(headers, "|"); got != "Select|API token|Modules|Created by|Date created|Last access|Calls (7 days)|Status|Actions" {
 		t.Errorf("headers %q, want sentence case and Actions", got)
 	}
 	if w := eval[int](t, ctx, `document.documentElement.scrollWidth`); w > 1280 {

@@ -30,16 +30,21 @@ type usageRecorder struct {
 	mu      sync.Mutex
 	pending store.UsageBatch // not written yet
 
-	start     sync.Once
+	start     sync.Once // the writer, once
 	stopOnce  sync.Once
 	stop      chan struct{}
 	done      chan struct{}
 	flushLock sync.Mutex // one flush at a time, so batches land in order
 }
 
+// newUsageRecorder makes the recorder and starts its writer, which also
+// rolls the stored usage up each hour: that must go on while no API call
+// comes, or the list's 7-day counts would stand still.
 func newUsageRecorder(st *store.Store, log *slog.Logger) *usageRecorder {
-	return &usageRecorder{store: st, log: log, pending: newUsageBatch(),
+	r := &usageRecorder{store: st, log: log, pending: newUsageBatch(),
 		stop: make(chan struct{}), done: make(chan struct{})}
+	r.start.Do(func() { go r.loop() })
+	return r
 }
 
 func newUsageBatch() store.UsageBatch {
@@ -58,7 +63,6 @@ func (r *usageRecorder) called(id string, now time.Time, address, userAgent stri
 		r.pending.Last[id] = store.Caller{At: now, Address: address, UserAgent: userAgent}
 	}
 	r.mu.Unlock()
-	r.start.Do(func() { go r.loop() })
 }
 
 // refused counts a call refused at now because token id is disabled or
@@ -70,7 +74,6 @@ func (r *usageRecorder) refused(id string, now time.Time) {
 	n.Refused++
 	r.pending.Counts[k] = n
 	r.mu.Unlock()
-	r.start.Do(func() { go r.loop() })
 }
 
 func (r *usageRecorder) loop() {
@@ -82,10 +85,14 @@ func (r *usageRecorder) loop() {
 		case <-r.stop:
 			return
 		case <-tick.C:
+			// Each on its own deadline: a slow write of counts must not
+			// leave the roll-up no time.
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			if err := r.flush(ctx); err != nil {
 				r.log.Error("record token usage", slog.Any("err", err))
 			}
+			cancel()
+			ctx, cancel = context.WithTimeout(context.Background(), 10*time.Second)
 			if err := r.store.RollUpUsage(ctx); err != nil {
 				r.log.Error("roll up token usage", slog.Any("err", err))
 			}

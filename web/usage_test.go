@@ -401,3 +401,37 @@ func TestExportCSV(t *testing.T) {
 		}
 	})
 }
+
+// TestUsageRolledUpWithoutCalls: a server that no API call reaches still
+// rolls the stored usage up as the hours pass, so the list's 7-day calls
+// go down when the calls, made through another instance, grow old.
+func TestUsageRolledUpWithoutCalls(t *testing.T) {
+	app := newTestApp(t)
+	tok, _ := app.createToken("Elsewhere")
+	at := app.clock.Now()
+	if err := app.store.RecordUsage(t.Context(), store.UsageBatch{
+		Counts: map[store.UsageKey]store.UsageCount{{TokenID: tok.ID, Hour: store.UsageHour(at)}: {Calls: 42}},
+		Last:   map[string]store.Caller{tok.ID: {At: at}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	calls := func() int64 {
+		got, err := app.store.TokenByID(t.Context(), app.account.ID, tok.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got.Calls7d
+	}
+	if n := calls(); n != 42 {
+		t.Fatalf("7-day calls %d, want 42", n)
+	}
+	app.clock.Add(8 * 24 * time.Hour)
+	// The writer's tick is a few seconds of real time.
+	deadline := time.Now().Add(20 * time.Second)
+	for calls() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the 7-day calls of a token last called 8 days ago were never rolled up")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"math"
 	"slices"
 	"time"
 )
@@ -284,6 +285,39 @@ func (s *Store) tokensByIDs(ctx context.Context, ids []string) ([]Token, error) 
 		}
 	}
 	return tokens, s.loadModules(ctx, tokens)
+}
+
+// ExportTokens calls fn with every token that matches the filter, in its
+// order, as the filter found them when the export began: the IDs are read
+// in one statement, then the tokens a page at a time. A token whose sort
+// key moves meanwhile (its last access, its calls) is given once, in its
+// place then; one deleted meanwhile is left out. Cursors, Limit and Offset
+// are ignored. An error of fn stops the export and is returned.
+func (s *Store) ExportTokens(ctx context.Context, accountID string, f TokenFilter, fn func(Token) error) error {
+	f.After, f.Before, f.Limit, f.Offset = "", "", 0, 0
+	if err := f.Validate(); err != nil {
+		return err
+	}
+	p, _, err := s.newPlan(ctx, accountID, &f, MaxPageSize, s.Now())
+	if err != nil {
+		return err
+	}
+	ids, err := s.walkIDs(ctx, p, nil, math.MaxInt32, false)
+	if err != nil {
+		return err
+	}
+	for chunk := range slices.Chunk(ids, MaxPageSize) {
+		tokens, err := s.tokensByIDs(ctx, chunk)
+		if err != nil {
+			return err
+		}
+		for _, t := range tokens {
+			if err := fn(t); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // TokenIDs returns the IDs of every token that matches the filter, in its

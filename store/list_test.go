@@ -298,3 +298,45 @@ func TestTokenIDsTooMany(t *testing.T) {
 		t.Fatalf("TokenIDs of a narrower filter = %d, %v", len(ids), err)
 	}
 }
+
+// TestExportTokens exports more tokens than a page, sorted by calls, while
+// the last of them is called so often that it would sort first: every
+// token is given once, in the order the export began with.
+func TestExportTokens(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	for i := range 150 {
+		tok, _ := f.createToken(t, fmt.Sprintf("Token %03d", i))
+		f.exec(t, `UPDATE tokens SET calls_7d = ? WHERE id = ?`, 1000-i, tok.ID)
+	}
+	want := f.oracle(t, TokenFilter{Sort: SortCalls})
+	last := want[len(want)-1]
+	var got []string
+	err := f.s.ExportTokens(ctx, f.account.ID, TokenFilter{Sort: SortCalls, Limit: 10, After: "ignored"}, func(tok Token) error {
+		if len(got) == 0 {
+			f.exec(t, `UPDATE tokens SET calls_7d = 5000 WHERE id = ?`, last)
+		}
+		got = append(got, tok.ID)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("exported %d tokens, want the %d in the order the export began with", len(got), len(want))
+	}
+	t.Run("ErrStops", func(t *testing.T) {
+		stop := errors.New("client gone")
+		n := 0
+		err := f.s.ExportTokens(ctx, f.account.ID, TokenFilter{}, func(Token) error { n++; return stop })
+		if !errors.Is(err, stop) || n != 1 {
+			t.Fatalf("after an error of fn: %v, %d calls", err, n)
+		}
+	})
+	t.Run("ErrBadFilter", func(t *testing.T) {
+		var v *ValidationError
+		if err := f.s.ExportTokens(ctx, f.account.ID, TokenFilter{Sort: "colour"}, func(Token) error { return nil }); !errors.As(err, &v) {
+			t.Fatalf("a bad sort: %v", err)
+		}
+	})
+}

@@ -187,6 +187,13 @@
       HTMLFormElement.prototype.submit.call(bulk);
       for (const input of added) input.remove();
     };
+    // Enter in the reason confirms, as it does in the other dialogs' forms.
+    reason.onkeydown = (e) => {
+      if (e.key === "Enter") {
+        e.preventDefault();
+        confirm.click();
+      }
+    };
     dialog.returnFocus = button;
     dialog.showModal();
     dialog.querySelector("[data-dialog-cancel]").focus();

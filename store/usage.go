@@ -206,15 +206,6 @@ type Usage struct {
 	Last Caller
 }
 
-// Peak is the most calls made on one day of Days.
-func (u Usage) Peak() int64 {
-	var peak int64
-	for _, d := range u.Days {
-		peak = max(peak, d.Calls, d.Refused)
-	}
-	return peak
-}
-
 // TokenUsage returns the usage of a live token of the account: ErrNotFound
 // for any other, as every read of a token does.
 func (s *Store) TokenUsage(ctx context.Context, accountID, id string) (Usage, error) {

@@ -45,6 +45,12 @@ func NoteUsage(sum store.UsageSummary, now time.Time, tokens int) UsageNote {
 		} else {
 			b.WriteString("None of them has ever been used.")
 		}
+	case now.Sub(sum.Last.At) < 7*24*time.Hour:
+		// Called lately, but not counted: calls made before this version
+		// counted them.
+		inUse = true
+		b.WriteString("Used in the last 7 days, last " + Ago(now, sum.Last.At) + callerFrom(sum.Last) +
+			". Applications using " + them + " will stop working.")
 	case now.Sub(sum.Last.At) >= store.UsageKeptDays*24*time.Hour:
 		b.WriteString("Not used in the last 90 days.")
 	default:

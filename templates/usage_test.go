@@ -26,6 +26,8 @@ func TestNoteUsage(t *testing.T) {
 			"Used twice in the last 7 days, last 5 minutes ago from 203.0.113.7 (python-httpx/0.28). Applications using them will stop working.", true},
 		{"NotLately", store.UsageSummary{Last: store.Caller{At: now.Add(-12 * 24 * time.Hour), Address: "203.0.113.7"}}, 1,
 			"Not used in the last 7 days; last used 12 days ago from 203.0.113.7.", false},
+		{"UsedNotCounted", store.UsageSummary{Last: store.Caller{At: now.Add(-2 * time.Hour)}}, 1,
+			"Used in the last 7 days, last 2 hours ago. Applications using it will stop working.", true},
 		{"NotIn90Days", store.UsageSummary{Last: store.Caller{At: now.Add(-90 * 24 * time.Hour)}}, 1, "Not used in the last 90 days.", false},
 		{"Never", store.UsageSummary{}, 1, "Never used.", false},
 		{"NoneEver", store.UsageSummary{}, 2, "None of them has ever been used.", false},

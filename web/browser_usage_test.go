@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"apitokens/store"
 )
@@ -59,19 +60,30 @@ func TestBrowserUsageBeforeDelete(t *testing.T) {
 		`document.querySelector("#bulk-dialog [data-fill=usage]").textContent === `+jsString(bulkUsed))
 	saveScreenshot(t, ctx, "bulk-dialog-usage")
 	checkAccessibility(t, ctx, "bulk dialog with usage")
-	run(t, ctx, "cancel", chromedp.Click(chromedp.CSS("#bulk-dialog [data-dialog-cancel]")),
-		chromedp.WaitNotVisible(chromedp.CSS("#bulk-dialog")),
-		chromedp.Click(chromedp.CSS(rowSelector(tok.ID)+` input[name="ids"]`)),
-		chromedp.Click(chromedp.CSS(rowSelector(quiet.ID)+` input[name="ids"]`)),
+	// Enter in the reason confirms, as in the other dialogs.
+	run(t, ctx, "give a reason and press Enter",
+		chromedp.SendKeys(chromedp.CSS("#bulk-reason"), "Paused for the audit"+kb.Enter),
+		chromedp.WaitVisible(chromedp.CSS(successFlash)),
 	)
+	waitListed(t, ctx)
+	if n := app.auditCount(t, quiet.ID, store.AuditDisabled); n != 1 {
+		t.Fatalf("%d disable events of the quiet token, want 1", n)
+	}
+	events, err := app.store.AuditTrail(t.Context(), app.account.ID, store.AuditFilter{TokenID: quiet.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if events.Events[0].Reason != "Paused for the audit" {
+		t.Fatalf("the bulk disable kept the reason %q", events.Events[0].Reason)
+	}
 
 	// Delete with a reason: the Delete button is pressed as ever.
 	chooseFromRowMenu(t, ctx, tok.ID, "delete")
 	run(t, ctx, "give a reason and delete",
 		chromedp.SendKeys(chromedp.CSS("#delete-dialog-reason"), "Rotated after a leak"),
 		chromedp.Click(chromedp.CSS(`#delete-dialog button[type=submit]`)),
-		chromedp.WaitVisible(chromedp.CSS(successFlash)),
 	)
+	waitAcross(t, ctx, "the message that it was deleted", `[...document.querySelectorAll(`+jsString(successFlash)+`)].some(f => f.textContent.includes("has been deleted successfully"))`)
 	if rowExists(t, ctx, tok.ID) {
 		t.Fatal("the token is still listed after the delete")
 	}

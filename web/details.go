@@ -93,6 +93,10 @@ func (s *Server) renderConfirm(c echo.Context, t store.Token, a store.TokenActio
 // done is then set, and nothing changed.
 func (s *Server) changeActor(c echo.Context, a store.TokenAction) (u store.User, by store.Actor, done bool, err error) {
 	u, by = actor(c)
+	if !templates.ConfirmationOf(a).Stops {
+		// Only the actions that stop a token ask why.
+		return u, by, false, nil
+	}
 	reason, err := store.CheckReason(postValue(c, "reason"))
 	fields, invalid := fieldMessages(err)
 	if !invalid {

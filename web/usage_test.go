@@ -249,6 +249,22 @@ func TestChangeReasonInAuditTrail(t *testing.T) {
 			t.Fatalf("the token's audit trail does not show the reason:\n%s", trail)
 		}
 	})
+	t.Run("EnableAsksNoReason", func(t *testing.T) {
+		// Enabling stops nothing: its form has no reason, and one sent
+		// anyway is not kept, whatever its length.
+		res := admin.submit(tokensPath+"/"+paused.ID+"/enable", tokensPath+"/"+paused.ID+"/enable",
+			url.Values{"reason": {strings.Repeat("x", store.MaxReason+1)}})
+		if res.status != http.StatusSeeOther {
+			t.Fatalf("enable = %d:\n%s", res.status, res.text())
+		}
+		trail, err := app.store.AuditTrail(t.Context(), app.account.ID, store.AuditFilter{TokenID: paused.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e := trail.Events[0]; e.Action != store.AuditEnabled || e.Reason != "" {
+			t.Fatalf("latest event %s with reason %q", e.Action, e.Reason)
+		}
+	})
 	t.Run("Bulk", func(t *testing.T) {
 		res := admin.submit(tokensPath, tokensPath+"/bulk", url.Values{"action": {"disable"}, "ids": {a.ID, b.ID},
 			"confirm": {"1"}, "reason": {"Quarterly clean-up"}})

@@ -61,7 +61,11 @@ func (s *Server) handleTokenConfirm(a store.TokenAction) echo.HandlerFunc {
 		}
 		origin := templates.ParseOrigin(c.QueryParam("from"))
 		if !t.Allows(a, s.now()) {
-			s.flashNotAllowed(c, t, a)
+			// A dialog's script asks for the page only for what it says of
+			// the token's use: a message for later would surprise.
+			if !fetchedByScript(c.Request()) {
+				s.flashNotAllowed(c, t, a)
+			}
 			return c.Redirect(http.StatusSeeOther, origin.Path(t.ID))
 		}
 		return s.renderConfirm(c, t, a, origin, templates.ConfirmView{}, http.StatusOK)

@@ -199,6 +199,33 @@ func TestUsageInConfirmations(t *testing.T) {
 	})
 }
 
+// TestConfirmationFetchedByScript: a dialog's script that asks for the
+// confirmation of an action the token no longer allows (the page behind it
+// is old) leaves no message for the person's next page.
+func TestConfirmationFetchedByScript(t *testing.T) {
+	app := newTestApp(t)
+	tok, _ := app.createToken("Already off")
+	if _, _, err := app.store.SetTokenStatus(t.Context(), app.account.ID, tok.ID, store.StatusDisabled, store.UserActor(app.admin.ID, "")); err != nil {
+		t.Fatal(err)
+	}
+	admin := app.signedIn(t, app.admin)
+	req, err := http.NewRequest(http.MethodGet, app.url+tokensPath+"/"+tok.ID+"/disable", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Sec-Fetch-Dest", "empty")
+	if res := admin.do(req); res.status != http.StatusSeeOther {
+		t.Fatalf("the script's request = %d", res.status)
+	}
+	if page := admin.get(tokensPath).text(); strings.Contains(page, "already disabled") {
+		t.Fatalf("the next page carries a message the person never asked for:\n%s", page)
+	}
+	// Asked for by the browser, the page says so.
+	if page := admin.follow(admin.get(tokensPath + "/" + tok.ID + "/disable")).text(); !strings.Contains(page, "already disabled") {
+		t.Fatalf("a person who asks is told:\n%s", page)
+	}
+}
+
 var usageNotePattern = regexp.MustCompile(`(?s)<p class="usage-note[^"]*" data-usage>(.*?)</p>`)
 
 // usageNote is the usage note of a confirmation page, as a person reads it.

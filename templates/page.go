@@ -79,16 +79,13 @@ func whenText(t time.Time) string {
 
 func isoDate(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
-// relative renders how long ago t was, for a recent last access.
+// relative renders how long ago t was, for a recent last access: Ago, as
+// the first words of a cell.
 func relative(now, t time.Time) string {
-	d := now.Sub(t)
-	switch {
-	case d < time.Minute:
-		return "Just now"
-	case d < time.Hour:
-		return plural(int(d/time.Minute), "minute") + " ago"
+	if ago := Ago(now, t); ago != "just now" {
+		return ago
 	}
-	return plural(int(d/time.Hour), "hour") + " ago"
+	return "Just now"
 }
 
 func plural(n int, unit string) string {

@@ -112,7 +112,8 @@ type Server struct {
 // sessionMaxAge bounds how long a sign-in lasts.
 const sessionMaxAge = 12 * time.Hour
 
-// New builds the server and its routes.
+// New builds the server and its routes, and starts its background writer
+// of API usage, which Close stops.
 func New(st *store.Store, cfg Config) (*Server, error) {
 	if len(cfg.SessionAuthKey) < 32 || len(cfg.SessionEncryptionKey) != 32 {
 		return nil, errors.New("web: session keys must be 32 bytes each")
@@ -159,6 +160,7 @@ func New(st *store.Store, cfg Config) (*Server, error) {
 	}
 	s.pages, s.api = s.newEcho(s.handlePageError), s.newEcho(s.handleAPIError)
 	s.routes()
+	s.usage.run()
 	return s, nil
 }
 

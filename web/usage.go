@@ -37,15 +37,15 @@ type usageRecorder struct {
 	flushLock sync.Mutex // one flush at a time, so batches land in order
 }
 
-// newUsageRecorder makes the recorder and starts its writer, which also
-// rolls the stored usage up each hour: that must go on while no API call
-// comes, or the list's 7-day counts would stand still.
 func newUsageRecorder(st *store.Store, log *slog.Logger) *usageRecorder {
-	r := &usageRecorder{store: st, log: log, pending: newUsageBatch(),
+	return &usageRecorder{store: st, log: log, pending: newUsageBatch(),
 		stop: make(chan struct{}), done: make(chan struct{})}
-	r.start.Do(func() { go r.loop() })
-	return r
 }
+
+// run starts the background writer, which also rolls the stored usage up
+// each hour: that goes on while no API call comes, or the list's 7-day
+// counts would stand still. close stops it.
+func (r *usageRecorder) run() { r.start.Do(func() { go r.loop() }) }
 
 func newUsageBatch() store.UsageBatch {
 	return store.UsageBatch{Counts: map[store.UsageKey]store.UsageCount{}, Last: map[string]store.Caller{}}

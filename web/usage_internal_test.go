@@ -22,7 +22,7 @@ func (discardUsage) RollUpUsage(context.Context) error                   { retur
 func BenchmarkUsageCalled(b *testing.B) {
 	r := &usageRecorder{store: discardUsage{}, log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		pending: newUsageBatch(), stop: make(chan struct{}), done: make(chan struct{})}
-	r.start.Do(func() { go r.loop() })
+	r.run()
 	defer r.close(context.Background())
 	now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
 	b.ReportAllocs()

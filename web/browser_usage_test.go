@@ -48,6 +48,17 @@ func TestBrowserUsageBeforeDelete(t *testing.T) {
 	run(t, ctx, "cancel", chromedp.Click(chromedp.CSS("#disable-dialog [data-dialog-cancel]")),
 		chromedp.WaitNotVisible(chromedp.CSS("#disable-dialog")))
 
+	// Without JavaScript the same words are on the confirmation page, with
+	// the reason field.
+	run(t, ctx, "the confirmation page", chromedp.Navigate(app.url+tokensPath+"/"+tok.ID+"/delete"),
+		chromedp.WaitVisible(chromedp.CSS(confirmPage)))
+	if got := text(t, ctx, "[data-usage]"); got != used {
+		t.Fatalf("the confirmation page says %q", got)
+	}
+	checkAccessibility(t, ctx, "delete confirmation page with usage")
+	run(t, ctx, "back to the list", chromedp.Navigate(app.url+tokensPath))
+	waitListed(t, ctx)
+
 	// The bulk dialog sums what the ticked rows did.
 	run(t, ctx, "tick both and choose Disable",
 		chromedp.Click(chromedp.CSS(rowSelector(tok.ID)+` input[name="ids"]`)),

@@ -165,6 +165,36 @@ func TestPostgresInstances(t *testing.T) {
 			t.Fatalf("B shows last access %v, want A's call at %v", got.LastAccessAt, a.clock.Now())
 		}
 	})
+	t.Run("UsageAddsUpAcrossInstances", func(t *testing.T) {
+		// Calls through both at once, each writing its counts: the sum
+		// is every call, seen from either, and in the dialog.
+		tok, secret := a.managerToken("Used on both")
+		var wg sync.WaitGroup
+		for _, on := range []*testApp{a, b, a, b} {
+			c := a.api(t, secret).on(on)
+			wg.Go(func() {
+				for range 25 {
+					c.get(apiTokens + "/" + tok.ID)
+				}
+				if err := on.srv.FlushUsage(t.Context()); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		for _, on := range []*testApp{a, b} {
+			var u apiUsageJSON
+			a.api(t, secret).on(on).get(apiTokens+"/"+tok.ID+"/usage").decode(t, http.StatusOK, &u)
+			// The reading call itself is counted later, at the next flush.
+			if u.Calls24h != 100 {
+				t.Fatalf("%s counts %d calls, want the 100 made through both", on.url, u.Calls24h)
+			}
+		}
+		page := a.signedIn(t, a.admin).on(b).get(tokensPath + "/" + tok.ID + "/delete")
+		if got := usageNote(t, page); !strings.HasPrefix(got, "Used 100 times in the last 7 days") {
+			t.Fatalf("B's confirmation says %q", got)
+		}
+	})
 	// Last: the sign-ins it refuses are this machine's address's.
 	t.Run("WrongPasswordsCountAcrossInstances", func(t *testing.T) {
 		u := a.mustUser(a.account, "guessed@acme.test", "Gus Guessed", store.RoleAdmin)

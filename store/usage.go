@@ -48,34 +48,16 @@ type Caller struct {
 // UsageBatch is the usage one server saw since it last wrote: counts to add
 // to the stored ones, and each token's latest caller.
 type UsageBatch struct {
+	// ID names the batch: one sent again with the same ID, because its
+	// writer could not tell whether the first send was written, is added
+	// once. "" is written every time.
+	ID     string
 	Counts map[UsageKey]UsageCount
 	Last   map[string]Caller // by token ID
 }
 
 // Empty reports whether the batch holds nothing to write.
 func (b UsageBatch) Empty() bool { return len(b.Counts) == 0 && len(b.Last) == 0 }
-
-// Merge adds other to b: its counts to b's, and its callers where they are
-// later. A batch that could not be written is merged into the next.
-func (b *UsageBatch) Merge(other UsageBatch) {
-	if b.Counts == nil {
-		b.Counts = map[UsageKey]UsageCount{}
-	}
-	if b.Last == nil {
-		b.Last = map[string]Caller{}
-	}
-	for k, n := range other.Counts {
-		c := b.Counts[k]
-		c.Calls += n.Calls
-		c.Refused += n.Refused
-		b.Counts[k] = c
-	}
-	for id, c := range other.Last {
-		if have, ok := b.Last[id]; !ok || have.At.Before(c.At) {
-			b.Last[id] = c
-		}
-	}
-}
 
 // RecordUsage adds a batch of usage to what is stored, in one write
 // transaction: the hourly counts are added to (so batches of several
@@ -102,6 +84,15 @@ func (s *Store) RecordUsage(ctx context.Context, b UsageBatch) error {
 	}
 	since := UsageHour(s.Now()) - hoursIn7Days + 1
 	return s.inTx(ctx, func(tx *sql.Tx) error {
+		if b.ID != "" {
+			res, err := tx.ExecContext(ctx, `INSERT INTO usage_batches (id, at) VALUES (?, ?) ON CONFLICT DO NOTHING`, b.ID, s.now())
+			if err != nil {
+				return err
+			}
+			if n, err := res.RowsAffected(); err != nil || n == 0 {
+				return err // written already: nothing more to add
+			}
+		}
 		if len(counts) > 0 {
 			// "WHERE true" tells SQLite that ON CONFLICT is the upsert's,
 			// not part of the SELECT's join.
@@ -180,6 +171,10 @@ func (s *Store) RollUpUsage(ctx context.Context) error {
 			return err
 		}
 		if err := s.txExec(ctx, tx, `DELETE FROM token_usage WHERE hour <= ?`, hour-UsageKeptDays*24); err != nil {
+			return err
+		}
+		// A batch is sent again within seconds, if at all.
+		if err := s.txExec(ctx, tx, `DELETE FROM usage_batches WHERE at < ?`, s.Now().Add(-24*time.Hour).UnixMilli()); err != nil {
 			return err
 		}
 		return s.txExec(ctx, tx, `UPDATE usage_rollup SET hour = ? WHERE id = 1`, hour)

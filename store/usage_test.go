@@ -240,3 +240,31 @@ func TestSummarizeUsage(t *testing.T) {
 		})
 	}
 }
+
+// TestUsageBatchAddedOnce sends a batch twice under its ID, as a writer
+// that could not tell whether the first send was written does: it is added
+// once. The IDs are kept a day.
+func TestUsageBatchAddedOnce(t *testing.T) {
+	f := newFixture(t)
+	tok, _ := f.createToken(t, "sent twice")
+	b := calls(f.clock.Now(), 7, tok.ID)
+	b.ID = "batch-1"
+	f.record(t, b)
+	f.record(t, b)
+	if u := f.usage(t, tok.ID); u.Calls24h != 7 {
+		t.Fatalf("a batch of 7 calls sent twice counts %d", u.Calls24h)
+	}
+	other := calls(f.clock.Now(), 5, tok.ID)
+	other.ID = "batch-2"
+	f.record(t, other)
+	if u := f.usage(t, tok.ID); u.Calls24h != 12 {
+		t.Fatalf("another batch: %d calls, want 12", u.Calls24h)
+	}
+	f.clock.Add(25 * time.Hour)
+	if err := f.s.RollUpUsage(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.queryInt(t, `SELECT COUNT(*) FROM usage_batches`); n != 0 {
+		t.Fatalf("%d batch IDs kept after a day", n)
+	}
+}

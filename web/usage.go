@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"crypto/rand"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -30,11 +31,16 @@ type usageRecorder struct {
 	mu      sync.Mutex
 	pending store.UsageBatch // not written yet
 
+	// unsure is a batch whose write failed: perhaps before its commit,
+	// perhaps only the answer was lost. It is sent again, as it was and
+	// under its ID, before anything newer, so that it is added once.
+	unsure *store.UsageBatch
+
 	start     sync.Once // the writer, once
 	stopOnce  sync.Once
 	stop      chan struct{}
 	done      chan struct{}
-	flushLock sync.Mutex // one flush at a time, so batches land in order
+	flushLock sync.Mutex // one flush at a time, so batches land in order; it guards unsure
 }
 
 func newUsageRecorder(st *store.Store, log *slog.Logger) *usageRecorder {
@@ -101,11 +107,17 @@ func (r *usageRecorder) loop() {
 	}
 }
 
-// flush writes what is pending. A batch that fails is kept for the next
-// flush, added to what came meanwhile.
+// flush writes what is pending, after a batch whose write failed before.
+// A batch that fails is kept, and sent again as it was at the next flush.
 func (r *usageRecorder) flush(ctx context.Context) error {
 	r.flushLock.Lock()
 	defer r.flushLock.Unlock()
+	if r.unsure != nil {
+		if err := r.store.RecordUsage(ctx, *r.unsure); err != nil {
+			return err
+		}
+		r.unsure = nil
+	}
 	r.mu.Lock()
 	batch := r.pending
 	r.pending = newUsageBatch()
@@ -113,11 +125,10 @@ func (r *usageRecorder) flush(ctx context.Context) error {
 	if batch.Empty() {
 		return nil
 	}
+	batch.ID = rand.Text()
 	err := r.store.RecordUsage(ctx, batch)
 	if err != nil {
-		r.mu.Lock()
-		r.pending.Merge(batch)
-		r.mu.Unlock()
+		r.unsure = &batch
 	}
 	return err
 }

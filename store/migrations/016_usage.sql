@@ -24,6 +24,15 @@ CREATE INDEX tokens_list_calls ON tokens (account_id, calls_7d, id,
     status, expires_at, created_by, created_at, module_bits)
     WHERE status != 'deleted';
 
+-- The batches written, by the ID their writer gave them, kept a day: a
+-- batch sent again because its writer could not tell whether the first
+-- send was written (its commit's answer was lost) is not added twice.
+CREATE TABLE usage_batches (
+    id TEXT PRIMARY KEY,
+    at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX usage_batches_at ON usage_batches (at);
+
 -- The hour up to which the roll-up has run, on whichever instance ran it.
 CREATE TABLE usage_rollup (
     id   INTEGER PRIMARY KEY CHECK (id = 1),

@@ -17,6 +17,12 @@ CREATE INDEX tokens_list_calls ON tokens (account_id, calls_7d, id)
     INCLUDE (status, expires_at, created_by, created_at, module_bits)
     WHERE status != 'deleted';
 
+CREATE TABLE usage_batches (
+    id TEXT COLLATE "C" PRIMARY KEY,
+    at BIGINT NOT NULL
+);
+CREATE INDEX usage_batches_at ON usage_batches (at);
+
 CREATE TABLE usage_rollup (
     id   INTEGER PRIMARY KEY CHECK (id = 1),
     hour BIGINT NOT NULL

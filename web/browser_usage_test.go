@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"net/http"
 	"strings"
 	"testing"
 
@@ -19,13 +18,7 @@ func TestBrowserUsageBeforeDelete(t *testing.T) {
 	app := newAPIApp(t)
 	tok, secret := app.managerToken("Warehouse sync")
 	quiet, _ := app.managerToken("Quiet one")
-	c := app.api(t, secret).from("203.0.113.7")
-	for range 3 {
-		c.send(http.MethodGet, apiTokens, "", nil, "User-Agent", "python-httpx/0.28")
-	}
-	if err := app.srv.FlushUsage(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	app.callAPI(t, secret, 3, "python-httpx/0.28")
 	ctx := newTab(t)
 	browserSignIn(t, ctx, app, app.admin)
 

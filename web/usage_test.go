@@ -46,6 +46,19 @@ func (a *testApp) usageOf(t *testing.T, c *apiClient, id string) apiUsageJSON {
 	return u
 }
 
+// callAPI makes n API calls with the token's secret from 203.0.113.7, the
+// client named userAgent, and has the server write what it counted.
+func (a *testApp) callAPI(t *testing.T, secret string, n int, userAgent string) {
+	t.Helper()
+	c := a.api(t, secret).from("203.0.113.7")
+	for range n {
+		c.send(http.MethodGet, apiTokens, "", nil, "User-Agent", userAgent)
+	}
+	if err := a.srv.FlushUsage(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestUsageCounting makes 1,000 API calls with a token from 20 goroutines
 // at once: each is counted once, and the last caller is known.
 func TestUsageCounting(t *testing.T) {
@@ -125,15 +138,7 @@ func TestUsageInConfirmations(t *testing.T) {
 	idle, idleSecret := app.managerToken("Idle")
 	old, oldSecret := app.managerToken("Old")
 	never, _ := app.managerToken("Never")
-	call := func(secret string, n int) {
-		c := app.api(t, secret).from("203.0.113.7")
-		for range n {
-			c.send(http.MethodGet, apiTokens, "", nil, "User-Agent", "python-httpx/0.28")
-		}
-		if err := app.srv.FlushUsage(t.Context()); err != nil {
-			t.Fatal(err)
-		}
-	}
+	call := func(secret string, n int) { app.callAPI(t, secret, n, "python-httpx/0.28") }
 	call(oldSecret, 1)
 	app.clock.Add(100 * 24 * time.Hour)
 	call(idleSecret, 2)
@@ -312,16 +317,9 @@ func TestUsageTab(t *testing.T) {
 	app := newAPIApp(t)
 	tok, secret := app.managerToken("Charted")
 	never, _ := app.managerToken("Unused")
-	c := app.api(t, secret).from("203.0.113.7")
-	for range 4 {
-		c.get(apiTokens)
-	}
-	app.srv.FlushUsage(t.Context())
+	app.callAPI(t, secret, 4, "Go-http-client/1.1")
 	app.clock.Add(26 * time.Hour)
-	for range 9 {
-		c.send(http.MethodGet, apiTokens, "", nil, "User-Agent", "<script>alert(1)</script>")
-	}
-	app.srv.FlushUsage(t.Context())
+	app.callAPI(t, secret, 9, "<script>alert(1)</script>")
 	admin := app.signedIn(t, app.admin)
 	page := admin.get(tokensPath + "/" + tok.ID + "?tab=usage")
 	if page.status != http.StatusOK {

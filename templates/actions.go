@@ -15,10 +15,6 @@ type Confirmation struct {
 	Working string            // the button while the request is under way
 	Warning string            // what happens, said before it happens
 	Danger  bool
-	// Stops is set for an action that stops the token working: its
-	// confirmation says what the token has been doing lately, and asks
-	// why (optionally).
-	Stops bool
 }
 
 // ConfirmView is what a confirmation page shows besides the token and the
@@ -39,12 +35,11 @@ var Confirmations = []Confirmation{
 	},
 	{
 		Action: store.ActionDisable, Title: "Disable API token", Verb: "Disable", Working: "Disabling…",
-		Warning: "Every API call made with this token will be refused until you enable it again.", Stops: true,
+		Warning: "Every API call made with this token will be refused until you enable it again.",
 	},
 	{
 		Action: store.ActionDelete, Title: "Delete API token", Verb: "Delete", Working: "Deleting…", Danger: true,
 		Warning: "A deleted API token can't be reinstated or reused. Applications that use it lose access immediately.",
-		Stops:   true,
 	},
 }
 

@@ -371,17 +371,16 @@ type BulkAction struct {
 	Working string            // the button while the request is under way
 	Warning string            // what happens, said before it happens
 	Danger  bool
-	Stops   bool // the tokens stop working: say what they have been doing, ask why
 }
 
 // BulkActions are the bulk actions, in the order of the toolbar.
 var BulkActions = []BulkAction{
 	{Action: store.ActionDisable, Verb: "Disable", Past: "disabled", Working: "Disabling…",
-		Warning: "Every API call made with these tokens will be refused until they are enabled again.", Stops: true},
+		Warning: "Every API call made with these tokens will be refused until they are enabled again."},
 	{Action: store.ActionEnable, Verb: "Enable", Past: "enabled", Working: "Enabling…",
 		Warning: "API calls made with these tokens will be accepted again."},
 	{Action: store.ActionDelete, Verb: "Delete", Past: "deleted", Working: "Deleting…", Danger: true,
-		Warning: "Deleted API tokens can't be reinstated or reused. Applications that use them lose access immediately.", Stops: true},
+		Warning: "Deleted API tokens can't be reinstated or reused. Applications that use them lose access immediately."},
 }
 
 // BulkActionNamed finds a bulk action by its form value.

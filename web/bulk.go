@@ -199,7 +199,7 @@ func (s *Server) renderBulkConfirm(c echo.Context, v templates.BulkConfirmView, 
 		}
 		v.Named = append(v.Named, t)
 	}
-	if v.Action.Stops {
+	if v.Action.Action.Stops() {
 		sum, err := s.store.SummarizeUsage(ctx, u.AccountID, ids)
 		if err != nil {
 			return err

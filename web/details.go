@@ -77,7 +77,7 @@ func (s *Server) handleTokenConfirm(a store.TokenAction) echo.HandlerFunc {
 // been doing lately: the dialogs take those words from it.
 func (s *Server) renderConfirm(c echo.Context, t store.Token, a store.TokenAction, origin templates.Origin, v templates.ConfirmView, status int) error {
 	confirm := templates.ConfirmationOf(a)
-	if confirm.Stops {
+	if a.Stops() {
 		sum, err := s.store.SummarizeUsage(c.Request().Context(), t.AccountID, []string{t.ID})
 		if err != nil {
 			return err
@@ -97,7 +97,7 @@ func (s *Server) renderConfirm(c echo.Context, t store.Token, a store.TokenActio
 // done is then set, and nothing changed.
 func (s *Server) changeActor(c echo.Context, a store.TokenAction) (u store.User, by store.Actor, done bool, err error) {
 	u, by = actor(c)
-	if !templates.ConfirmationOf(a).Stops {
+	if !a.Stops() {
 		// Only the actions that stop a token ask why.
 		return u, by, false, nil
 	}

@@ -32,6 +32,14 @@ func (e *SecretRejected) Error() string {
 	return fmt.Sprintf("token secret of %s rejected: %s", e.TokenID, e.Reason)
 }
 
+// OwnSecret reports whether the secret presented was the token's own,
+// refused because the token is disabled or expired: something still uses a
+// token that was turned off. Any other rejection names no token for sure,
+// since anyone can write a secret that names one.
+func (e *SecretRejected) OwnSecret() bool {
+	return e.Reason == RejectDisabled || e.Reason == RejectExpired
+}
+
 // Unwrap makes every rejection an ErrNotFound.
 func (e *SecretRejected) Unwrap() error { return ErrNotFound }
 

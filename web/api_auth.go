@@ -65,9 +65,7 @@ func (s *Server) requireToken(next echo.HandlerFunc) echo.HandlerFunc {
 				s.log.LogAttrs(ctx, slog.LevelWarn, "API token failure not counted",
 					slog.String("ip", address), slog.Any("err", werr))
 			}
-			if rejected.Reason == store.RejectDisabled || rejected.Reason == store.RejectExpired {
-				// The secret was the token's own: something still uses
-				// a token that was turned off.
+			if rejected.OwnSecret() {
 				s.usage.refused(rejected.TokenID, now)
 			}
 			s.log.LogAttrs(ctx, slog.LevelWarn, "API token rejected",

@@ -23,6 +23,9 @@ const (
 // the 167 before it.
 const hoursIn7Days = 7 * 24
 
+// first7DaysHour is the first hour of the 7 days that end with hour.
+func first7DaysHour(hour int64) int64 { return hour - hoursIn7Days + 1 }
+
 // UsageHour is the hour of t, counted from 1970-01-01 00:00 UTC: the unit
 // calls are counted in.
 func UsageHour(t time.Time) int64 { return t.Unix() / 3600 }
@@ -82,7 +85,7 @@ func (s *Store) RecordUsage(ctx context.Context, b UsageBatch) error {
 	if err != nil {
 		return err
 	}
-	since := UsageHour(s.Now()) - hoursIn7Days + 1
+	hour := UsageHour(s.Now())
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		if b.ID != "" {
 			res, err := tx.ExecContext(ctx, `INSERT INTO usage_batches (id, at) VALUES (?, ?) ON CONFLICT DO NOTHING`, b.ID, s.now())
@@ -120,15 +123,26 @@ func (s *Store) RecordUsage(ctx context.Context, b UsageBatch) error {
 		}
 		if len(called) > 0 {
 			return s.txExec(ctx, tx, `UPDATE tokens SET calls_7d = `+calls7dOf+`
-				WHERE id`+s.d.inStrings()+` AND status != 'deleted'`, since, jsonIDs(called))
+				WHERE id`+s.d.inStrings()+` AND status != 'deleted'`, first7DaysHour(hour), hour, jsonIDs(called))
 		}
 		return nil
 	})
 }
 
-// calls7dOf counts again the calls of tokens (the row being updated) from
-// the hour given as the next argument.
-const calls7dOf = `(SELECT COALESCE(SUM(u.calls), 0) FROM token_usage u WHERE u.token_id = tokens.id AND u.hour >= ?)`
+// calls7dOf counts again the calls of tokens (the row being updated) in
+// the hours from and to, the next two arguments: an instance whose clock
+// runs ahead counts no hour the others have not reached.
+const calls7dOf = `(SELECT COALESCE(SUM(u.calls), 0) FROM token_usage u WHERE u.token_id = tokens.id AND u.hour BETWEEN ? AND ?)`
+
+// callerColumns are a token's last caller, which scanCaller reads.
+const callerColumns = `last_access_at, last_caller_ip, last_caller_agent`
+
+func scanCaller(row *sql.Row) (Caller, error) {
+	var at sql.NullInt64
+	var ip, agent sql.NullString
+	err := row.Scan(&at, &ip, &agent)
+	return Caller{At: millis(at), Address: ip.String, UserAgent: agent.String}, err
+}
 
 // cleanAddress is what is kept of a caller's address: the address as the
 // server's rules for proxies found it, which a client cannot choose, but
@@ -164,10 +178,10 @@ func (s *Store) RollUpUsage(ctx context.Context) error {
 		if rolled >= hour {
 			return nil
 		}
-		since, left := hour-hoursIn7Days+1, rolled-hoursIn7Days+1
+		since, left := first7DaysHour(hour), first7DaysHour(rolled)
 		if err := s.txExec(ctx, tx, `UPDATE tokens SET calls_7d = `+calls7dOf+`
 			WHERE status != 'deleted' AND calls_7d != 0 AND id IN (SELECT token_id FROM token_usage WHERE hour >= ? AND hour < ?)`,
-			since, left, since); err != nil {
+			since, hour, left, since); err != nil {
 			return err
 		}
 		if err := s.txExec(ctx, tx, `DELETE FROM token_usage WHERE hour <= ?`, hour-UsageKeptDays*24); err != nil {
@@ -210,17 +224,15 @@ func (s *Store) TokenUsage(ctx context.Context, accountID, id string) (Usage, er
 	for i := range u.Days {
 		u.Days[i].Date = today.AddDate(0, 0, i-UsageDays+1)
 	}
-	var at sql.NullInt64
-	var ip, agent sql.NullString
-	err := s.read.QueryRowContext(ctx, `SELECT last_access_at, last_caller_ip, last_caller_agent FROM tokens
-		WHERE id = ? AND account_id = ? AND status != 'deleted'`, id, accountID).Scan(&at, &ip, &agent)
+	var err error
+	u.Last, err = scanCaller(s.read.QueryRowContext(ctx, `SELECT `+callerColumns+` FROM tokens
+		WHERE id = ? AND account_id = ? AND status != 'deleted'`, id, accountID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Usage{}, ErrNotFound
 	}
 	if err != nil {
 		return Usage{}, err
 	}
-	u.Last = Caller{At: millis(at), Address: ip.String, UserAgent: agent.String}
 	hour := UsageHour(now)
 	first := UsageHour(u.Days[0].Date)
 	rows, err := s.read.QueryContext(ctx, `SELECT hour, calls, refused FROM token_usage
@@ -239,7 +251,7 @@ func (s *Store) TokenUsage(ctx context.Context, accountID, id string) (Usage, er
 		day.Refused += refused
 		u.Calls30d += calls
 		u.Refused30d += refused
-		if h > hour-hoursIn7Days {
+		if h >= first7DaysHour(hour) {
 			u.Calls7d += calls
 			u.Refused7d += refused
 		}
@@ -268,21 +280,19 @@ func (s *Store) SummarizeUsage(ctx context.Context, accountID string, ids []stri
 		return sum, nil
 	}
 	list := jsonIDs(ids)
-	since := UsageHour(s.Now()) - hoursIn7Days + 1
+	hour := UsageHour(s.Now())
 	if err := s.read.QueryRowContext(ctx, `SELECT COALESCE(SUM(u.calls), 0), COALESCE(SUM(u.refused), 0)
 		FROM tokens t`+s.d.join()+`token_usage u ON u.token_id = t.id
-		WHERE t.id`+s.d.inStrings()+` AND t.account_id = ? AND t.status != 'deleted' AND u.hour >= ?`,
-		list, accountID, since).Scan(&sum.Calls7d, &sum.Refused7d); err != nil {
+		WHERE t.id`+s.d.inStrings()+` AND t.account_id = ? AND t.status != 'deleted' AND u.hour BETWEEN ? AND ?`,
+		list, accountID, first7DaysHour(hour), hour).Scan(&sum.Calls7d, &sum.Refused7d); err != nil {
 		return sum, err
 	}
-	var at sql.NullInt64
-	var ip, agent sql.NullString
-	err := s.read.QueryRowContext(ctx, `SELECT last_access_at, last_caller_ip, last_caller_agent FROM tokens
+	last, err := scanCaller(s.read.QueryRowContext(ctx, `SELECT `+callerColumns+` FROM tokens
 		WHERE id`+s.d.inStrings()+` AND account_id = ? AND status != 'deleted' AND last_access_at IS NOT NULL
-		ORDER BY last_access_at DESC LIMIT 1`, list, accountID).Scan(&at, &ip, &agent)
+		ORDER BY last_access_at DESC LIMIT 1`, list, accountID))
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return sum, err
 	}
-	sum.Last = Caller{At: millis(at), Address: ip.String, UserAgent: agent.String}
+	sum.Last = last
 	return sum, nil
 }

@@ -214,6 +214,9 @@ func TestSummarizeUsage(t *testing.T) {
 	f.record(t, calls(now.Add(-3*24*time.Hour), 10, a.ID))
 	f.record(t, calls(now.Add(-time.Hour), 4, b.ID))
 	f.record(t, calls(now.Add(-8*24*time.Hour), 100, a.ID)) // before the 7 days
+	// Counted by an instance whose clock runs two hours ahead: not in the
+	// 7 days that end now, as the Usage tab does not show it either.
+	f.record(t, UsageBatch{Counts: map[UsageKey]UsageCount{{b.ID, UsageHour(now.Add(2 * time.Hour))}: {Calls: 1000}}})
 
 	other := f.createAccount(t, "Other")
 	cases := []struct {

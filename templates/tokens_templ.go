@@ -1305,7 +1305,7 @@ func TokenDetails(p Page, t store.Token, v DetailsView) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			case TabUsage:
-				templ_7745c5c3_Err = usageTab(p, t, v.Usage).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = usageTab(p, v.Usage).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

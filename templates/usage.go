@@ -149,8 +149,15 @@ type usageBar struct {
 	TickX        int
 }
 
-// usageBars draws the days of u to the scale of its busiest day.
-func usageBars(u store.Usage) []usageBar {
+// usageDrawing is the usage chart: a bar a day, to the scale of the
+// busiest day, whose calls are the chart's top.
+type usageDrawing struct {
+	Bars []usageBar
+	Peak int64
+}
+
+// drawUsage draws the days of u.
+func drawUsage(u store.Usage) usageDrawing {
 	var peak int64
 	for _, d := range u.Days {
 		peak = max(peak, d.Calls+d.Refused)
@@ -175,15 +182,18 @@ func usageBars(u store.Usage) []usageBar {
 		last := len(u.Days) - 1
 		switch i {
 		case 0:
-			b.Tick, b.Anchor, b.TickX = d.Date.Format("2 Jan"), "start", b.X
+			b.Anchor, b.TickX = "start", b.X
 		case last / 2:
-			b.Tick, b.Anchor, b.TickX = d.Date.Format("2 Jan"), "middle", b.X+chartBar/2
+			b.Anchor, b.TickX = "middle", b.X+chartBar/2
 		case last:
-			b.Tick, b.Anchor, b.TickX = d.Date.Format("2 Jan"), "end", b.X+chartBar
+			b.Anchor, b.TickX = "end", b.X+chartBar
+		}
+		if b.Anchor != "" {
+			b.Tick = d.Date.Format("2 Jan")
 		}
 		bars[i] = b
 	}
-	return bars
+	return usageDrawing{Bars: bars, Peak: peak}
 }
 
 // callsWord is "1 call" or "1,284 calls".
@@ -194,11 +204,18 @@ func callsWord(n int64) string {
 	return Count(n) + " calls"
 }
 
-// usagePeak is the chart's top, for its scale.
-func usagePeak(u store.Usage) string {
-	var peak int64
-	for _, d := range u.Days {
-		peak = max(peak, d.Calls+d.Refused)
+// usageTotal is one of the Usage tab's totals.
+type usageTotal struct {
+	Label, Key string // Key names it for tests, as the API does
+	N          int64
+}
+
+// usageTotals are the Usage tab's totals, in the order shown.
+func usageTotals(u store.Usage) []usageTotal {
+	return []usageTotal{
+		{"Calls, last 24 hours", "calls24h", u.Calls24h},
+		{"Calls, last 7 days", "calls7d", u.Calls7d},
+		{"Calls, last 30 days", "calls30d", u.Calls30d},
+		{"Refused calls, last 30 days", "refused30d", u.Refused30d},
 	}
-	return Count(peak)
 }

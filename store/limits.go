@@ -16,20 +16,6 @@ type LimitBucket struct {
 	At    time.Time
 }
 
-// LimitBucket returns the bucket of key under the limit named limit; an
-// empty one when there is none.
-func (s *Store) LimitBucket(ctx context.Context, limit, key string) (LimitBucket, error) {
-	var b LimitBucket
-	var at int64
-	err := s.read.QueryRowContext(ctx, `SELECT level, at FROM limit_buckets WHERE name = ? AND key = ?`, limit, key).
-		Scan(&b.Level, &at)
-	if errors.Is(err, sql.ErrNoRows) {
-		return LimitBucket{}, nil
-	}
-	b.At = time.UnixMilli(at).UTC()
-	return b, err
-}
-
 // ChangeLimitBucket replaces the bucket of key under limit with what change
 // makes of it, in one transaction, so that attempts counted at once by
 // several instances all count. change returns the new bucket, when it will

@@ -19,9 +19,6 @@ import (
 // together, in the database (sharedLimiter), so that a budget of ten is ten
 // across them all.
 type limiter interface {
-	// wait returns how long key must wait before it may try again; zero
-	// means now.
-	wait(ctx context.Context, key string, now time.Time) (time.Duration, error)
 	// reserve counts an attempt of key before it is made, when key may try
 	// now, and returns zero; otherwise it returns how long to wait and
 	// counts nothing. Counting first means attempts sent all at once cannot
@@ -131,12 +128,6 @@ func newMemoryLimiter(r rate) *memoryLimiter {
 	return &memoryLimiter{rate: r, keys: map[string]store.LimitBucket{}}
 }
 
-func (l *memoryLimiter) wait(_ context.Context, key string, now time.Time) (time.Duration, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.rate.waitFor(l.keys[key], now), nil
-}
-
 func (l *memoryLimiter) reserve(_ context.Context, key string, now time.Time) (time.Duration, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -225,16 +216,6 @@ func (l *sharedLimiter) block(key string, now time.Time, wait time.Duration) {
 		l.remembered.Store(0)
 	}
 	l.blocked.Store(key, now.Add(wait))
-}
-
-func (l *sharedLimiter) wait(ctx context.Context, key string, now time.Time) (time.Duration, error) {
-	if wait := l.blockedFor(key, now); wait > 0 {
-		return wait, nil
-	}
-	b, err := l.store.LimitBucket(ctx, l.rate.name, key)
-	wait := l.rate.waitFor(b, now)
-	l.block(key, now, wait)
-	return wait, err
 }
 
 func (l *sharedLimiter) reserve(ctx context.Context, key string, now time.Time) (time.Duration, error) {

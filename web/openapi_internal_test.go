@@ -68,8 +68,7 @@ func TestMemoryLimiter(t *testing.T) {
 	t0 := time.Date(2026, 5, 4, 10, 0, 0, 0, time.UTC)
 	ctx := context.Background()
 	wait := func(l *memoryLimiter, key string, now time.Time) time.Duration {
-		w, _ := l.wait(ctx, key, now)
-		return w
+		return l.rate.waitFor(l.keys[key], now)
 	}
 	t.Run("BurstThenOnePerInterval", func(t *testing.T) {
 		l := newMemoryLimiter(rate{burst: 3, interval: 10 * time.Second})

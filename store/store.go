@@ -198,10 +198,11 @@ func (s *Store) Shared() bool { return s.d.postgres }
 // Ping checks that the database answers, for a readiness check; an error
 // wraps ErrUnavailable.
 func (s *Store) Ping(ctx context.Context) error {
-	if err := s.read.PingContext(ctx); err != nil {
-		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	err := s.read.PingContext(ctx)
+	if err != nil && !errors.Is(err, ErrUnavailable) {
+		err = fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
-	return nil
+	return err
 }
 
 // now returns the store's clock in milliseconds, the unit of every stored time.
@@ -328,8 +329,8 @@ func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	for attempt := 1; ; attempt++ {
 		err := s.tryTx(ctx, opts, fn)
 		if !s.d.postgres || !retryable(err) || attempt == maxTxAttempts {
-			if s.d.postgres && unavailable(err) {
-				return fmt.Errorf("%w: %w", ErrUnavailable, err)
+			if s.d.postgres {
+				return unavailableError(err)
 			}
 			return err
 		}

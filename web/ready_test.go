@@ -1,11 +1,13 @@
 package web_test
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"apitokens/store"
 	"apitokens/store/storetest"
 	"apitokens/web"
 	"apitokens/web/paths"
@@ -114,6 +116,13 @@ func TestPostgresUnavailable(t *testing.T) {
 	}
 	if ready := app.client(t).get(paths.Ready); ready.status != http.StatusServiceUnavailable {
 		t.Errorf("/readyz = %d while the database is cut off, want 503", ready.status)
+	}
+	// The log says it once, however many layers saw the connection go.
+	_, _, writeErr := app.store.SetTokenStatus(t.Context(), app.account.ID, "TKN-0000-0000", store.StatusDisabled, store.UserActor(app.admin.ID, ""))
+	for _, err := range []error{app.store.Ping(t.Context()), writeErr} {
+		if !errors.Is(err, store.ErrUnavailable) || strings.Count(err.Error(), store.ErrUnavailable.Error()) != 1 {
+			t.Errorf("while cut off: %v; want ErrUnavailable, named once", err)
+		}
 	}
 	if took := time.Since(start); took > 10*time.Second {
 		t.Errorf("three requests took %v while the database was cut off: they must not hang", took)

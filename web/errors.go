@@ -79,9 +79,7 @@ const retryUnavailable = 5 * time.Second
 // a 503 with Retry-After, the status load balancers and clients retry,
 // rather than a 500, which says the server is at fault.
 func errUnavailable() *problem {
-	p := problemUnavailable.with("The database cannot be reached just now; nothing was changed. Try again in a moment.")
-	p.retryAfter = retryUnavailable
-	return p
+	return problemUnavailable.retryAfter("The database cannot be reached just now; nothing was changed.", retryUnavailable)
 }
 
 // statusDetails say in plain words what an HTTP error that carries only a

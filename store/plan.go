@@ -103,10 +103,7 @@ func (s *Store) newPlan(ctx context.Context, accountID string, f *TokenFilter, l
 			return nil, 0, err
 		}
 	}
-	// SQLite's trigram index is read once for the count and the page to
-	// share its matches; PostgreSQL reads its own in place, in each
-	// statement, which costs less there than carrying thousands of IDs.
-	if utf8.RuneCountInString(f.Query) >= 3 && !s.d.postgres {
+	if utf8.RuneCountInString(f.Query) >= 3 {
 		if p.candidates, p.candidateCount, err = s.searchCandidates(ctx, accountID, f); err != nil {
 			return nil, 0, err
 		}

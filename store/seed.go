@@ -290,9 +290,14 @@ func (s *Store) rowsPerInsert() int {
 // rows.
 func (s *Store) insertRows(ctx context.Context, tx *sql.Tx, head, values string, args []any) error {
 	width := strings.Count(values, "?")
+	statement := func(rows int) string { return head + strings.TrimSuffix(strings.Repeat(values+", ", rows), ", ") }
+	// Every statement but the last is the same: written once.
+	whole := statement(s.rowsPerInsert())
 	for len(args) > 0 {
-		n := min(len(args)/width, s.rowsPerInsert())
-		query := head + strings.TrimSuffix(strings.Repeat(values+", ", n), ", ")
+		n, query := min(len(args)/width, s.rowsPerInsert()), whole
+		if n < s.rowsPerInsert() {
+			query = statement(n)
+		}
 		if _, err := tx.ExecContext(ctx, query, args[:n*width]...); err != nil {
 			return err
 		}

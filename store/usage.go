@@ -81,7 +81,15 @@ func (s *Store) RecordUsage(ctx context.Context, b UsageBatch) error {
 			called = append(called, k.TokenID)
 		}
 	}
+	callers := make([][4]any, 0, len(b.Last))
+	for id, c := range b.Last {
+		callers = append(callers, [4]any{id, c.At.UnixMilli(), cleanAddress(c.Address), cleanUserAgent(c.UserAgent)})
+	}
 	countsJSON, err := json.Marshal(counts)
+	if err != nil {
+		return err
+	}
+	callersJSON, err := json.Marshal(callers)
 	if err != nil {
 		return err
 	}
@@ -107,18 +115,15 @@ func (s *Store) RecordUsage(ctx context.Context, b UsageBatch) error {
 				return err
 			}
 		}
-		if len(b.Last) > 0 {
-			stmt, err := tx.PrepareContext(ctx, `UPDATE tokens SET last_access_at = ?, last_caller_ip = ?, last_caller_agent = ?
-				WHERE id = ? AND status != 'deleted' AND (last_access_at IS NULL OR last_access_at < ?)`)
-			if err != nil {
+		if len(callers) > 0 {
+			// One statement for every token called, whatever their number.
+			if err := s.txExec(ctx, tx, `UPDATE tokens SET last_access_at = CAST(value ->> 1 AS BIGINT),
+					last_caller_ip = value ->> 2, last_caller_agent = value ->> 3
+				FROM `+s.d.jsonValues()+`
+				WHERE tokens.id = value ->> 0 AND tokens.status != 'deleted'
+					AND (tokens.last_access_at IS NULL OR tokens.last_access_at < CAST(value ->> 1 AS BIGINT))`,
+				string(callersJSON)); err != nil {
 				return err
-			}
-			defer stmt.Close()
-			for id, c := range b.Last {
-				ms := c.At.UnixMilli()
-				if _, err := stmt.ExecContext(ctx, ms, cleanAddress(c.Address), cleanUserAgent(c.UserAgent), id, ms); err != nil {
-					return err
-				}
 			}
 		}
 		if len(called) > 0 {

@@ -13,6 +13,7 @@ const (
 	RejectUnknown   = "unknown" // never issued, or deleted: its digest is wiped
 	RejectDisabled  = "disabled"
 	RejectExpired   = "expired"
+	RejectRotated   = "rotated" // a previous secret past its grace period
 )
 
 // SecretRejected says why a presented secret did not authenticate. It
@@ -33,11 +34,12 @@ func (e *SecretRejected) Error() string {
 }
 
 // OwnSecret reports whether the secret presented was the token's own,
-// refused because the token is disabled or expired: something still uses a
-// token that was turned off. Any other rejection names no token for sure,
-// since anyone can write a secret that names one.
+// refused because the token is disabled or expired, or because it is the
+// secret the token had before a rotation, past its grace period: something
+// still uses what was turned off. Any other rejection names no token for
+// sure, since anyone can write a secret that names one.
 func (e *SecretRejected) OwnSecret() bool {
-	return e.Reason == RejectDisabled || e.Reason == RejectExpired
+	return e.Reason == RejectDisabled || e.Reason == RejectExpired || e.Reason == RejectRotated
 }
 
 // Unwrap makes every rejection an ErrNotFound.
@@ -46,19 +48,19 @@ func (e *SecretRejected) Unwrap() error { return ErrNotFound }
 // TokenBySecret returns the token a presented secret belongs to, if it may
 // authenticate at now: malformed, unknown, disabled, deleted and expired
 // secrets are all ErrNotFound (a malformed one without a database read),
-// as a *SecretRejected that says which for the server's log.
+// as a *SecretRejected that says which for the server's log. The previous
+// secret of a rotated token authenticates until its grace period is over,
+// to the millisecond, and the token says it was that one (ViaPrevious).
 func (s *Store) TokenBySecret(ctx context.Context, secret string) (Token, error) {
 	id, err := ParseSecret(secret)
 	if err != nil {
 		return Token{}, &SecretRejected{Reason: RejectMalformed}
 	}
-	// One query brings the token with its account and modules: the
-	// modules are its scope, which whoever authenticates it checks next.
-	t, err := scanOneToken(s.read.QueryRowContext(ctx, s.oneToken.bySecret, s.secrets.digest(secret)))
+	t, err := s.findSecret(ctx, s.secrets, secret)
 	if prev := s.secrets.previous; errors.Is(err, ErrNotFound) && prev != nil {
-		// Mid-rotation, a token not yet moved has its digest under the
-		// previous key.
-		t, err = scanOneToken(s.read.QueryRowContext(ctx, s.oneToken.bySecret, prev.digest(secret)))
+		// Mid-rotation of keys, a token not yet moved has its digests
+		// under the previous key.
+		t, err = s.findSecret(ctx, prev, secret)
 	}
 	if errors.Is(err, ErrNotFound) || (err == nil && t.ID != id) {
 		return Token{}, &SecretRejected{TokenID: id, Reason: RejectUnknown}
@@ -66,7 +68,11 @@ func (s *Store) TokenBySecret(ctx context.Context, secret string) (Token, error)
 	if err != nil {
 		return Token{}, err
 	}
-	switch t.State(s.Now()) {
+	now := s.Now()
+	if t.ViaPrevious && !t.PreviousWorks(now) {
+		return Token{}, &SecretRejected{TokenID: id, Reason: RejectRotated}
+	}
+	switch t.State(now) {
 	case StateActive:
 		return t, nil
 	case StateExpired:
@@ -74,4 +80,18 @@ func (s *Store) TokenBySecret(ctx context.Context, secret string) (Token, error)
 	default:
 		return Token{}, &SecretRejected{TokenID: id, Reason: RejectDisabled}
 	}
+}
+
+// findSecret looks a secret up by its digest under box: as a token's
+// secret, and then, only when it is none (a valid call costs one read), as
+// the previous secret of a rotated token.
+func (s *Store) findSecret(ctx context.Context, box *secretBox, secret string) (Token, error) {
+	digest := box.digest(secret)
+	t, err := scanOneToken(s.read.QueryRowContext(ctx, s.oneToken.bySecret, digest))
+	if !errors.Is(err, ErrNotFound) {
+		return t, err
+	}
+	t, err = scanOneToken(s.read.QueryRowContext(ctx, s.oneToken.byPrevious, digest))
+	t.ViaPrevious = err == nil
+	return t, err
 }

@@ -170,7 +170,21 @@ type Token struct {
 	// Calls7d is the calls of the last 7 days as last counted: with each
 	// batch of usage written, and each hour (see RecordUsage).
 	Calls7d int64
+	// PreviousUntil is when the secret the token had before its last
+	// rotation stops working; zero when it has none (see RotateSecret).
+	PreviousUntil time.Time
+	// RotatedAt is when the token's secret was last rotated, and
+	// PreviousLastAt the latest call made with the previous secret since;
+	// zero for never. Only reads of one token fill them in.
+	RotatedAt, PreviousLastAt time.Time
+	// ViaPrevious is set by TokenBySecret when the secret presented was
+	// the previous one, within its grace period.
+	ViaPrevious bool
 }
+
+// PreviousWorks reports whether the token's previous secret still
+// authenticates at now, the token allowing.
+func (t Token) PreviousWorks(now time.Time) bool { return now.Before(t.PreviousUntil) }
 
 // State returns the token's state at now.
 func (t Token) State(now time.Time) TokenState {
@@ -203,13 +217,16 @@ const (
 	// ActionRenew gives a token past its expiry date a new one, by Edit; it
 	// changes no status.
 	ActionRenew TokenAction = "renew"
+	// ActionRotate gives a token a new secret, the current one working on
+	// for a grace period (RotateSecret); it changes no status.
+	ActionRotate TokenAction = "rotate"
 )
 
 // Actions returns what may be done to the token at now: Enable only when it
-// is disabled, Disable only when it is active, Renew (in place of either)
-// once it is past its expiry date, since enabling or disabling it would
-// change nothing the API sees, and Delete always. A deleted token allows
-// nothing.
+// is disabled, Disable only when it is active, Renew (in place of either,
+// and of Rotate) once it is past its expiry date, since enabling,
+// disabling or rotating it would change nothing the API sees, and Delete
+// always. A deleted token allows nothing.
 func (t Token) Actions(now time.Time) []TokenAction {
 	switch {
 	case t.Status == StatusDeleted:
@@ -217,9 +234,9 @@ func (t Token) Actions(now time.Time) []TokenAction {
 	case t.pastExpiry(now):
 		return []TokenAction{ActionRenew, ActionDelete}
 	case t.Status == StatusDisabled:
-		return []TokenAction{ActionEnable, ActionDelete}
+		return []TokenAction{ActionEnable, ActionRotate, ActionDelete}
 	}
-	return []TokenAction{ActionDisable, ActionDelete}
+	return []TokenAction{ActionDisable, ActionRotate, ActionDelete}
 }
 
 // Status is the status the action gives a token; "" for no action.
@@ -389,7 +406,13 @@ const (
 	AuditDisabled = "disabled"
 	AuditRevealed = "revealed"
 	AuditDeleted  = "deleted"
+	// AuditRotated is a new secret (RotateSecret); its detail says how
+	// long the previous one works on.
+	AuditRotated = "rotated"
+	// AuditPreviousEnded is the previous secret stopped before its time.
+	AuditPreviousEnded = "previous-ended"
 )
 
 // AuditActions are the audit actions, in the order a token lives them.
-var AuditActions = []string{AuditCreated, AuditUpdated, AuditRevealed, AuditEnabled, AuditDisabled, AuditDeleted}
+var AuditActions = []string{AuditCreated, AuditUpdated, AuditRevealed, AuditRotated, AuditPreviousEnded,
+	AuditEnabled, AuditDisabled, AuditDeleted}

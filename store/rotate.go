@@ -26,19 +26,22 @@ func (s *Store) RotateKeys(ctx context.Context) (int, error) {
 	}
 	moved := 0
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT id, secret_ciphertext, secret_key_id FROM tokens
-			WHERE status != 'deleted' AND secret_key_id != ?`, s.secrets.keyID)
+		// A token's previous secret, while it works, moves with its
+		// current one: each is found and shown under the key that sealed it.
+		rows, err := tx.QueryContext(ctx, `SELECT id, secret_ciphertext, secret_key_id,
+				previous_ciphertext, COALESCE(previous_key_id, '') FROM tokens
+			WHERE status != 'deleted' AND (secret_key_id != ? OR previous_key_id != ?)`, s.secrets.keyID, s.secrets.keyID)
 		if err != nil {
 			return err
 		}
 		type sealed struct {
-			id, keyID  string
-			ciphertext []byte
+			id, keyID, previousKeyID   string
+			ciphertext, previousSealed []byte
 		}
 		var todo []sealed
 		for rows.Next() {
 			var r sealed
-			if err := rows.Scan(&r.id, &r.ciphertext, &r.keyID); err != nil {
+			if err := rows.Scan(&r.id, &r.ciphertext, &r.keyID, &r.previousSealed, &r.previousKeyID); err != nil {
 				rows.Close()
 				return err
 			}
@@ -47,7 +50,8 @@ func (s *Store) RotateKeys(ctx context.Context) (int, error) {
 		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
 			return err
 		}
-		update, err := tx.PrepareContext(ctx, `UPDATE tokens SET secret_digest = ?, secret_ciphertext = ?, secret_key_id = ?
+		update, err := tx.PrepareContext(ctx, `UPDATE tokens SET secret_digest = ?, secret_ciphertext = ?, secret_key_id = ?,
+				previous_digest = ?, previous_ciphertext = ?, previous_key_id = ?
 			WHERE id = ?`)
 		if err != nil {
 			return err
@@ -58,7 +62,16 @@ func (s *Store) RotateKeys(ctx context.Context) (int, error) {
 			if err != nil {
 				return fmt.Errorf("rotate keys: token %s: %w", r.id, err)
 			}
-			if _, err := update.ExecContext(ctx, s.secrets.digest(secret), s.secrets.seal(r.id, secret), s.secrets.keyID, r.id); err != nil {
+			previous := []any{nil, nil, nil}
+			if r.previousSealed != nil {
+				old, err := s.secrets.open(r.id, r.previousKeyID, r.previousSealed)
+				if err != nil {
+					return fmt.Errorf("rotate keys: previous secret of token %s: %w", r.id, err)
+				}
+				previous = []any{s.secrets.digest(old), s.secrets.seal(r.id, old), s.secrets.keyID}
+			}
+			args := append([]any{s.secrets.digest(secret), s.secrets.seal(r.id, secret), s.secrets.keyID}, previous...)
+			if _, err := update.ExecContext(ctx, append(args, r.id)...); err != nil {
 				return err
 			}
 		}

@@ -162,9 +162,10 @@ func (s *Store) applyChange(ctx context.Context, tx *sql.Tx, accountID string, i
 	now := s.now()
 	set, args := `status = ?, updated_at = ?, updated_by = ?`, []any{change.status, now, by.ID}
 	if change.status == StatusDeleted {
-		// The tombstone: no secret material, so the secret never
-		// authenticates again, and who deleted it when.
+		// The tombstone: no secret material, current or previous, so
+		// neither secret authenticates again, and who deleted it when.
 		set = `status = 'deleted', secret_digest = NULL, secret_ciphertext = NULL, secret_key_id = NULL,
+			previous_digest = NULL, previous_ciphertext = NULL, previous_key_id = NULL, previous_until = NULL,
 			logo = NULL, deleted_at = ?, deleted_by = ?, updated_at = ?, updated_by = ?`
 		args = []any{now, by.ID, now, by.ID}
 	}

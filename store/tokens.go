@@ -14,7 +14,7 @@ import (
 const tokenColumns = `t.id, t.account_id, t.name, t.description, t.status,
 	t.created_at, t.created_by, COALESCE(cu.name, ct.name, ''),
 	t.updated_at, t.updated_by, COALESCE(uu.name, ut.name, ''),
-	t.last_access_at, t.expires_at, t.logo IS NOT NULL, t.calls_7d`
+	t.last_access_at, t.expires_at, t.logo IS NOT NULL, t.calls_7d, t.previous_until`
 
 // tokenJoins names who created and last changed a token: a user, or a token
 // when the change came through the API.
@@ -27,23 +27,25 @@ const tokenJoins = `FROM tokens t
 // scanToken reads tokenColumns, and then extra columns into extra.
 func scanToken(row interface{ Scan(...any) error }, extra ...any) (Token, error) {
 	var t Token
-	var created, updated, lastAccess, expires sql.NullInt64
+	var created, updated, lastAccess, expires, previousUntil sql.NullInt64
 	err := row.Scan(append([]any{&t.ID, &t.AccountID, &t.Name, &t.Description, &t.Status,
 		&created, &t.CreatedBy.ID, &t.CreatedBy.Name,
 		&updated, &t.UpdatedBy.ID, &t.UpdatedBy.Name,
-		&lastAccess, &expires, &t.HasLogo, &t.Calls7d}, extra...)...)
+		&lastAccess, &expires, &t.HasLogo, &t.Calls7d, &previousUntil}, extra...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Token{}, ErrNotFound
 	}
 	t.CreatedAt, t.UpdatedAt = millis(created), millis(updated)
 	t.LastAccessAt, t.ExpiresAt = millis(lastAccess), millis(expires)
+	t.PreviousUntil = millis(previousUntil)
 	return t, err
 }
 
-// oneTokenColumns read a single token whole, in one query: its columns, its
-// account's name and its modules as JSON ([[id, key, name], …]).
+// oneTokenColumns read a single token whole, in one query: its columns,
+// when it was rotated and its previous secret last used, its account's name
+// and its modules as JSON ([[id, key, name], …]).
 func oneTokenColumns(d dialect) string {
-	return tokenColumns + `, a.name,
+	return tokenColumns + `, t.rotated_at, t.previous_last_at, a.name,
 	(SELECT ` + d.jsonArrays(`m.id, m.key, m.name`) + `
 		FROM token_modules tm JOIN modules m ON m.id = tm.module_id WHERE tm.token_id = t.id)`
 }
@@ -52,15 +54,17 @@ func oneTokenColumns(d dialect) string {
 // once for the store's engine: reading a token is every API call's first
 // step.
 type oneTokenQueries struct {
-	bySecret string // its argument: the secret's digest
-	byID     string // its arguments: the token's ID and account
+	bySecret   string // its argument: the secret's digest
+	byPrevious string // its argument: the digest of a secret rotated away
+	byID       string // its arguments: the token's ID and account
 }
 
 func newOneTokenQueries(d dialect) oneTokenQueries {
 	sel := `SELECT ` + oneTokenColumns(d) + ` ` + oneTokenJoins
 	return oneTokenQueries{
-		bySecret: sel + ` WHERE t.secret_digest = ?`,
-		byID:     sel + ` WHERE ` + liveToken,
+		bySecret:   sel + ` WHERE t.secret_digest = ?`,
+		byPrevious: sel + ` WHERE t.previous_digest = ?`,
+		byID:       sel + ` WHERE ` + liveToken,
 	}
 }
 
@@ -72,11 +76,13 @@ const oneTokenJoins = tokenJoins + `
 func scanOneToken(row *sql.Row) (Token, error) {
 	var modules string
 	var accountName string
-	t, err := scanToken(row, &accountName, &modules)
+	var rotated, previousLast sql.NullInt64
+	t, err := scanToken(row, &rotated, &previousLast, &accountName, &modules)
 	if err != nil {
 		return Token{}, err
 	}
 	t.AccountName = accountName
+	t.RotatedAt, t.PreviousLastAt = millis(rotated), millis(previousLast)
 	var pairs [][3]string
 	if err := json.Unmarshal([]byte(modules), &pairs); err != nil {
 		return Token{}, fmt.Errorf("modules of %s: %w", t.ID, err)

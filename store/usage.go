@@ -36,9 +36,10 @@ type UsageKey struct {
 	Hour    int64
 }
 
-// UsageCount is a number of calls made with a token and of calls refused
-// because it was disabled or expired.
-type UsageCount struct{ Calls, Refused int64 }
+// UsageCount is a number of calls made with a token, of calls refused
+// because it was disabled or expired, and of the calls made with its
+// previous secret (among Calls) while a rotation's grace period lasts.
+type UsageCount struct{ Calls, Refused, Previous int64 }
 
 // Caller is who called with a token: when, from which address, with which
 // client (its User-Agent).
@@ -57,10 +58,15 @@ type UsageBatch struct {
 	ID     string
 	Counts map[UsageKey]UsageCount
 	Last   map[string]Caller // by token ID
+	// Previous is the latest call made with each token's previous secret,
+	// by token ID.
+	Previous map[string]time.Time
 }
 
 // Empty reports whether the batch holds nothing to write.
-func (b UsageBatch) Empty() bool { return len(b.Counts) == 0 && len(b.Last) == 0 }
+func (b UsageBatch) Empty() bool {
+	return len(b.Counts) == 0 && len(b.Last) == 0 && len(b.Previous) == 0
+}
 
 // RecordUsage adds a batch of usage to what is stored, in one write
 // transaction: the hourly counts are added to (so batches of several
@@ -71,11 +77,11 @@ func (s *Store) RecordUsage(ctx context.Context, b UsageBatch) error {
 	if b.Empty() {
 		return nil
 	}
-	counts := make([][4]any, 0, len(b.Counts))
+	counts := make([][5]any, 0, len(b.Counts))
 	var called []string
 	seen := map[string]bool{}
 	for k, n := range b.Counts {
-		counts = append(counts, [4]any{k.TokenID, k.Hour, n.Calls, n.Refused})
+		counts = append(counts, [5]any{k.TokenID, k.Hour, n.Calls, n.Refused, n.Previous})
 		if n.Calls > 0 && !seen[k.TokenID] {
 			seen[k.TokenID] = true
 			called = append(called, k.TokenID)
@@ -93,6 +99,14 @@ func (s *Store) RecordUsage(ctx context.Context, b UsageBatch) error {
 	if err != nil {
 		return err
 	}
+	previous := make([][2]any, 0, len(b.Previous))
+	for id, at := range b.Previous {
+		previous = append(previous, [2]any{id, at.UnixMilli()})
+	}
+	previousJSON, err := json.Marshal(previous)
+	if err != nil {
+		return err
+	}
 	hour := UsageHour(s.Now())
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		if b.ID != "" {
@@ -107,11 +121,22 @@ func (s *Store) RecordUsage(ctx context.Context, b UsageBatch) error {
 		if len(counts) > 0 {
 			// "WHERE true" tells SQLite that ON CONFLICT is the upsert's,
 			// not part of the SELECT's join.
-			if err := s.txExec(ctx, tx, `INSERT INTO token_usage (token_id, hour, calls, refused)
-				SELECT value ->> 0, CAST(value ->> 1 AS BIGINT), CAST(value ->> 2 AS BIGINT), CAST(value ->> 3 AS BIGINT)
+			if err := s.txExec(ctx, tx, `INSERT INTO token_usage (token_id, hour, calls, refused, previous)
+				SELECT value ->> 0, CAST(value ->> 1 AS BIGINT), CAST(value ->> 2 AS BIGINT), CAST(value ->> 3 AS BIGINT),
+					CAST(value ->> 4 AS BIGINT)
 				FROM `+s.d.jsonValues()+` WHERE true
 				ON CONFLICT (token_id, hour) DO UPDATE SET calls = token_usage.calls + excluded.calls,
-					refused = token_usage.refused + excluded.refused`, string(countsJSON)); err != nil {
+					refused = token_usage.refused + excluded.refused, previous = token_usage.previous + excluded.previous`,
+				string(countsJSON)); err != nil {
+				return err
+			}
+		}
+		if len(previous) > 0 {
+			if err := s.txExec(ctx, tx, `UPDATE tokens SET previous_last_at = CAST(value ->> 1 AS BIGINT)
+				FROM `+s.d.jsonValues()+`
+				WHERE tokens.id = value ->> 0 AND tokens.status != 'deleted'
+					AND (tokens.previous_last_at IS NULL OR tokens.previous_last_at < CAST(value ->> 1 AS BIGINT))`,
+				string(previousJSON)); err != nil {
 				return err
 			}
 		}
@@ -162,8 +187,9 @@ func cleanAddress(ip string) string {
 
 // RollUpUsage does, once an hour whichever server asks first, what the
 // passing of time asks of the stored usage: the 7-day calls of the tokens
-// whose oldest counted hours have left the window are counted again, and
-// counts older than UsageKeptDays are dropped. Asked again within the hour,
+// whose oldest counted hours have left the window are counted again,
+// counts older than UsageKeptDays are dropped, and previous secrets past
+// their grace period are wiped. Asked again within the hour,
 // by this server or another, it does nothing.
 func (s *Store) RollUpUsage(ctx context.Context) error {
 	hour := UsageHour(s.Now())
@@ -190,6 +216,9 @@ func (s *Store) RollUpUsage(ctx context.Context) error {
 			return err
 		}
 		if err := s.txExec(ctx, tx, `DELETE FROM token_usage WHERE hour <= ?`, hour-UsageKeptDays*24); err != nil {
+			return err
+		}
+		if err := s.forgetPreviousSecrets(ctx, tx); err != nil {
 			return err
 		}
 		// A batch is sent again within seconds, if at all.

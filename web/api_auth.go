@@ -77,7 +77,7 @@ func (s *Server) requireToken(next echo.HandlerFunc) echo.HandlerFunc {
 			return err
 		}
 		c.Set(ctxToken, t)
-		s.usage.called(t.ID, now, address, c.Request().UserAgent())
+		s.usage.called(t.ID, now, address, c.Request().UserAgent(), t.ViaPrevious)
 		return next(c)
 	}
 }

@@ -54,16 +54,24 @@ func newUsageRecorder(st *store.Store, log *slog.Logger) *usageRecorder {
 func (r *usageRecorder) run() { r.start.Do(func() { go r.loop() }) }
 
 func newUsageBatch() store.UsageBatch {
-	return store.UsageBatch{Counts: map[store.UsageKey]store.UsageCount{}, Last: map[string]store.Caller{}}
+	return store.UsageBatch{Counts: map[store.UsageKey]store.UsageCount{}, Last: map[string]store.Caller{},
+		Previous: map[string]time.Time{}}
 }
 
 // called counts a call that token id authenticated at now, from address
-// with the client userAgent.
-func (r *usageRecorder) called(id string, now time.Time, address, userAgent string) {
+// with the client userAgent; previous says it was made with the secret the
+// token had before its rotation, which is counted apart as well.
+func (r *usageRecorder) called(id string, now time.Time, address, userAgent string, previous bool) {
 	k := store.UsageKey{TokenID: id, Hour: store.UsageHour(now)}
 	r.mu.Lock()
 	n := r.pending.Counts[k]
 	n.Calls++
+	if previous {
+		n.Previous++
+		if last, ok := r.pending.Previous[id]; !ok || !now.Before(last) {
+			r.pending.Previous[id] = now
+		}
+	}
 	r.pending.Counts[k] = n
 	if last, ok := r.pending.Last[id]; !ok || !now.Before(last.At) {
 		r.pending.Last[id] = store.Caller{At: now, Address: address, UserAgent: userAgent}

@@ -30,7 +30,7 @@ func BenchmarkUsageCalled(b *testing.B) {
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			r.called("TKN-1234-5678", now, "203.0.113.7", "python-httpx/0.28")
+			r.called("TKN-1234-5678", now, "203.0.113.7", "python-httpx/0.28", false)
 		}
 	})
 }
@@ -77,12 +77,12 @@ func TestUsageAnswerLost(t *testing.T) {
 		pending: newUsageBatch(), stop: make(chan struct{}), done: make(chan struct{})}
 	now := st.Now()
 	for range 3 {
-		r.called(tok.ID, now, "203.0.113.7", "curl/8.5.0")
+		r.called(tok.ID, now, "203.0.113.7", "curl/8.5.0", false)
 	}
 	if err := r.flush(ctx); err == nil {
 		t.Fatal("the lost answer was not reported")
 	}
-	r.called(tok.ID, now, "203.0.113.7", "curl/8.5.0")
+	r.called(tok.ID, now, "203.0.113.7", "curl/8.5.0", false)
 	if err := r.close(ctx); err != nil {
 		t.Fatal(err)
 	}

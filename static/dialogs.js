@@ -1,4 +1,4 @@
-// Add and Edit open in a dialog over the page they are asked from. The
+// Add, Edit and Rotate secret open in a dialog over the page they are asked from. The
 // dialog shows the very form pages a browser without the script gets,
 // fetched, and sends them as the browser would: the steps, rules and
 // messages stay the server's. Where the flow ends on another page (the list
@@ -12,7 +12,7 @@
   let added = false; // the page behind is out of date once a token is added
   let busy = false;
 
-  const opensDialog = (link) => link.pathname === addPath || /\/edit$/.test(link.pathname);
+  const opensDialog = (link) => link.pathname === addPath || /\/(edit|rotate)$/.test(link.pathname);
 
   document.addEventListener("click", (ev) => {
     const link = ev.target.closest("a[href]");

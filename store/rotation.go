@@ -80,28 +80,25 @@ func parseISODuration(s string) (time.Duration, bool) {
 	return total, any
 }
 
-// FormatGracePeriod writes a grace period as ParseGracePeriod reads it:
-// "PT0S", "PT1H", "P7D", "P1DT12H".
+// FormatGracePeriod writes a grace period as ParseGracePeriod reads it, in
+// days when it is several whole days, else in hours, minutes and seconds:
+// "PT0S", "PT1H", "PT24H", "PT36H", "P7D".
 func FormatGracePeriod(d time.Duration) string {
 	if d <= 0 {
 		return "PT0S"
 	}
-	var b strings.Builder
-	b.WriteByte('P')
-	if days := d / (24 * time.Hour); days > 0 {
-		fmt.Fprintf(&b, "%dD", days)
-		d -= days * 24 * time.Hour
+	if d%(24*time.Hour) == 0 && d > 24*time.Hour {
+		return fmt.Sprintf("P%dD", d/(24*time.Hour))
 	}
-	if d > 0 {
-		b.WriteByte('T')
-		for _, u := range []struct {
-			unit time.Duration
-			name string
-		}{{time.Hour, "H"}, {time.Minute, "M"}, {time.Second, "S"}} {
-			if n := d / u.unit; n > 0 {
-				fmt.Fprintf(&b, "%d%s", n, u.name)
-				d -= n * u.unit
-			}
+	var b strings.Builder
+	b.WriteString("PT")
+	for _, u := range []struct {
+		unit time.Duration
+		name string
+	}{{time.Hour, "H"}, {time.Minute, "M"}, {time.Second, "S"}} {
+		if n := d / u.unit; n > 0 {
+			fmt.Fprintf(&b, "%d%s", n, u.name)
+			d -= n * u.unit
 		}
 	}
 	return b.String()

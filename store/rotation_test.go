@@ -32,7 +32,8 @@ func TestParseGracePeriod(t *testing.T) {
 			t.Errorf("ParseGracePeriod(%q) = %v, want a ValidationError on gracePeriod", in, err)
 		}
 	}
-	for d, want := range map[time.Duration]string{0: "PT0S", time.Hour: "PT1H", 24 * time.Hour: "P1D", MaxGracePeriod: "P7D"} {
+	for d, want := range map[time.Duration]string{0: "PT0S", time.Hour: "PT1H", 24 * time.Hour: "PT24H", 36 * time.Hour: "PT36H",
+		90 * time.Minute: "PT1H30M", 2 * 24 * time.Hour: "P2D", MaxGracePeriod: "P7D"} {
 		if got := FormatGracePeriod(d); got != want {
 			t.Errorf("FormatGracePeriod(%v) = %q, want %q", d, got, want)
 		}

@@ -51,6 +51,10 @@ func auditSummary(action string) string {
 		return "API token updated"
 	case store.AuditRevealed:
 		return "Token value shown"
+	case store.AuditRotated:
+		return "Secret rotated"
+	case store.AuditPreviousEnded:
+		return "Previous secret ended"
 	case store.AuditEnabled:
 		return "API token enabled"
 	case store.AuditDisabled:

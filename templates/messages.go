@@ -18,6 +18,9 @@ const (
 	DidEnable    = "has been enabled successfully"
 	DidDisable   = "has been disabled successfully"
 	DidDelete    = "has been deleted successfully"
+	DidRotate    = "has a new secret"
+	DidEndOld    = "accepts its new secret only: the previous one no longer works"
+	DidEndedOld  = "had no previous secret working: nothing was changed"
 	// NeedsRenewal answers Enable or Disable of a token past its expiry
 	// date, which the API refuses either way.
 	NeedsRenewal = "has expired: edit it to give it a new expiry date"

@@ -33,9 +33,12 @@ type apiToken struct {
 	Status       string     `json:"status"`
 	LastAccessAt *time.Time `json:"lastAccessAt"`
 	ExpiresAt    *time.Time `json:"expiresAt"`
-	Account      apiRef     `json:"account"`
-	Modules      []apiRef   `json:"modules"`
-	Audit        struct {
+	// PreviousTokenExpiresAt is when the secret the token had before its
+	// rotation stops working; null when it works no more.
+	PreviousTokenExpiresAt *time.Time `json:"previousTokenExpiresAt"`
+	Account                apiRef     `json:"account"`
+	Modules                []apiRef   `json:"modules"`
+	Audit                  struct {
 		Created apiAuditEntry `json:"created"`
 		Updated apiAuditEntry `json:"updated"`
 	} `json:"audit"`
@@ -77,6 +80,9 @@ func (s *Server) toAPIToken(t store.Token, acc store.Account) apiToken {
 		ExpiresAt:    optionalTime(t.ExpiresAt),
 		Account:      apiRef{ID: acc.ID, Name: acc.Name},
 		Modules:      make([]apiRef, 0, len(t.Modules)),
+	}
+	if now := s.now(); t.PreviousWorks(now) {
+		out.PreviousTokenExpiresAt = &t.PreviousUntil
 	}
 	if t.HasLogo {
 		icon := paths.APITokenIcon(t.ID)
@@ -161,7 +167,7 @@ func (s *Server) handleAPITokenGet(c echo.Context) error {
 var (
 	createMembers   = []string{"account", "name", "description", "icon", "modules", "expiresAt"}
 	updateMembers   = []string{"account", "name", "description", "icon", "modules"}
-	readOnlyMembers = []string{"id", "status", "lastAccessAt", "expiresAt", "audit", "token"}
+	readOnlyMembers = []string{"id", "status", "lastAccessAt", "expiresAt", "previousTokenExpiresAt", "audit", "token"}
 )
 
 // maxAPITokenBody is how large a create or update may be: room for an icon
@@ -282,6 +288,41 @@ func (s *Server) handleAPITokenSetStatus(a store.TokenAction) echo.HandlerFunc {
 		}
 		return s.sendToken(c, http.StatusOK, t)
 	}
+}
+
+// handleAPITokenRotate gives a token a new secret, in the answer this once
+// as a create's; the one it replaces works on for gracePeriod (ISO 8601,
+// PT24H when the body or the member is left out). The token may be the
+// caller: its secret then becomes the previous one.
+func (s *Server) handleAPITokenRotate(c echo.Context) error {
+	ctx, caller, id := c.Request().Context(), callerToken(c), c.Param("id")
+	// As for an update: an ID that is not there is the answer, whatever
+	// the body says.
+	if _, err := s.store.TokenByID(ctx, caller.AccountID, id); err != nil {
+		return err
+	}
+	grace := store.DefaultGracePeriod
+	if c.Request().ContentLength != 0 {
+		body, err := readJSONObject(c)
+		if err != nil {
+			return err
+		}
+		var v string
+		if _, ok := body.members["gracePeriod"]; ok && body.string("gracePeriod", &v) {
+			if grace, err = store.ParseGracePeriod(v); err != nil {
+				body.fail("gracePeriod", store.MsgGracePeriod)
+			}
+		}
+		body.refuseOthers([]string{"gracePeriod"})
+		if err := body.err(func() error { return nil }); err != nil {
+			return err
+		}
+	}
+	t, secret, err := s.store.RotateSecret(ctx, caller.AccountID, id, grace, apiActor(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, apiCreatedToken{apiToken: s.toAPIToken(t, callerAccount(c)), Token: secret})
 }
 
 func (s *Server) handleAPITokenIcon(c echo.Context) error {

@@ -283,9 +283,9 @@ func (o *jsonObject) refuseOthers(allowed []string) {
 // dropUnchanged drops the read-only members a read of the token could have
 // shown, so that a client that reads a token, changes a member and sends
 // the whole object back has it saved: id, status and expiresAt as the token
-// has them now, and lastAccessAt and audit in their shape whatever their
-// values, since the server moves those on its own between the read and the
-// update. A read-only member that is not so stays, for refuseOthers to
+// has them now, and lastAccessAt, previousTokenExpiresAt and audit in their
+// shape whatever their values, since the server moves those on its own
+// between the read and the update. A read-only member that is not so stays, for refuseOthers to
 // refuse.
 func (o *jsonObject) dropUnchanged(shown apiToken) {
 	raw, err := json.Marshal(shown)
@@ -304,7 +304,7 @@ func (o *jsonObject) dropUnchanged(shown apiToken) {
 		}
 		kept := sameValue(a, b)
 		switch name {
-		case "lastAccessAt":
+		case "lastAccessAt", "previousTokenExpiresAt":
 			kept = a == nil || isTime(a)
 		case "audit":
 			kept = sameShape(a, b)

@@ -35,12 +35,16 @@ func (s *Server) handleTokenDetails(c echo.Context) error {
 	default:
 		tab = templates.TabGeneral
 	}
+	previous, err := s.previousUsage(c, t)
+	if err != nil {
+		return err
+	}
 	p, err := s.page(c, t.Name)
 	if err != nil {
 		return err
 	}
 	return render(c, http.StatusOK, templates.TokenDetails(p, t, templates.DetailsView{
-		Tab: tab, Audit: audit, Usage: usage, Endpoint: s.endpoint(),
+		Tab: tab, Audit: audit, Usage: usage, Endpoint: s.endpoint(), Previous: previous,
 	}))
 }
 

@@ -56,7 +56,7 @@ func problemFor(err error) *problem {
 		p.Errors.add(qe.Param, p.Detail)
 		return p
 	case errors.Is(err, store.ErrTokenExpired):
-		return problemConflict.with("This API token is past its expiry date: enabling or disabling it would change nothing, since the API refuses it either way. Give it a new expiry date on its page, or delete it.")
+		return problemConflict.with("This API token is past its expiry date: enabling, disabling or rotating it would change nothing, since the API refuses it either way. Give it a new expiry date on its page, or delete it.")
 	case errors.Is(err, store.ErrConflict):
 		return problemConflict.with("This clashes with what is stored already; nothing was saved.")
 	case errors.Is(err, store.ErrInvalidCredentials):

@@ -343,7 +343,7 @@ func TestOpenAPIContract(t *testing.T) {
 		t.Fatal(err)
 	}
 	const token = `{"id": "TKN-0123-4567", "name": "Nightly", "description": "", "icon": null, "status": "Active",
-		"lastAccessAt": null, "expiresAt": "2027-01-31T00:00:00Z", "account": {"id": "ACC-0000-0001", "name": "Acme"},
+		"lastAccessAt": null, "expiresAt": "2027-01-31T00:00:00Z", "previousTokenExpiresAt": null, "account": {"id": "ACC-0000-0001", "name": "Acme"},
 		"modules": [{"id": "MOD-0000-0001", "name": "Billing"}],
 		"audit": {"created": {"at": "2026-05-04T10:00:00Z", "by": {"id": "USR-0000-0001", "name": "Ada"}},
 		          "updated": {"at": "2026-05-04T10:00:00.5Z", "by": {"id": "TKN-0123-4567", "name": "Nightly"}}}}`
@@ -386,6 +386,9 @@ func TestOpenAPIContract(t *testing.T) {
 		{"ErrStatusUnknown", "GET", one, 200, js, strings.Replace(token, `"status": "Active"`, `"status": "revoked"`, 1), nil, false},
 		{"ErrIconNeitherStringNorNull", "GET", one, 200, js, strings.Replace(token, `"icon": null`, `"icon": 5`, 1), nil, false},
 		{"ErrLastAccessNotADate", "GET", one, 200, js, strings.Replace(token, `"lastAccessAt": null`, `"lastAccessAt": "yesterday"`, 1), nil, false},
+		{"ErrPreviousSecretDeadlineMissing", "POST", apiTokens, 201, js, strings.Replace(created, `"previousTokenExpiresAt": null, `, ``, 1), nil, false},
+		{"OKRotated", "POST", one + "/rotate", 200, js, strings.Replace(created, `"previousTokenExpiresAt": null`, `"previousTokenExpiresAt": "2026-05-05T10:00:00Z"`, 1), nil, true},
+		{"ErrRotatedWithoutSecret", "POST", one + "/rotate", 200, js, token, nil, false},
 		{"ErrModuleWithoutName", "GET", one, 200, js, strings.Replace(token, `, "name": "Billing"`, "", 1), nil, false},
 		{"ErrNullBody", "GET", one, 200, js, `null`, nil, false},
 		{"ErrEmptyBody", "GET", one, 200, js, ``, nil, false},

@@ -139,6 +139,9 @@ type build func(f *openAPIFixture, d documented) *apiResponse
 // sendValid sends the request as a well-behaved client would.
 func sendValid(c *apiClient, f *openAPIFixture, d documented) *apiResponse {
 	path := f.pathFor(d)
+	if strings.HasSuffix(path, "/rotate") {
+		return c.send(d.method, path, "application/json", []byte(`{"gracePeriod": "PT1H"}`))
+	}
 	if d.method == http.MethodPost && !strings.HasSuffix(path, "able") || d.method == http.MethodPut {
 		return c.send(d.method, path, "application/json", []byte(jsonBody))
 	}
@@ -202,6 +205,9 @@ var byOperation = map[string]build{
 	},
 	"updateToken 400": func(f *openAPIFixture, d documented) *apiResponse {
 		return f.manager.send(d.method, f.pathFor(d), "application/json", []byte(`["name"]`))
+	},
+	"rotateToken 400": func(f *openAPIFixture, d documented) *apiResponse {
+		return f.manager.send(d.method, f.pathFor(d), "application/json", []byte(`{"gracePeriod": "P1Y"}`))
 	},
 }
 

@@ -55,12 +55,16 @@ func (s *Server) handleTokenReveal(c echo.Context) error {
 	if wantsJSON(c.Request()) {
 		return c.JSON(http.StatusOK, map[string]string{"token": secret})
 	}
+	previous, err := s.previousUsage(c, t)
+	if err != nil {
+		return err
+	}
 	p, err := s.page(c, t.Name)
 	if err != nil {
 		return err
 	}
 	return render(c, http.StatusOK, templates.TokenDetails(p, t, templates.DetailsView{
-		Tab: templates.TabGeneral, Endpoint: s.endpoint(), Secret: secret,
+		Tab: templates.TabGeneral, Endpoint: s.endpoint(), Secret: secret, Previous: previous,
 	}))
 }
 

@@ -93,6 +93,11 @@ func TestEveryRouteAsEveryone(t *testing.T) {
 		{"GET", tokensPath + "/columns", expect{out: toLogin, member: 403, other: 303, admin: 303}},
 		{"POST", tokensPath + "/:id/enable", expect{out: toLogin, member: 403, other: 404, admin: 303}},
 		{"POST", tokensPath + "/:id/disable", expect{out: toLogin, member: 403, other: 404, admin: 303}},
+		{"GET", tokensPath + "/:id/rotate", expect{out: toLogin, member: 403, other: 404, admin: 200}},
+		// Sent without a grace period, the form comes back saying so.
+		{"POST", tokensPath + "/:id/rotate", expect{out: toLogin, member: 403, other: 404, admin: 400}},
+		{"GET", tokensPath + "/:id/rotated", expect{out: toLogin, member: 403, other: 404, admin: 200}},
+		{"POST", tokensPath + "/:id/end-previous", expect{out: toLogin, member: 403, other: 404, admin: 303}},
 		// The API takes bearer tokens only: a session cookie is no credential.
 		{"GET", "/public/v1/openapi.json", expect{out: 200, member: 200, other: 200, admin: 200}},
 		{"GET", api, expect{out: 401, member: 401, other: 401, admin: 401}},
@@ -102,6 +107,7 @@ func TestEveryRouteAsEveryone(t *testing.T) {
 		{"DELETE", api + "/:id", expect{out: 401, member: 401, other: 401, admin: 401}},
 		{"POST", api + "/:id/enable", expect{out: 401, member: 401, other: 401, admin: 401}},
 		{"POST", api + "/:id/disable", expect{out: 401, member: 401, other: 401, admin: 401}},
+		{"POST", api + "/:id/rotate", expect{out: 401, member: 401, other: 401, admin: 401}},
 		{"GET", api + "/:id/icon", expect{out: 401, member: 401, other: 401, admin: 401}},
 		{"GET", api + "/:id/usage", expect{out: 401, member: 401, other: 401, admin: 401}},
 		// Last, as it ends the sessions the rows above use.

@@ -255,6 +255,12 @@ func (s *Server) routes() {
 	pg.POST(paths.Tokens+"/:id/enable", s.handleTokenSetStatus(store.ActionEnable), admin...)
 	pg.Match(readMethods, paths.Tokens+"/:id/disable", s.handleTokenConfirm(store.ActionDisable), admin...)
 	pg.POST(paths.Tokens+"/:id/disable", s.handleTokenSetStatus(store.ActionDisable), admin...)
+	// Rotate: its form, which the script shows as a dialog, the action,
+	// and the page with the new secret; and the end of the previous one.
+	pg.Match(readMethods, paths.Tokens+"/:id/rotate", s.handleTokenRotateForm, admin...)
+	pg.POST(paths.Tokens+"/:id/rotate", s.handleTokenRotate, admin...)
+	pg.Match(readMethods, paths.Tokens+"/:id/rotated", s.handleTokenRotated, admin...)
+	pg.POST(paths.Tokens+"/:id/end-previous", s.handleTokenEndPrevious, admin...)
 	pg.POST(paths.TokensBulk, s.handleTokenBulk, admin...)
 	// Bulk actions are posted; an address typed or reloaded lands on the list.
 	pg.Match(readMethods, paths.TokensBulk, toTokenList, admin...)
@@ -279,6 +285,7 @@ func (s *Server) routes() {
 	api.DELETE(paths.APITokens+"/:id", s.handleAPITokenDelete, token...)
 	api.POST(paths.APITokens+"/:id/enable", s.handleAPITokenSetStatus(store.ActionEnable), token...)
 	api.POST(paths.APITokens+"/:id/disable", s.handleAPITokenSetStatus(store.ActionDisable), token...)
+	api.POST(paths.APITokens+"/:id/rotate", s.handleAPITokenRotate, tokenJSON...)
 	api.Match(readMethods, paths.APITokens+"/:id/icon", s.handleAPITokenIcon, token...)
 	api.Match(readMethods, paths.APITokens+"/:id/usage", s.handleAPITokenUsage, token...)
 

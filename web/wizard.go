@@ -203,16 +203,9 @@ func (s *Server) handleTokenAdded(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var secret string
-	sess := session(c)
-	if due, _ := sess.Values[keySecretDue].(string); due == t.ID && c.Request().Method == http.MethodGet {
-		delete(sess.Values, keySecretDue)
-		if err := s.saveSession(c, sess); err != nil {
-			return err
-		}
-		if secret, err = s.store.NewSecret(ctx, u.AccountID, t.ID); err != nil {
-			return err
-		}
+	secret, err := s.takeDueSecret(c, keySecretDue, t)
+	if err != nil {
+		return err
 	}
 	p, err := s.page(c, "API token added")
 	if err != nil {

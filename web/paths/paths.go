@@ -53,6 +53,18 @@ func TokenEdit(id string) string { return Token(id) + "/edit" }
 // its secret the first time it is shown.
 func TokenAdded(id string) string { return Token(id) + "/added" }
 
+// TokenRotate is the form (GET) and the action (POST) that give a token a
+// new secret.
+func TokenRotate(id string) string { return Token(id) + "/rotate" }
+
+// TokenRotated is what a rotation leads to, with the new secret the first
+// time it is shown.
+func TokenRotated(id string) string { return Token(id) + "/rotated" }
+
+// TokenEndPrevious stops the previous secret of a rotated token before its
+// time (POST only).
+func TokenEndPrevious(id string) string { return Token(id) + "/end-previous" }
+
 // TokenReveal shows a token's secret again (POST only).
 func TokenReveal(id string) string { return Token(id) + "/reveal" }
 

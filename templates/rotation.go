@@ -1,0 +1,61 @@
+package templates
+
+import (
+	"time"
+
+	"apitokens/store"
+)
+
+// RotateView is what the Rotate secret form shows besides the token: the
+// grace period chosen, the reason given, and what was wrong with them.
+type RotateView struct {
+	Grace  string // as store.FormatGracePeriod writes it
+	Reason string
+	Errors map[string]string // "gracePeriod", "reason"
+}
+
+// graceChoice is a grace period the form offers.
+type graceChoice struct {
+	Value, Label, Hint string
+}
+
+// graceChoices are the grace periods the form offers, in the words of the
+// question "The current secret keeps working for…".
+func graceChoices() []graceChoice {
+	out := make([]graceChoice, 0, len(store.GracePeriods))
+	for _, d := range store.GracePeriods {
+		c := graceChoice{Value: store.FormatGracePeriod(d), Label: store.DescribeGracePeriod(d)}
+		switch d {
+		case 0:
+			c.Label, c.Hint = "It stops now", "For a secret that has leaked: every application still using it fails at once."
+		case store.DefaultGracePeriod:
+			c.Hint = "Time to deploy the new secret everywhere the current one is used."
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// in is how long after now t comes, in the largest whole unit: "in 45
+// minutes", "in 23 hours", "in 7 days"; "in less than a minute" under one.
+func in(now, t time.Time) string {
+	d := t.Sub(now)
+	switch {
+	case d < time.Minute:
+		return "in less than a minute"
+	case d < time.Hour:
+		return "in " + plural(int(d/time.Minute), "minute")
+	case d < 48*time.Hour:
+		return "in " + plural(int(d/time.Hour), "hour")
+	}
+	return "in " + plural(int(d/(24*time.Hour)), "day")
+}
+
+// previousUse says what the previous secret has been used for since the
+// rotation.
+func previousUse(u store.PreviousSecretUsage, now time.Time) string {
+	if u.Calls == 0 && u.LastAt.IsZero() {
+		return "Not used since the rotation."
+	}
+	return "Used " + Times(u.Calls) + " since the rotation, last " + Ago(now, u.LastAt) + "."
+}

@@ -38,7 +38,7 @@ func TestUnusedPolicyPage(t *testing.T) {
 		page := c.get(unusedPolicyPath)
 		text := page.text()
 		for _, want := range []string{"Unused API tokens", "Disable tokens not used for", "Off: never disable tokens", "30 days", "60 days",
-			"90 days", "180 days", "The policy has never been set: it is off.", "Cancel Save"} {
+			"90 days", "180 days", "The policy has never been set: it is off.", "Save Cancel"} {
 			if !strings.Contains(text, want) {
 				t.Errorf("the page lacks %q:\n%s", want, text)
 			}

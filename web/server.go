@@ -151,7 +151,7 @@ func New(st *store.Store, cfg Config) (*Server, error) {
 		reveals:        newLimiter(st, revealLimit),
 		bearerFailures: newLimiter(st, bearerLimit),
 		usage:          newUsageRecorder(st, cfg.Logger),
-		unused:         newUnusedPolicyJob(st, cfg.Logger),
+		unused:         newUnusedPolicyJob(st, cfg.Logger, unusedPolicyInterval),
 		logoKey:        newLogoKey(cfg.SessionAuthKey),
 	}
 	s.cookieName = sessionName

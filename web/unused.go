@@ -99,23 +99,29 @@ func (s *Server) unusedNotice(c echo.Context, u store.User) (store.UnusedNotice,
 // period's end. Instances may run them at once; each token is disabled once.
 const unusedPolicyInterval = 5 * time.Minute
 
+// unusedPolicies runs the accounts' policies on unused tokens.
+type unusedPolicies interface {
+	DisableUnusedTokens(ctx context.Context) (int, error)
+}
+
 // unusedPolicyJob runs the accounts' policies on unused tokens in the
 // background, until close.
 type unusedPolicyJob struct {
-	store interface {
-		DisableUnusedTokens(ctx context.Context) (int, error)
-	}
-	log      *slog.Logger
-	every    time.Duration
+	store unusedPolicies
+	log   *slog.Logger
+	every time.Duration
+	// ctx ends with close, so that a run under way at shutdown stops
+	// rather than holding the shutdown up: its transaction rolls back.
+	ctx      context.Context
+	cancel   context.CancelFunc
 	start    sync.Once
 	stopOnce sync.Once
-	stop     chan struct{}
 	done     chan struct{}
 }
 
-func newUnusedPolicyJob(st *store.Store, log *slog.Logger) *unusedPolicyJob {
-	return &unusedPolicyJob{store: st, log: log, every: unusedPolicyInterval,
-		stop: make(chan struct{}), done: make(chan struct{})}
+func newUnusedPolicyJob(st unusedPolicies, log *slog.Logger, every time.Duration) *unusedPolicyJob {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &unusedPolicyJob{store: st, log: log, every: every, ctx: ctx, cancel: cancel, done: make(chan struct{})}
 }
 
 // run starts the job; close stops it.
@@ -127,7 +133,7 @@ func (j *unusedPolicyJob) loop() {
 	defer tick.Stop()
 	for {
 		select {
-		case <-j.stop:
+		case <-j.ctx.Done():
 			return
 		case <-tick.C:
 			j.once()
@@ -138,10 +144,12 @@ func (j *unusedPolicyJob) loop() {
 // once runs the policies, on a deadline of its own, and logs what they
 // did: how many tokens, never which secrets.
 func (j *unusedPolicyJob) once() {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(j.ctx, time.Minute)
 	defer cancel()
 	n, err := j.store.DisableUnusedTokens(ctx)
 	switch {
+	case err != nil && j.ctx.Err() != nil:
+		// Stopped by close: the next start runs it again.
 	case err != nil:
 		j.log.Error("disable unused tokens", slog.Any("err", err))
 	case n > 0:
@@ -149,9 +157,9 @@ func (j *unusedPolicyJob) once() {
 	}
 }
 
-// close stops the job and waits for a run under way to end.
+// close stops the job, and a run under way, and waits for it to end.
 func (j *unusedPolicyJob) close() {
-	j.stopOnce.Do(func() { close(j.stop) })
+	j.stopOnce.Do(j.cancel)
 	// If the job never started, make sure it never will.
 	j.start.Do(func() { close(j.done) })
 	<-j.done

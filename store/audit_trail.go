@@ -174,6 +174,7 @@ func scanAuditEvents(rows *sql.Rows) ([]AuditEvent, error) {
 			return nil, err
 		}
 		e.At = millis(at)
+		e.Actor = withSystemName(e.Actor)
 		if changes != "" {
 			if err := json.Unmarshal([]byte(changes), &e.Changes); err != nil {
 				return nil, fmt.Errorf("audit event %d: %w", e.ID, err)

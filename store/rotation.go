@@ -107,23 +107,17 @@ func FormatGracePeriod(d time.Duration) string {
 // DescribeGracePeriod says a grace period in words: "1 hour", "24 hours",
 // "7 days", "90 minutes".
 func DescribeGracePeriod(d time.Duration) string {
-	plural := func(n int64, unit string) string {
-		if n == 1 {
-			return "1 " + unit
-		}
-		return strconv.FormatInt(n, 10) + " " + unit + "s"
-	}
 	switch {
 	case d <= 0:
 		return "no time"
 	case d%(24*time.Hour) == 0 && d > 24*time.Hour:
-		return plural(int64(d/(24*time.Hour)), "day")
+		return plural(int(d/(24*time.Hour)), "day")
 	case d%time.Hour == 0:
-		return plural(int64(d/time.Hour), "hour")
+		return plural(int(d/time.Hour), "hour")
 	case d%time.Minute == 0:
-		return plural(int64(d/time.Minute), "minute")
+		return plural(int(d/time.Minute), "minute")
 	}
-	return plural(int64(d/time.Second), "second")
+	return plural(int(d/time.Second), "second")
 }
 
 // rotationDetail is what the audit trail says of a rotation.

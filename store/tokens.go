@@ -36,6 +36,7 @@ func scanToken(row interface{ Scan(...any) error }, extra ...any) (Token, error)
 		return Token{}, ErrNotFound
 	}
 	t.CreatedAt, t.UpdatedAt = millis(created), millis(updated)
+	t.UpdatedBy = withSystemName(t.UpdatedBy)
 	t.LastAccessAt, t.ExpiresAt = millis(lastAccess), millis(expires)
 	t.PreviousUntil = millis(previousUntil)
 	return t, err

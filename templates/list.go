@@ -159,6 +159,9 @@ type ListView struct {
 	Errors map[string]string
 	// Hidden are the keys of the columns the person has hidden.
 	Hidden []string
+	// Unused is what the account's policy on unused tokens disabled that
+	// the person has not been told of: told now, once.
+	Unused store.UnusedNotice
 }
 
 // Keys of the columns a person may hide; the token's name and its actions

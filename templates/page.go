@@ -88,6 +88,21 @@ func relative(now, t time.Time) string {
 	return "Just now"
 }
 
+// In is how long after now t comes, in the largest whole unit, as Ago says
+// how long before: "in 3 days", "in 5 hours", "in 12 minutes".
+func In(now, t time.Time) string {
+	d := t.Sub(now)
+	switch {
+	case d < time.Minute:
+		return "in less than a minute"
+	case d < time.Hour:
+		return "in " + plural(int(d/time.Minute), "minute")
+	case d < 24*time.Hour:
+		return "in " + plural(int(d/time.Hour), "hour")
+	}
+	return "in " + plural(int(d/(24*time.Hour)), "day")
+}
+
 func plural(n int, unit string) string {
 	if n == 1 {
 		return "1 " + unit

@@ -36,21 +36,6 @@ func graceChoices() []graceChoice {
 	return out
 }
 
-// in is how long after now t comes, in the largest whole unit: "in 45
-// minutes", "in 23 hours", "in 7 days"; "in less than a minute" under one.
-func in(now, t time.Time) string {
-	d := t.Sub(now)
-	switch {
-	case d < time.Minute:
-		return "in less than a minute"
-	case d < time.Hour:
-		return "in " + plural(int(d/time.Minute), "minute")
-	case d < 48*time.Hour:
-		return "in " + plural(int(d/time.Hour), "hour")
-	}
-	return "in " + plural(int(d/(24*time.Hour)), "day")
-}
-
 // previousUse says what the previous secret has been used for since the
 // rotation.
 func previousUse(u store.PreviousSecretUsage, now time.Time) string {

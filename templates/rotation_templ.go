@@ -461,7 +461,7 @@ func previousDeadline(p Page, t store.Token) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var22 string
-			templ_7745c5c3_Var22, templ_7745c5c3_Err = templ.JoinStringErrs(in(p.Now, t.PreviousUntil))
+			templ_7745c5c3_Var22, templ_7745c5c3_Err = templ.JoinStringErrs(In(p.Now, t.PreviousUntil))
 			if templ_7745c5c3_Err != nil {
 				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/rotation.templ`, Line: 98, Col: 45}
 			}
@@ -537,7 +537,7 @@ func previousSecretBanner(p Page, t store.Token, u store.PreviousSecretUsage) te
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var26 string
-		templ_7745c5c3_Var26, templ_7745c5c3_Err = templ.JoinStringErrs(in(p.Now, t.PreviousUntil))
+		templ_7745c5c3_Var26, templ_7745c5c3_Err = templ.JoinStringErrs(In(p.Now, t.PreviousUntil))
 		if templ_7745c5c3_Err != nil {
 			return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/rotation.templ`, Line: 113, Col: 45}
 		}

@@ -84,6 +84,7 @@ func TestBrowserNothingScrollsSideways(t *testing.T) {
 		{"details, Audit trail", tokensPath + "/" + tok.ID + "?tab=audit", tokenSections},
 		{"Add wizard", tokensPath + "/new", "#name"},
 		{"Settings, Audit trail", "/settings/audit-trail", auditTable},
+		{"Unused token policy", tokensPath + "/unused-policy", "[data-unused-policy]"},
 	}
 	for _, width := range []int64{390, 320} {
 		setViewport(t, ctx, width, true)

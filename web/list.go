@@ -146,6 +146,9 @@ func (s *Server) handleTokenList(c echo.Context) error {
 	} else if err != nil {
 		return err
 	}
+	if v.Unused, err = s.unusedNotice(c, u); err != nil {
+		return err
+	}
 	p, err := s.page(c, "API tokens")
 	if err != nil {
 		return err

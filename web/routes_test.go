@@ -80,6 +80,9 @@ func TestEveryRouteAsEveryone(t *testing.T) {
 		{"GET", tokensPath + "/:id/logo", expect{out: toLogin, member: 403, other: 404, admin: 200}},
 		{"GET", tokensPath + "/:id/audit.csv", expect{out: toLogin, member: 403, other: 404, admin: 200}},
 		{"GET", tokensPath + "/export.csv", expect{out: toLogin, member: 403, other: 200, admin: 200}},
+		// Each administrator sets their own account's policy.
+		{"GET", tokensPath + "/unused-policy", expect{out: toLogin, member: 403, other: 200, admin: 200}},
+		{"POST", tokensPath + "/unused-policy", expect{out: toLogin, member: 403, other: 303, admin: 303}},
 		{"GET", tokensPath + "/:id/delete", expect{out: toLogin, member: 403, other: 404, admin: 200}},
 		{"GET", tokensPath + "/:id/enable", expect{out: toLogin, member: 403, other: 404, admin: 303}},
 		{"GET", tokensPath + "/:id/disable", expect{out: toLogin, member: 403, other: 404, admin: 200}},
@@ -150,6 +153,9 @@ func TestEveryRouteAsEveryone(t *testing.T) {
 					if strings.HasSuffix(tc.route, "/edit") {
 						form.Set("name", "renamed")
 						form.Set("no_modules", "1")
+					}
+					if tc.route == tokensPath+"/unused-policy" {
+						form.Set("days", "off")
 					}
 					if tc.route == tokensPath+"/new" {
 						form.Set("name", "new")

@@ -105,6 +105,8 @@ type Server struct {
 	bearerFailures limiter
 	// usage counts the API calls of each token and writes them in batches.
 	usage *usageRecorder
+	// unused runs the accounts' policies on unused tokens.
+	unused *unusedPolicyJob
 	// logoKey tags the logo the Add wizard carries between its steps.
 	logoKey []byte
 }
@@ -113,7 +115,8 @@ type Server struct {
 const sessionMaxAge = 12 * time.Hour
 
 // New builds the server and its routes, and starts its background writer
-// of API usage, which Close stops.
+// of API usage and its runs of the policies on unused tokens, which Close
+// stops.
 func New(st *store.Store, cfg Config) (*Server, error) {
 	if len(cfg.SessionAuthKey) < 32 || len(cfg.SessionEncryptionKey) != 32 {
 		return nil, errors.New("web: session keys must be 32 bytes each")
@@ -148,6 +151,7 @@ func New(st *store.Store, cfg Config) (*Server, error) {
 		reveals:        newLimiter(st, revealLimit),
 		bearerFailures: newLimiter(st, bearerLimit),
 		usage:          newUsageRecorder(st, cfg.Logger),
+		unused:         newUnusedPolicyJob(st, cfg.Logger, unusedPolicyInterval),
 		logoKey:        newLogoKey(cfg.SessionAuthKey),
 	}
 	s.cookieName = sessionName
@@ -161,6 +165,7 @@ func New(st *store.Store, cfg Config) (*Server, error) {
 	s.pages, s.api = s.newEcho(s.handlePageError), s.newEcho(s.handleAPIError)
 	s.routes()
 	s.usage.run()
+	s.unused.run()
 	return s, nil
 }
 
@@ -246,6 +251,8 @@ func (s *Server) routes() {
 	pg.POST(paths.Tokens+"/:id/reveal", s.handleTokenReveal, admin...)
 	pg.Match(readMethods, paths.Tokens+"/:id/logo", s.handleTokenLogo, image...)
 	pg.Match(readMethods, paths.TokensExport, s.handleTokensExport, admin...)
+	pg.Match(readMethods, paths.TokensUnusedPolicy, s.handleUnusedPolicy, admin...)
+	pg.POST(paths.TokensUnusedPolicy, s.handleUnusedPolicySave, admin...)
 	pg.Match(readMethods, paths.Tokens+"/:id/audit.csv", s.handleTokenAuditExport, admin...)
 	// Each confirmed action: its confirmation page (GET, for browsers
 	// without JavaScript), then the action itself (POST).
@@ -366,6 +373,7 @@ func (s *Server) FlushUsage(ctx context.Context) error { return s.usage.flush(ct
 // Close stops the server's background work and writes what it holds. Call
 // it once the HTTP server has stopped taking requests.
 func (s *Server) Close() error {
+	s.unused.close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return s.usage.close(ctx)

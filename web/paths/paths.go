@@ -35,6 +35,8 @@ const (
 	TokenColumns = Tokens + "/columns"
 	// TokensExport is the list, as its query selects it, as CSV.
 	TokensExport = Tokens + "/export.csv"
+	// TokensUnusedPolicy is the account's policy on tokens nobody uses.
+	TokensUnusedPolicy = Tokens + "/unused-policy"
 )
 
 // AuditTrail is the account's audit trail: the events of every token.

@@ -282,14 +282,14 @@ func TestBrowserActionsMenuKeyboard(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(staging+" [data-menu] > ul a")),
 	)
 	items := eval[[]string](t, ctx, `[...document.querySelectorAll('`+staging+` [data-menu] > ul a')].map(a => a.textContent)`)
-	if strings.Join(items, ",") != "Enable,Edit,Delete" {
+	if strings.Join(items, ",") != "Enable,Edit,Rotate secret,Delete" {
 		t.Fatalf("menu items %v", items)
 	}
 	waitUntil(t, ctx, "focus on the first item", `document.activeElement.textContent === "`+items[0]+`"`)
 	saveScreenshot(t, ctx, "menu")
 	for _, step := range []struct{ key, want string }{
-		{kb.ArrowDown, items[1]}, {kb.ArrowDown, items[2]}, {kb.ArrowDown, items[0]}, // wraps round
-		{kb.ArrowUp, items[2]}, {kb.Home, items[0]}, {kb.End, items[2]},
+		{kb.ArrowDown, items[1]}, {kb.ArrowDown, items[2]}, {kb.ArrowDown, items[3]}, {kb.ArrowDown, items[0]}, // wraps round
+		{kb.ArrowUp, items[3]}, {kb.Home, items[0]}, {kb.End, items[3]},
 	} {
 		run(t, ctx, "press a key in the menu", chromedp.KeyEvent(step.key))
 		if got := eval[string](t, ctx, `document.activeElement.textContent`); got != step.want {

@@ -179,7 +179,7 @@ func TestBrowserRowMenuNextRow(t *testing.T) {
 	run(t, ctx, "open the first row's menu", chromedp.Click(chromedp.CSS(first+" summary")),
 		chromedp.WaitVisible(chromedp.CSS(first+" [data-menu] > ul a")))
 	items := eval[[]string](t, ctx, `[...document.querySelectorAll('`+first+` [data-menu] > ul a')].map(a => a.textContent)`)
-	if strings.Join(items, ",") != "Disable,Edit,Delete" {
+	if strings.Join(items, ",") != "Disable,Edit,Rotate secret,Delete" {
 		t.Errorf("menu items %v, want the platform's order", items)
 	}
 	saveScreenshot(t, ctx, "menu")

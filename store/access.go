@@ -14,6 +14,7 @@ const (
 	RejectDisabled  = "disabled"
 	RejectExpired   = "expired"
 	RejectRotated   = "rotated" // a previous secret past its grace period
+	RejectAddress   = "address" // from an address the token does not allow
 )
 
 // SecretRejected says why a presented secret did not authenticate. It
@@ -34,12 +35,14 @@ func (e *SecretRejected) Error() string {
 }
 
 // OwnSecret reports whether the secret presented was the token's own,
-// refused because the token is disabled or expired, or because it is the
-// secret the token had before a rotation, past its grace period: something
-// still uses what was turned off. Any other rejection names no token for
-// sure, since anyone can write a secret that names one.
+// refused because the token is disabled or expired, because it is the
+// secret the token had before a rotation, past its grace period, or
+// because it came from an address the token does not allow: something
+// still uses what was turned off, or uses it from elsewhere. Any other
+// rejection names no token for sure, since anyone can write a secret that
+// names one.
 func (e *SecretRejected) OwnSecret() bool {
-	return e.Reason == RejectDisabled || e.Reason == RejectExpired || e.Reason == RejectRotated
+	return e.Reason == RejectDisabled || e.Reason == RejectExpired || e.Reason == RejectRotated || e.Reason == RejectAddress
 }
 
 // Unwrap makes every rejection an ErrNotFound.

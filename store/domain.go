@@ -180,6 +180,13 @@ type Token struct {
 	// ViaPrevious is set by TokenBySecret when the secret presented was
 	// the previous one, within its grace period.
 	ViaPrevious bool
+	// AllowedAddresses are where the token may be used from; none:
+	// anywhere.
+	AllowedAddresses AllowedAddresses
+	// LastRefused is the latest call refused with the token: disabled,
+	// expired, or from an address it does not allow. Only reads of one
+	// token fill it in.
+	LastRefused Caller
 }
 
 // PreviousWorks reports whether the token's previous secret still
@@ -290,14 +297,34 @@ type NewToken struct {
 	// it: a second Add of one draft, sent to any instance, adds nothing
 	// and is told the token the first added (DraftAdded).
 	Draft string
+	// AllowedAddresses are where the token may be used from, as written
+	// (ParseAllowedAddresses); none: anywhere. AllowEveryone confirms a
+	// range that allows every address.
+	AllowedAddresses []string
+	AllowEveryone    bool
 }
 
 // Validate checks the fields a person typed; module membership is checked
 // against the account, and the expiry date against the clock, by the store.
+// The allowed addresses are kept in their canonical form.
 func (n *NewToken) Validate() error {
 	var v ValidationError
 	n.Name, n.Description = validateText(&v, n.Name, n.Description)
+	n.AllowedAddresses = validateAddresses(&v, n.AllowedAddresses, n.AllowEveryone)
 	return v.err()
+}
+
+// validateAddresses checks allowed addresses as ParseAllowedAddresses
+// does, into v, and returns them in their canonical form.
+func validateAddresses(v *ValidationError, entries []string, everyone bool) []string {
+	a, err := ParseAllowedAddresses(entries, everyone)
+	if ve, ok := errors.AsType[*ValidationError](err); ok {
+		for k, msg := range ve.Fields {
+			v.add(k, msg)
+		}
+		return entries
+	}
+	return a.Strings()
 }
 
 // TokenUpdate is what Edit may change. Status is not among it.
@@ -311,13 +338,16 @@ type TokenUpdate struct {
 	// Logo, when not nil, replaces the logo with a PNG made by
 	// NormalizeLogo, or removes it when empty; nil keeps the stored one.
 	Logo *[]byte
-	// Only names the fields to change ("name", "description", "modules");
-	// the others keep what is stored when the update is made. Nil changes
-	// all three, as the Edit form does.
+	// Only names the fields to change ("name", "description", "modules",
+	// "allowedAddresses"); the others keep what is stored when the update
+	// is made. Nil changes all of them, as the Edit form does.
 	Only []string
 	// Grantable, when not nil, are the only modules the update may add to
 	// the token (see NewToken.Grantable); those it has already may stay.
 	Grantable []Module
+	// AllowedAddresses and AllowEveryone, as NewToken's.
+	AllowedAddresses []string
+	AllowEveryone    bool
 }
 
 // Update fields, for TokenUpdate.Only.
@@ -327,6 +357,7 @@ const (
 	FieldModules     = "modules"
 	FieldExpires     = "expires"
 	FieldLogo        = "logo"
+	FieldAddresses   = "allowedAddresses"
 )
 
 // changes reports whether the update sets field.
@@ -348,6 +379,9 @@ func (u *TokenUpdate) Validate() error {
 		delete(v.Fields, "description")
 	} else {
 		u.Description = description
+	}
+	if u.changes(FieldAddresses) {
+		u.AllowedAddresses = validateAddresses(&v, u.AllowedAddresses, u.AllowEveryone)
 	}
 	return v.err()
 }

@@ -14,7 +14,7 @@ import (
 const tokenColumns = `t.id, t.account_id, t.name, t.description, t.status,
 	t.created_at, t.created_by, COALESCE(cu.name, ct.name, ''),
 	t.updated_at, t.updated_by, COALESCE(uu.name, ut.name, ''),
-	t.last_access_at, t.expires_at, t.logo IS NOT NULL, t.calls_7d, t.previous_until`
+	t.last_access_at, t.expires_at, t.logo IS NOT NULL, t.calls_7d, t.previous_until, t.allowed_addresses`
 
 // tokenJoins names who created and last changed a token: a user, or a token
 // when the change came through the API.
@@ -28,10 +28,11 @@ const tokenJoins = `FROM tokens t
 func scanToken(row interface{ Scan(...any) error }, extra ...any) (Token, error) {
 	var t Token
 	var created, updated, lastAccess, expires, previousUntil sql.NullInt64
+	var allowed string
 	err := row.Scan(append([]any{&t.ID, &t.AccountID, &t.Name, &t.Description, &t.Status,
 		&created, &t.CreatedBy.ID, &t.CreatedBy.Name,
 		&updated, &t.UpdatedBy.ID, &t.UpdatedBy.Name,
-		&lastAccess, &expires, &t.HasLogo, &t.Calls7d, &previousUntil}, extra...)...)
+		&lastAccess, &expires, &t.HasLogo, &t.Calls7d, &previousUntil, &allowed}, extra...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Token{}, ErrNotFound
 	}
@@ -39,14 +40,16 @@ func scanToken(row interface{ Scan(...any) error }, extra ...any) (Token, error)
 	t.UpdatedBy = withSystemName(t.UpdatedBy)
 	t.LastAccessAt, t.ExpiresAt = millis(lastAccess), millis(expires)
 	t.PreviousUntil = millis(previousUntil)
+	t.AllowedAddresses = allowedFromStored(allowed)
 	return t, err
 }
 
 // oneTokenColumns read a single token whole, in one query: its columns,
-// when it was rotated and its previous secret last used, its account's name
-// and its modules as JSON ([[id, key, name], …]).
+// when it was rotated and its previous secret last used, the latest call
+// refused with it, its account's name and its modules as JSON ([[id, key,
+// name], …]).
 func oneTokenColumns(d dialect) string {
-	return tokenColumns + `, t.rotated_at, t.previous_last_at, a.name,
+	return tokenColumns + `, t.rotated_at, t.previous_last_at, t.last_refused_at, t.last_refused_ip, t.last_refused_agent, a.name,
 	(SELECT ` + d.jsonArrays(`m.id, m.key, m.name`) + `
 		FROM token_modules tm JOIN modules m ON m.id = tm.module_id WHERE tm.token_id = t.id)`
 }
@@ -77,13 +80,15 @@ const oneTokenJoins = tokenJoins + `
 func scanOneToken(row *sql.Row) (Token, error) {
 	var modules string
 	var accountName string
-	var rotated, previousLast sql.NullInt64
-	t, err := scanToken(row, &rotated, &previousLast, &accountName, &modules)
+	var rotated, previousLast, refusedAt sql.NullInt64
+	var refusedIP, refusedAgent sql.NullString
+	t, err := scanToken(row, &rotated, &previousLast, &refusedAt, &refusedIP, &refusedAgent, &accountName, &modules)
 	if err != nil {
 		return Token{}, err
 	}
 	t.AccountName = accountName
 	t.RotatedAt, t.PreviousLastAt = millis(rotated), millis(previousLast)
+	t.LastRefused = Caller{At: millis(refusedAt), Address: refusedIP.String, UserAgent: refusedAgent.String}
 	var pairs [][3]string
 	if err := json.Unmarshal([]byte(modules), &pairs); err != nil {
 		return Token{}, fmt.Errorf("modules of %s: %w", t.ID, err)
@@ -129,12 +134,12 @@ func (s *Store) CreateToken(ctx context.Context, n NewToken, by Actor) (Token, s
 		}
 		now := s.now()
 		if _, err := tx.ExecContext(ctx, `INSERT INTO tokens (id, account_id, name, description, status,
-			secret_digest, secret_ciphertext, secret_key_id, expires_at, logo,
+			secret_digest, secret_ciphertext, secret_key_id, expires_at, logo, allowed_addresses,
 			created_at, created_by, updated_at, updated_by)
-			VALUES (?, ?, ?, ?, 'active', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			VALUES (?, ?, ?, ?, 'active', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			id, n.AccountID, n.Name, n.Description,
 			s.secrets.digest(secret), s.secrets.seal(id, secret), s.secrets.keyID, nullMillis(n.ExpiresAt), logo,
-			now, by.ID, now, by.ID); err != nil {
+			strings.Join(n.AllowedAddresses, " "), now, by.ID, now, by.ID); err != nil {
 			return err
 		}
 		if err := insertTokenModules(ctx, tx, id, UniqueIDs(n.ModuleIDs)); err != nil {

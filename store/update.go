@@ -9,7 +9,8 @@ import (
 	"time"
 )
 
-// UpdateToken changes a token's name, description and modules, with the same
+// UpdateToken changes a token's name, description, modules and allowed
+// addresses (and expiry and logo, when given), with the same
 // validation as CreateToken, and records which fields changed in the audit
 // trail. Saving without a change writes nothing; changed reports whether
 // anything was written. A deleted token is ErrNotFound.
@@ -24,8 +25,10 @@ func (s *Store) UpdateToken(ctx context.Context, accountID, id string, u TokenUp
 		u, changed = given, false
 		var old Token
 		var expires sql.NullInt64
-		err := tx.QueryRowContext(ctx, `SELECT t.name, t.description, t.expires_at, t.logo IS NOT NULL FROM tokens t WHERE `+liveToken,
-			id, accountID).Scan(&old.Name, &old.Description, &expires, &old.HasLogo)
+		var allowed string
+		err := tx.QueryRowContext(ctx, `SELECT t.name, t.description, t.expires_at, t.logo IS NOT NULL, t.allowed_addresses
+			FROM tokens t WHERE `+liveToken,
+			id, accountID).Scan(&old.Name, &old.Description, &expires, &old.HasLogo, &allowed)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
 		}
@@ -43,6 +46,10 @@ func (s *Store) UpdateToken(ctx context.Context, accountID, id string, u TokenUp
 		}
 		if !u.changes(FieldDescription) {
 			u.Description = old.Description
+		}
+		old.AllowedAddresses = allowedFromStored(allowed)
+		if !u.changes(FieldAddresses) {
+			u.AllowedAddresses = old.AllowedAddresses.Strings()
 		}
 		old.ExpiresAt = millis(expires)
 		if u.Expiry == nil {
@@ -110,8 +117,9 @@ func writeUpdate(ctx context.Context, tx *sql.Tx, id string, u TokenUpdate, now 
 			return err
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE tokens SET name = ?, description = ?, expires_at = ?, updated_at = ?, updated_by = ?
-		WHERE id = ?`, u.Name, u.Description, nullMillis(*u.Expiry), now, by.ID, id); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE tokens SET name = ?, description = ?, expires_at = ?, allowed_addresses = ?,
+			updated_at = ?, updated_by = ?
+		WHERE id = ?`, u.Name, u.Description, nullMillis(*u.Expiry), strings.Join(u.AllowedAddresses, " "), now, by.ID, id); err != nil {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM token_modules WHERE token_id = ?`, id); err != nil {
@@ -154,6 +162,9 @@ func fieldChanges(old Token, u TokenUpdate, oldModules, newModules []string) []F
 	// A logo is pixels, not words: the trail says it was set or removed.
 	if u.Logo != nil && (len(*u.Logo) > 0 || old.HasLogo) {
 		changes = append(changes, FieldChange{Field: FieldLogo, Old: logoText(old.HasLogo, "Logo"), New: logoText(len(*u.Logo) > 0, "New logo")})
+	}
+	if was, now := strings.Join(old.AllowedAddresses.Strings(), ", "), strings.Join(u.AllowedAddresses, ", "); was != now {
+		changes = append(changes, FieldChange{Field: FieldAddresses, Old: was, New: now})
 	}
 	if !old.ExpiresAt.Equal(*u.Expiry) {
 		changes = append(changes, FieldChange{Field: FieldExpires, Old: expiryText(old.ExpiresAt), New: expiryText(*u.Expiry)})

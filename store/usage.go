@@ -61,11 +61,13 @@ type UsageBatch struct {
 	// Previous is the latest call made with each token's previous secret,
 	// by token ID.
 	Previous map[string]time.Time
+	// Refused is the latest refused call of each token, by token ID.
+	Refused map[string]Caller
 }
 
 // Empty reports whether the batch holds nothing to write.
 func (b UsageBatch) Empty() bool {
-	return len(b.Counts) == 0 && len(b.Last) == 0 && len(b.Previous) == 0
+	return len(b.Counts) == 0 && len(b.Last) == 0 && len(b.Previous) == 0 && len(b.Refused) == 0
 }
 
 // RecordUsage adds a batch of usage to what is stored, in one write
@@ -87,15 +89,15 @@ func (s *Store) RecordUsage(ctx context.Context, b UsageBatch) error {
 			called = append(called, k.TokenID)
 		}
 	}
-	callers := make([][4]any, 0, len(b.Last))
-	for id, c := range b.Last {
-		callers = append(callers, [4]any{id, c.At.UnixMilli(), cleanAddress(c.Address), cleanUserAgent(c.UserAgent)})
-	}
 	countsJSON, err := json.Marshal(counts)
 	if err != nil {
 		return err
 	}
-	callersJSON, err := json.Marshal(callers)
+	lastJSON, err := callersJSON(b.Last)
+	if err != nil {
+		return err
+	}
+	refusedJSON, err := callersJSON(b.Refused)
 	if err != nil {
 		return err
 	}
@@ -140,14 +142,24 @@ func (s *Store) RecordUsage(ctx context.Context, b UsageBatch) error {
 				return err
 			}
 		}
-		if len(callers) > 0 {
+		if len(b.Last) > 0 {
 			// One statement for every token called, whatever their number.
 			if err := s.txExec(ctx, tx, `UPDATE tokens SET last_access_at = CAST(value ->> 1 AS BIGINT),
 					last_caller_ip = value ->> 2, last_caller_agent = value ->> 3
 				FROM `+s.d.jsonValues()+`
 				WHERE tokens.id = value ->> 0 AND tokens.status != 'deleted'
 					AND (tokens.last_access_at IS NULL OR tokens.last_access_at < CAST(value ->> 1 AS BIGINT))`,
-				string(callersJSON)); err != nil {
+				lastJSON); err != nil {
+				return err
+			}
+		}
+		if len(b.Refused) > 0 {
+			if err := s.txExec(ctx, tx, `UPDATE tokens SET last_refused_at = CAST(value ->> 1 AS BIGINT),
+					last_refused_ip = value ->> 2, last_refused_agent = value ->> 3
+				FROM `+s.d.jsonValues()+`
+				WHERE tokens.id = value ->> 0 AND tokens.status != 'deleted'
+					AND (tokens.last_refused_at IS NULL OR tokens.last_refused_at < CAST(value ->> 1 AS BIGINT))`,
+				refusedJSON); err != nil {
 				return err
 			}
 		}
@@ -157,6 +169,17 @@ func (s *Store) RecordUsage(ctx context.Context, b UsageBatch) error {
 		}
 		return nil
 	})
+}
+
+// callersJSON is callers by token ID as the statements of RecordUsage take
+// them: [[id, at, address, user agent], …], cleaned as they are kept.
+func callersJSON(callers map[string]Caller) (string, error) {
+	rows := make([][4]any, 0, len(callers))
+	for id, c := range callers {
+		rows = append(rows, [4]any{id, c.At.UnixMilli(), cleanAddress(c.Address), cleanUserAgent(c.UserAgent)})
+	}
+	b, err := json.Marshal(rows)
+	return string(b), err
 }
 
 // calls7dOf counts again the calls of tokens (the row being updated) in

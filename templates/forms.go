@@ -67,6 +67,10 @@ type TokenForm struct {
 	// NoModules confirms that a token with no module, which cannot call
 	// any API, is what the person wants.
 	NoModules bool
+	// AllowedAddresses are the addresses the token may be used from, one
+	// per line, as typed; AllowEveryone confirms a range of every address.
+	AllowedAddresses string
+	AllowEveryone    bool
 	// Editing is set on the Edit form, which offers to keep the expiry
 	// date the token has (CurrentExpiry, zero for never).
 	Editing       bool
@@ -106,6 +110,30 @@ func (f TokenForm) describedBy(field string, hints ...string) string {
 	return strings.Join(ids, " ")
 }
 
+// AddressLines are the allowed addresses as typed, a line each, blank
+// lines dropped.
+func (f TokenForm) AddressLines() []string {
+	var out []string
+	for _, l := range strings.Split(f.AllowedAddresses, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// allowsEveryone reports whether a line of the allowed addresses is a
+// range of every address, which takes a confirmation: the box is shown
+// then.
+func (f TokenForm) allowsEveryone() bool {
+	for _, l := range f.AddressLines() {
+		if strings.HasSuffix(l, "/0") {
+			return true
+		}
+	}
+	return f.AllowEveryone
+}
+
 // Checked reports whether the module with the given ID is ticked.
 func (f TokenForm) Checked(id string) bool { return slices.Contains(f.ModuleIDs, id) }
 
@@ -140,7 +168,7 @@ func (f TokenForm) fieldError(field string) string { return f.Errors[field] }
 // the forms, for the summary of errors at the top.
 func (f TokenForm) errorFields() []string {
 	var out []string
-	for _, k := range []string{"form", "logo", "name", "description", "expires", "modules"} {
+	for _, k := range []string{"form", "logo", "name", "description", "expires", store.FieldAddresses, "modules"} {
 		if f.Errors[k] != "" {
 			out = append(out, k)
 		}
@@ -172,6 +200,8 @@ func fieldLabel(field string) string {
 		return "Expiry"
 	case "modules":
 		return "Modules"
+	case store.FieldAddresses:
+		return "Allowed addresses"
 	}
 	return "Form"
 }
@@ -183,6 +213,8 @@ func fieldAnchor(field string) string {
 		return "#expiry"
 	case "modules":
 		return "#modules"
+	case store.FieldAddresses:
+		return "#allowed_addresses"
 	case "form":
 		return "#main"
 	}

@@ -36,9 +36,12 @@ type apiToken struct {
 	// PreviousTokenExpiresAt is when the secret the token had before its
 	// rotation stops working; null when it works no more.
 	PreviousTokenExpiresAt *time.Time `json:"previousTokenExpiresAt"`
-	Account                apiRef     `json:"account"`
-	Modules                []apiRef   `json:"modules"`
-	Audit                  struct {
+	// AllowedAddresses are where the token may be used from; [] for
+	// anywhere.
+	AllowedAddresses []string `json:"allowedAddresses"`
+	Account          apiRef   `json:"account"`
+	Modules          []apiRef `json:"modules"`
+	Audit            struct {
 		Created apiAuditEntry `json:"created"`
 		Updated apiAuditEntry `json:"updated"`
 	} `json:"audit"`
@@ -72,14 +75,15 @@ func optionalTime(t time.Time) *time.Time {
 
 func (s *Server) toAPIToken(t store.Token, acc store.Account) apiToken {
 	out := apiToken{
-		ID:           t.ID,
-		Name:         t.Name,
-		Description:  t.Description,
-		Status:       string(t.State(s.now())),
-		LastAccessAt: optionalTime(t.LastAccessAt),
-		ExpiresAt:    optionalTime(t.ExpiresAt),
-		Account:      apiRef{ID: acc.ID, Name: acc.Name},
-		Modules:      make([]apiRef, 0, len(t.Modules)),
+		ID:               t.ID,
+		Name:             t.Name,
+		Description:      t.Description,
+		Status:           string(t.State(s.now())),
+		LastAccessAt:     optionalTime(t.LastAccessAt),
+		ExpiresAt:        optionalTime(t.ExpiresAt),
+		Account:          apiRef{ID: acc.ID, Name: acc.Name},
+		Modules:          make([]apiRef, 0, len(t.Modules)),
+		AllowedAddresses: t.AllowedAddresses.Strings(),
 	}
 	if now := s.now(); t.PreviousWorks(now) {
 		out.PreviousTokenExpiresAt = &t.PreviousUntil
@@ -165,8 +169,8 @@ func (s *Server) handleAPITokenGet(c echo.Context) error {
 // worked; an update takes a read-only member back unchanged. account may
 // be sent, but only as the caller's own.
 var (
-	createMembers   = []string{"account", "name", "description", "icon", "modules", "expiresAt"}
-	updateMembers   = []string{"account", "name", "description", "icon", "modules"}
+	createMembers   = []string{"account", "name", "description", "icon", "modules", "expiresAt", "allowedAddresses"}
+	updateMembers   = []string{"account", "name", "description", "icon", "modules", "allowedAddresses"}
 	readOnlyMembers = []string{"id", "status", "lastAccessAt", "expiresAt", "previousTokenExpiresAt", "audit", "token"}
 )
 
@@ -202,6 +206,9 @@ func (s *Server) handleAPITokenCreate(c echo.Context) error {
 	body.string("description", &n.Description)
 	body.icon(&n.Logo)
 	body.refList("modules", &n.ModuleIDs)
+	// A client that sends a range of every address means it: no box to
+	// tick here.
+	n.AllowEveryone = body.stringList("allowedAddresses", &n.AllowedAddresses)
 	if _, ok := body.members["expiresAt"]; ok && !body.null("expiresAt") {
 		var v string
 		if body.string("expiresAt", &v) {
@@ -224,7 +231,8 @@ func (s *Server) handleAPITokenCreate(c echo.Context) error {
 	return c.JSON(http.StatusCreated, apiCreatedToken{apiToken: s.toAPIToken(t, callerAccount(c)), Token: secret})
 }
 
-// handleAPITokenUpdate changes name, description, icon and modules. A
+// handleAPITokenUpdate changes name, description, icon, modules and
+// allowed addresses. A
 // member left out keeps its value, so a client that sends only a new name
 // loses nothing; read-only members may come back as a read showed them.
 func (s *Server) handleAPITokenUpdate(c echo.Context) error {
@@ -258,6 +266,9 @@ func (s *Server) handleAPITokenUpdate(c echo.Context) error {
 	}
 	if body.refList("modules", &u.ModuleIDs) {
 		u.Only = append(u.Only, store.FieldModules)
+	}
+	if body.stringList("allowedAddresses", &u.AllowedAddresses) {
+		u.Only, u.AllowEveryone = append(u.Only, store.FieldAddresses), true
 	}
 	body.refuseOthers(updateMembers)
 	if err := body.err(u.Validate); err != nil {

@@ -49,7 +49,7 @@ func (s *Server) requireToken(next echo.HandlerFunc) echo.HandlerFunc {
 			p.authenticate = "Bearer"
 			return p
 		}
-		t, err := s.store.TokenBySecret(ctx, secret)
+		t, err := s.store.TokenForCall(ctx, secret, address)
 		var rejected *store.SecretRejected
 		if errors.As(err, &rejected) {
 			// Counted, unless the count is at its limit: then refused,
@@ -66,7 +66,7 @@ func (s *Server) requireToken(next echo.HandlerFunc) echo.HandlerFunc {
 					slog.String("ip", address), slog.Any("err", werr))
 			}
 			if rejected.OwnSecret() {
-				s.usage.refused(rejected.TokenID, now)
+				s.usage.refused(rejected.TokenID, now, address, c.Request().UserAgent())
 			}
 			s.log.LogAttrs(ctx, slog.LevelWarn, "API token rejected",
 				slog.String("reason", rejected.Reason), slog.String("token", rejected.TokenID),

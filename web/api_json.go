@@ -203,6 +203,22 @@ func (o *jsonObject) refList(name string, dst *[]string) bool {
 	return true
 }
 
+// stringList reads a member that is a list of strings into dst, reporting
+// whether it was there and well formed.
+func (o *jsonObject) stringList(name string, dst *[]string) bool {
+	raw, ok := o.members[name]
+	if !ok {
+		return false
+	}
+	var list []string
+	if err := json.Unmarshal(raw, &list); err != nil || list == nil {
+		o.fail(name, name+` must be a list of strings, such as ["203.0.113.7", "2001:db8::/32"].`)
+		return false
+	}
+	*dst = list
+	return true
+}
+
 // icon reads the icon member: "" or null for none, or a PNG or JPEG image
 // as a data URL, which becomes the logo to store by the same rules as an
 // upload on the pages. It reports whether the member was there.

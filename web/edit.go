@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -45,8 +46,11 @@ func (s *Server) handleTokenEdit(c echo.Context) error {
 	for _, m := range t.Modules {
 		f.ModuleIDs = append(f.ModuleIDs, m.ID)
 	}
-	// A token saved without modules before keeps that choice confirmed.
+	// A token saved without modules before keeps that choice confirmed,
+	// and one allowed everywhere by a range, that one.
 	f.NoModules = len(t.Modules) == 0
+	f.AllowedAddresses = strings.Join(t.AllowedAddresses.Strings(), "\n")
+	f.AllowEveryone = t.AllowedAddresses.Everyone()
 	return s.renderEdit(c, http.StatusOK, t, f, templates.ParseOrigin(c.QueryParam("from")))
 }
 
@@ -72,6 +76,7 @@ func (s *Server) handleTokenSave(c echo.Context) error {
 	f.Name, f.Description = postValue(c, "name"), postValue(c, "description")
 	f.ModuleIDs, f.NoModules = c.Request().PostForm["modules"], postValue(c, "no_modules") != ""
 	f.Expiry, f.ExpiresOn = postValue(c, "expiry"), postValue(c, "expires_on")
+	f.AllowedAddresses, f.AllowEveryone = postValue(c, "allowed_addresses"), postValue(c, "allow_everyone") != ""
 	f.Errors = map[string]string{}
 	if k := unknownField(c.Request(), editFields); k != "" {
 		f.Errors["form"] = unexpectedField(k)
@@ -80,7 +85,9 @@ func (s *Server) handleTokenSave(c echo.Context) error {
 	// Every field is checked before any is saved, so that all problems
 	// show at once; the expiry only when it is to change.
 	checkText(&f)
-	update := store.TokenUpdate{Name: f.Name, Description: f.Description, ModuleIDs: f.ModuleIDs}
+	checkAddresses(&f)
+	update := store.TokenUpdate{Name: f.Name, Description: f.Description, ModuleIDs: f.ModuleIDs,
+		AllowedAddresses: f.AddressLines(), AllowEveryone: f.AllowEveryone}
 	if f.Expiry != templates.ExpiryKeep && f.Expiry != "" {
 		s.checkExpiry(&f)
 		update.Expiry = &f.ExpiresAt

@@ -17,9 +17,10 @@ import (
 // no field a page does not show (status, account, digest…) can be slipped in.
 var (
 	wizardFields = []string{csrfField, "draft", "step", "go", "name", "description",
-		"logo", "logo_data", "logo_remove", "modules", "no_modules", "expiry", "expires_on"}
+		"logo", "logo_data", "logo_remove", "modules", "no_modules", "expiry", "expires_on",
+		"allowed_addresses", "allow_everyone"}
 	editFields = []string{csrfField, "from", "name", "description", "logo", "logo_data", "logo_remove",
-		"modules", "no_modules", "expiry", "expires_on"}
+		"modules", "no_modules", "expiry", "expires_on", "allowed_addresses", "allow_everyone"}
 	revealFields = []string{csrfField, "password"}
 	// bulkFields are what the bulk form and its confirmation page post: the
 	// selection (ids, or all with the filter), the action, and the list
@@ -49,10 +50,20 @@ func unexpectedField(name string) string {
 }
 
 // checkGeneral checks the General step of the Add wizard: name,
-// description and expiry.
+// description, expiry and allowed addresses.
 func (s *Server) checkGeneral(f *templates.TokenForm) {
 	checkText(f)
 	s.checkExpiry(f)
+	checkAddresses(f)
+}
+
+// checkAddresses checks a token form's allowed addresses as the store
+// will.
+func checkAddresses(f *templates.TokenForm) {
+	_, err := store.ParseAllowedAddresses(f.AddressLines(), f.AllowEveryone)
+	if fields, ok := fieldMessages(err); ok {
+		maps.Copy(f.Errors, fields)
+	}
 }
 
 // checkText checks a token form's name and description, as the store

@@ -343,7 +343,7 @@ func TestOpenAPIContract(t *testing.T) {
 		t.Fatal(err)
 	}
 	const token = `{"id": "TKN-0123-4567", "name": "Nightly", "description": "", "icon": null, "status": "Active",
-		"lastAccessAt": null, "expiresAt": "2027-01-31T00:00:00Z", "previousTokenExpiresAt": null, "account": {"id": "ACC-0000-0001", "name": "Acme"},
+		"lastAccessAt": null, "expiresAt": "2027-01-31T00:00:00Z", "previousTokenExpiresAt": null, "allowedAddresses": [], "account": {"id": "ACC-0000-0001", "name": "Acme"},
 		"modules": [{"id": "MOD-0000-0001", "name": "Billing"}],
 		"audit": {"created": {"at": "2026-05-04T10:00:00Z", "by": {"id": "USR-0000-0001", "name": "Ada"}},
 		          "updated": {"at": "2026-05-04T10:00:00.5Z", "by": {"id": "TKN-0123-4567", "name": "Nightly"}}}}`

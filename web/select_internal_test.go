@@ -15,12 +15,12 @@ func TestSelect(t *testing.T) {
 	tok.ID, tok.Name, tok.Modules = "TKN-1234-5678", "Nightly", []apiRef{{ID: "MOD-1", Name: "Billing"}}
 	tok.Audit.Created = apiAuditEntry{At: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), By: apiRef{ID: "USR-1", Name: "Ada"}}
 	for _, tc := range []struct{ sel, want string }{
-		{"", "account account.id account.name audit audit.created audit.created.at audit.created.by audit.created.by.id audit.created.by.name audit.updated audit.updated.at audit.updated.by audit.updated.by.id audit.updated.by.name description expiresAt icon id lastAccessAt modules modules.id modules.name name previousTokenExpiresAt status"},
-		{"-description,-audit", "account account.id account.name expiresAt icon id lastAccessAt modules modules.id modules.name name previousTokenExpiresAt status"},
+		{"", "account account.id account.name allowedAddresses audit audit.created audit.created.at audit.created.by audit.created.by.id audit.created.by.name audit.updated audit.updated.at audit.updated.by audit.updated.by.id audit.updated.by.name description expiresAt icon id lastAccessAt modules modules.id modules.name name previousTokenExpiresAt status"},
+		{"-description,-audit", "account account.id account.name allowedAddresses expiresAt icon id lastAccessAt modules modules.id modules.name name previousTokenExpiresAt status"},
 		{"-*,+name", "id name"},
 		{"-*,audit.created.by.name,+modules.id", "audit audit.created audit.created.by audit.created.by.name id modules modules.id"},
 		{"-audit.updated,-account.name,-modules.name,-*,+status", "id status"},
-		{"+audit,-audit.created.by", "account account.id account.name audit audit.created audit.created.at audit.updated audit.updated.at audit.updated.by audit.updated.by.id audit.updated.by.name description expiresAt icon id lastAccessAt modules modules.id modules.name name previousTokenExpiresAt status"},
+		{"+audit,-audit.created.by", "account account.id account.name allowedAddresses audit audit.created audit.created.at audit.updated audit.updated.at audit.updated.by audit.updated.by.id audit.updated.by.name description expiresAt icon id lastAccessAt modules modules.id modules.name name previousTokenExpiresAt status"},
 	} {
 		sel, err := parseSelect(tc.sel)
 		if err != nil {

@@ -55,7 +55,7 @@ func (r *usageRecorder) run() { r.start.Do(func() { go r.loop() }) }
 
 func newUsageBatch() store.UsageBatch {
 	return store.UsageBatch{Counts: map[store.UsageKey]store.UsageCount{}, Last: map[string]store.Caller{},
-		Previous: map[string]time.Time{}}
+		Previous: map[string]time.Time{}, Refused: map[string]store.Caller{}}
 }
 
 // called counts a call that token id authenticated at now, from address
@@ -79,14 +79,19 @@ func (r *usageRecorder) called(id string, now time.Time, address, userAgent stri
 	r.mu.Unlock()
 }
 
-// refused counts a call refused at now because token id is disabled or
-// expired: something still uses a token that was turned off.
-func (r *usageRecorder) refused(id string, now time.Time) {
+// refused counts a call refused at now with token id's own secret, from
+// address with the client userAgent: the token is disabled or expired, or
+// does not allow the address. Something still uses what was turned off, or
+// uses it from elsewhere.
+func (r *usageRecorder) refused(id string, now time.Time, address, userAgent string) {
 	k := store.UsageKey{TokenID: id, Hour: store.UsageHour(now)}
 	r.mu.Lock()
 	n := r.pending.Counts[k]
 	n.Refused++
 	r.pending.Counts[k] = n
+	if last, ok := r.pending.Refused[id]; !ok || !now.Before(last.At) {
+		r.pending.Refused[id] = store.Caller{At: now, Address: address, UserAgent: userAgent}
+	}
 	r.mu.Unlock()
 }
 

@@ -96,16 +96,18 @@ func (s *Server) handleTokenWizard(c echo.Context) error {
 		return err
 	}
 	f := templates.TokenForm{
-		Step:        postValue(c, "step"),
-		Draft:       wizardDraft(postValue(c, "draft")),
-		Name:        postValue(c, "name"),
-		Description: postValue(c, "description"),
-		ModuleIDs:   c.Request().PostForm["modules"],
-		NoModules:   postValue(c, "no_modules") != "",
-		Expiry:      postValue(c, "expiry"),
-		ExpiresOn:   postValue(c, "expires_on"),
-		Modules:     mods,
-		Errors:      map[string]string{},
+		Step:             postValue(c, "step"),
+		Draft:            wizardDraft(postValue(c, "draft")),
+		Name:             postValue(c, "name"),
+		Description:      postValue(c, "description"),
+		ModuleIDs:        c.Request().PostForm["modules"],
+		NoModules:        postValue(c, "no_modules") != "",
+		Expiry:           postValue(c, "expiry"),
+		ExpiresOn:        postValue(c, "expires_on"),
+		Modules:          mods,
+		Errors:           map[string]string{},
+		AllowedAddresses: postValue(c, "allowed_addresses"),
+		AllowEveryone:    postValue(c, "allow_everyone") != "",
 	}
 	at := stepNamed(f.Step)
 	f.Step = at.name()
@@ -159,6 +161,7 @@ func (s *Server) addToken(c echo.Context, f templates.TokenForm) error {
 	t, _, err := s.store.CreateToken(ctx, store.NewToken{
 		AccountID: u.AccountID, Name: f.Name, Description: f.Description,
 		ModuleIDs: f.ModuleIDs, ExpiresAt: f.ExpiresAt, Logo: f.LogoPNG(),
+		AllowedAddresses: f.AddressLines(), AllowEveryone: f.AllowEveryone,
 		Draft: u.ID + " " + f.Draft,
 	}, by)
 	if added, ok := errors.AsType[*store.DraftAdded](err); ok {

@@ -1,0 +1,156 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+)
+
+// MaxAllowedAddresses bounds a token's list of allowed addresses.
+const MaxAllowedAddresses = 50
+
+// AllowedAddresses are the client addresses a token may be used from: IPv4
+// and IPv6 addresses and ranges. None means anywhere.
+type AllowedAddresses []netip.Prefix
+
+// Admits reports whether a call from address may use the token: always when
+// the list is empty, and otherwise when the address is in one of its
+// ranges. An address that cannot be read is admitted by an empty list only.
+func (a AllowedAddresses) Admits(address string) bool {
+	if len(a) == 0 {
+		return true
+	}
+	addr, err := netip.ParseAddr(address)
+	if err != nil {
+		return false
+	}
+	addr = addr.Unmap() // ::ffff:203.0.113.7 is 203.0.113.7
+	for _, p := range a {
+		if p.Contains(addr) {
+			return true
+		}
+	}
+	return false
+}
+
+// Everyone reports whether the list has a range of every IPv4 or IPv6
+// address, which a person must have confirmed.
+func (a AllowedAddresses) Everyone() bool {
+	return slices.ContainsFunc(a, func(p netip.Prefix) bool { return p.Bits() == 0 })
+}
+
+// Strings are the entries as people read and write them: an address alone
+// ("203.0.113.7", "2001:db8::1"), a range in CIDR form ("10.0.0.0/8").
+func (a AllowedAddresses) Strings() []string {
+	out := make([]string, len(a))
+	for i, p := range a {
+		if p.IsSingleIP() {
+			out[i] = p.Addr().String()
+		} else {
+			out[i] = p.String()
+		}
+	}
+	return out
+}
+
+// stored is the list as the tokens table keeps it: the entries, separated
+// by spaces.
+func (a AllowedAddresses) stored() string { return strings.Join(a.Strings(), " ") }
+
+// allowedFromStored reads what stored wrote. An entry that does not read
+// (never written by this program) makes the list admit nobody rather than
+// everybody.
+func allowedFromStored(s string) AllowedAddresses {
+	if s == "" {
+		return nil
+	}
+	fields := strings.Fields(s)
+	out := make(AllowedAddresses, 0, len(fields))
+	for _, f := range fields {
+		p, err := parseAddressEntry(f)
+		if err != nil {
+			return AllowedAddresses{netip.PrefixFrom(netip.IPv6Unspecified(), 128)}
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// parseAddressEntry reads one address or CIDR range.
+func parseAddressEntry(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		return netip.ParsePrefix(s)
+	}
+	addr, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	addr = addr.Unmap()
+	return netip.PrefixFrom(addr, addr.BitLen()), nil
+}
+
+// Messages about allowed addresses, which the forms and the API say.
+var (
+	MsgAddressesTooMany = fmt.Sprintf("Allow at most %d addresses or ranges; use a range to cover several.", MaxAllowedAddresses)
+)
+
+// ParseAllowedAddresses reads a list of allowed addresses as a person or a
+// client wrote it: IPv4 and IPv6 addresses and CIDR ranges, blank entries
+// skipped. It refuses, as a ValidationError on "allowedAddresses" that
+// names the entry, what does not read, a range with bits set past its
+// length, an entry given twice, more than MaxAllowedAddresses, and a range
+// that allows every address (0.0.0.0/0, ::/0) unless everyone says that is
+// meant.
+func ParseAllowedAddresses(entries []string, everyone bool) (AllowedAddresses, error) {
+	var out AllowedAddresses
+	problem := func(msg string) (AllowedAddresses, error) {
+		return nil, &ValidationError{Fields: map[string]string{"allowedAddresses": msg}}
+	}
+	for _, e := range entries {
+		e = strings.TrimSpace(e)
+		if e == "" {
+			continue
+		}
+		p, err := parseAddressEntry(e)
+		switch {
+		case err != nil:
+			return problem(fmt.Sprintf("%q is not an IPv4 or IPv6 address or a CIDR range such as 203.0.113.0/24.", clip(e)))
+		case p != p.Masked():
+			return problem(fmt.Sprintf("%s has bits set past its prefix length: the range it means is written %s.", e, p.Masked()))
+		case p.Bits() == 0 && !everyone:
+			return problem(fmt.Sprintf("%s allows every %s address. Remove it, or confirm that the token may be used from anywhere.",
+				e, map[bool]string{true: "IPv4", false: "IPv6"}[p.Addr().Is4()]))
+		case slices.Contains(out, p):
+			return problem(fmt.Sprintf("%s is in the list twice.", e))
+		}
+		out = append(out, p)
+	}
+	if len(out) > MaxAllowedAddresses {
+		return problem(MsgAddressesTooMany)
+	}
+	return out, nil
+}
+
+// clip shortens what a person typed for a message that quotes it.
+func clip(s string) string {
+	if r := []rune(s); len(r) > 60 {
+		return string(r[:60]) + "…"
+	}
+	return s
+}
+
+// TokenForCall is TokenBySecret for a call from address: a token that does
+// not allow the address is refused as every other rejected secret is, for
+// the reason RejectAddress.
+func (s *Store) TokenForCall(ctx context.Context, secret, address string) (Token, error) {
+	t, err := s.TokenBySecret(ctx, secret)
+	if err != nil {
+		return t, err
+	}
+	if !t.AllowedAddresses.Admits(address) {
+		return Token{}, &SecretRejected{TokenID: t.ID, Reason: RejectAddress}
+	}
+	return t, nil
+}

@@ -82,12 +82,13 @@ generate:
 ## screenshot: refresh the README's pictures (the list with a menu open, its
 ## toolbar and paging, a phone's first screen, the Add and Edit dialogs, a
 ## field's message, the details page, the audit trails, record details, a
-## phone's details page, the Delete dialog of a token in use, the Usage tab)
+## phone's details page, the Delete dialog of a token in use, the Usage tab,
+## the Rotate secret dialog)
 SHOTS := /tmp/apitokens-shots
 screenshot: $(AXE)
 	mkdir -p $(SHOTS)
 	APITOKENS_AXE=$(CURDIR)/$(AXE) APITOKENS_SCREENSHOTS=$(SHOTS) $(GO) test -count=1 \
-	  -run 'TestBrowserActionsMenuKeyboard|TestBrowserListToolbarAndPaging|TestBrowserPhoneFirstScreen|TestBrowserAddDialog$$|TestBrowserEditDialogRenews|TestBrowserDetailsHeaderAndAuditTrail|TestBrowserAccountAuditTrail|TestBrowserNothingScrollsSideways|TestBrowserUsageBeforeDelete|TestBrowserUsageTab' ./web
+	  -run 'TestBrowserActionsMenuKeyboard|TestBrowserListToolbarAndPaging|TestBrowserPhoneFirstScreen|TestBrowserAddDialog$$|TestBrowserEditDialogRenews|TestBrowserDetailsHeaderAndAuditTrail|TestBrowserAccountAuditTrail|TestBrowserNothingScrollsSideways|TestBrowserUsageBeforeDelete|TestBrowserUsageTab|TestBrowserRotateDialog' ./web
 	cp $(SHOTS)/TestBrowserActionsMenuKeyboard-menu.png static/screenshots/list-actions-menu.png
 	cp $(SHOTS)/TestBrowserListToolbarAndPaging-list.png static/screenshots/list-toolbar-paging.png
 	cp $(SHOTS)/TestBrowserPhoneFirstScreen-list.png static/screenshots/list-phone.png
@@ -101,6 +102,7 @@ screenshot: $(AXE)
 	cp $(SHOTS)/TestBrowserDetailsHeaderAndAuditTrail-record-details.png static/screenshots/record-details.png
 	cp $(SHOTS)/TestBrowserAccountAuditTrail-account-trail.png static/screenshots/settings-audit-trail.png
 	cp $(SHOTS)/TestBrowserNothingScrollsSideways-phone-details.png static/screenshots/phone-details.png
+	cp $(SHOTS)/TestBrowserRotateDialog-rotate-dialog.png static/screenshots/rotate-dialog.png
 
 clean:
 	rm -rf bin

@@ -58,6 +58,17 @@ var demoTokens = []demoToken{
 	{"Token automation", "Rotates the other tokens on schedule.", []string{"Access management", "Billing", "Catalog", "Procurement"}, 3 * demoDay, 5 * time.Minute, false, 0, color.RGBA{}},
 }
 
+// demoAddresses are the allowed addresses of the demo tokens bound to
+// their servers, by name.
+var demoAddresses = map[string][]string{
+	"ERP integration":   {"203.0.113.0/24", "2001:db8:42::/48"},
+	"User provisioning": {"198.51.100.23"},
+}
+
+// demoRotated is the demo token whose secret was rotated an hour ago, its
+// previous secret working for a day.
+const demoRotated = "Token automation"
+
 // SeedDemo fills an empty database with the demo account: two
 // administrators, a plain member, the default modules, and thirteen tokens in
 // different states, with varied modules, creators, dates and last access. It
@@ -129,7 +140,8 @@ func (s *Store) createDemoToken(ctx context.Context, acc Account, d demoToken, m
 			return err
 		}
 	}
-	t, _, err := s.CreateToken(ctx, NewToken{AccountID: acc.ID, Name: d.name, Description: d.description, ModuleIDs: ids, Logo: logo}, by)
+	t, _, err := s.CreateToken(ctx, NewToken{AccountID: acc.ID, Name: d.name, Description: d.description, ModuleIDs: ids, Logo: logo,
+		AllowedAddresses: demoAddresses[d.name]}, by)
 	if err != nil {
 		return err
 	}
@@ -156,6 +168,11 @@ func (s *Store) createDemoToken(ctx context.Context, acc Account, d demoToken, m
 	}
 	if d.disabled {
 		if _, _, err := s.SetTokenStatus(ctx, acc.ID, t.ID, StatusDisabled, by); err != nil {
+			return err
+		}
+	}
+	if d.name == demoRotated {
+		if _, _, err := s.RotateSecret(ctx, acc.ID, t.ID, DefaultGracePeriod, by.WithReason("Scheduled rotation")); err != nil {
 			return err
 		}
 	}

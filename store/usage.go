@@ -133,33 +133,18 @@ func (s *Store) RecordUsage(ctx context.Context, b UsageBatch) error {
 				return err
 			}
 		}
-		if len(previous) > 0 {
-			if err := s.txExec(ctx, tx, `UPDATE tokens SET previous_last_at = CAST(value ->> 1 AS BIGINT)
-				FROM `+s.d.jsonValues()+`
-				WHERE tokens.id = value ->> 0 AND tokens.status != 'deleted'
-					AND (tokens.previous_last_at IS NULL OR tokens.previous_last_at < CAST(value ->> 1 AS BIGINT))`,
-				string(previousJSON)); err != nil {
-				return err
+		// One statement for each kind of latest call, whatever the number
+		// of tokens.
+		for _, l := range []struct {
+			columns latestCall
+			rows    string
+			n       int
+		}{{latestAccess, lastJSON, len(b.Last)}, {latestRefused, refusedJSON, len(b.Refused)},
+			{latestPrevious, string(previousJSON), len(previous)}} {
+			if l.n == 0 {
+				continue
 			}
-		}
-		if len(b.Last) > 0 {
-			// One statement for every token called, whatever their number.
-			if err := s.txExec(ctx, tx, `UPDATE tokens SET last_access_at = CAST(value ->> 1 AS BIGINT),
-					last_caller_ip = value ->> 2, last_caller_agent = value ->> 3
-				FROM `+s.d.jsonValues()+`
-				WHERE tokens.id = value ->> 0 AND tokens.status != 'deleted'
-					AND (tokens.last_access_at IS NULL OR tokens.last_access_at < CAST(value ->> 1 AS BIGINT))`,
-				lastJSON); err != nil {
-				return err
-			}
-		}
-		if len(b.Refused) > 0 {
-			if err := s.txExec(ctx, tx, `UPDATE tokens SET last_refused_at = CAST(value ->> 1 AS BIGINT),
-					last_refused_ip = value ->> 2, last_refused_agent = value ->> 3
-				FROM `+s.d.jsonValues()+`
-				WHERE tokens.id = value ->> 0 AND tokens.status != 'deleted'
-					AND (tokens.last_refused_at IS NULL OR tokens.last_refused_at < CAST(value ->> 1 AS BIGINT))`,
-				refusedJSON); err != nil {
+			if err := s.txExec(ctx, tx, l.columns.update(s.d), l.rows); err != nil {
 				return err
 			}
 		}
@@ -169,6 +154,29 @@ func (s *Store) RecordUsage(ctx context.Context, b UsageBatch) error {
 		}
 		return nil
 	})
+}
+
+// latestCall names the columns of a token that keep a latest call of a
+// kind: its time and, for some, the caller's address and client.
+type latestCall struct{ at, address, agent string }
+
+var (
+	latestAccess   = latestCall{"last_access_at", "last_caller_ip", "last_caller_agent"}
+	latestRefused  = latestCall{"last_refused_at", "last_refused_ip", "last_refused_agent"}
+	latestPrevious = latestCall{at: "previous_last_at"}
+)
+
+// update moves the latest call of each token in a JSON list of [id, at,
+// address, agent] forward, never back: batches of several servers may
+// land in any order. Tombstones are left as they are.
+func (l latestCall) update(d dialect) string {
+	set := l.at + ` = CAST(value ->> 1 AS BIGINT)`
+	if l.address != "" {
+		set += `, ` + l.address + ` = value ->> 2, ` + l.agent + ` = value ->> 3`
+	}
+	return `UPDATE tokens SET ` + set + ` FROM ` + d.jsonValues() + `
+		WHERE tokens.id = value ->> 0 AND tokens.status != 'deleted'
+			AND (tokens.` + l.at + ` IS NULL OR tokens.` + l.at + ` < CAST(value ->> 1 AS BIGINT))`
 }
 
 // callersJSON is callers by token ID as the statements of RecordUsage take

@@ -90,34 +90,32 @@ func TestAPIAllowedAddresses(t *testing.T) {
 // the client's own word and counts for nothing.
 func TestAllowedAddressesBehindProxy(t *testing.T) {
 	app := newTestApp(t) // trusts no proxy
-	_, secret, err := app.store.CreateToken(t.Context(), store.NewToken{AccountID: app.account.ID, Name: "Loopback only",
-		ModuleIDs: []string{app.module(store.ModuleAccessManagement).ID}, AllowedAddresses: []string{"127.0.0.1", "::1"}},
-		store.UserActor(app.admin.ID, ""))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, elsewhere, err := app.store.CreateToken(t.Context(), store.NewToken{AccountID: app.account.ID, Name: "Its server only",
-		ModuleIDs: []string{app.module(store.ModuleAccessManagement).ID}, AllowedAddresses: []string{"203.0.113.7"}},
-		store.UserActor(app.admin.ID, ""))
-	if err != nil {
-		t.Fatal(err)
-	}
+	secret := boundToken(t, app, "Loopback only", "127.0.0.1", "::1")
+	elsewhere := boundToken(t, app, "Its server only", "203.0.113.7")
 	if res := app.api(t, secret).from("203.0.113.99").get(apiTokens); res.status != http.StatusOK {
 		t.Fatalf("a loopback call that claims another address is refused: %d", res.status)
 	}
 	app.api(t, elsewhere).from("203.0.113.7").get(apiTokens).problem(t, http.StatusUnauthorized, "unauthorized")
 
 	proxied := newTestApp(t, func(c *web.Config) { c.TrustedProxies = web.LoopbackProxies })
-	_, behind, err := proxied.store.CreateToken(t.Context(), store.NewToken{AccountID: proxied.account.ID, Name: "Behind the proxy",
-		ModuleIDs: []string{proxied.module(store.ModuleAccessManagement).ID}, AllowedAddresses: []string{"203.0.113.7"}},
-		store.UserActor(proxied.admin.ID, ""))
-	if err != nil {
-		t.Fatal(err)
-	}
+	behind := boundToken(t, proxied, "Behind the proxy", "203.0.113.7")
 	if res := proxied.api(t, behind).from("203.0.113.7").get(apiTokens); res.status != http.StatusOK {
 		t.Fatalf("behind a trusted proxy, a call from the allowed address is refused: %d", res.status)
 	}
 	proxied.api(t, behind).from("203.0.113.8").get(apiTokens).problem(t, http.StatusUnauthorized, "unauthorized")
+}
+
+// boundToken makes a token that may manage tokens, from the addresses
+// alone, and returns its secret.
+func boundToken(t *testing.T, app *testApp, name string, addresses ...string) string {
+	t.Helper()
+	_, secret, err := app.store.CreateToken(t.Context(), store.NewToken{AccountID: app.account.ID, Name: name,
+		ModuleIDs: []string{app.module(store.ModuleAccessManagement).ID}, AllowedAddresses: addresses},
+		store.UserActor(app.admin.ID, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return secret
 }
 
 // TestAllowedAddressesForms sets allowed addresses in the Add wizard's

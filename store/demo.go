@@ -172,7 +172,7 @@ func (s *Store) createDemoToken(ctx context.Context, acc Account, d demoToken, m
 		}
 	}
 	if d.name == demoRotated {
-		if _, _, err := s.RotateSecret(ctx, acc.ID, t.ID, DefaultGracePeriod, by.WithReason("Scheduled rotation")); err != nil {
+		if _, _, err := s.RotateSecret(ctx, acc.ID, t.ID, Rotation{Grace: DefaultGracePeriod}, by.WithReason("Scheduled rotation")); err != nil {
 			return err
 		}
 	}

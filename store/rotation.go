@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -128,14 +129,27 @@ func rotationDetail(grace time.Duration) string {
 	return "Previous secret works for " + DescribeGracePeriod(grace) + " more"
 }
 
+// Rotation is what RotateSecret is asked to do.
+type Rotation struct {
+	// Grace is how long the secret rotated away keeps working: none, it
+	// stops at once; at most MaxGracePeriod.
+	Grace time.Duration
+	// Grantable, when not nil, are the modules of the API token that
+	// asks: it gets the new secret, so it may rotate only a token with no
+	// module it does not have itself (see NewToken.Grantable). Nil: a
+	// person, who may rotate any token of the account.
+	Grantable []Module
+}
+
 // RotateSecret gives a token of the account a new secret, returned this
 // once, as CreateToken returns the first. The secret it had keeps working
-// for grace (none: it stops at once), stored as the current one is; a
+// for the rotation's grace period, stored as the current one is; a
 // previous secret still in its own grace period stops at once. The token
 // keeps its ID, name, modules, logo and expiry. A token past its expiry
 // date is ErrTokenExpired (it is renewed first); a deleted one, or another
 // account's, ErrNotFound.
-func (s *Store) RotateSecret(ctx context.Context, accountID, id string, grace time.Duration, by Actor) (Token, string, error) {
+func (s *Store) RotateSecret(ctx context.Context, accountID, id string, r Rotation, by Actor) (Token, string, error) {
+	grace := r.Grace
 	if grace < 0 || grace > MaxGracePeriod {
 		return Token{}, "", &ValidationError{Fields: map[string]string{"gracePeriod": MsgGracePeriod}}
 	}
@@ -158,6 +172,11 @@ func (s *Store) RotateSecret(ctx context.Context, accountID, id string, grace ti
 		now := s.now()
 		if (Token{ExpiresAt: millis(expires)}).pastExpiry(s.Now()) {
 			return ErrTokenExpired
+		}
+		// Its modules are read here, where no change of them can come
+		// between the check and the new secret.
+		if err := checkRotatable(ctx, tx, r.Grantable, id); err != nil {
+			return err
 		}
 		secret = newSecret(id)
 		var previous []any
@@ -185,6 +204,32 @@ func (s *Store) RotateSecret(ctx context.Context, accountID, id string, grace ti
 	}
 	t, err := s.TokenByID(ctx, accountID, id)
 	return t, secret, err
+}
+
+// checkRotatable fails with a ValidationError on "modules", which names
+// them, when the token has a module that is not grantable. A nil
+// grantable allows any.
+func checkRotatable(ctx context.Context, tx *sql.Tx, grantable []Module, tokenID string) error {
+	if grantable == nil {
+		return nil
+	}
+	held, err := tokenModuleIDs(ctx, tx, tokenID)
+	if err != nil {
+		return err
+	}
+	missing := slices.DeleteFunc(held, func(id string) bool {
+		return slices.ContainsFunc(grantable, func(m Module) bool { return m.ID == id })
+	})
+	if len(missing) == 0 {
+		return nil
+	}
+	names, err := moduleNames(ctx, tx, missing)
+	if err != nil {
+		return err
+	}
+	return &ValidationError{Fields: map[string]string{"modules": fmt.Sprintf(
+		"An API token may rotate only tokens whose modules it has itself, since it gets the new secret; it does not have %s.",
+		strings.Join(names, ", "))}}
 }
 
 // EndPreviousSecret stops the previous secret of a token of the account at

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -61,7 +62,7 @@ func (f *fixture) refused(t *testing.T, secret, reason string) {
 
 func (f *fixture) rotate(t *testing.T, id string, grace time.Duration) (Token, string) {
 	t.Helper()
-	tok, secret, err := f.s.RotateSecret(context.Background(), f.account.ID, id, grace, f.actor)
+	tok, secret, err := f.s.RotateSecret(context.Background(), f.account.ID, id, Rotation{Grace: grace}, f.actor)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,13 +178,13 @@ func TestRotateSecret(t *testing.T) {
 		tok, _ := f.createToken(t, "Refused")
 		other := f.createAccount(t, "Other account")
 		var v *ValidationError
-		if _, _, err := f.s.RotateSecret(ctx, f.account.ID, tok.ID, MaxGracePeriod+time.Second, f.actor); !errors.As(err, &v) {
+		if _, _, err := f.s.RotateSecret(ctx, f.account.ID, tok.ID, Rotation{Grace: MaxGracePeriod + time.Second}, f.actor); !errors.As(err, &v) {
 			t.Errorf("a grace period over the maximum: %v", err)
 		}
-		if _, _, err := f.s.RotateSecret(ctx, f.account.ID, tok.ID, -time.Second, f.actor); !errors.As(err, &v) {
+		if _, _, err := f.s.RotateSecret(ctx, f.account.ID, tok.ID, Rotation{Grace: -time.Second}, f.actor); !errors.As(err, &v) {
 			t.Errorf("a negative grace period: %v", err)
 		}
-		if _, _, err := f.s.RotateSecret(ctx, other.ID, tok.ID, time.Hour, f.actor); !errors.Is(err, ErrNotFound) {
+		if _, _, err := f.s.RotateSecret(ctx, other.ID, tok.ID, Rotation{Grace: time.Hour}, f.actor); !errors.Is(err, ErrNotFound) {
 			t.Errorf("another account's token: %v", err)
 		}
 		if _, _, err := f.s.EndPreviousSecret(ctx, other.ID, tok.ID, f.actor); err != nil && !errors.Is(err, ErrNotFound) {
@@ -194,8 +195,16 @@ func TestRotateSecret(t *testing.T) {
 			t.Fatal(err)
 		}
 		f.clock.Add(time.Hour)
-		if _, _, err := f.s.RotateSecret(ctx, f.account.ID, expiring.ID, time.Hour, f.actor); !errors.Is(err, ErrTokenExpired) {
+		if _, _, err := f.s.RotateSecret(ctx, f.account.ID, expiring.ID, Rotation{Grace: time.Hour}, f.actor); !errors.Is(err, ErrTokenExpired) {
 			t.Errorf("a token past its expiry date: %v", err)
+		}
+		scoped, _ := f.createToken(t, "Scoped", f.modules[1])
+		if _, _, err := f.s.RotateSecret(ctx, f.account.ID, scoped.ID, Rotation{Grace: time.Hour, Grantable: f.modules[:1]}, f.actor); !errors.As(err, &v) ||
+			!strings.Contains(v.Fields["modules"], f.modules[1].Name) {
+			t.Errorf("rotated by a token without its module: %v", err)
+		}
+		if _, _, err := f.s.RotateSecret(ctx, f.account.ID, scoped.ID, Rotation{Grace: time.Hour, Grantable: f.modules[1:2]}, f.actor); err != nil {
+			t.Errorf("rotated by a token with its module: %v", err)
 		}
 		if got := f.tokenByID(t, f.account.ID, tok.ID); !got.RotatedAt.IsZero() {
 			t.Errorf("a refused rotation rotated the token at %v", got.RotatedAt)
@@ -282,7 +291,9 @@ func TestConcurrentRotateAndDelete(t *testing.T) {
 		var wg sync.WaitGroup
 		var secret string
 		var rotateErr, deleteErr error
-		wg.Go(func() { _, secret, rotateErr = f.s.RotateSecret(ctx, f.account.ID, tok.ID, time.Hour, f.actor) })
+		wg.Go(func() {
+			_, secret, rotateErr = f.s.RotateSecret(ctx, f.account.ID, tok.ID, Rotation{Grace: time.Hour}, f.actor)
+		})
 		wg.Go(func() { _, deleteErr = f.s.DeleteToken(ctx, f.account.ID, tok.ID, f.actor) })
 		wg.Wait()
 		if deleteErr != nil || rotateErr != nil && !errors.Is(rotateErr, ErrNotFound) {

@@ -329,7 +329,7 @@ func (s *Server) handleAPITokenRotate(c echo.Context) error {
 			return err
 		}
 	}
-	t, secret, err := s.store.RotateSecret(ctx, caller.AccountID, id, grace, apiActor(c))
+	t, secret, err := s.store.RotateSecret(ctx, caller.AccountID, id, store.Rotation{Grace: grace, Grantable: caller.Modules}, apiActor(c))
 	if err != nil {
 		return err
 	}

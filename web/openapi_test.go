@@ -114,6 +114,11 @@ func (f *openAPIFixture) pathFor(d documented) string {
 	case d.op == "deleteToken":
 		tok, _ := f.app.createToken("to delete")
 		id = tok.ID
+	case d.op == "rotateToken":
+		// The caller gets the new secret: it may rotate a token that can
+		// do no more than it can.
+		tok, _ := f.app.createToken("to rotate")
+		id = tok.ID
 	case d.op == "getTokenIcon":
 		id = f.withLogo
 	}

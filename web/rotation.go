@@ -64,7 +64,7 @@ func (s *Server) handleTokenRotate(c echo.Context) error {
 		}
 		return s.renderRotate(c, t, origin, v, http.StatusBadRequest)
 	}
-	t, _, err := s.store.RotateSecret(ctx, u.AccountID, id, grace, by.WithReason(reason))
+	t, _, err := s.store.RotateSecret(ctx, u.AccountID, id, store.Rotation{Grace: grace}, by.WithReason(reason))
 	if errors.Is(err, store.ErrTokenExpired) {
 		t, err = s.store.TokenByID(ctx, u.AccountID, id)
 		if err != nil {

@@ -87,7 +87,7 @@ func TestAPIRotate(t *testing.T) {
 	})
 
 	t.Run("AtOnce", func(t *testing.T) {
-		leaked, secret := app.createToken("Leaked", app.module("catalog"))
+		leaked, secret := app.createToken("Leaked")
 		var got apiRotated
 		deployer.call(http.MethodPost, apiTokens+"/"+leaked.ID+"/rotate", map[string]string{"gracePeriod": "PT0S"}).decode(t, http.StatusOK, &got)
 		if got.PreviousTokenExpiresAt != nil {
@@ -106,6 +106,19 @@ func TestAPIRotate(t *testing.T) {
 		deployer.call(http.MethodDelete, apiTokens+"/"+both.ID, nil)
 		deployer.call(http.MethodPost, apiTokens+"/"+both.ID+"/enable", nil).problem(t, http.StatusNotFound, "not-found")
 		app.api(t, secret).get(apiTokens).problem(t, http.StatusUnauthorized, "unauthorized")
+	})
+
+	// The caller gets the new secret: a token may rotate only tokens that
+	// can do no more than it can, as it may grant only the modules it has.
+	t.Run("ErrModulesNotHeld", func(t *testing.T) {
+		billing, _ := app.createToken("Billing export", app.module("billing"))
+		p := deployer.call(http.MethodPost, apiTokens+"/"+billing.ID+"/rotate", nil).problem(t, http.StatusBadRequest, "validation-failed")
+		if msgs := p.Errors["modules"]; len(msgs) == 0 || !strings.Contains(msgs[0], "Billing") {
+			t.Fatalf("errors %v, want one on modules naming Billing", p.Errors)
+		}
+		if n := app.auditCount(t, billing.ID, store.AuditRotated); n != 0 {
+			t.Fatal("the token was rotated")
+		}
 	})
 
 	t.Run("ErrBadInput", func(t *testing.T) {

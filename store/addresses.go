@@ -55,9 +55,9 @@ func (a AllowedAddresses) Strings() []string {
 	return out
 }
 
-// stored is the list as the tokens table keeps it: the entries, separated
-// by spaces.
-func (a AllowedAddresses) stored() string { return strings.Join(a.Strings(), " ") }
+// storedAddresses is a list of allowed addresses, as Strings writes them,
+// the way the tokens table keeps it: separated by spaces.
+func storedAddresses(entries []string) string { return strings.Join(entries, " ") }
 
 // allowedFromStored reads what stored wrote. An entry that does not read
 // (never written by this program) makes the list admit nobody rather than

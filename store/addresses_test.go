@@ -17,7 +17,7 @@ func TestParseAllowedAddresses(t *testing.T) {
 		if err != nil || !slices.Equal(got.Strings(), want) {
 			t.Fatalf("ParseAllowedAddresses = %v, %v; want %v", got.Strings(), err, want)
 		}
-		if back := allowedFromStored(got.stored()); !slices.Equal(back.Strings(), want) {
+		if back := allowedFromStored(storedAddresses(got.Strings())); !slices.Equal(back.Strings(), want) {
 			t.Fatalf("stored and read back: %v", back.Strings())
 		}
 	})

@@ -161,6 +161,11 @@ func (s *Store) applyChange(ctx context.Context, tx *sql.Tx, accountID string, i
 	by Actor, detail string) error {
 	now := s.now()
 	set, args := `status = ?, updated_at = ?, updated_by = ?`, []any{change.status, now, by.ID}
+	if change.status == StatusActive {
+		// Enabled again, the token has a new period to be used in before
+		// the account's policy on unused tokens disables it.
+		set, args = set+`, active_since = ?`, append(args, now)
+	}
 	if change.status == StatusDeleted {
 		// The tombstone: no secret material, current or previous, so
 		// neither secret authenticates again, and who deleted it when.

@@ -139,7 +139,7 @@ func (s *Store) CreateToken(ctx context.Context, n NewToken, by Actor) (Token, s
 			VALUES (?, ?, ?, ?, 'active', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			id, n.AccountID, n.Name, n.Description,
 			s.secrets.digest(secret), s.secrets.seal(id, secret), s.secrets.keyID, nullMillis(n.ExpiresAt), logo,
-			strings.Join(n.AllowedAddresses, " "), now, by.ID, now, by.ID); err != nil {
+			storedAddresses(n.AllowedAddresses), now, by.ID, now, by.ID); err != nil {
 			return err
 		}
 		if err := insertTokenModules(ctx, tx, id, UniqueIDs(n.ModuleIDs)); err != nil {

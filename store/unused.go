@@ -95,14 +95,15 @@ type unusedToken struct {
 
 // unusedTokensQuery finds, in every account whose policy is on, the active
 // tokens not past their expiry date (the first argument) that were neither
-// created nor used in the policy's days before now (the next two): a token
-// is used after it is created, so last access (never: 0) and creation both
-// fall before the cutoff. By account, a batch at most.
+// made to work (created, enabled again or renewed) nor used in the
+// policy's days before now (the next two): last access (never: 0) and the
+// start of its period both fall before the cutoff. By account, a batch at
+// most.
 const unusedTokensQuery = `SELECT t.account_id, t.id, p.days
 	FROM unused_policies p JOIN tokens t ON t.account_id = p.account_id
 	WHERE p.days > 0 AND t.status != 'deleted' AND t.status = 'active'
 		AND (t.expires_at IS NULL OR t.expires_at > ?)
-		AND t.created_at < ? - CAST(p.days AS BIGINT) * 86400000
+		AND COALESCE(t.active_since, t.created_at) < ? - CAST(p.days AS BIGINT) * 86400000
 		AND COALESCE(t.last_access_at, 0) < ? - CAST(p.days AS BIGINT) * 86400000
 	ORDER BY t.account_id, t.id
 	LIMIT ?`

@@ -228,7 +228,29 @@ func TestDisableUnusedTokens(t *testing.T) {
 			t.Fatalf("notice of the second run: %+v", n)
 		}
 	})
+	// Enabled again by a person, a token gets a new period: the policy
+	// does not undo the person's choice five minutes later.
+	t.Run("EnabledAgain", func(t *testing.T) {
+		if _, _, err := f.s.SetTokenStatus(ctx, f.account.ID, never.ID, StatusActive, f.actor); err != nil {
+			t.Fatal(err)
+		}
+		// Renewed (a new expiry date), likewise.
+		renewal := f.clock.Now().Add(200 * day)
+		if _, _, err := f.s.UpdateToken(ctx, f.account.ID, expiring.ID, TokenUpdate{Only: []string{}, Expiry: &renewal}, f.actor); err != nil {
+			t.Fatal(err)
+		}
+		f.clock.Add(5 * time.Minute)
+		if n := f.disableUnused(t); n != 0 || state(never.ID) != StatusActive || state(expiring.ID) != StatusActive {
+			t.Fatalf("enabled again or renewed, a token was disabled at the next run: %d, %s, %s", n, state(never.ID), state(expiring.ID))
+		}
+		f.clock.Add(90 * day)
+		if n := f.disableUnused(t); n != 3 || state(never.ID) != StatusDisabled || state(recent.ID) != StatusDisabled {
+			t.Fatalf("unused for 90 days after it was enabled again: disabled %d (want it, the renewed one and the one made on day 80), status %s",
+				n, state(never.ID))
+		}
+	})
 	t.Run("OffDoesNothing", func(t *testing.T) {
+		recent, _ := f.createToken(t, "made with the policy on")
 		f.setUnused(t, f.account.ID, 0)
 		f.clock.Add(365 * day)
 		if n := f.disableUnused(t); n != 0 || state(recent.ID) != StatusActive {

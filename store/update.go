@@ -117,9 +117,18 @@ func writeUpdate(ctx context.Context, tx *sql.Tx, id string, u TokenUpdate, now 
 			return err
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE tokens SET name = ?, description = ?, expires_at = ?, allowed_addresses = ?,
+	// A new expiry date renews the token: like enabling it, that gives it
+	// a new period to be used in before the policy on unused tokens
+	// disables it. The CASE sees the expiry date as it was.
+	var expiry int64 // as COALESCE(expires_at, 0) reads it
+	if !u.Expiry.IsZero() {
+		expiry = u.Expiry.UnixMilli()
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE tokens SET name = ?, description = ?, allowed_addresses = ?,
+			active_since = CASE WHEN COALESCE(expires_at, 0) = ? THEN active_since ELSE ? END, expires_at = ?,
 			updated_at = ?, updated_by = ?
-		WHERE id = ?`, u.Name, u.Description, nullMillis(*u.Expiry), strings.Join(u.AllowedAddresses, " "), now, by.ID, id); err != nil {
+		WHERE id = ?`, u.Name, u.Description, storedAddresses(u.AllowedAddresses),
+		expiry, now, nullMillis(*u.Expiry), now, by.ID, id); err != nil {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM token_modules WHERE token_id = ?`, id); err != nil {

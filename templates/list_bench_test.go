@@ -101,8 +101,9 @@ func TestTokenListFixture(t *testing.T) {
 // TestTokenRowSize keeps a row of the list light, every column shown: it
 // was 2.2 KB with a name written five times and an inline icon, and 1.4 KB
 // with each menu link naming its action and origin and each cell its column.
+// Rotate secret in the menu takes it from under 1 KB to about 1.05 KB.
 func TestTokenRowSize(t *testing.T) {
-	const maxRow = 1024 // bytes, names of about 30 characters: under 1 KB
+	const maxRow = 1100 // bytes, names of about 30 characters
 	p, v := listPage()
 	for _, tok := range v.Page.Tokens {
 		var buf bytes.Buffer

@@ -13,7 +13,9 @@ CREATE TABLE unused_policies (
 -- instance ran it: how many, after how many days. Administrators are told
 -- of the runs they have not seen yet, once; runs are kept 30 days.
 CREATE TABLE unused_policy_runs (
-    id         INTEGER PRIMARY KEY,
+    -- AUTOINCREMENT: an ID is never used again, even once the table has
+    -- been emptied, so that a run is never older than one seen already.
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
     account_id TEXT NOT NULL REFERENCES accounts (id),
     at         INTEGER NOT NULL,
     days       INTEGER NOT NULL,
@@ -27,3 +29,8 @@ CREATE TABLE unused_policy_seen (
     user_id TEXT PRIMARY KEY REFERENCES users (id),
     run_id  INTEGER NOT NULL
 ) WITHOUT ROWID;
+
+-- When a person last made the token work again, by enabling it or giving
+-- it a new expiry date: from then on it has a new period to be used in.
+-- NULL: since it was created.
+ALTER TABLE tokens ADD COLUMN active_since INTEGER;

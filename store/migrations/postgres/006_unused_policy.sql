@@ -22,3 +22,5 @@ CREATE TABLE unused_policy_seen (
     user_id TEXT COLLATE "C" PRIMARY KEY REFERENCES users (id),
     run_id  BIGINT NOT NULL
 );
+
+ALTER TABLE tokens ADD COLUMN active_since BIGINT;

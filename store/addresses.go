@@ -78,17 +78,27 @@ func allowedFromStored(s string) AllowedAddresses {
 	return out
 }
 
-// parseAddressEntry reads one address or CIDR range.
+// parseAddressEntry reads one address or CIDR range. An IPv4 address or
+// range written in IPv6 (::ffff:203.0.113.0/120) is taken in IPv4, as the
+// callers' addresses are compared; one wider than IPv4's whole space in
+// that form is no range a caller can be in, and does not read.
 func parseAddressEntry(s string) (netip.Prefix, error) {
-	if strings.Contains(s, "/") {
-		return netip.ParsePrefix(s)
+	if !strings.Contains(s, "/") {
+		addr, err := netip.ParseAddr(s)
+		if err != nil {
+			return netip.Prefix{}, err
+		}
+		addr = addr.Unmap()
+		return netip.PrefixFrom(addr, addr.BitLen()), nil
 	}
-	addr, err := netip.ParseAddr(s)
-	if err != nil {
-		return netip.Prefix{}, err
+	p, err := netip.ParsePrefix(s)
+	if err != nil || !p.Addr().Is4In6() {
+		return p, err
 	}
-	addr = addr.Unmap()
-	return netip.PrefixFrom(addr, addr.BitLen()), nil
+	if p.Bits() < 96 {
+		return netip.Prefix{}, fmt.Errorf("%s: an IPv4-mapped range of fewer than 96 bits", s)
+	}
+	return netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96), nil
 }
 
 // Messages about allowed addresses, which the forms and the API say.
@@ -104,10 +114,22 @@ var (
 // that allows every address (0.0.0.0/0, ::/0) unless everyone says that is
 // meant.
 func ParseAllowedAddresses(entries []string, everyone bool) (AllowedAddresses, error) {
-	var out AllowedAddresses
 	problem := func(msg string) (AllowedAddresses, error) {
 		return nil, &ValidationError{Fields: map[string]string{"allowedAddresses": msg}}
 	}
+	// Counted first: a client may send far more than may be kept, and
+	// none of them need be read then.
+	n := 0
+	for _, e := range entries {
+		if strings.TrimSpace(e) != "" {
+			n++
+		}
+	}
+	if n > MaxAllowedAddresses {
+		return problem(MsgAddressesTooMany)
+	}
+	out := make(AllowedAddresses, 0, n)
+	seen := make(map[netip.Prefix]bool, n)
 	for _, e := range entries {
 		e = strings.TrimSpace(e)
 		if e == "" {
@@ -122,13 +144,11 @@ func ParseAllowedAddresses(entries []string, everyone bool) (AllowedAddresses, e
 		case p.Bits() == 0 && !everyone:
 			return problem(fmt.Sprintf("%s allows every %s address. Remove it, or confirm that the token may be used from anywhere.",
 				e, map[bool]string{true: "IPv4", false: "IPv6"}[p.Addr().Is4()]))
-		case slices.Contains(out, p):
+		case seen[p]:
 			return problem(fmt.Sprintf("%s is in the list twice.", e))
 		}
+		seen[p] = true
 		out = append(out, p)
-	}
-	if len(out) > MaxAllowedAddresses {
-		return problem(MsgAddressesTooMany)
 	}
 	return out, nil
 }

@@ -57,6 +57,30 @@ func TestParseAllowedAddresses(t *testing.T) {
 			t.Fatalf("%d entries: %v", len(many), err)
 		}
 	})
+	t.Run("ErrFarTooMany", func(t *testing.T) {
+		// As many as an API body can hold are refused for their number
+		// before any is read: the entry past the limit that does not read
+		// is not what the message is about.
+		many := make([]string, 300_000)
+		for i := range many {
+			many[i] = fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255)
+		}
+		many[MaxAllowedAddresses+1] = "not an address"
+		var v *ValidationError
+		if _, err := ParseAllowedAddresses(many, false); !errors.As(err, &v) || v.Fields["allowedAddresses"] != MsgAddressesTooMany {
+			t.Fatalf("%d entries: %v", len(many), err)
+		}
+	})
+	t.Run("MappedRanges", func(t *testing.T) {
+		got, err := ParseAllowedAddresses([]string{"::ffff:203.0.113.0/120"}, false)
+		if err != nil || !slices.Equal(got.Strings(), []string{"203.0.113.0/24"}) || !got.Admits("203.0.113.9") {
+			t.Fatalf("an IPv4 range written in IPv6: %v, %v", got.Strings(), err)
+		}
+		var v *ValidationError
+		if _, err := ParseAllowedAddresses([]string{"::ffff:0.0.0.0/90"}, false); !errors.As(err, &v) {
+			t.Fatalf("a range wider than IPv4's, in IPv4-mapped form: %v", err)
+		}
+	})
 	t.Run("EveryoneConfirmed", func(t *testing.T) {
 		got, err := ParseAllowedAddresses([]string{"0.0.0.0/0"}, true)
 		if err != nil || !got.Everyone() || !got.Admits("198.51.100.9") || got.Admits("2001:db8::1") {

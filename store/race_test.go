@@ -191,4 +191,28 @@ func TestPostgresRetriedTransactionsStartAgain(t *testing.T) {
 	if clashes != 4 {
 		t.Fatalf("%d commits, want 4", clashes)
 	}
+
+	// Ending a previous secret whose first commit fails, by which time
+	// its grace period is over: the second finds nothing to end, and says
+	// so.
+	f.s.hooks.commit = nil
+	rotated, _ := f.createToken(t, "rotated")
+	if _, _, err := f.s.RotateSecret(ctx, f.account.ID, rotated.ID, Rotation{Grace: time.Hour}, f.actor); err != nil {
+		t.Fatal(err)
+	}
+	failed := false
+	f.s.hooks.commit = func() error {
+		if !failed {
+			failed = true
+			f.clock.Add(2 * time.Hour)
+			return &pgconn.PgError{Code: "40001", Message: "could not serialize access"}
+		}
+		return nil
+	}
+	if _, ended, err := f.s.EndPreviousSecret(ctx, f.account.ID, rotated.ID, f.actor); err != nil || ended {
+		t.Fatalf("EndPreviousSecret = %v, %v; want nothing ended: the grace period was over when it was written", ended, err)
+	}
+	if n := f.queryInt(t, `SELECT COUNT(*) FROM audit_events WHERE token_id = ? AND action = ?`, rotated.ID, AuditPreviousEnded); n != 0 {
+		t.Fatalf("%d events of a previous secret ended", n)
+	}
 }

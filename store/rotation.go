@@ -36,7 +36,8 @@ func ParseGracePeriod(s string) (time.Duration, error) {
 	return d, nil
 }
 
-// parseISODuration reads "P[nD][T[nH][nM][nS]]" with whole numbers.
+// parseISODuration reads "P[nD][T[nH][nM][nS]]" with whole numbers, up to
+// MaxGracePeriod: anything longer does not read.
 func parseISODuration(s string) (time.Duration, bool) {
 	rest, ok := strings.CutPrefix(s, "P")
 	if !ok || rest == "" {
@@ -68,12 +69,17 @@ func parseISODuration(s string) (time.Duration, bool) {
 		found := false
 		for j := next; j < len(units); j++ {
 			if units[j].designator == rest[i] && units[j].timePart == inTime {
+				// Past the longest grace period there is nothing to
+				// read: a larger number could overflow a Duration.
+				if time.Duration(n) > MaxGracePeriod/units[j].unit {
+					return 0, false
+				}
 				total += time.Duration(n) * units[j].unit
 				next, found = j+1, true
 				break
 			}
 		}
-		if !found {
+		if !found || total > MaxGracePeriod {
 			return 0, false
 		}
 		rest, any = rest[i+1:], true
@@ -238,6 +244,9 @@ func checkRotatable(ctx context.Context, tx *sql.Tx, grantable []Module, tokenID
 // another account's, is ErrNotFound.
 func (s *Store) EndPreviousSecret(ctx context.Context, accountID, id string, by Actor) (t Token, ended bool, err error) {
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		// A transaction run again starts again: what a failed attempt
+		// ended, it did not.
+		ended = false
 		now := s.now()
 		res, err := tx.ExecContext(ctx, `UPDATE tokens SET previous_digest = NULL, previous_ciphertext = NULL,
 				previous_key_id = NULL, previous_until = NULL, updated_at = ?, updated_by = ?

@@ -27,7 +27,10 @@ func TestParseGracePeriod(t *testing.T) {
 		}
 	}
 	for _, in := range []string{"", "P", "PT", "1H", "PT1", "PT-1H", "P8D", "PT169H", "P1W", "P1Y", "PT1.5H",
-		"PT1H1H", "PT1M1H", "P1H", "PT1D", "pt1h", "P7DT1S", "PT99999999H", " PT1H"} {
+		"PT1H1H", "PT1M1H", "P1H", "PT1D", "pt1h", "P7DT1S", "PT99999999H", " PT1H",
+		// Past what a time.Duration holds: once taken for 25 minutes, or
+		// for less than none.
+		"P213504D", "PT5124096H", "P106752D", "P9999999D"} {
 		var v *ValidationError
 		if _, err := ParseGracePeriod(in); !errors.As(err, &v) || v.Fields["gracePeriod"] == "" {
 			t.Errorf("ParseGracePeriod(%q) = %v, want a ValidationError on gracePeriod", in, err)

@@ -181,7 +181,12 @@ func (s *Store) RotateSecret(ctx context.Context, accountID, id string, r Rotati
 		}
 		// Its modules are read here, where no change of them can come
 		// between the check and the new secret.
-		if err := checkRotatable(ctx, tx, r.Grantable, id); err != nil {
+		held, err := tokenModuleIDs(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if err := checkWithinGrantable(ctx, tx, r.Grantable, held, "modules",
+			"An API token gets the new secret, so it may rotate"); err != nil {
 			return err
 		}
 		secret = newSecret(id)
@@ -212,18 +217,16 @@ func (s *Store) RotateSecret(ctx context.Context, accountID, id string, r Rotati
 	return t, secret, err
 }
 
-// checkRotatable fails with a ValidationError on "modules", which names
-// them, when the token has a module that is not grantable. A nil
-// grantable allows any.
-func checkRotatable(ctx context.Context, tx *sql.Tx, grantable []Module, tokenID string) error {
+// checkWithinGrantable fails with a ValidationError on field, naming the
+// modules, when the token, with the modules held, has one that is not
+// grantable: what the caller asks would give it the run of a token that can
+// do more than it can. refused begins the message ("An API token may
+// rotate"). A nil grantable allows any.
+func checkWithinGrantable(ctx context.Context, tx *sql.Tx, grantable []Module, held []string, field, refused string) error {
 	if grantable == nil {
 		return nil
 	}
-	held, err := tokenModuleIDs(ctx, tx, tokenID)
-	if err != nil {
-		return err
-	}
-	missing := slices.DeleteFunc(held, func(id string) bool {
+	missing := slices.DeleteFunc(slices.Clone(held), func(id string) bool {
 		return slices.ContainsFunc(grantable, func(m Module) bool { return m.ID == id })
 	})
 	if len(missing) == 0 {
@@ -233,9 +236,8 @@ func checkRotatable(ctx context.Context, tx *sql.Tx, grantable []Module, tokenID
 	if err != nil {
 		return err
 	}
-	return &ValidationError{Fields: map[string]string{"modules": fmt.Sprintf(
-		"An API token may rotate only tokens whose modules it has itself, since it gets the new secret; it does not have %s.",
-		strings.Join(names, ", "))}}
+	return &ValidationError{Fields: map[string]string{field: fmt.Sprintf(
+		"%s only tokens whose modules it has itself; it does not have %s.", refused, strings.Join(names, ", "))}}
 }
 
 // EndPreviousSecret stops the previous secret of a token of the account at

@@ -39,6 +39,7 @@ func (s *Store) UpdateToken(ctx context.Context, accountID, id string, u TokenUp
 		if err != nil {
 			return err
 		}
+
 		// Fields the update leaves out keep what is stored now, read in
 		// this transaction: two partial updates at once both land.
 		if !u.changes(FieldName) {
@@ -50,6 +51,13 @@ func (s *Store) UpdateToken(ctx context.Context, accountID, id string, u TokenUp
 		old.AllowedAddresses = allowedFromStored(allowed)
 		if !u.changes(FieldAddresses) {
 			u.AllowedAddresses = old.AllowedAddresses.Strings()
+		} else if !slices.Equal(old.AllowedAddresses.Strings(), u.AllowedAddresses) {
+			// Where a token may be used from guards what it can do: an
+			// API token changes that only for tokens that can do no more.
+			if err := checkWithinGrantable(ctx, tx, u.Grantable, oldModuleIDs, FieldAddresses,
+				"An API token may change the allowed addresses of"); err != nil {
+				return err
+			}
 		}
 		old.ExpiresAt = millis(expires)
 		if u.Expiry == nil {

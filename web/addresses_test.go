@@ -69,6 +69,27 @@ func TestAPIAllowedAddresses(t *testing.T) {
 		}
 	})
 
+	// Where a token may be used from guards what it can do: a token may
+	// change that only for tokens that can do no more than it can.
+	t.Run("ErrModulesNotHeld", func(t *testing.T) {
+		billing, _, err := app.store.CreateToken(t.Context(), store.NewToken{AccountID: app.account.ID, Name: "Billing export",
+			ModuleIDs: []string{app.module("billing").ID}, AllowedAddresses: []string{"203.0.113.7"}}, store.UserActor(app.admin.ID, ""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := deployer.call(http.MethodPut, apiTokens+"/"+billing.ID, map[string]any{"allowedAddresses": []string{}}).problem(t, http.StatusBadRequest, "validation-failed")
+		if msgs := p.Errors["allowedAddresses"]; len(msgs) == 0 || !strings.Contains(msgs[0], "Billing") {
+			t.Fatalf("errors %v, want one on allowedAddresses naming Billing", p.Errors)
+		}
+		// The list sent back as read changes nothing, and is no problem.
+		var got apiBound
+		deployer.call(http.MethodPut, apiTokens+"/"+billing.ID, map[string]any{"description": "Monthly",
+			"allowedAddresses": []string{"203.0.113.7"}}).decode(t, http.StatusOK, &got)
+		if tok, _ := app.store.TokenByID(t.Context(), app.account.ID, billing.ID); !slices.Equal(tok.AllowedAddresses.Strings(), []string{"203.0.113.7"}) {
+			t.Fatalf("the list is now %v", tok.AllowedAddresses.Strings())
+		}
+	})
+
 	t.Run("ErrBadInput", func(t *testing.T) {
 		for body, says := range map[string]string{
 			`{"name": "X", "allowedAddresses": ["10.1.2.3/8"]}`:                 "10.0.0.0/8",

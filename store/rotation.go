@@ -161,14 +161,15 @@ func (s *Store) RotateSecret(ctx context.Context, accountID, id string, r Rotati
 	}
 	var secret string
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var t Token
 		var expires sql.NullInt64
 		var digest, sealed []byte
 		var keyID string
 		// Read in the transaction that writes, so that a delete made
 		// meanwhile either comes first (and this finds nothing) or after
 		// (and wipes both secrets).
-		err := tx.QueryRowContext(ctx, `SELECT t.expires_at, t.secret_digest, t.secret_ciphertext, t.secret_key_id
-			FROM tokens t WHERE `+liveToken, id, accountID).Scan(&expires, &digest, &sealed, &keyID)
+		err := tx.QueryRowContext(ctx, `SELECT t.status, t.expires_at, t.secret_digest, t.secret_ciphertext, t.secret_key_id
+			FROM tokens t WHERE `+liveToken, id, accountID).Scan(&t.Status, &expires, &digest, &sealed, &keyID)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
 		}
@@ -176,7 +177,8 @@ func (s *Store) RotateSecret(ctx context.Context, accountID, id string, r Rotati
 			return err
 		}
 		now := s.now()
-		if (Token{ExpiresAt: millis(expires)}).pastExpiry(s.Now()) {
+		// A live token that may not be rotated is past its expiry date.
+		if t.ExpiresAt = millis(expires); !t.Allows(ActionRotate, s.Now()) {
 			return ErrTokenExpired
 		}
 		// Its modules are read here, where no change of them can come

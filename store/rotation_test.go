@@ -233,6 +233,22 @@ func TestRotateSecret(t *testing.T) {
 		}
 	})
 
+	// A batch written late, with a call made with the secret before the
+	// last one, says nothing of the secret that works now beside the new.
+	t.Run("LateBatchOfTheSecretBefore", func(t *testing.T) {
+		f := newFixture(t)
+		tok, _ := f.createToken(t, "Rotated twice")
+		f.rotate(t, tok.ID, time.Hour)
+		before := f.clock.Now()
+		f.clock.Add(time.Minute)
+		f.rotate(t, tok.ID, time.Hour)
+		f.record(t, UsageBatch{Counts: map[UsageKey]UsageCount{{tok.ID, UsageHour(before)}: {Calls: 1, Previous: 1}},
+			Previous: map[string]time.Time{tok.ID: before}})
+		if got := f.tokenByID(t, f.account.ID, tok.ID); !got.PreviousLastAt.IsZero() {
+			t.Fatalf("the previous secret was last used at %v, before the rotation that made it previous", got.PreviousLastAt)
+		}
+	})
+
 	t.Run("ForgottenAfterItsTime", func(t *testing.T) {
 		f := newFixture(t)
 		tok, old := f.createToken(t, "Forgotten")

@@ -157,13 +157,16 @@ func (s *Store) RecordUsage(ctx context.Context, b UsageBatch) error {
 }
 
 // latestCall names the columns of a token that keep a latest call of a
-// kind: its time and, for some, the caller's address and client.
-type latestCall struct{ at, address, agent string }
+// kind: its time and, for some, the caller's address and client; and since
+// when (a column) a call counts, for calls that count only from then on.
+type latestCall struct{ at, address, agent, since string }
 
 var (
-	latestAccess   = latestCall{"last_access_at", "last_caller_ip", "last_caller_agent"}
-	latestRefused  = latestCall{"last_refused_at", "last_refused_ip", "last_refused_agent"}
-	latestPrevious = latestCall{at: "previous_last_at"}
+	latestAccess  = latestCall{at: "last_access_at", address: "last_caller_ip", agent: "last_caller_agent"}
+	latestRefused = latestCall{at: "last_refused_at", address: "last_refused_ip", agent: "last_refused_agent"}
+	// A call with the previous secret made before the last rotation was
+	// made with the secret before that one, in a batch written late.
+	latestPrevious = latestCall{at: "previous_last_at", since: "rotated_at"}
 )
 
 // update moves the latest call of each token in a JSON list of [id, at,
@@ -174,9 +177,13 @@ func (l latestCall) update(d dialect) string {
 	if l.address != "" {
 		set += `, ` + l.address + ` = value ->> 2, ` + l.agent + ` = value ->> 3`
 	}
+	where := ``
+	if l.since != "" {
+		where = ` AND CAST(value ->> 1 AS BIGINT) >= tokens.` + l.since
+	}
 	return `UPDATE tokens SET ` + set + ` FROM ` + d.jsonValues() + `
 		WHERE tokens.id = value ->> 0 AND tokens.status != 'deleted'
-			AND (tokens.` + l.at + ` IS NULL OR tokens.` + l.at + ` < CAST(value ->> 1 AS BIGINT))`
+			AND (tokens.` + l.at + ` IS NULL OR tokens.` + l.at + ` < CAST(value ->> 1 AS BIGINT))` + where
 }
 
 // callersJSON is callers by token ID as the statements of RecordUsage take

@@ -122,16 +122,14 @@ func (f TokenForm) AddressLines() []string {
 	return out
 }
 
-// allowsEveryone reports whether a line of the allowed addresses is a
-// range of every address, which takes a confirmation: the box is shown
-// then.
+// allowsEveryone reports whether the allowed addresses have a range of
+// every address, which takes a confirmation: the box is shown then.
 func (f TokenForm) allowsEveryone() bool {
-	for _, l := range f.AddressLines() {
-		if strings.HasSuffix(l, "/0") {
-			return true
-		}
+	if f.AllowEveryone {
+		return true
 	}
-	return f.AllowEveryone
+	a, err := store.ParseAllowedAddresses(f.AddressLines(), true)
+	return err == nil && a.Everyone()
 }
 
 // Checked reports whether the module with the given ID is ticked.

@@ -22,6 +22,7 @@ var (
 	editFields = []string{csrfField, "from", "name", "description", "logo", "logo_data", "logo_remove",
 		"modules", "no_modules", "expiry", "expires_on", "allowed_addresses", "allow_everyone"}
 	revealFields = []string{csrfField, "password"}
+	rotateFields = []string{csrfField, "from", "grace", "reason"}
 	// bulkFields are what the bulk form and its confirmation page post: the
 	// selection (ids, or all with the filter), the action, and the list
 	// view to go back to.

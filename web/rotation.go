@@ -49,6 +49,9 @@ func (s *Server) handleTokenRotate(c echo.Context) error {
 	ctx, id := c.Request().Context(), c.Param("id")
 	origin := templates.ParseOrigin(postValue(c, "from"))
 	v := templates.RotateView{Grace: postValue(c, "grace"), Reason: postValue(c, "reason"), Errors: map[string]string{}}
+	if k := unknownField(c.Request(), rotateFields); k != "" {
+		v.Errors["form"] = unexpectedField(k)
+	}
 	grace, err := store.ParseGracePeriod(v.Grace)
 	if fields, ok := fieldMessages(err); ok {
 		maps.Copy(v.Errors, fields)
@@ -62,7 +65,11 @@ func (s *Server) handleTokenRotate(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		return s.renderRotate(c, t, origin, v, http.StatusBadRequest)
+		status := http.StatusBadRequest
+		if v.Errors["form"] != "" {
+			status = http.StatusUnprocessableEntity // as every form answers a field it does not have
+		}
+		return s.renderRotate(c, t, origin, v, status)
 	}
 	t, _, err := s.store.RotateSecret(ctx, u.AccountID, id, store.Rotation{Grace: grace}, by.WithReason(reason))
 	if errors.Is(err, store.ErrTokenExpired) {
@@ -123,6 +130,9 @@ func (s *Server) takeDueSecret(c echo.Context, key string, t store.Token) (strin
 // handleTokenEndPrevious stops a rotated token's previous secret now.
 func (s *Server) handleTokenEndPrevious(c echo.Context) error {
 	u, by := actor(c)
+	if k := unknownField(c.Request(), []string{csrfField}); k != "" {
+		return echo.NewHTTPError(http.StatusUnprocessableEntity, unexpectedField(k))
+	}
 	t, ended, err := s.store.EndPreviousSecret(c.Request().Context(), u.AccountID, c.Param("id"), by)
 	if err != nil {
 		return err

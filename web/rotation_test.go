@@ -212,8 +212,8 @@ func TestRotatePages(t *testing.T) {
 			t.Errorf("another account's rotate form = %d, want 404", res.status)
 		}
 		csrf := c.get(rotatePath).csrf(t)
-		for _, path := range []string{"/rotate", "/end-previous"} {
-			if res := c.post(tokensPath+"/"+theirs.ID+path, url.Values{"_csrf": {csrf}, "grace": {"PT1H"}}); res.status != http.StatusNotFound {
+		for path, form := range map[string]url.Values{"/rotate": {"_csrf": {csrf}, "grace": {"PT1H"}}, "/end-previous": {"_csrf": {csrf}}} {
+			if res := c.post(tokensPath+"/"+theirs.ID+path, form); res.status != http.StatusNotFound {
 				t.Errorf("POST %s of another account's token = %d, want 404", path, res.status)
 			}
 		}
@@ -226,6 +226,20 @@ func TestRotatePages(t *testing.T) {
 		}
 		if events, err := app.store.AuditEvents(t.Context(), app.otherAdmin.AccountID, theirs.ID); err != nil || len(events) != 1 {
 			t.Fatalf("another account's token has %d audit events (%v), want its creation alone", len(events), err)
+		}
+	})
+
+	t.Run("ErrUnknownField", func(t *testing.T) {
+		res := c.submit(rotatePath, rotatePath, url.Values{"grace": {"PT1H"}, "status": {"active"}})
+		if res.status != http.StatusUnprocessableEntity || !strings.Contains(res.text(), `("status")`) {
+			t.Fatalf("a rotation with a field the form does not have = %d:\n%s", res.status, res.text())
+		}
+		res = c.submit(tokensPath+"/"+tok.ID, tokensPath+"/"+tok.ID+"/end-previous", url.Values{"grace": {"PT0S"}})
+		if res.status != http.StatusUnprocessableEntity {
+			t.Fatalf("End it now with a field the form does not have = %d", res.status)
+		}
+		if n := app.auditCount(t, tok.ID, store.AuditRotated); n != 1 {
+			t.Fatalf("%d rotations, want the one made above", n)
 		}
 	})
 

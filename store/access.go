@@ -90,11 +90,11 @@ func (s *Store) TokenBySecret(ctx context.Context, secret string) (Token, error)
 // the previous secret of a rotated token.
 func (s *Store) findSecret(ctx context.Context, box *secretBox, secret string) (Token, error) {
 	digest := box.digest(secret)
-	t, err := scanOneToken(s.read.QueryRowContext(ctx, s.oneToken.bySecret, digest))
+	t, err := scanOneToken(s.read.QueryRowContext(ctx, s.oneToken.bySecret, digest), false)
 	if !errors.Is(err, ErrNotFound) {
 		return t, err
 	}
-	t, err = scanOneToken(s.read.QueryRowContext(ctx, s.oneToken.byPrevious, digest))
+	t, err = scanOneToken(s.read.QueryRowContext(ctx, s.oneToken.byPrevious, digest), false)
 	t.ViaPrevious = err == nil
 	return t, err
 }

@@ -175,7 +175,7 @@ type Token struct {
 	PreviousUntil time.Time
 	// RotatedAt is when the token's secret was last rotated, and
 	// PreviousLastAt the latest call made with the previous secret since;
-	// zero for never. Only reads of one token fill them in.
+	// zero for never. Only TokenByID fills them in, for the token's page.
 	RotatedAt, PreviousLastAt time.Time
 	// ViaPrevious is set by TokenBySecret when the secret presented was
 	// the previous one, within its grace period.
@@ -184,8 +184,8 @@ type Token struct {
 	// anywhere.
 	AllowedAddresses AllowedAddresses
 	// LastRefused is the latest call refused with the token: disabled,
-	// expired, or from an address it does not allow. Only reads of one
-	// token fill it in.
+	// expired, or from an address it does not allow. Only TokenByID fills
+	// it in, for the token's page.
 	LastRefused Caller
 }
 

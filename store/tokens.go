@@ -45,14 +45,23 @@ func scanToken(row interface{ Scan(...any) error }, extra ...any) (Token, error)
 }
 
 // oneTokenColumns read a single token whole, in one query: its columns,
-// when it was rotated and its previous secret last used, the latest call
-// refused with it, its account's name and its modules as JSON ([[id, key,
-// name], …]).
-func oneTokenColumns(d dialect) string {
-	return tokenColumns + `, t.rotated_at, t.previous_last_at, t.last_refused_at, t.last_refused_ip, t.last_refused_agent, a.name,
+// its account's name and its modules as JSON ([[id, key, name], …]).
+// withPage adds what only its page shows (pageColumns), which an API call's
+// look-up of its secret need not read.
+func oneTokenColumns(d dialect, withPage bool) string {
+	cols := tokenColumns
+	if withPage {
+		cols += `, ` + pageColumns
+	}
+	return cols + `, a.name,
 	(SELECT ` + d.jsonArrays(`m.id, m.key, m.name`) + `
 		FROM token_modules tm JOIN modules m ON m.id = tm.module_id WHERE tm.token_id = t.id)`
 }
+
+// pageColumns are what a token's page shows beside tokenColumns: when it
+// was rotated and its previous secret last used, and the latest call
+// refused with it.
+const pageColumns = `t.rotated_at, t.previous_last_at, t.last_refused_at, t.last_refused_ip, t.last_refused_agent`
 
 // oneTokenQueries are the statements that read a single token whole, made
 // once for the store's engine: reading a token is every API call's first
@@ -60,15 +69,15 @@ func oneTokenColumns(d dialect) string {
 type oneTokenQueries struct {
 	bySecret   string // its argument: the secret's digest
 	byPrevious string // its argument: the digest of a secret rotated away
-	byID       string // its arguments: the token's ID and account
+	byID       string // its arguments: the token's ID and account; with pageColumns
 }
 
 func newOneTokenQueries(d dialect) oneTokenQueries {
-	sel := `SELECT ` + oneTokenColumns(d) + ` ` + oneTokenJoins
+	sel := `SELECT ` + oneTokenColumns(d, false) + ` ` + oneTokenJoins
 	return oneTokenQueries{
 		bySecret:   sel + ` WHERE t.secret_digest = ?`,
 		byPrevious: sel + ` WHERE t.previous_digest = ?`,
-		byID:       sel + ` WHERE ` + liveToken,
+		byID:       `SELECT ` + oneTokenColumns(d, true) + ` ` + oneTokenJoins + ` WHERE ` + liveToken,
 	}
 }
 
@@ -76,13 +85,17 @@ func newOneTokenQueries(d dialect) oneTokenQueries {
 const oneTokenJoins = tokenJoins + `
 	JOIN accounts a ON a.id = t.account_id`
 
-// scanOneToken reads oneTokenColumns.
-func scanOneToken(row *sql.Row) (Token, error) {
+// scanOneToken reads oneTokenColumns, with pageColumns or not.
+func scanOneToken(row *sql.Row, withPage bool) (Token, error) {
 	var modules string
 	var accountName string
 	var rotated, previousLast, refusedAt sql.NullInt64
 	var refusedIP, refusedAgent sql.NullString
-	t, err := scanToken(row, &rotated, &previousLast, &refusedAt, &refusedIP, &refusedAgent, &accountName, &modules)
+	extra := []any{&accountName, &modules}
+	if withPage {
+		extra = append([]any{&rotated, &previousLast, &refusedAt, &refusedIP, &refusedAgent}, extra...)
+	}
+	t, err := scanToken(row, extra...)
 	if err != nil {
 		return Token{}, err
 	}
@@ -210,7 +223,7 @@ const liveToken = `t.id = ? AND t.account_id = ? AND t.status != 'deleted'`
 // TokenByID returns a token of the account with its modules. A deleted token,
 // and a token of another account, are ErrNotFound.
 func (s *Store) TokenByID(ctx context.Context, accountID, id string) (Token, error) {
-	return scanOneToken(s.read.QueryRowContext(ctx, s.oneToken.byID, id, accountID))
+	return scanOneToken(s.read.QueryRowContext(ctx, s.oneToken.byID, id, accountID), true)
 }
 
 // loadModules fills in the modules of tokens with one query.

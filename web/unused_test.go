@@ -191,7 +191,7 @@ func TestUnusedNotice(t *testing.T) {
 	})
 	t.Run("TokenAuditTrail", func(t *testing.T) {
 		page := c.get(tokensPath + "/" + idle.ID + "?tab=audit")
-		if want := actorName + " system:unused-30d No address Unknown API token disabled"; !strings.Contains(page.text(), want) {
+		if want := actorName + " system:unused-30d Run by the server API token disabled"; !strings.Contains(page.text(), want) {
 			t.Fatalf("the token's audit trail lacks %q:\n%s", want, page.text())
 		}
 		if details := c.get(tokensPath + "/" + idle.ID + "?tab=details"); !strings.Contains(details.text(), "by "+actorName) {

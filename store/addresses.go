@@ -114,9 +114,27 @@ var (
 // that allows every address (0.0.0.0/0, ::/0) unless everyone says that is
 // meant.
 func ParseAllowedAddresses(entries []string, everyone bool) (AllowedAddresses, error) {
-	problem := func(msg string) (AllowedAddresses, error) {
-		return nil, &ValidationError{Fields: map[string]string{"allowedAddresses": msg}}
+	a, problem := parseAllowedAddresses(entries, everyone)
+	if problem != "" {
+		return nil, &ValidationError{Fields: map[string]string{FieldAddresses: problem}}
 	}
+	return a, nil
+}
+
+// validateAddresses checks allowed addresses as ParseAllowedAddresses
+// does, into v, and returns them in their canonical form.
+func validateAddresses(v *ValidationError, entries []string, everyone bool) []string {
+	a, problem := parseAllowedAddresses(entries, everyone)
+	if problem != "" {
+		v.add(FieldAddresses, problem)
+		return entries
+	}
+	return a.Strings()
+}
+
+// parseAllowedAddresses is ParseAllowedAddresses, with what is wrong as a
+// message; "" when nothing is.
+func parseAllowedAddresses(entries []string, everyone bool) (AllowedAddresses, string) {
 	// Counted first: a client may send far more than may be kept, and
 	// none of them need be read then.
 	n := 0
@@ -126,7 +144,7 @@ func ParseAllowedAddresses(entries []string, everyone bool) (AllowedAddresses, e
 		}
 	}
 	if n > MaxAllowedAddresses {
-		return problem(MsgAddressesTooMany)
+		return nil, MsgAddressesTooMany
 	}
 	out := make(AllowedAddresses, 0, n)
 	seen := make(map[netip.Prefix]bool, n)
@@ -138,19 +156,19 @@ func ParseAllowedAddresses(entries []string, everyone bool) (AllowedAddresses, e
 		p, err := parseAddressEntry(e)
 		switch {
 		case err != nil:
-			return problem(fmt.Sprintf("%q is not an IPv4 or IPv6 address or a CIDR range such as 203.0.113.0/24.", clip(e)))
+			return nil, fmt.Sprintf("%q is not an IPv4 or IPv6 address or a CIDR range such as 203.0.113.0/24.", clip(e))
 		case p != p.Masked():
-			return problem(fmt.Sprintf("%s has bits set past its prefix length: the range it means is written %s.", e, p.Masked()))
+			return nil, fmt.Sprintf("%s has bits set past its prefix length: the range it means is written %s.", e, p.Masked())
 		case p.Bits() == 0 && !everyone:
-			return problem(fmt.Sprintf("%s allows every %s address. Remove it, or confirm that the token may be used from anywhere.",
-				e, map[bool]string{true: "IPv4", false: "IPv6"}[p.Addr().Is4()]))
+			return nil, fmt.Sprintf("%s allows every %s address. Remove it, or confirm that the token may be used from anywhere.",
+				e, map[bool]string{true: "IPv4", false: "IPv6"}[p.Addr().Is4()])
 		case seen[p]:
-			return problem(fmt.Sprintf("%s is in the list twice.", e))
+			return nil, fmt.Sprintf("%s is in the list twice.", e)
 		}
 		seen[p] = true
 		out = append(out, p)
 	}
-	return out, nil
+	return out, ""
 }
 
 // clip shortens what a person typed for a message that quotes it.

@@ -314,19 +314,6 @@ func (n *NewToken) Validate() error {
 	return v.err()
 }
 
-// validateAddresses checks allowed addresses as ParseAllowedAddresses
-// does, into v, and returns them in their canonical form.
-func validateAddresses(v *ValidationError, entries []string, everyone bool) []string {
-	a, err := ParseAllowedAddresses(entries, everyone)
-	if ve, ok := errors.AsType[*ValidationError](err); ok {
-		for k, msg := range ve.Fields {
-			v.add(k, msg)
-		}
-		return entries
-	}
-	return a.Strings()
-}
-
 // TokenUpdate is what Edit may change. Status is not among it.
 type TokenUpdate struct {
 	Name        string

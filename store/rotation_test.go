@@ -221,7 +221,7 @@ func TestRotateSecret(t *testing.T) {
 		f.clock.Add(10 * time.Minute)
 		b := calls(f.clock.Now(), 5, tok.ID)
 		b.Counts[UsageKey{tok.ID, UsageHour(f.clock.Now())}] = UsageCount{Calls: 5, Previous: 2}
-		b.Previous = map[string]time.Time{tok.ID: f.clock.Now()}
+		b.Previous = map[string]Caller{tok.ID: {At: f.clock.Now()}}
 		f.record(t, b)
 		got := f.tokenByID(t, f.account.ID, tok.ID)
 		u, err := f.s.PreviousUsage(ctx, got)
@@ -243,7 +243,7 @@ func TestRotateSecret(t *testing.T) {
 		f.clock.Add(time.Minute)
 		f.rotate(t, tok.ID, time.Hour)
 		f.record(t, UsageBatch{Counts: map[UsageKey]UsageCount{{tok.ID, UsageHour(before)}: {Calls: 1, Previous: 1}},
-			Previous: map[string]time.Time{tok.ID: before}})
+			Previous: map[string]Caller{tok.ID: {At: before}}})
 		if got := f.tokenByID(t, f.account.ID, tok.ID); !got.PreviousLastAt.IsZero() {
 			t.Fatalf("the previous secret was last used at %v, before the rotation that made it previous", got.PreviousLastAt)
 		}

@@ -59,8 +59,8 @@ type UsageBatch struct {
 	Counts map[UsageKey]UsageCount
 	Last   map[string]Caller // by token ID
 	// Previous is the latest call made with each token's previous secret,
-	// by token ID.
-	Previous map[string]time.Time
+	// by token ID; only its time is kept.
+	Previous map[string]Caller
 	// Refused is the latest refused call of each token, by token ID.
 	Refused map[string]Caller
 }
@@ -101,11 +101,7 @@ func (s *Store) RecordUsage(ctx context.Context, b UsageBatch) error {
 	if err != nil {
 		return err
 	}
-	previous := make([][2]any, 0, len(b.Previous))
-	for id, at := range b.Previous {
-		previous = append(previous, [2]any{id, at.UnixMilli()})
-	}
-	previousJSON, err := json.Marshal(previous)
+	previousJSON, err := callersJSON(b.Previous)
 	if err != nil {
 		return err
 	}
@@ -140,7 +136,7 @@ func (s *Store) RecordUsage(ctx context.Context, b UsageBatch) error {
 			rows    string
 			n       int
 		}{{latestAccess, lastJSON, len(b.Last)}, {latestRefused, refusedJSON, len(b.Refused)},
-			{latestPrevious, string(previousJSON), len(previous)}} {
+			{latestPrevious, previousJSON, len(b.Previous)}} {
 			if l.n == 0 {
 				continue
 			}

@@ -55,7 +55,7 @@ func (r *usageRecorder) run() { r.start.Do(func() { go r.loop() }) }
 
 func newUsageBatch() store.UsageBatch {
 	return store.UsageBatch{Counts: map[store.UsageKey]store.UsageCount{}, Last: map[string]store.Caller{},
-		Previous: map[string]time.Time{}, Refused: map[string]store.Caller{}}
+		Previous: map[string]store.Caller{}, Refused: map[string]store.Caller{}}
 }
 
 // called counts a call that token id authenticated at now, from address
@@ -63,19 +63,16 @@ func newUsageBatch() store.UsageBatch {
 // token had before its rotation, which is counted apart as well.
 func (r *usageRecorder) called(id string, now time.Time, address, userAgent string, previous bool) {
 	k := store.UsageKey{TokenID: id, Hour: store.UsageHour(now)}
+	caller := store.Caller{At: now, Address: address, UserAgent: userAgent}
 	r.mu.Lock()
 	n := r.pending.Counts[k]
 	n.Calls++
 	if previous {
 		n.Previous++
-		if last, ok := r.pending.Previous[id]; !ok || !now.Before(last) {
-			r.pending.Previous[id] = now
-		}
+		keepLatest(r.pending.Previous, id, caller)
 	}
 	r.pending.Counts[k] = n
-	if last, ok := r.pending.Last[id]; !ok || !now.Before(last.At) {
-		r.pending.Last[id] = store.Caller{At: now, Address: address, UserAgent: userAgent}
-	}
+	keepLatest(r.pending.Last, id, caller)
 	r.mu.Unlock()
 }
 
@@ -89,10 +86,16 @@ func (r *usageRecorder) refused(id string, now time.Time, address, userAgent str
 	n := r.pending.Counts[k]
 	n.Refused++
 	r.pending.Counts[k] = n
-	if last, ok := r.pending.Refused[id]; !ok || !now.Before(last.At) {
-		r.pending.Refused[id] = store.Caller{At: now, Address: address, UserAgent: userAgent}
-	}
+	keepLatest(r.pending.Refused, id, store.Caller{At: now, Address: address, UserAgent: userAgent})
 	r.mu.Unlock()
+}
+
+// keepLatest keeps c as token id's caller in callers unless a later one is
+// there: calls of one batch may be counted out of order.
+func keepLatest(callers map[string]store.Caller, id string, c store.Caller) {
+	if last, ok := callers[id]; !ok || !c.At.Before(last.At) {
+		callers[id] = c
+	}
 }
 
 func (r *usageRecorder) loop() {

@@ -54,7 +54,7 @@ func unusedNoticeText(n store.UnusedNotice) string {
 	if n.Disabled == 1 {
 		verb = " was"
 	}
-	return plural(n.Disabled, "API token") + verb + " disabled because " + pronoun(n.Disabled) + " had not been used for " + plural(n.Days, "day") + "."
+	return CountTokens(n.Disabled) + verb + " disabled because " + pronoun(n.Disabled) + " had not been used for " + plural(n.Days, "day") + "."
 }
 
 func pronoun(n int) string {

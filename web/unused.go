@@ -47,15 +47,7 @@ func (s *Server) handleUnusedPolicySave(c echo.Context) error {
 	}
 	u, by := actor(c)
 	choice := postValue(c, "days")
-	days, ok := parseUnusedChoice(choice)
-	var err error
-	if !ok {
-		err = store.CheckUnusedDays(-1)
-	}
-	var policy store.UnusedPolicy
-	if err == nil {
-		policy, err = s.store.SetUnusedPolicy(r.Context(), u.AccountID, days, by)
-	}
+	policy, err := s.store.SetUnusedPolicy(r.Context(), u.AccountID, parseUnusedChoice(choice), by)
 	if fields, invalid := fieldMessages(err); invalid {
 		stored, err := s.store.UnusedPolicy(r.Context(), u.AccountID)
 		if err != nil {
@@ -71,17 +63,18 @@ func (s *Server) handleUnusedPolicySave(c echo.Context) error {
 }
 
 // parseUnusedChoice reads the form's choice of period: "off", or a number
-// of days, which the store checks.
-func parseUnusedChoice(v string) (days int, ok bool) {
+// of days, which the store checks. What the form does not send ("0",
+// "090", "soon") is -1, which the store refuses as every period it does
+// not offer.
+func parseUnusedChoice(v string) (days int) {
 	if v == templates.UnusedChoiceOff {
-		return 0, true
+		return 0
 	}
 	days, err := strconv.Atoi(v)
-	// "0" and "090" are not what the form sends: only its own values pass.
 	if err != nil || days <= 0 || strconv.Itoa(days) != v {
-		return 0, false
+		return -1
 	}
-	return days, true
+	return days
 }
 
 // unusedNotice is what the account's policy disabled that the person has

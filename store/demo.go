@@ -65,8 +65,8 @@ var demoAddresses = map[string][]string{
 	"User provisioning": {"198.51.100.23"},
 }
 
-// demoRotated is the demo token whose secret was rotated an hour ago, its
-// previous secret working for a day.
+// demoRotated is the demo token whose secret is rotated as the demo is
+// made, its previous secret working for a day more.
 const demoRotated = "Token automation"
 
 // SeedDemo fills an empty database with the demo account: two

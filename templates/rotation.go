@@ -9,9 +9,20 @@ import (
 // RotateView is what the Rotate secret form shows besides the token: the
 // grace period chosen, the reason given, and what was wrong with them.
 type RotateView struct {
-	Grace  string // as store.FormatGracePeriod writes it
+	Grace  string // as sent, written as store.FormatGracePeriod writes it; "": the default
 	Reason string
 	Errors map[string]string // "gracePeriod", "reason"
+}
+
+// chosen is the grace period to show chosen: the one sent, or the default
+// when what was sent is none the form offers.
+func (v RotateView) chosen() string {
+	for _, d := range store.GracePeriods {
+		if store.FormatGracePeriod(d) == v.Grace {
+			return v.Grace
+		}
+	}
+	return store.FormatGracePeriod(store.DefaultGracePeriod)
 }
 
 // graceChoice is a grace period the form offers.

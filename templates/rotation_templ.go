@@ -170,7 +170,7 @@ func TokenRotate(p Page, t store.Token, origin Origin, v RotateView) templ.Compo
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				if c.Value == v.Grace {
+				if c.Value == v.chosen() {
 					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, " checked")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err

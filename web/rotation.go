@@ -29,8 +29,7 @@ func (s *Server) handleTokenRotateForm(c echo.Context) error {
 		s.flashNotAllowed(c, t, store.ActionRotate)
 		return c.Redirect(http.StatusSeeOther, origin.Path(t.ID))
 	}
-	v := templates.RotateView{Grace: store.FormatGracePeriod(store.DefaultGracePeriod)}
-	return s.renderRotate(c, t, origin, v, http.StatusOK)
+	return s.renderRotate(c, t, origin, templates.RotateView{}, http.StatusOK)
 }
 
 func (s *Server) renderRotate(c echo.Context, t store.Token, origin templates.Origin, v templates.RotateView, status int) error {

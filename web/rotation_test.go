@@ -169,6 +169,9 @@ func TestRotatePages(t *testing.T) {
 		if res.status != http.StatusBadRequest || !strings.Contains(res.text(), store.MsgGracePeriod) {
 			t.Fatalf("a grace period of 30 days = %d:\n%s", res.status, res.text())
 		}
+		if !strings.Contains(res.body, `value="PT24H" checked`) {
+			t.Error("the form comes back with no grace period chosen, not even the default")
+		}
 		if n := app.auditCount(t, tok.ID, store.AuditRotated); n != 0 {
 			t.Fatal("a refused rotation was made")
 		}

@@ -85,16 +85,29 @@ func (s *Store) TokenBySecret(ctx context.Context, secret string) (Token, error)
 	}
 }
 
-// findSecret looks a secret up by its digest under box: as a token's
-// secret, and then, only when it is none (a valid call costs one read), as
-// the previous secret of a rotated token.
+// findSecret looks a secret up by its digest under box: kept in memory,
+// when its account's version has not moved since it was read; else as a
+// token's secret, and then, only when it is none (a valid call costs one
+// read), as the previous secret of a rotated token.
 func (s *Store) findSecret(ctx context.Context, box *secretBox, secret string) (Token, error) {
 	digest := box.digest(secret)
-	t, err := scanOneToken(s.read.QueryRowContext(ctx, s.oneToken.bySecret, digest), false)
-	if !errors.Is(err, ErrNotFound) {
-		return t, err
+	if kept, ok := s.secretsFound.get(digest); ok {
+		v, err := s.accountVersion(ctx, kept.t.AccountID)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return Token{}, err
+		}
+		if err == nil && v == kept.version {
+			return kept.t.clone(), nil
+		}
 	}
-	t, err = scanOneToken(s.read.QueryRowContext(ctx, s.oneToken.byPrevious, digest), false)
-	t.ViaPrevious = err == nil
+	var version int64
+	t, err := scanOneToken(s.read.QueryRowContext(ctx, s.oneToken.bySecret, digest), false, &version)
+	if errors.Is(err, ErrNotFound) {
+		t, err = scanOneToken(s.read.QueryRowContext(ctx, s.oneToken.byPrevious, digest), false, &version)
+		t.ViaPrevious = err == nil
+	}
+	if err == nil {
+		s.secretsFound.put(digest, t.clone(), version)
+	}
 	return t, err
 }

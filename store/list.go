@@ -255,24 +255,30 @@ func (s *Store) offsetIDs(ctx context.Context, p *plan, n int) ([]string, error)
 	return scanStrings(rows)
 }
 
-// tokensByIDs loads tokens with their modules, in the order of ids.
+// tokensByIDs loads tokens with their modules, in the order of ids: the
+// tokens of one account. Their modules come from the bits of each token
+// and the account's modules, kept at the version read with the tokens.
 func (s *Store) tokensByIDs(ctx context.Context, ids []string) ([]Token, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	rows, err := s.listQuery(ctx, `SELECT `+tokenColumns+` `+tokenJoins+`
+	rows, err := s.listQuery(ctx, `SELECT `+tokenColumns+`, t.module_bits, av.version `+tokenJoins+`
+		JOIN account_versions av ON av.account_id = t.account_id
 		WHERE t.id`+s.d.inStrings(), jsonIDs(ids))
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	byID := make(map[string]Token, len(ids))
+	bits := make(map[string]int64, len(ids))
+	var version int64
 	for rows.Next() {
-		t, err := scanToken(rows)
+		var b int64
+		t, err := scanToken(rows, &b, &version)
 		if err != nil {
 			return nil, err
 		}
-		byID[t.ID] = t
+		byID[t.ID], bits[t.ID] = t, b
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
@@ -284,7 +290,24 @@ func (s *Store) tokensByIDs(ctx context.Context, ids []string) ([]Token, error) 
 			tokens = append(tokens, t)
 		}
 	}
-	return tokens, s.loadModules(ctx, tokens)
+	if len(tokens) == 0 {
+		return tokens, nil
+	}
+	modules, err := s.accountModules(ctx, tokens[0].AccountID, version)
+	if err != nil {
+		return nil, err
+	}
+	for i := range tokens {
+		var ok bool
+		if tokens[i].Modules, ok = modulesOfBits(modules, bits[tokens[i].ID]); !ok {
+			// A module added since the modules were read.
+			if modules, err = s.accountModules(ctx, tokens[0].AccountID, -1); err != nil {
+				return nil, err
+			}
+			tokens[i].Modules, _ = modulesOfBits(modules, bits[tokens[i].ID])
+		}
+	}
+	return tokens, nil
 }
 
 // ExportTokens calls fn with every token that matches the filter, in its

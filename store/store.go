@@ -39,6 +39,10 @@ type Store struct {
 	d       dialect
 	// oneToken are the statements that read one token, for the engine.
 	oneToken oneTokenQueries
+	// secretsFound and modules are what is kept in memory of accounts,
+	// at a version of each (versions.go).
+	secretsFound secretCache
+	modules      moduleCache
 
 	// Now is the store's clock; tests replace it.
 	Now func() time.Time

@@ -45,7 +45,8 @@ func scanToken(row interface{ Scan(...any) error }, extra ...any) (Token, error)
 }
 
 // oneTokenColumns read a single token whole, in one query: its columns,
-// its account's name and its modules as JSON ([[id, key, name], …]).
+// its account's name, its modules as JSON ([[id, key, name], …]) and its
+// account's version.
 // withPage adds what only its page shows (pageColumns), which an API call's
 // look-up of its secret need not read.
 func oneTokenColumns(d dialect, withPage bool) string {
@@ -55,7 +56,7 @@ func oneTokenColumns(d dialect, withPage bool) string {
 	}
 	return cols + `, a.name,
 	(SELECT ` + d.jsonArrays(`m.id, m.key, m.name`) + `
-		FROM token_modules tm JOIN modules m ON m.id = tm.module_id WHERE tm.token_id = t.id)`
+		FROM token_modules tm JOIN modules m ON m.id = tm.module_id WHERE tm.token_id = t.id), av.version`
 }
 
 // pageColumns are what a token's page shows beside tokenColumns: when it
@@ -81,17 +82,20 @@ func newOneTokenQueries(d dialect) oneTokenQueries {
 	}
 }
 
-// oneTokenJoins are tokenJoins and the token's account, for oneTokenColumns.
+// oneTokenJoins are tokenJoins and the token's account and its version,
+// for oneTokenColumns.
 const oneTokenJoins = tokenJoins + `
-	JOIN accounts a ON a.id = t.account_id`
+	JOIN accounts a ON a.id = t.account_id
+	JOIN account_versions av ON av.account_id = t.account_id`
 
-// scanOneToken reads oneTokenColumns, with pageColumns or not.
-func scanOneToken(row *sql.Row, withPage bool) (Token, error) {
+// scanOneToken reads oneTokenColumns, with pageColumns or not, and the
+// account's version into version.
+func scanOneToken(row *sql.Row, withPage bool, version *int64) (Token, error) {
 	var modules string
 	var accountName string
 	var rotated, previousLast, refusedAt sql.NullInt64
 	var refusedIP, refusedAgent sql.NullString
-	extra := []any{&accountName, &modules}
+	extra := []any{&accountName, &modules, version}
 	if withPage {
 		extra = append([]any{&rotated, &previousLast, &refusedAt, &refusedIP, &refusedAgent}, extra...)
 	}
@@ -223,37 +227,8 @@ const liveToken = `t.id = ? AND t.account_id = ? AND t.status != 'deleted'`
 // TokenByID returns a token of the account with its modules. A deleted token,
 // and a token of another account, are ErrNotFound.
 func (s *Store) TokenByID(ctx context.Context, accountID, id string) (Token, error) {
-	return scanOneToken(s.read.QueryRowContext(ctx, s.oneToken.byID, id, accountID), true)
-}
-
-// loadModules fills in the modules of tokens with one query.
-func (s *Store) loadModules(ctx context.Context, tokens []Token) error {
-	if len(tokens) == 0 {
-		return nil
-	}
-	index := make(map[string]int, len(tokens))
-	ids := make([]string, len(tokens))
-	for i, t := range tokens {
-		index[t.ID] = i
-		ids[i] = t.ID
-	}
-	rows, err := s.read.QueryContext(ctx, `SELECT tm.token_id, m.id, m.key, m.name
-		FROM token_modules tm JOIN modules m ON m.id = tm.module_id
-		WHERE tm.token_id`+s.d.inStrings()+` ORDER BY m.name`, jsonIDs(ids))
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var tokenID string
-		var m Module
-		if err := rows.Scan(&tokenID, &m.ID, &m.Key, &m.Name); err != nil {
-			return err
-		}
-		i := index[tokenID]
-		tokens[i].Modules = append(tokens[i].Modules, m)
-	}
-	return rows.Err()
+	var version int64
+	return scanOneToken(s.read.QueryRowContext(ctx, s.oneToken.byID, id, accountID), true, &version)
 }
 
 // insertTokenModules scopes a token to the modules with the given IDs.

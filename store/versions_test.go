@@ -1,0 +1,207 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+)
+
+// secondInstance opens the fixture's database again, as another instance
+// (or, on SQLite, another process) would, on the fixture's clock.
+func (f *fixture) secondInstance(t *testing.T) *Store {
+	t.Helper()
+	second, err := Open(f.path, f.keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { second.Close() })
+	second.Now = f.clock.Now
+	return second
+}
+
+// rejectedFor is the reason TokenForCall gave, or "" when it let the
+// secret in.
+func rejectedFor(t *testing.T, s *Store, secret, address string) string {
+	t.Helper()
+	_, err := s.TokenForCall(context.Background(), secret, address)
+	var rejected *SecretRejected
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &rejected):
+		return rejected.Reason
+	default:
+		t.Fatal(err)
+		return ""
+	}
+}
+
+// TestKeptTokensFollowEveryInstance: a token that authenticated on one
+// instance, and is kept there in memory, is refused there at the next call
+// once another instance disabled, deleted, rotated or bound it elsewhere,
+// and once it expires; its new modules show at once.
+func TestKeptTokensFollowEveryInstance(t *testing.T) {
+	ctx := context.Background()
+	const address = "192.0.2.10"
+	cases := []struct {
+		name   string
+		change func(t *testing.T, f *fixture, other *Store, tok Token)
+		want   string // the reason the first instance now gives
+	}{
+		{"Disabled", func(t *testing.T, f *fixture, other *Store, tok Token) {
+			if _, _, err := other.SetTokenStatus(ctx, f.account.ID, tok.ID, StatusDisabled, f.actor); err != nil {
+				t.Fatal(err)
+			}
+		}, RejectDisabled},
+		{"Deleted", func(t *testing.T, f *fixture, other *Store, tok Token) {
+			if _, err := other.DeleteToken(ctx, f.account.ID, tok.ID, f.actor); err != nil {
+				t.Fatal(err)
+			}
+		}, RejectUnknown},
+		{"RotatedWithoutGrace", func(t *testing.T, f *fixture, other *Store, tok Token) {
+			if _, _, err := other.RotateSecret(ctx, f.account.ID, tok.ID, Rotation{}, f.actor); err != nil {
+				t.Fatal(err)
+			}
+		}, RejectUnknown}, // without a grace period the previous secret is not kept
+		{"BoundElsewhere", func(t *testing.T, f *fixture, other *Store, tok Token) {
+			u := TokenUpdate{AllowedAddresses: []string{"198.51.100.0/24"}, Only: []string{FieldAddresses}}
+			if _, _, err := other.UpdateToken(ctx, f.account.ID, tok.ID, u, f.actor); err != nil {
+				t.Fatal(err)
+			}
+		}, RejectAddress},
+		{"Expired", func(t *testing.T, f *fixture, other *Store, tok Token) {
+			f.clock.Add(48 * time.Hour) // no write at all: the clock alone
+		}, RejectExpired},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			other := f.secondInstance(t)
+			tok, secret, err := f.s.CreateToken(ctx, NewToken{AccountID: f.account.ID, Name: "kept",
+				ExpiresAt: f.clock.Now().Add(24 * time.Hour)}, f.actor)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for range 2 { // the second from memory
+				if reason := rejectedFor(t, f.s, secret, address); reason != "" {
+					t.Fatalf("before the change: rejected (%s)", reason)
+				}
+			}
+			tc.change(t, f, other, tok)
+			if got := rejectedFor(t, f.s, secret, address); got != tc.want {
+				t.Errorf("after the change, the instance that kept the token says %q, want %q", got, tc.want)
+			}
+		})
+	}
+
+	t.Run("EnabledAgain", func(t *testing.T) {
+		f := newFixture(t)
+		other := f.secondInstance(t)
+		tok, secret := f.createToken(t, "kept")
+		for _, status := range []TokenStatus{StatusDisabled, StatusActive} {
+			if _, _, err := other.SetTokenStatus(ctx, f.account.ID, tok.ID, status, f.actor); err != nil {
+				t.Fatal(err)
+			}
+			want := map[TokenStatus]string{StatusDisabled: RejectDisabled, StatusActive: ""}[status]
+			if got := rejectedFor(t, f.s, secret, address); got != want {
+				t.Errorf("after %s on the other instance: %q, want %q", status, got, want)
+			}
+		}
+	})
+
+	t.Run("ModulesChanged", func(t *testing.T) {
+		f := newFixture(t)
+		other := f.secondInstance(t)
+		tok, secret := f.createToken(t, "kept", f.modules[0])
+		if _, err := f.s.TokenForCall(ctx, secret, address); err != nil {
+			t.Fatal(err)
+		}
+		f.list(t, f.account.ID, TokenFilter{}) // the account's modules kept too
+		u := TokenUpdate{ModuleIDs: []string{f.modules[1].ID}, Only: []string{FieldModules}}
+		if _, _, err := other.UpdateToken(ctx, f.account.ID, tok.ID, u, f.actor); err != nil {
+			t.Fatal(err)
+		}
+		got, err := f.s.TokenForCall(ctx, secret, address)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := []Module{f.modules[1]}; !slices.Equal(got.Modules, want) {
+			t.Errorf("modules of the token that called: %v, want %v", got.Modules, want)
+		}
+		page := f.list(t, f.account.ID, TokenFilter{})
+		if len(page.Tokens) != 1 || !slices.Equal(page.Tokens[0].Modules, []Module{f.modules[1]}) {
+			t.Errorf("the list shows %+v, want the token with %v", page.Tokens, f.modules[1])
+		}
+	})
+
+	t.Run("CallerChangesNothingKept", func(t *testing.T) {
+		f := newFixture(t)
+		_, secret := f.createToken(t, "kept", f.modules[0])
+		first, err := f.s.TokenForCall(ctx, secret, address)
+		if err != nil {
+			t.Fatal(err)
+		}
+		first.Modules[0].Name = "changed by a caller"
+		again, err := f.s.TokenForCall(ctx, secret, address)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if again.Modules[0] != f.modules[0] {
+			t.Errorf("kept token changed through what a caller was given: %v", again.Modules[0])
+		}
+	})
+}
+
+// TestAccountVersionRisesWithEveryWrite: each kind of write that a page or
+// a kept token shows raises the account's version, and reads do not.
+func TestAccountVersionRisesWithEveryWrite(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	version := func() int64 {
+		t.Helper()
+		v, err := f.s.accountVersion(ctx, f.account.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	tok, secret := f.createToken(t, "counted", f.modules[0])
+	steps := []struct {
+		name  string
+		write func() error
+	}{
+		{"update", func() error {
+			_, _, err := f.s.UpdateToken(ctx, f.account.ID, tok.ID, TokenUpdate{Name: "renamed", Only: []string{FieldName}}, f.actor)
+			return err
+		}},
+		{"modules", func() error {
+			_, _, err := f.s.UpdateToken(ctx, f.account.ID, tok.ID, TokenUpdate{ModuleIDs: []string{f.modules[1].ID}, Only: []string{FieldModules}}, f.actor)
+			return err
+		}},
+		{"disable", func() error {
+			_, _, err := f.s.SetTokenStatus(ctx, f.account.ID, tok.ID, StatusDisabled, f.actor)
+			return err
+		}},
+		{"hidden columns", func() error { return f.s.SetHiddenColumns(ctx, f.admin.ID, []string{"calls"}) }},
+		{"create", func() error { _, _, err := f.s.CreateToken(ctx, NewToken{AccountID: f.account.ID, Name: "x"}, f.actor); return err }},
+		{"delete", func() error { _, err := f.s.DeleteToken(ctx, f.account.ID, tok.ID, f.actor); return err }},
+	}
+	for _, step := range steps {
+		before := version()
+		if _, err := f.s.TokenBySecret(ctx, secret); err != nil && !errors.Is(err, ErrNotFound) {
+			t.Fatal(err)
+		}
+		f.list(t, f.account.ID, TokenFilter{})
+		if version() != before {
+			t.Fatalf("before %s: reads raised the version", step.name)
+		}
+		if err := step.write(); err != nil {
+			t.Fatalf("%s: %v", step.name, err)
+		}
+		if after := version(); after <= before {
+			t.Errorf("%s: version %d, before %d", step.name, after, before)
+		}
+	}
+}

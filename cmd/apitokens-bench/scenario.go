@@ -64,7 +64,7 @@ func (run *tokenRun) load(ctx context.Context, sc scenario) error {
 	var profiled chan error
 	profilePath := ""
 	if srv.pprof != "" {
-		profilePath = filepath.Join(cfg.profileDir, fmt.Sprintf("%s-%d.pprof", sc.id, run.n))
+		profilePath = filepath.Join(cfg.profileDir, fmt.Sprintf("%s-%s-%d.pprof", run.engine, sc.id, run.n))
 		profiled = captureProfile(ctx, srv.pprof, cfg.duration, profilePath)
 	}
 	res, err := run.gen.run(ctx, loadSpec{url: srv.base + sc.path, headers: sc.headers})

@@ -185,7 +185,10 @@ func TestAccountVersionRisesWithEveryWrite(t *testing.T) {
 			return err
 		}},
 		{"hidden columns", func() error { return f.s.SetHiddenColumns(ctx, f.admin.ID, []string{"calls"}) }},
-		{"create", func() error { _, _, err := f.s.CreateToken(ctx, NewToken{AccountID: f.account.ID, Name: "x"}, f.actor); return err }},
+		{"create", func() error {
+			_, _, err := f.s.CreateToken(ctx, NewToken{AccountID: f.account.ID, Name: "x"}, f.actor)
+			return err
+		}},
 		{"delete", func() error { _, err := f.s.DeleteToken(ctx, f.account.ID, tok.ID, f.actor); return err }},
 	}
 	for _, step := range steps {

@@ -228,39 +228,27 @@ func (s *Store) Authenticate(ctx context.Context, email, password string) (User,
 
 // Modules returns the account's enabled modules, by name.
 func (s *Store) Modules(ctx context.Context, accountID string) ([]Module, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT id, key, name FROM modules
-		WHERE account_id = ? AND enabled = 1 ORDER BY name`, accountID)
+	v, err := s.accountVersion(ctx, accountID)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil
+	}
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []Module
-	for rows.Next() {
-		var m Module
-		if err := rows.Scan(&m.ID, &m.Key, &m.Name); err != nil {
-			return nil, err
-		}
-		out = append(out, m)
+	all, err := s.accountModules(ctx, accountID, v)
+	if err != nil {
+		return nil, err
 	}
-	return out, rows.Err()
+	var out []Module
+	for _, m := range all {
+		if m.enabled {
+			out = append(out, m.Module)
+		}
+	}
+	return out, nil
 }
 
 // Users returns the account's users, by name.
 func (s *Store) Users(ctx context.Context, accountID string) ([]User, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT `+userColumns+`
-		FROM users u JOIN accounts a ON a.id = u.account_id
-		WHERE u.account_id = ? ORDER BY u.name, u.id`, accountID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []User
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, u)
-	}
-	return out, rows.Err()
+	return s.usersOf(ctx, accountID)
 }

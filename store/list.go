@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"time"
@@ -30,7 +31,7 @@ func (s *Store) ListTokens(ctx context.Context, accountID string, f TokenFilter)
 	if err != nil {
 		return page, err
 	}
-	if page.Tokens, err = s.tokensByIDs(ctx, r.ids); err != nil || len(page.Tokens) == 0 {
+	if page.Tokens, err = s.tokensByIDs(ctx, accountID, r.ids, true); err != nil || len(page.Tokens) == 0 {
 		// An offset past the end still says where it was, for the REST
 		// API's paging.
 		page.Offset = f.Offset
@@ -255,59 +256,92 @@ func (s *Store) offsetIDs(ctx context.Context, p *plan, n int) ([]string, error)
 	return scanStrings(rows)
 }
 
-// tokensByIDs loads tokens with their modules, in the order of ids: the
-// tokens of one account. Their modules come from the bits of each token
-// and the account's modules, kept at the version read with the tokens.
-func (s *Store) tokensByIDs(ctx context.Context, ids []string) ([]Token, error) {
+// tokensByIDs loads tokens of the account with their modules, in the
+// order of ids. Those kept at the account's version are taken from memory
+// (the list's pages, read again and again), the others read, and kept when
+// keep is set. Modules come from the bits of each token and the account's
+// modules, kept the same way.
+func (s *Store) tokensByIDs(ctx context.Context, accountID string, ids []string, keep bool) ([]Token, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	rows, err := s.listQuery(ctx, `SELECT `+tokenColumns+`, t.module_bits, av.version `+tokenJoins+`
-		JOIN account_versions av ON av.account_id = t.account_id
-		WHERE t.id`+s.d.inStrings(), jsonIDs(ids))
+	v, err := s.accountVersion(ctx, accountID)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	byID := make(map[string]Token, len(ids))
-	bits := make(map[string]int64, len(ids))
-	var version int64
-	for rows.Next() {
-		var b int64
-		t, err := scanToken(rows, &b, &version)
+	found := make(map[string]keptRow, len(ids))
+	missing := ids
+	kept, ok := s.rows.get(accountID, v)
+	if ok {
+		missing = nil
+		kept.mu.Lock()
+		for _, id := range ids {
+			if r, ok := kept.byID[id]; ok {
+				found[id] = r
+			} else {
+				missing = append(missing, id)
+			}
+		}
+		kept.mu.Unlock()
+	}
+	if len(missing) > 0 {
+		read, version, err := s.readTokenRows(ctx, missing)
 		if err != nil {
 			return nil, err
 		}
-		byID[t.ID], bits[t.ID] = t, b
+		maps.Copy(found, read)
+		switch {
+		case !keep:
+		case ok && version == v:
+			kept.add(read)
+		case len(read) <= maxKeptRows:
+			s.rows.put(accountID, version, &keptRows{byID: read})
+		}
 	}
-	if err := rows.Err(); err != nil {
+	modules, err := s.accountModules(ctx, accountID, v)
+	if err != nil {
 		return nil, err
 	}
 	tokens := make([]Token, 0, len(ids))
 	for _, id := range ids {
 		// A token deleted between the two reads is left out.
-		if t, ok := byID[id]; ok && t.Status != StatusDeleted {
-			tokens = append(tokens, t)
+		r, ok := found[id]
+		if !ok || r.t.Status == StatusDeleted {
+			continue
 		}
-	}
-	if len(tokens) == 0 {
-		return tokens, nil
-	}
-	modules, err := s.accountModules(ctx, tokens[0].AccountID, version)
-	if err != nil {
-		return nil, err
-	}
-	for i := range tokens {
-		var ok bool
-		if tokens[i].Modules, ok = modulesOfBits(modules, bits[tokens[i].ID]); !ok {
+		t := r.t.clone()
+		if t.Modules, ok = modulesOfBits(modules, r.bits); !ok {
 			// A module added since the modules were read.
-			if modules, err = s.accountModules(ctx, tokens[0].AccountID, -1); err != nil {
+			if modules, err = s.accountModules(ctx, accountID, -1); err != nil {
 				return nil, err
 			}
-			tokens[i].Modules, _ = modulesOfBits(modules, bits[tokens[i].ID])
+			t.Modules, _ = modulesOfBits(modules, r.bits)
 		}
+		tokens = append(tokens, t)
 	}
 	return tokens, nil
+}
+
+// readTokenRows reads tokens by ID, with the bits of their modules, and
+// the version of their account the read saw.
+func (s *Store) readTokenRows(ctx context.Context, ids []string) (map[string]keptRow, int64, error) {
+	rows, err := s.listQuery(ctx, `SELECT `+tokenColumns+`, t.module_bits, av.version `+tokenJoins+`
+		JOIN account_versions av ON av.account_id = t.account_id
+		WHERE t.id`+s.d.inStrings(), jsonIDs(ids))
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	read := make(map[string]keptRow, len(ids))
+	var version int64
+	for rows.Next() {
+		var r keptRow
+		if r.t, err = scanToken(rows, &r.bits, &version); err != nil {
+			return nil, 0, err
+		}
+		read[r.t.ID] = r
+	}
+	return read, version, rows.Err()
 }
 
 // ExportTokens calls fn with every token that matches the filter, in its
@@ -330,7 +364,7 @@ func (s *Store) ExportTokens(ctx context.Context, accountID string, f TokenFilte
 		return err
 	}
 	for chunk := range slices.Chunk(ids, MaxPageSize) {
-		tokens, err := s.tokensByIDs(ctx, chunk)
+		tokens, err := s.tokensByIDs(ctx, accountID, chunk, false)
 		if err != nil {
 			return err
 		}

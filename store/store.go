@@ -39,10 +39,13 @@ type Store struct {
 	d       dialect
 	// oneToken are the statements that read one token, for the engine.
 	oneToken oneTokenQueries
-	// secretsFound and modules are what is kept in memory of accounts,
-	// at a version of each (versions.go).
+	// What is kept in memory of accounts, at a version of each
+	// (versions.go): tokens found by a secret, modules, users.
 	secretsFound secretCache
-	modules      moduleCache
+	modules      keptByAccount[[]moduleBit]
+	users        keptByAccount[[]User]
+	rows         keptByAccount[*keptRows] // of the list
+	tokenPages   keptByAccount[*keptRows] // TokenByID's, with what their pages show
 
 	// Now is the store's clock; tests replace it.
 	Now func() time.Time
@@ -83,6 +86,7 @@ func openPostgresStore(dsn string, box *secretBox) (*Store, error) {
 	}
 	d := dialect{postgres: true}
 	s := &Store{write: db, read: db, secrets: box, Now: time.Now, d: d, oneToken: newOneTokenQueries(d)}
+	s.rows.max, s.tokenPages.max = maxKeptRowAccounts, maxKeptRowAccounts
 	if err := s.setUp(context.Background(), DisplayName(dsn)); err != nil {
 		db.Close()
 		return nil, err
@@ -155,6 +159,7 @@ func openSQLite(path string, box *secretBox) (*Store, error) {
 	write.SetMaxIdleConns(1)
 	write.SetConnMaxLifetime(0)
 	s := &Store{write: write, secrets: box, Now: time.Now, oneToken: newOneTokenQueries(dialect{})}
+	s.rows.max, s.tokenPages.max = maxKeptRowAccounts, maxKeptRowAccounts
 	// Processes that open a new file at once (a server and a command
 	// started together) find it locked while the first makes it a WAL
 	// database; each tries again for a while.

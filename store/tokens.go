@@ -225,10 +225,30 @@ func checkGrantable(grantable []Module, ids, held []string) error {
 const liveToken = `t.id = ? AND t.account_id = ? AND t.status != 'deleted'`
 
 // TokenByID returns a token of the account with its modules. A deleted token,
-// and a token of another account, are ErrNotFound.
+// and a token of another account, are ErrNotFound. A token read at the
+// account's version still current is taken from memory.
 func (s *Store) TokenByID(ctx context.Context, accountID, id string) (Token, error) {
-	var version int64
-	return scanOneToken(s.read.QueryRowContext(ctx, s.oneToken.byID, id, accountID), true, &version)
+	v, err := s.accountVersion(ctx, accountID)
+	if err != nil {
+		return Token{}, err
+	}
+	kept, ok := s.tokenPages.get(accountID, v)
+	if ok {
+		if r, ok := kept.row(id); ok {
+			return r.t.clone(), nil
+		}
+	}
+	t, err := scanOneToken(s.read.QueryRowContext(ctx, s.oneToken.byID, id, accountID), true, &v)
+	if err != nil {
+		return Token{}, err
+	}
+	read := map[string]keptRow{id: {t: t.clone()}}
+	if kept, ok := s.tokenPages.get(accountID, v); ok {
+		kept.add(read)
+	} else {
+		s.tokenPages.put(accountID, v, &keptRows{byID: read})
+	}
+	return t, nil
 }
 
 // insertTokenModules scopes a token to the modules with the given IDs.

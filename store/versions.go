@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -70,11 +71,54 @@ func (t Token) clone() Token {
 	return t
 }
 
-// accountModules are all of an account's modules, enabled or not, by name,
-// each with its bit in tokens.module_bits, at a version of the account.
-type accountModules struct {
+// keptByAccount keeps a value per account, each at the version of the
+// account it was read at, for at most max accounts (maxKeptAccounts when
+// 0): when full it starts again empty.
+type keptByAccount[T any] struct {
+	mu       sync.RWMutex
+	accounts map[string]keptAt[T]
+	max      int
+}
+
+// keptAt is a value read at a version of its account.
+type keptAt[T any] struct {
 	version int64
-	modules []moduleBit
+	value   T
+}
+
+// maxKeptAccounts bounds how many accounts each keptByAccount holds.
+const maxKeptAccounts = 10_000
+
+// get returns what is kept of the account when it was read at version v.
+func (k *keptByAccount[T]) get(accountID string, v int64) (T, bool) {
+	k.mu.RLock()
+	kept, ok := k.accounts[accountID]
+	k.mu.RUnlock()
+	if !ok || kept.version != v {
+		var zero T
+		return zero, false
+	}
+	return kept.value, true
+}
+
+// put keeps value, read at version v, unless something read at a later
+// version is kept already.
+func (k *keptByAccount[T]) put(accountID string, v int64, value T) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.accounts == nil || len(k.accounts) >= cmp.Or(k.max, maxKeptAccounts) {
+		k.accounts = make(map[string]keptAt[T])
+	}
+	if kept, ok := k.accounts[accountID]; !ok || kept.version <= v {
+		k.accounts[accountID] = keptAt[T]{v, value}
+	}
+}
+
+// forget drops what is kept, so that the next use reads.
+func (k *keptByAccount[T]) forget() {
+	k.mu.Lock()
+	k.accounts = nil
+	k.mu.Unlock()
 }
 
 // moduleBit is a module and its bit in tokens.module_bits.
@@ -84,24 +128,12 @@ type moduleBit struct {
 	bit     uint
 }
 
-// moduleCache keeps the modules of accounts.
-type moduleCache struct {
-	mu       sync.RWMutex
-	accounts map[string]accountModules
-}
-
-// maxKeptAccounts bounds how many accounts' modules are kept.
-const maxKeptAccounts = 10_000
-
-// accountModules returns the account's modules as of version v: those
-// kept, when they were read at v, or else read now (and then kept at the
-// version read with them).
+// accountModules returns all of the account's modules, enabled or not, by
+// name, each with its bit: those kept at version v, or else read now with
+// the version they are at (and kept at it). A v of -1 always reads.
 func (s *Store) accountModules(ctx context.Context, accountID string, v int64) ([]moduleBit, error) {
-	s.modules.mu.RLock()
-	kept, ok := s.modules.accounts[accountID]
-	s.modules.mu.RUnlock()
-	if ok && kept.version == v {
-		return kept.modules, nil
+	if modules, ok := s.modules.get(accountID, v); ok {
+		return modules, nil
 	}
 	// The version and the modules in one statement, so that they agree.
 	rows, err := s.read.QueryContext(ctx, `SELECT v.version, m.id, m.key, m.name, m.enabled, m.bit
@@ -111,30 +143,23 @@ func (s *Store) accountModules(ctx context.Context, accountID string, v int64) (
 		return nil, err
 	}
 	defer rows.Close()
-	var read accountModules
+	var modules []moduleBit
 	for rows.Next() {
 		var id, key, name sql.NullString
 		var enabled sql.NullBool
 		var bit sql.NullInt64
-		if err := rows.Scan(&read.version, &id, &key, &name, &enabled, &bit); err != nil {
+		if err := rows.Scan(&v, &id, &key, &name, &enabled, &bit); err != nil {
 			return nil, err
 		}
 		if id.Valid { // none, for an account without modules
-			read.modules = append(read.modules, moduleBit{Module{id.String, key.String, name.String}, enabled.Bool, uint(bit.Int64)})
+			modules = append(modules, moduleBit{Module{id.String, key.String, name.String}, enabled.Bool, uint(bit.Int64)})
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	s.modules.mu.Lock()
-	if s.modules.accounts == nil || len(s.modules.accounts) >= maxKeptAccounts {
-		s.modules.accounts = make(map[string]accountModules)
-	}
-	if k, ok := s.modules.accounts[accountID]; !ok || k.version <= read.version {
-		s.modules.accounts[accountID] = read
-	}
-	s.modules.mu.Unlock()
-	return read.modules, nil
+	s.modules.put(accountID, v, modules)
+	return modules, nil
 }
 
 // modulesOfBits are the modules whose bits are set in bits, by name. ok is
@@ -148,4 +173,80 @@ func modulesOfBits(modules []moduleBit, bits int64) (out []Module, ok bool) {
 		}
 	}
 	return out, bits == 0
+}
+
+// usersOf returns the account's users, by name: those kept at the
+// account's version, or else read now with the version (and kept at it).
+func (s *Store) usersOf(ctx context.Context, accountID string) ([]User, error) {
+	v, err := s.accountVersion(ctx, accountID)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if users, ok := s.users.get(accountID, v); ok {
+		return slices.Clone(users), nil
+	}
+	rows, err := s.read.QueryContext(ctx, `SELECT `+userColumns+`, av.version
+		FROM users u JOIN accounts a ON a.id = u.account_id JOIN account_versions av ON av.account_id = u.account_id
+		WHERE u.account_id = ? ORDER BY u.name, u.id`, accountID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var users []User
+	for rows.Next() {
+		u, err := scanUser(rows, &v)
+		if err != nil {
+			return nil, err
+		}
+		users = append(users, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(users) > 0 { // else the version was not read with them
+		s.users.put(accountID, v, users)
+	}
+	return slices.Clone(users), nil
+}
+
+// Token rows kept for the list: at most maxKeptRows of an account, for at
+// most maxKeptRowAccounts accounts, a few MB at most.
+const (
+	maxKeptRows        = 250
+	maxKeptRowAccounts = 64
+)
+
+// keptRows are tokens of an account as read at one version, by ID, with
+// the bits of their modules.
+type keptRows struct {
+	mu   sync.Mutex
+	byID map[string]keptRow
+}
+
+type keptRow struct {
+	t    Token
+	bits int64
+}
+
+// row returns the token kept with the ID.
+func (k *keptRows) row(id string) (keptRow, bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	r, ok := k.byID[id]
+	return r, ok
+}
+
+// add keeps rows, unless there are too many already.
+func (k *keptRows) add(rows map[string]keptRow) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if len(k.byID)+len(rows) > maxKeptRows {
+		return
+	}
+	for id, r := range rows {
+		k.byID[id] = r
+	}
 }

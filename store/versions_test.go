@@ -136,6 +136,38 @@ func TestKeptTokensFollowEveryInstance(t *testing.T) {
 		}
 	})
 
+	t.Run("PagesShowChange", func(t *testing.T) {
+		f := newFixture(t)
+		other := f.secondInstance(t)
+		tok, _ := f.createToken(t, "before", f.modules[0])
+		for range 2 { // the second from memory
+			if got, err := f.s.TokenByID(ctx, f.account.ID, tok.ID); err != nil || got.Name != "before" {
+				t.Fatalf("%q, %v", got.Name, err)
+			}
+			if page := f.list(t, f.account.ID, TokenFilter{}); len(page.Tokens) != 1 || page.Tokens[0].Name != "before" {
+				t.Fatalf("list: %+v", page.Tokens)
+			}
+		}
+		if _, _, err := other.UpdateToken(ctx, f.account.ID, tok.ID, TokenUpdate{Name: "after", Only: []string{FieldName}}, f.actor); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := f.s.TokenByID(ctx, f.account.ID, tok.ID); err != nil || got.Name != "after" {
+			t.Errorf("details after a rename on the other instance: %q, %v", got.Name, err)
+		}
+		if page := f.list(t, f.account.ID, TokenFilter{}); len(page.Tokens) != 1 || page.Tokens[0].Name != "after" {
+			t.Errorf("list after a rename on the other instance: %+v", page.Tokens)
+		}
+		if _, err := other.DeleteToken(ctx, f.account.ID, tok.ID, f.actor); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.s.TokenByID(ctx, f.account.ID, tok.ID); !errors.Is(err, ErrNotFound) {
+			t.Errorf("details after a delete on the other instance: %v, want ErrNotFound", err)
+		}
+		if page := f.list(t, f.account.ID, TokenFilter{}); len(page.Tokens) != 0 {
+			t.Errorf("list after a delete on the other instance: %+v", page.Tokens)
+		}
+	})
+
 	t.Run("CallerChangesNothingKept", func(t *testing.T) {
 		f := newFixture(t)
 		_, secret := f.createToken(t, "kept", f.modules[0])

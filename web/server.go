@@ -75,6 +75,8 @@ type Server struct {
 	store      *store.Store
 	sessions   *sessions.CookieStore
 	cookieName string // of the session cookie
+	// decodedCookies keeps session cookies decoded lately.
+	decodedCookies decodedCookies
 	// browsers recognise browsers that have signed in before.
 	browsers *sessions.CookieStore
 	log      *slog.Logger

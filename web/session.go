@@ -5,9 +5,12 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
+	"maps"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/gorilla/securecookie"
 	"github.com/gorilla/sessions"
@@ -74,13 +77,63 @@ func (s *Server) readSession(r *http.Request) *sessions.Session {
 	options := *s.sessions.Options
 	sess.Options, sess.IsNew = &options, true
 	for _, k := range r.CookiesNamed(s.cookieName) {
+		if values, ok := s.decodedCookies.get(k.Value, s.now()); ok {
+			sess.Values, sess.IsNew = values, false
+			break
+		}
 		values := map[any]any{}
 		if securecookie.DecodeMulti(s.cookieName, k.Value, &values, s.sessions.Codecs...) == nil {
+			s.decodedCookies.put(k.Value, values, s.now())
 			sess.Values, sess.IsNew = values, false
 			break
 		}
 	}
 	return sess
+}
+
+// Decoded session cookies are kept a minute, by their value: decoding one
+// (its MAC, its decryption and gob) costs more than the rest of a page's
+// session checks, and a browser sends the same cookie with every request
+// until the session changes. Only a value that decoded, with this
+// server's keys, is kept, so it is one the server set; the sign-in it
+// names is still checked in the store on every request. The cookie's own
+// age limit is then checked a minute late at most.
+const (
+	keepDecodedCookie = time.Minute
+	maxDecodedCookies = 10_000
+)
+
+// decodedCookies are session cookies decoded lately, by value.
+type decodedCookies struct {
+	mu      sync.Mutex
+	byValue map[string]decodedCookie
+}
+
+type decodedCookie struct {
+	values map[any]any
+	at     time.Time
+}
+
+// get returns a copy of the values of the cookie, decoded within the last
+// minute: the request may change its copy.
+func (d *decodedCookies) get(value string, now time.Time) (map[any]any, bool) {
+	d.mu.Lock()
+	c, ok := d.byValue[value]
+	d.mu.Unlock()
+	if !ok || now.Sub(c.at) >= keepDecodedCookie || now.Before(c.at) {
+		return nil, false
+	}
+	return maps.Clone(c.values), true
+}
+
+// put keeps a copy of what the cookie decoded to.
+func (d *decodedCookies) put(value string, values map[any]any, now time.Time) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.byValue == nil || len(d.byValue) >= maxDecodedCookies {
+		d.byValue = make(map[string]decodedCookie)
+	}
+	d.byValue[value] = decodedCookie{maps.Clone(values), now}
 }
 
 // isHTTPS reports whether the client reached the server over TLS; behind a

@@ -7,9 +7,11 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"math"
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"testing"
@@ -293,4 +295,37 @@ func TestServe(t *testing.T) {
 func parsesTo(secret, id string) bool {
 	got, err := store.ParseSecret(secret)
 	return err == nil && got == id
+}
+
+// TestTuneGC: serving sets the collector's percent and memory limit, unless
+// the environment names its own.
+func TestTuneGC(t *testing.T) {
+	restore := func(percent int, limit int64) {
+		debug.SetGCPercent(percent)
+		debug.SetMemoryLimit(limit)
+	}
+	defer restore(debug.SetGCPercent(100), debug.SetMemoryLimit(math.MaxInt64))
+	t.Run("Defaults", func(t *testing.T) {
+		t.Setenv("GOGC", "")
+		t.Setenv("GOMEMLIMIT", "")
+		tuneGC()
+		if got := debug.SetGCPercent(100); got != serveGCPercent {
+			t.Errorf("GC percent %d, want %d", got, serveGCPercent)
+		}
+		if got := debug.SetMemoryLimit(-1); got != serveMemoryLimit {
+			t.Errorf("memory limit %d, want %d", got, serveMemoryLimit)
+		}
+	})
+	t.Run("FromTheEnvironment", func(t *testing.T) {
+		t.Setenv("GOGC", "150")
+		t.Setenv("GOMEMLIMIT", "1GiB")
+		restore(150, 1<<30) // as the runtime read them at start
+		tuneGC()
+		if got := debug.SetGCPercent(100); got != 150 {
+			t.Errorf("GC percent %d, want the environment's 150", got)
+		}
+		if got := debug.SetMemoryLimit(-1); got != 1<<30 {
+			t.Errorf("memory limit %d, want the environment's", got)
+		}
+	})
 }

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -21,6 +22,26 @@ import (
 	"apitokens/web"
 	"apitokens/web/paths"
 )
+
+// The garbage collector's settings for serving, unless the environment
+// sets its own (GOGC, GOMEMLIMIT): the heap may grow to five times what is
+// live, which takes a third of the collector's share of each request's
+// CPU, under a soft limit that keeps the process well inside 64 MiB at
+// 100,000 tokens (make bench).
+const (
+	serveGCPercent   = 400
+	serveMemoryLimit = 40 << 20
+)
+
+// tuneGC applies the collector's settings for serving.
+func tuneGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(serveGCPercent)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(serveMemoryLimit)
+	}
+}
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, db := newFlags("serve")
@@ -46,6 +67,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if proxies.err != nil {
 		return usageError("serve: --trust-proxy: " + proxies.err.Error())
 	}
+	tuneGC()
 	public, err := parsePublicURL(*publicURL)
 	if err != nil {
 		return err

@@ -270,7 +270,7 @@ func TokenList(p Page, v ListView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = actionDialogs(p, FromList).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = pageDialogs(p, FromList).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

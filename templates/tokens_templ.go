@@ -1364,7 +1364,7 @@ func TokenDetails(p Page, t store.Token, v DetailsView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = actionDialogs(p, FromDetails).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = pageDialogs(p, FromDetails).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

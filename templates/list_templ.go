@@ -1604,7 +1604,7 @@ func tokenRow(p Page, v ListView, t store.Token) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = rowMenu(t, p.Now).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = pageRowMenu(t.ID, t.Actions(p.Now)).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -108,6 +108,7 @@ func (s *Store) findSecret(ctx context.Context, box *secretBox, secret string) (
 	}
 	if err == nil {
 		s.secretsFound.put(digest, t.clone(), version)
+		memoOf(ctx).set(t.AccountID, version)
 	}
 	return t, err
 }

@@ -55,16 +55,20 @@ const sessionTouchEvery = time.Minute
 func (s *Store) SessionUser(ctx context.Context, sessionID string) (User, error) {
 	now := s.Now()
 	digest := sessionDigest(sessionID)
-	var lastSeen int64
-	u, err := scanUser(s.read.QueryRowContext(ctx, `SELECT `+userColumns+`, se.last_seen_at
+	var lastSeen, version int64
+	u, err := scanUser(s.read.QueryRowContext(ctx, `SELECT `+userColumns+`, se.last_seen_at, av.version
 		FROM sessions se
 		JOIN users u ON u.id = se.user_id
 		JOIN accounts a ON a.id = u.account_id
+		JOIN account_versions av ON av.account_id = u.account_id
 		WHERE se.digest = ? AND se.expires_at > ? AND se.last_seen_at > ?`,
-		digest, now.UnixMilli(), now.Add(-SessionIdleTimeout).UnixMilli()), &lastSeen)
+		digest, now.UnixMilli(), now.Add(-SessionIdleTimeout).UnixMilli()), &lastSeen, &version)
 	if err != nil {
 		return User{}, err
 	}
+	// The account's version, read with the sign-in, serves the rest of
+	// the request (WithVersionMemo).
+	defer memoOf(ctx).set(u.AccountID, version)
 	if now.Sub(time.UnixMilli(lastSeen)) >= sessionTouchEvery {
 		// Best effort: when the write cannot be made now (the database busy
 		// with a long write), the page is still served, and the next

@@ -359,6 +359,8 @@ const maxTxAttempts = 50
 
 // tryTx runs fn once in a transaction begun with opts.
 func (s *Store) tryTx(ctx context.Context, opts *sql.TxOptions, fn func(*sql.Tx) error) error {
+	// What the request remembers of an account may be what it now changes.
+	defer memoOf(ctx).forget()
 	tx, err := s.write.BeginTx(ctx, opts)
 	if err != nil {
 		return err

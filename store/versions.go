@@ -19,15 +19,69 @@ import (
 // memory. What depends on the clock (expiry, a previous secret's grace
 // period) is checked against the clock on every use, as it is on a read.
 
-// accountVersion reads the account's version: one row by its key.
+// accountVersion reads the account's version: one row by its key, unless
+// the request read it already (WithVersionMemo).
 func (s *Store) accountVersion(ctx context.Context, accountID string) (int64, error) {
+	memo := memoOf(ctx)
+	if v, ok := memo.get(accountID); ok {
+		return v, nil
+	}
 	var v int64
 	err := s.read.QueryRowContext(ctx, `SELECT version FROM account_versions WHERE account_id = ?`, accountID).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, ErrNotFound
 	}
+	if err == nil {
+		memo.set(accountID, v)
+	}
 	return v, err
 }
+
+// versionMemo is the version of an account that a request read, so that
+// its later reads use what is kept at that version without reading it
+// again: the request sees the account as it was when the version was read.
+// A write made through the store in the request forgets it, so that the
+// request then reads its own write.
+type versionMemo struct {
+	mu        sync.Mutex
+	accountID string
+	version   int64
+}
+
+type versionMemoKey struct{}
+
+// WithVersionMemo returns a context in which the store reads an account's
+// version once: a request's, from its start to its answer.
+func WithVersionMemo(ctx context.Context) context.Context {
+	return context.WithValue(ctx, versionMemoKey{}, &versionMemo{})
+}
+
+// memoOf is the context's memo; nil, which remembers nothing, without one.
+func memoOf(ctx context.Context) *versionMemo {
+	m, _ := ctx.Value(versionMemoKey{}).(*versionMemo)
+	return m
+}
+
+func (m *versionMemo) get(accountID string) (int64, bool) {
+	if m == nil {
+		return 0, false
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.version, m.accountID == accountID && accountID != ""
+}
+
+func (m *versionMemo) set(accountID string, v int64) {
+	if m == nil {
+		return
+	}
+	m.mu.Lock()
+	m.accountID, m.version = accountID, v
+	m.mu.Unlock()
+}
+
+// forget drops the version: the request has written.
+func (m *versionMemo) forget() { m.set("", 0) }
 
 // maxKeptSecrets bounds how many tokens secretCache keeps: about 1 KB
 // each. When it is full it starts again empty, which costs each token in

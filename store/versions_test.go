@@ -240,3 +240,40 @@ func TestAccountVersionRisesWithEveryWrite(t *testing.T) {
 		}
 	}
 }
+
+// TestVersionMemo: a request reads the account's version once and then
+// sees the account as it was then; once it writes, it reads its write.
+func TestVersionMemo(t *testing.T) {
+	f := newFixture(t)
+	other := f.secondInstance(t)
+	tok, _ := f.createToken(t, "first")
+	ctx := WithVersionMemo(context.Background())
+	name := func() string {
+		t.Helper()
+		got, err := f.s.TokenByID(ctx, f.account.ID, tok.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got.Name
+	}
+	rename := func(s *Store, ctx context.Context, to string) {
+		t.Helper()
+		if _, _, err := s.UpdateToken(ctx, f.account.ID, tok.ID, TokenUpdate{Name: to, Only: []string{FieldName}}, f.actor); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := name(); got != "first" {
+		t.Fatalf("%q", got)
+	}
+	rename(other, context.Background(), "second")
+	if got := name(); got != "first" {
+		t.Errorf("within the request, after another's write: %q, want the account as the request first read it", got)
+	}
+	rename(f.s, ctx, "third")
+	if got := name(); got != "third" {
+		t.Errorf("after the request's own write: %q, want %q", got, "third")
+	}
+	if got, err := f.s.TokenByID(context.Background(), f.account.ID, tok.ID); err != nil || got.Name != "third" {
+		t.Errorf("the next request: %q, %v", got.Name, err)
+	}
+}

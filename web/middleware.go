@@ -12,6 +12,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+
+	"apitokens/store"
 )
 
 // contentSecurityPolicy allows scripts and styles from this origin only: no
@@ -37,6 +39,17 @@ func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 		// Pages carry account data and CSRF tokens: never cache them.
 		// Static assets override this with their own policy.
 		h.Set("Cache-Control", "no-store")
+		return next(c)
+	}
+}
+
+// readVersionOnce lets the store read an account's version once in a
+// request (store.WithVersionMemo): the sign-in's or the token's read gives
+// it, and the request's other reads use what is kept at it.
+func readVersionOnce(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		c.SetRequest(r.WithContext(store.WithVersionMemo(r.Context())))
 		return next(c)
 	}
 }

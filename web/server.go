@@ -180,7 +180,7 @@ func (s *Server) newEcho(handleError echo.HTTPErrorHandler) *echo.Echo {
 	e.Logger.SetOutput(io.Discard)
 	e.IPExtractor = s.clientAddress
 	e.HTTPErrorHandler = handleError
-	e.Pre(traceRequests, s.securityHeaders, middleware.RemoveTrailingSlash())
+	e.Pre(traceRequests, s.securityHeaders, readVersionOnce, middleware.RemoveTrailingSlash())
 	e.Use(s.logRequests, s.recoverPanics)
 	return e
 }

@@ -30,7 +30,7 @@ import (
 // 100,000 tokens (make bench).
 const (
 	serveGCPercent   = 400
-	serveMemoryLimit = 40 << 20
+	serveMemoryLimit = 32 << 20
 )
 
 // tuneGC applies the collector's settings for serving.

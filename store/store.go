@@ -46,6 +46,7 @@ type Store struct {
 	users        keptByAccount[[]User]
 	rows         keptByAccount[*keptRows] // of the list
 	tokenPages   keptByAccount[*keptRows] // TokenByID's, with what their pages show
+	policyRuns   keptByAccount[int64]     // the latest run of the unused-token policy
 
 	// Now is the store's clock; tests replace it.
 	Now func() time.Time

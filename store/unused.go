@@ -196,6 +196,32 @@ type UnusedNotice struct {
 	Days     int
 }
 
+// latestPolicyRun is when the unused-token policy last disabled tokens of
+// the account (0: never, or so long ago that its runs are gone), kept at
+// the account's version: most accounts have nothing to tell, and each list
+// view asks.
+func (s *Store) latestPolicyRun(ctx context.Context, accountID string) (int64, error) {
+	v, err := s.accountVersion(ctx, accountID)
+	if errors.Is(err, ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	if at, ok := s.policyRuns.get(accountID, v); ok {
+		return at, nil
+	}
+	var at int64
+	err = s.read.QueryRowContext(ctx, `SELECT COALESCE(MAX(r.at), 0), v.version
+		FROM account_versions v LEFT JOIN unused_policy_runs r ON r.account_id = v.account_id
+		WHERE v.account_id = ? GROUP BY v.version`, accountID).Scan(&at, &v)
+	if err != nil {
+		return 0, err
+	}
+	s.policyRuns.put(accountID, v, at)
+	return at, nil
+}
+
 // TakeUnusedNotice returns what the policy disabled in the user's account
 // since the user was last told, in the last UnusedNoticeDays days and
 // since the user was made, and records that they have been told: the next
@@ -209,6 +235,9 @@ func (s *Store) TakeUnusedNotice(ctx context.Context, u User) (UnusedNotice, err
 	var n UnusedNotice
 	var last int64
 	since := s.now() - UnusedNoticeDays*dayMillis
+	if latest, err := s.latestPolicyRun(ctx, u.AccountID); err != nil || latest < since {
+		return UnusedNotice{}, err // nothing to tell anyone of the account
+	}
 	if err := s.read.QueryRowContext(ctx, pending, u.AccountID, since, u.ID, u.ID).Scan(&n.Disabled, &n.Days, &last); err != nil {
 		return UnusedNotice{}, err
 	}

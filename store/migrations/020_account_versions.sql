@@ -58,6 +58,13 @@ BEGIN
     UPDATE account_versions SET version = version + 1 WHERE account_id = OLD.account_id;
 END;
 
+-- A run of the unused-token policy comes with the tokens it disabled; the
+-- list's notice of it is kept at the version too.
+CREATE TRIGGER account_versions_policy_run AFTER INSERT ON unused_policy_runs
+BEGIN
+    UPDATE account_versions SET version = version + 1 WHERE account_id = NEW.account_id;
+END;
+
 CREATE TRIGGER account_versions_account_update AFTER UPDATE OF name ON accounts
 BEGIN
     UPDATE account_versions SET version = version + 1 WHERE account_id = NEW.id;

@@ -61,3 +61,7 @@ CREATE TRIGGER account_versions_module AFTER INSERT OR UPDATE OR DELETE ON modul
     FOR EACH ROW EXECUTE FUNCTION account_versions_row();
 CREATE TRIGGER account_versions_user AFTER INSERT OR UPDATE OR DELETE ON users
     FOR EACH ROW EXECUTE FUNCTION account_versions_row();
+-- A run of the unused-token policy comes with the tokens it disabled; the
+-- list's notice of it is kept at the version too.
+CREATE TRIGGER account_versions_policy_run AFTER INSERT ON unused_policy_runs
+    FOR EACH ROW EXECUTE FUNCTION account_versions_row();

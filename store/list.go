@@ -204,12 +204,8 @@ func (s *Store) walkIDs(ctx context.Context, p *plan, c *cursor, n int, backward
 			orderBy = `t.id ` + dir
 		}
 		args := slices.Concat(from.args, where.args, []any{n - len(ids)})
-		rows, err := s.listQuery(ctx, fmt.Sprintf(`SELECT t.id FROM %s WHERE %s ORDER BY %s LIMIT ?`,
-			from, where, orderBy), args...)
-		if err != nil {
-			return nil, err
-		}
-		got, err := scanStrings(rows)
+		got, err := s.walkRead(ctx, p.accountID, n <= MaxPageSize+1, fmt.Sprintf(`SELECT t.id FROM %s WHERE %s ORDER BY %s LIMIT ?`,
+			from, where, orderBy), args)
 		if err != nil {
 			return nil, err
 		}
@@ -398,6 +394,40 @@ func (s *Store) TokenIDs(ctx context.Context, accountID string, f TokenFilter) (
 	ids, err := s.walkIDs(ctx, p, nil, maxBulk+1, false)
 	if err == nil && len(ids) > maxBulk {
 		return nil, tooMany
+	}
+	return ids, err
+}
+
+// walkRead runs a walk's statement, or, when keep is set, gives what it
+// gave at the account's version, kept (a page's walk, read again and
+// again). A statement whose arguments hold the clock is kept under each
+// moment apart, and so never found again: only what the version decides
+// is used twice. With a query hook every statement runs, so that tests
+// see each.
+func (s *Store) walkRead(ctx context.Context, accountID string, keep bool, query string, args []any) ([]string, error) {
+	var kept *keptWalks
+	var key string
+	if keep && s.hooks.query == nil {
+		v, err := s.accountVersion(ctx, accountID)
+		if err != nil {
+			return nil, err
+		}
+		key = query + "\x00" + fmt.Sprint(args...)
+		var ok bool
+		if kept, ok = s.walks.get(accountID, v); !ok {
+			kept = &keptWalks{ids: make(map[string][]string)}
+			s.walks.put(accountID, v, kept)
+		} else if ids, ok := kept.get(key); ok {
+			return ids, nil
+		}
+	}
+	rows, err := s.listQuery(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := scanStrings(rows)
+	if err == nil && kept != nil {
+		kept.add(key, ids)
 	}
 	return ids, err
 }

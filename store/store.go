@@ -44,9 +44,10 @@ type Store struct {
 	secretsFound secretCache
 	modules      keptByAccount[[]moduleBit]
 	users        keptByAccount[[]User]
-	rows         keptByAccount[*keptRows] // of the list
-	tokenPages   keptByAccount[*keptRows] // TokenByID's, with what their pages show
-	policyRuns   keptByAccount[int64]     // the latest run of the unused-token policy
+	rows         keptByAccount[*keptRows]  // of the list
+	tokenPages   keptByAccount[*keptRows]  // TokenByID's, with what their pages show
+	policyRuns   keptByAccount[int64]      // the latest run of the unused-token policy
+	walks        keptByAccount[*keptWalks] // of the list
 
 	// Now is the store's clock; tests replace it.
 	Now func() time.Time
@@ -87,7 +88,7 @@ func openPostgresStore(dsn string, box *secretBox) (*Store, error) {
 	}
 	d := dialect{postgres: true}
 	s := &Store{write: db, read: db, secrets: box, Now: time.Now, d: d, oneToken: newOneTokenQueries(d)}
-	s.rows.max, s.tokenPages.max = maxKeptRowAccounts, maxKeptRowAccounts
+	s.rows.max, s.tokenPages.max, s.walks.max = maxKeptRowAccounts, maxKeptRowAccounts, maxKeptRowAccounts
 	if err := s.setUp(context.Background(), DisplayName(dsn)); err != nil {
 		db.Close()
 		return nil, err
@@ -160,7 +161,7 @@ func openSQLite(path string, box *secretBox) (*Store, error) {
 	write.SetMaxIdleConns(1)
 	write.SetConnMaxLifetime(0)
 	s := &Store{write: write, secrets: box, Now: time.Now, oneToken: newOneTokenQueries(dialect{})}
-	s.rows.max, s.tokenPages.max = maxKeptRowAccounts, maxKeptRowAccounts
+	s.rows.max, s.tokenPages.max, s.walks.max = maxKeptRowAccounts, maxKeptRowAccounts, maxKeptRowAccounts
 	// Processes that open a new file at once (a server and a command
 	// started together) find it locked while the first makes it a WAL
 	// database; each tries again for a while.

@@ -304,3 +304,30 @@ func (k *keptRows) add(rows map[string]keptRow) {
 		k.byID[id] = r
 	}
 }
+
+// maxKeptWalks bounds the walks kept of an account at a version.
+const maxKeptWalks = 64
+
+// keptWalks are the IDs that the list's walks gave, at a version of an
+// account, by statement and arguments.
+type keptWalks struct {
+	mu  sync.Mutex
+	ids map[string][]string
+}
+
+func (k *keptWalks) get(key string) ([]string, bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	ids, ok := k.ids[key]
+	return ids, ok
+}
+
+// add keeps ids; when too many are kept it starts again with these.
+func (k *keptWalks) add(key string, ids []string) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if len(k.ids) >= maxKeptWalks {
+		clear(k.ids)
+	}
+	k.ids[key] = ids
+}

@@ -166,6 +166,12 @@ func TestKeptTokensFollowEveryInstance(t *testing.T) {
 		if page := f.list(t, f.account.ID, TokenFilter{}); len(page.Tokens) != 0 {
 			t.Errorf("list after a delete on the other instance: %+v", page.Tokens)
 		}
+		if _, _, err := other.CreateToken(ctx, NewToken{AccountID: f.account.ID, Name: "added elsewhere"}, f.actor); err != nil {
+			t.Fatal(err)
+		}
+		if page := f.list(t, f.account.ID, TokenFilter{}); len(page.Tokens) != 1 || page.Total != 1 {
+			t.Errorf("list after an add on the other instance: %d of %d", len(page.Tokens), page.Total)
+		}
 	})
 
 	t.Run("CallerChangesNothingKept", func(t *testing.T) {

@@ -44,10 +44,11 @@ type Store struct {
 	secretsFound secretCache
 	modules      keptByAccount[[]moduleBit]
 	users        keptByAccount[[]User]
-	rows         keptByAccount[*keptRows]  // of the list
-	tokenPages   keptByAccount[*keptRows]  // TokenByID's, with what their pages show
-	policyRuns   keptByAccount[int64]      // the latest run of the unused-token policy
-	walks        keptByAccount[*keptWalks] // of the list
+	rows         keptByAccount[*keptRows]     // of the list
+	tokenPages   keptByAccount[*keptRows]     // TokenByID's, with what their pages show
+	policyRuns   keptByAccount[int64]         // the latest run of the unused-token policy
+	walks        keptByAccount[*keptWalks]    // of the list
+	totals       keptByAccount[accountTotals] // the counters by stored status
 
 	// Now is the store's clock; tests replace it.
 	Now func() time.Time

@@ -135,6 +135,14 @@ func (r *report) findOn(engine, id string, tokens int) (row, bool) {
 	return row{}, false
 }
 
+// cpuTargets are the most server CPU a request of a scenario may take.
+var cpuTargets = []struct {
+	id    string
+	maxUs int
+}{
+	{idListFirst, 300}, {idListDeep, 300}, {idDetails, 80}, {idAPIValid, 40},
+}
+
 // evaluate holds the run against the targets of a 2-core machine shared by
 // generator and server.
 func (r *report) evaluate() []target {
@@ -176,6 +184,17 @@ func (r *report) evaluate() []target {
 			slow := a.RPS / d.RPS
 			add(fmt.Sprintf("list, deep page vs first, %d tokens", large), "the same (≤ 1.3 × slower)",
 				fmt.Sprintf("%.2f × slower (%.0f vs %.0f req/s)", slow, d.RPS, a.RPS), verdict(slow <= 1.3))
+		}
+	}
+	// What a request must cost: server CPU per request, on each engine.
+	for _, engine := range []string{engineSQLite, enginePostgres} {
+		for _, n := range counts {
+			for _, c := range cpuTargets {
+				if x, ok := r.findOn(engine, c.id, n); ok && x.CPUPerReqUs > 0 {
+					add(fmt.Sprintf("%s, %s, %d tokens, CPU", engine, x.Scenario, n), fmt.Sprintf("≤ %d µs a request", c.maxUs),
+						us(x.CPUPerReqUs), verdict(x.CPUPerReqUs <= float64(c.maxUs)))
+				}
+			}
 		}
 	}
 	for _, n := range counts {

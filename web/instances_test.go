@@ -72,6 +72,29 @@ func TestPostgresInstances(t *testing.T) {
 		}
 	})
 
+	t.Run("PagesShowTheOthersChange", func(t *testing.T) {
+		// What A keeps of the account for its pages gives way, at A's next
+		// request, to a change made through B.
+		admin := a.signedIn(t, a.admin)
+		tok, secret := a.managerToken("Named on A")
+		for range 2 { // the second from what A kept
+			if list := admin.get(tokensPath); !strings.Contains(list.text(), "Named on A") {
+				t.Fatalf("the list on A does not show the token:\n%s", list.text())
+			}
+			if page := admin.get(tokensPath + "/" + tok.ID); !strings.Contains(page.text(), "Named on A") {
+				t.Fatalf("the details page on A does not show the token")
+			}
+		}
+		a.api(t, secret).on(b).call(http.MethodPut, apiTokens+"/"+tok.ID, map[string]any{"name": "Renamed on B"}).
+			decode(t, http.StatusOK, &map[string]any{})
+		for _, path := range []string{tokensPath, tokensPath + "/" + tok.ID} {
+			page := admin.get(path)
+			if !strings.Contains(page.text(), "Renamed on B") || strings.Contains(page.text(), "Named on A") {
+				t.Errorf("%s on A after a rename on B does not show the new name", path)
+			}
+		}
+	})
+
 	t.Run("DeletedThroughBothAtOnce", func(t *testing.T) {
 		onA := a.signedIn(t, a.admin)
 		onB := onA.on(b)

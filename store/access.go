@@ -91,7 +91,7 @@ func (s *Store) TokenBySecret(ctx context.Context, secret string) (Token, error)
 // read), as the previous secret of a rotated token.
 func (s *Store) findSecret(ctx context.Context, box *secretBox, secret string) (Token, error) {
 	digest := box.digest(secret)
-	if kept, ok := s.secretsFound.get(digest); ok {
+	if kept, ok := s.secretsFound.get(string(digest)); ok {
 		v, err := s.accountVersion(ctx, kept.t.AccountID)
 		if err != nil && !errors.Is(err, ErrNotFound) {
 			return Token{}, err
@@ -107,7 +107,7 @@ func (s *Store) findSecret(ctx context.Context, box *secretBox, secret string) (
 		t.ViaPrevious = err == nil
 	}
 	if err == nil {
-		s.secretsFound.put(digest, t.clone(), version)
+		s.secretsFound.put(string(digest), keptToken{t.clone(), version})
 		memoOf(ctx).set(t.AccountID, version)
 	}
 	return t, err

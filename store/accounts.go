@@ -228,16 +228,9 @@ func (s *Store) Authenticate(ctx context.Context, email, password string) (User,
 
 // Modules returns the account's enabled modules, by name.
 func (s *Store) Modules(ctx context.Context, accountID string) ([]Module, error) {
-	v, err := s.accountVersion(ctx, accountID)
+	all, err := s.accountModules(ctx, accountID)
 	if errors.Is(err, ErrNotFound) {
 		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	all, err := s.accountModules(ctx, accountID, v)
-	if err != nil {
-		return nil, err
 	}
 	var out []Module
 	for _, m := range all {
@@ -245,10 +238,14 @@ func (s *Store) Modules(ctx context.Context, accountID string) ([]Module, error)
 			out = append(out, m.Module)
 		}
 	}
-	return out, nil
+	return out, err
 }
 
 // Users returns the account's users, by name.
 func (s *Store) Users(ctx context.Context, accountID string) ([]User, error) {
-	return s.usersOf(ctx, accountID)
+	users, err := s.usersOf(ctx, accountID)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil
+	}
+	return users, err
 }

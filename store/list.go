@@ -5,7 +5,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"maps"
 	"math"
 	"slices"
 	"time"
@@ -252,94 +251,6 @@ func (s *Store) offsetIDs(ctx context.Context, p *plan, n int) ([]string, error)
 	return scanStrings(rows)
 }
 
-// tokensByIDs loads tokens of the account with their modules, in the
-// order of ids. Those kept at the account's version are taken from memory
-// (the list's pages, read again and again), the others read, and kept when
-// keep is set. Modules come from the bits of each token and the account's
-// modules, kept the same way.
-func (s *Store) tokensByIDs(ctx context.Context, accountID string, ids []string, keep bool) ([]Token, error) {
-	if len(ids) == 0 {
-		return nil, nil
-	}
-	v, err := s.accountVersion(ctx, accountID)
-	if err != nil {
-		return nil, err
-	}
-	found := make(map[string]keptRow, len(ids))
-	missing := ids
-	kept, ok := s.rows.get(accountID, v)
-	if ok {
-		missing = nil
-		kept.mu.Lock()
-		for _, id := range ids {
-			if r, ok := kept.byID[id]; ok {
-				found[id] = r
-			} else {
-				missing = append(missing, id)
-			}
-		}
-		kept.mu.Unlock()
-	}
-	if len(missing) > 0 {
-		read, version, err := s.readTokenRows(ctx, missing)
-		if err != nil {
-			return nil, err
-		}
-		maps.Copy(found, read)
-		switch {
-		case !keep:
-		case ok && version == v:
-			kept.add(read)
-		case len(read) <= maxKeptRows:
-			s.rows.put(accountID, version, &keptRows{byID: read})
-		}
-	}
-	modules, err := s.accountModules(ctx, accountID, v)
-	if err != nil {
-		return nil, err
-	}
-	tokens := make([]Token, 0, len(ids))
-	for _, id := range ids {
-		// A token deleted between the two reads is left out.
-		r, ok := found[id]
-		if !ok || r.t.Status == StatusDeleted {
-			continue
-		}
-		t := r.t.clone()
-		if t.Modules, ok = modulesOfBits(modules, r.bits); !ok {
-			// A module added since the modules were read.
-			if modules, err = s.accountModules(ctx, accountID, -1); err != nil {
-				return nil, err
-			}
-			t.Modules, _ = modulesOfBits(modules, r.bits)
-		}
-		tokens = append(tokens, t)
-	}
-	return tokens, nil
-}
-
-// readTokenRows reads tokens by ID, with the bits of their modules, and
-// the version of their account the read saw.
-func (s *Store) readTokenRows(ctx context.Context, ids []string) (map[string]keptRow, int64, error) {
-	rows, err := s.listQuery(ctx, `SELECT `+tokenColumns+`, t.module_bits, av.version `+tokenJoins+`
-		JOIN account_versions av ON av.account_id = t.account_id
-		WHERE t.id`+s.d.inStrings(), jsonIDs(ids))
-	if err != nil {
-		return nil, 0, err
-	}
-	defer rows.Close()
-	read := make(map[string]keptRow, len(ids))
-	var version int64
-	for rows.Next() {
-		var r keptRow
-		if r.t, err = scanToken(rows, &r.bits, &version); err != nil {
-			return nil, 0, err
-		}
-		read[r.t.ID] = r
-	}
-	return read, version, rows.Err()
-}
-
 // ExportTokens calls fn with every token that matches the filter, in its
 // order, as the filter found them when the export began: the IDs are read
 // in one statement, then the tokens a page at a time. A token whose sort
@@ -402,22 +313,17 @@ func (s *Store) TokenIDs(ctx context.Context, accountID string, f TokenFilter) (
 // gave at the account's version, kept (a page's walk, read again and
 // again). A statement whose arguments hold the clock is kept under each
 // moment apart, and so never found again: only what the version decides
-// is used twice. With a query hook every statement runs, so that tests
-// see each.
+// is used twice.
 func (s *Store) walkRead(ctx context.Context, accountID string, keep bool, query string, args []any) ([]string, error) {
-	var kept *keptWalks
-	var key string
-	if keep && s.hooks.query == nil {
+	var walks *keptMap[[]string]
+	key := query + "\x00" + fmt.Sprint(args...)
+	if keep {
 		v, err := s.accountVersion(ctx, accountID)
 		if err != nil {
 			return nil, err
 		}
-		key = query + "\x00" + fmt.Sprint(args...)
-		var ok bool
-		if kept, ok = s.walks.get(accountID, v); !ok {
-			kept = &keptWalks{ids: make(map[string][]string)}
-			s.walks.put(accountID, v, kept)
-		} else if ids, ok := kept.get(key); ok {
+		walks = keptIn(&s.walks, accountID, v, maxKeptWalks)
+		if ids, ok := walks.get(key); ok {
 			return ids, nil
 		}
 	}
@@ -426,8 +332,8 @@ func (s *Store) walkRead(ctx context.Context, accountID string, keep bool, query
 		return nil, err
 	}
 	ids, err := scanStrings(rows)
-	if err == nil && kept != nil {
-		kept.add(key, ids)
+	if err == nil && walks != nil {
+		walks.put(key, ids)
 	}
 	return ids, err
 }

@@ -68,48 +68,35 @@ func (s *Store) accountTotals(ctx context.Context, accountID string, now int64, 
 	return t, err
 }
 
-// storedTotals reads the counters of the account's tokens by stored
-// status, or takes them as kept at the account's version (every page of
-// the list shows them). With a query hook the counters are always read, so
-// that tests see each statement.
+// storedTotals are the counters of the account's tokens by stored status,
+// kept at the account's version: every page of the list shows them.
 func (s *Store) storedTotals(ctx context.Context, accountID string) (accountTotals, error) {
-	var t accountTotals
-	keep := s.hooks.query == nil
-	v, err := s.accountVersion(ctx, accountID)
-	if errors.Is(err, ErrNotFound) {
-		return t, nil
-	}
-	if err != nil {
-		return t, err
-	}
-	if kept, ok := s.totals.get(accountID, v); ok && keep {
-		return kept, nil
-	}
-	rows, err := s.listQuery(ctx, `SELECT status, n FROM token_counts WHERE account_id = ?`, accountID)
-	if err != nil {
-		return t, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var status TokenStatus
-		var n int
-		if err := rows.Scan(&status, &n); err != nil {
+	t, err := keptRead(ctx, s, &s.totals, accountID, func() (accountTotals, error) {
+		var t accountTotals
+		rows, err := s.listQuery(ctx, `SELECT status, n FROM token_counts WHERE account_id = ?`, accountID)
+		if err != nil {
 			return t, err
 		}
-		switch status {
-		case StatusActive:
-			t.active = n
-		case StatusDisabled:
-			t.disabled = n
+		defer rows.Close()
+		for rows.Next() {
+			var status TokenStatus
+			var n int
+			if err := rows.Scan(&status, &n); err != nil {
+				return t, err
+			}
+			switch status {
+			case StatusActive:
+				t.active = n
+			case StatusDisabled:
+				t.disabled = n
+			}
 		}
+		return t, rows.Err()
+	})
+	if errors.Is(err, ErrNotFound) {
+		return accountTotals{}, nil
 	}
-	if err := rows.Err(); err != nil {
-		return t, err
-	}
-	if keep {
-		s.totals.put(accountID, v, t)
-	}
-	return t, nil
+	return t, err
 }
 
 // newPlan counts the tokens that match and chooses how to find them.

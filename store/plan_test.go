@@ -264,7 +264,7 @@ func TestRQLSamePlanAsPage(t *testing.T) {
 	f.s.hooks.query = func(q string, _ []any) { traced = append(traced, q) }
 	statements := func(fl TokenFilter) []string {
 		traced = nil
-		f.s.rows.forget() // each reads its rows, as it would at first
+		f.s.forgetKept() // each reads as it would at first
 		if _, err := f.s.ListTokens(ctx, f.account.ID, fl); err != nil {
 			t.Fatal(err)
 		}

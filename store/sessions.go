@@ -66,9 +66,6 @@ func (s *Store) SessionUser(ctx context.Context, sessionID string) (User, error)
 	if err != nil {
 		return User{}, err
 	}
-	// The account's version, read with the sign-in, serves the rest of
-	// the request (WithVersionMemo).
-	defer memoOf(ctx).set(u.AccountID, version)
 	if now.Sub(time.UnixMilli(lastSeen)) >= sessionTouchEvery {
 		// Best effort: when the write cannot be made now (the database busy
 		// with a long write), the page is still served, and the next
@@ -78,6 +75,10 @@ func (s *Store) SessionUser(ctx context.Context, sessionID string) (User, error)
 			return err
 		})
 	}
+	// The account's version, read with the sign-in, serves the rest of
+	// the request (WithVersionMemo); after the touch, a write, which
+	// forgets it.
+	memoOf(ctx).set(u.AccountID, version)
 	return u, nil
 }
 

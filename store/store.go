@@ -40,15 +40,15 @@ type Store struct {
 	// oneToken are the statements that read one token, for the engine.
 	oneToken oneTokenQueries
 	// What is kept in memory of accounts, at a version of each
-	// (versions.go): tokens found by a secret, modules, users.
-	secretsFound secretCache
-	modules      keptByAccount[[]moduleBit]
-	users        keptByAccount[[]User]
-	rows         keptByAccount[*keptRows]     // of the list
-	tokenPages   keptByAccount[*keptRows]     // TokenByID's, with what their pages show
-	policyRuns   keptByAccount[int64]         // the latest run of the unused-token policy
-	walks        keptByAccount[*keptWalks]    // of the list
-	totals       keptByAccount[accountTotals] // the counters by stored status
+	// (versions.go).
+	secretsFound keptMap[keptToken]                // tokens found by a secret's digest
+	modules      keptByAccount[[]moduleBit]        // all of an account's modules
+	users        keptByAccount[[]User]             // an account's users
+	totals       keptByAccount[accountTotals]      // the counters by stored status
+	policyRuns   keptByAccount[int64]              // the latest run of the unused-token policy
+	rows         keptByAccount[*keptMap[keptRow]]  // the list's rows
+	tokenPages   keptByAccount[*keptMap[Token]]    // TokenByID's, with what their pages show
+	walks        keptByAccount[*keptMap[[]string]] // the list's walks
 
 	// Now is the store's clock; tests replace it.
 	Now func() time.Time
@@ -81,15 +81,28 @@ func Open(dsn string, keys Keys) (*Store, error) {
 	return openSQLite(dsn, box)
 }
 
+// newStore is a store that writes through write, for the engine d, with
+// nothing kept yet.
+func newStore(write *sql.DB, box *secretBox, d dialect) *Store {
+	s := &Store{write: write, secrets: box, Now: time.Now, d: d, oneToken: newOneTokenQueries(d)}
+	s.secretsFound.max = maxKeptSecrets
+	for _, max := range []*int{&s.modules.max, &s.users.max, &s.totals.max, &s.policyRuns.max} {
+		*max = maxKeptAccounts
+	}
+	for _, max := range []*int{&s.rows.max, &s.tokenPages.max, &s.walks.max} {
+		*max = maxKeptRowAccounts
+	}
+	return s
+}
+
 // openPostgresStore opens the PostgreSQL database at the URL dsn.
 func openPostgresStore(dsn string, box *secretBox) (*Store, error) {
 	db, err := openPostgres(dsn)
 	if err != nil {
 		return nil, err
 	}
-	d := dialect{postgres: true}
-	s := &Store{write: db, read: db, secrets: box, Now: time.Now, d: d, oneToken: newOneTokenQueries(d)}
-	s.rows.max, s.tokenPages.max, s.walks.max = maxKeptRowAccounts, maxKeptRowAccounts, maxKeptRowAccounts
+	s := newStore(db, box, dialect{postgres: true})
+	s.read = db
 	if err := s.setUp(context.Background(), DisplayName(dsn)); err != nil {
 		db.Close()
 		return nil, err
@@ -161,8 +174,7 @@ func openSQLite(path string, box *secretBox) (*Store, error) {
 	write.SetMaxOpenConns(1)
 	write.SetMaxIdleConns(1)
 	write.SetConnMaxLifetime(0)
-	s := &Store{write: write, secrets: box, Now: time.Now, oneToken: newOneTokenQueries(dialect{})}
-	s.rows.max, s.tokenPages.max, s.walks.max = maxKeptRowAccounts, maxKeptRowAccounts, maxKeptRowAccounts
+	s := newStore(write, box, dialect{})
 	// Processes that open a new file at once (a server and a command
 	// started together) find it locked while the first makes it a WAL
 	// database; each tries again for a while.

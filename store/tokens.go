@@ -232,23 +232,96 @@ func (s *Store) TokenByID(ctx context.Context, accountID, id string) (Token, err
 	if err != nil {
 		return Token{}, err
 	}
-	kept, ok := s.tokenPages.get(accountID, v)
-	if ok {
-		if r, ok := kept.row(id); ok {
-			return r.t.clone(), nil
+	pages := keptIn(&s.tokenPages, accountID, v, maxKeptRows)
+	if t, ok := pages.get(id); ok {
+		return t.clone(), nil
+	}
+	var read int64 // the version the token was read at, v or later
+	t, err := scanOneToken(s.read.QueryRowContext(ctx, s.oneToken.byID, id, accountID), true, &read)
+	if err == nil {
+		pages.put(id, t.clone())
+	}
+	return t, err
+}
+
+// tokensByIDs loads tokens of the account with their modules, in the
+// order of ids. Those kept at the account's version are taken from memory
+// (the list's pages, read again and again), the others read, and kept when
+// keep is set. Modules come from the bits of each token and the account's
+// modules.
+func (s *Store) tokensByIDs(ctx context.Context, accountID string, ids []string, keep bool) ([]Token, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	v, err := s.accountVersion(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	var rows *keptMap[keptRow]
+	if keep {
+		rows = keptIn(&s.rows, accountID, v, maxKeptRows)
+	}
+	found := make(map[string]keptRow, len(ids))
+	var missing []string
+	for _, id := range ids {
+		if r, ok := rows.getIn(id); ok {
+			found[id] = r
+		} else {
+			missing = append(missing, id)
 		}
 	}
-	t, err := scanOneToken(s.read.QueryRowContext(ctx, s.oneToken.byID, id, accountID), true, &v)
+	if err := s.readTokenRows(ctx, missing, func(r keptRow) {
+		found[r.t.ID] = r
+		if rows != nil {
+			rows.put(r.t.ID, r)
+		}
+	}); err != nil {
+		return nil, err
+	}
+	modules, err := s.accountModules(ctx, accountID)
 	if err != nil {
-		return Token{}, err
+		return nil, err
 	}
-	read := map[string]keptRow{id: {t: t.clone()}}
-	if kept, ok := s.tokenPages.get(accountID, v); ok {
-		kept.add(read)
-	} else {
-		s.tokenPages.put(accountID, v, &keptRows{byID: read})
+	tokens := make([]Token, 0, len(ids))
+	for _, id := range ids {
+		// A token deleted between the two reads is left out.
+		r, ok := found[id]
+		if !ok || r.t.Status == StatusDeleted {
+			continue
+		}
+		t := r.t.clone()
+		if t.Modules, ok = modulesOfBits(modules, r.bits); !ok {
+			// A module added since the modules were read.
+			if modules, err = s.readModules(ctx, accountID); err != nil {
+				return nil, err
+			}
+			t.Modules, _ = modulesOfBits(modules, r.bits)
+		}
+		tokens = append(tokens, t)
 	}
-	return t, nil
+	return tokens, nil
+}
+
+// readTokenRows reads tokens by ID, with the bits of their modules, and
+// gives each to fn.
+func (s *Store) readTokenRows(ctx context.Context, ids []string, fn func(keptRow)) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	rows, err := s.listQuery(ctx, `SELECT `+tokenColumns+`, t.module_bits `+tokenJoins+`
+		WHERE t.id`+s.d.inStrings(), jsonIDs(ids))
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r keptRow
+		if r.t, err = scanToken(rows, &r.bits); err != nil {
+			return err
+		}
+		fn(r)
+	}
+	return rows.Err()
 }
 
 // insertTokenModules scopes a token to the modules with the given IDs.

@@ -201,25 +201,15 @@ type UnusedNotice struct {
 // the account's version: most accounts have nothing to tell, and each list
 // view asks.
 func (s *Store) latestPolicyRun(ctx context.Context, accountID string) (int64, error) {
-	v, err := s.accountVersion(ctx, accountID)
+	at, err := keptRead(ctx, s, &s.policyRuns, accountID, func() (int64, error) {
+		var at int64
+		err := s.read.QueryRowContext(ctx, `SELECT COALESCE(MAX(at), 0) FROM unused_policy_runs WHERE account_id = ?`, accountID).Scan(&at)
+		return at, err
+	})
 	if errors.Is(err, ErrNotFound) {
 		return 0, nil
 	}
-	if err != nil {
-		return 0, err
-	}
-	if at, ok := s.policyRuns.get(accountID, v); ok {
-		return at, nil
-	}
-	var at int64
-	err = s.read.QueryRowContext(ctx, `SELECT COALESCE(MAX(r.at), 0), v.version
-		FROM account_versions v LEFT JOIN unused_policy_runs r ON r.account_id = v.account_id
-		WHERE v.account_id = ? GROUP BY v.version`, accountID).Scan(&at, &v)
-	if err != nil {
-		return 0, err
-	}
-	s.policyRuns.put(accountID, v, at)
-	return at, nil
+	return at, err
 }
 
 // TakeUnusedNotice returns what the policy disabled in the user's account

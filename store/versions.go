@@ -1,7 +1,6 @@
 package store
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -83,38 +82,110 @@ func (m *versionMemo) set(accountID string, v int64) {
 // forget drops the version: the request has written.
 func (m *versionMemo) forget() { m.set("", 0) }
 
-// maxKeptSecrets bounds how many tokens secretCache keeps: about 1 KB
-// each. When it is full it starts again empty, which costs each token in
-// use one read.
-const maxKeptSecrets = 10_000
-
-// secretCache keeps tokens found by the digest of a secret, each with its
-// account's version when it was read.
-type secretCache struct {
-	mu     sync.RWMutex
-	tokens map[string]keptToken
+// keptMap holds what is kept, by key, for at most max keys: when full it
+// starts again empty, which costs each key one read again.
+type keptMap[V any] struct {
+	mu  sync.RWMutex
+	m   map[string]V
+	max int
 }
+
+func newKeptMap[V any](max int) *keptMap[V] { return &keptMap[V]{max: max} }
+
+func (k *keptMap[V]) get(key string) (V, bool) {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	v, ok := k.m[key]
+	return v, ok
+}
+
+// getIn is get on a map that may be nil: nothing is kept in it.
+func (k *keptMap[V]) getIn(key string) (V, bool) {
+	if k == nil {
+		var zero V
+		return zero, false
+	}
+	return k.get(key)
+}
+
+func (k *keptMap[V]) put(key string, v V) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.m == nil || len(k.m) >= k.max {
+		k.m = make(map[string]V)
+	}
+	k.m[key] = v
+}
+
+// keptAt is something read at a version of its account.
+type keptAt[T any] struct {
+	version int64
+	value   T
+}
+
+// keptByAccount keeps a value per account, with the version of the
+// account it was read at.
+type keptByAccount[T any] struct{ keptMap[keptAt[T]] }
+
+// at returns what is kept of the account, when it was read at version v.
+func (k *keptByAccount[T]) at(accountID string, v int64) (T, bool) {
+	kept, ok := k.get(accountID)
+	if !ok || kept.version != v {
+		var zero T
+		return zero, false
+	}
+	return kept.value, true
+}
+
+// keep keeps value, read at version v, for the account.
+func (k *keptByAccount[T]) keep(accountID string, v int64, value T) {
+	k.put(accountID, keptAt[T]{v, value})
+}
+
+// keptRead returns what k keeps of the account at the account's version,
+// or else what read gives, and keeps that at the version: read sees the
+// account as it was at that version or later, never earlier, so what is
+// kept is never older than its version says.
+func keptRead[T any](ctx context.Context, s *Store, k *keptByAccount[T], accountID string, read func() (T, error)) (T, error) {
+	v, err := s.accountVersion(ctx, accountID)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	if value, ok := k.at(accountID, v); ok {
+		return value, nil
+	}
+	value, err := read()
+	if err == nil {
+		k.keep(accountID, v, value)
+	}
+	return value, err
+}
+
+// keptIn is the map k keeps of the account at version v, made empty when
+// there is none.
+func keptIn[V any](k *keptByAccount[*keptMap[V]], accountID string, v int64, max int) *keptMap[V] {
+	m, ok := k.at(accountID, v)
+	if !ok {
+		m = newKeptMap[V](max)
+		k.keep(accountID, v, m)
+	}
+	return m
+}
+
+// What is kept, at most: about 1 KB a token or row, a few MB in all.
+const (
+	maxKeptSecrets     = 10_000 // tokens found by a secret
+	maxKeptAccounts    = 10_000 // accounts whose modules, users, counters are kept
+	maxKeptRowAccounts = 64     // accounts whose list rows, pages and walks are kept
+	maxKeptRows        = 250    // rows, or pages, of one account
+	maxKeptWalks       = 64     // walks of one account
+)
 
 // keptToken is a token as read at its account's version.
 type keptToken struct {
 	t       Token
 	version int64
-}
-
-func (c *secretCache) get(digest []byte) (keptToken, bool) {
-	c.mu.RLock()
-	k, ok := c.tokens[string(digest)]
-	c.mu.RUnlock()
-	return k, ok
-}
-
-func (c *secretCache) put(digest []byte, t Token, version int64) {
-	c.mu.Lock()
-	if c.tokens == nil || len(c.tokens) >= maxKeptSecrets {
-		c.tokens = make(map[string]keptToken)
-	}
-	c.tokens[string(digest)] = keptToken{t: t, version: version}
-	c.mu.Unlock()
 }
 
 // clone is the token with slices of its own, so that a caller that changes
@@ -125,56 +196,6 @@ func (t Token) clone() Token {
 	return t
 }
 
-// keptByAccount keeps a value per account, each at the version of the
-// account it was read at, for at most max accounts (maxKeptAccounts when
-// 0): when full it starts again empty.
-type keptByAccount[T any] struct {
-	mu       sync.RWMutex
-	accounts map[string]keptAt[T]
-	max      int
-}
-
-// keptAt is a value read at a version of its account.
-type keptAt[T any] struct {
-	version int64
-	value   T
-}
-
-// maxKeptAccounts bounds how many accounts each keptByAccount holds.
-const maxKeptAccounts = 10_000
-
-// get returns what is kept of the account when it was read at version v.
-func (k *keptByAccount[T]) get(accountID string, v int64) (T, bool) {
-	k.mu.RLock()
-	kept, ok := k.accounts[accountID]
-	k.mu.RUnlock()
-	if !ok || kept.version != v {
-		var zero T
-		return zero, false
-	}
-	return kept.value, true
-}
-
-// put keeps value, read at version v, unless something read at a later
-// version is kept already.
-func (k *keptByAccount[T]) put(accountID string, v int64, value T) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if k.accounts == nil || len(k.accounts) >= cmp.Or(k.max, maxKeptAccounts) {
-		k.accounts = make(map[string]keptAt[T])
-	}
-	if kept, ok := k.accounts[accountID]; !ok || kept.version <= v {
-		k.accounts[accountID] = keptAt[T]{v, value}
-	}
-}
-
-// forget drops what is kept, so that the next use reads.
-func (k *keptByAccount[T]) forget() {
-	k.mu.Lock()
-	k.accounts = nil
-	k.mu.Unlock()
-}
-
 // moduleBit is a module and its bit in tokens.module_bits.
 type moduleBit struct {
 	Module
@@ -183,37 +204,28 @@ type moduleBit struct {
 }
 
 // accountModules returns all of the account's modules, enabled or not, by
-// name, each with its bit: those kept at version v, or else read now with
-// the version they are at (and kept at it). A v of -1 always reads.
-func (s *Store) accountModules(ctx context.Context, accountID string, v int64) ([]moduleBit, error) {
-	if modules, ok := s.modules.get(accountID, v); ok {
-		return modules, nil
-	}
-	// The version and the modules in one statement, so that they agree.
-	rows, err := s.read.QueryContext(ctx, `SELECT v.version, m.id, m.key, m.name, m.enabled, m.bit
-		FROM account_versions v LEFT JOIN modules m ON m.account_id = v.account_id
-		WHERE v.account_id = ? ORDER BY m.name, m.id`, accountID)
+// name, each with its bit, kept at the account's version.
+func (s *Store) accountModules(ctx context.Context, accountID string) ([]moduleBit, error) {
+	return keptRead(ctx, s, &s.modules, accountID, func() ([]moduleBit, error) { return s.readModules(ctx, accountID) })
+}
+
+// readModules reads all of the account's modules.
+func (s *Store) readModules(ctx context.Context, accountID string) ([]moduleBit, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT id, key, name, enabled, bit FROM modules
+		WHERE account_id = ? ORDER BY name, id`, accountID)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	var modules []moduleBit
 	for rows.Next() {
-		var id, key, name sql.NullString
-		var enabled sql.NullBool
-		var bit sql.NullInt64
-		if err := rows.Scan(&v, &id, &key, &name, &enabled, &bit); err != nil {
+		var m moduleBit
+		if err := rows.Scan(&m.ID, &m.Key, &m.Name, &m.enabled, &m.bit); err != nil {
 			return nil, err
 		}
-		if id.Valid { // none, for an account without modules
-			modules = append(modules, moduleBit{Module{id.String, key.String, name.String}, enabled.Bool, uint(bit.Int64)})
-		}
+		modules = append(modules, m)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	s.modules.put(accountID, v, modules)
-	return modules, nil
+	return modules, rows.Err()
 }
 
 // modulesOfBits are the modules whose bits are set in bits, by name. ok is
@@ -229,105 +241,32 @@ func modulesOfBits(modules []moduleBit, bits int64) (out []Module, ok bool) {
 	return out, bits == 0
 }
 
-// usersOf returns the account's users, by name: those kept at the
-// account's version, or else read now with the version (and kept at it).
+// usersOf returns the account's users, by name, kept at the account's
+// version.
 func (s *Store) usersOf(ctx context.Context, accountID string) ([]User, error) {
-	v, err := s.accountVersion(ctx, accountID)
-	if errors.Is(err, ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	if users, ok := s.users.get(accountID, v); ok {
-		return slices.Clone(users), nil
-	}
-	rows, err := s.read.QueryContext(ctx, `SELECT `+userColumns+`, av.version
-		FROM users u JOIN accounts a ON a.id = u.account_id JOIN account_versions av ON av.account_id = u.account_id
-		WHERE u.account_id = ? ORDER BY u.name, u.id`, accountID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var users []User
-	for rows.Next() {
-		u, err := scanUser(rows, &v)
+	users, err := keptRead(ctx, s, &s.users, accountID, func() ([]User, error) {
+		rows, err := s.read.QueryContext(ctx, `SELECT `+userColumns+`
+			FROM users u JOIN accounts a ON a.id = u.account_id
+			WHERE u.account_id = ? ORDER BY u.name, u.id`, accountID)
 		if err != nil {
 			return nil, err
 		}
-		users = append(users, u)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	if len(users) > 0 { // else the version was not read with them
-		s.users.put(accountID, v, users)
-	}
-	return slices.Clone(users), nil
+		defer rows.Close()
+		var users []User
+		for rows.Next() {
+			u, err := scanUser(rows)
+			if err != nil {
+				return nil, err
+			}
+			users = append(users, u)
+		}
+		return users, rows.Err()
+	})
+	return slices.Clone(users), err
 }
 
-// Token rows kept for the list: at most maxKeptRows of an account, for at
-// most maxKeptRowAccounts accounts, a few MB at most.
-const (
-	maxKeptRows        = 250
-	maxKeptRowAccounts = 64
-)
-
-// keptRows are tokens of an account as read at one version, by ID, with
-// the bits of their modules.
-type keptRows struct {
-	mu   sync.Mutex
-	byID map[string]keptRow
-}
-
+// keptRow is a token of the list as read, with the bits of its modules.
 type keptRow struct {
 	t    Token
 	bits int64
-}
-
-// row returns the token kept with the ID.
-func (k *keptRows) row(id string) (keptRow, bool) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	r, ok := k.byID[id]
-	return r, ok
-}
-
-// add keeps rows, unless there are too many already.
-func (k *keptRows) add(rows map[string]keptRow) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if len(k.byID)+len(rows) > maxKeptRows {
-		return
-	}
-	for id, r := range rows {
-		k.byID[id] = r
-	}
-}
-
-// maxKeptWalks bounds the walks kept of an account at a version.
-const maxKeptWalks = 64
-
-// keptWalks are the IDs that the list's walks gave, at a version of an
-// account, by statement and arguments.
-type keptWalks struct {
-	mu  sync.Mutex
-	ids map[string][]string
-}
-
-func (k *keptWalks) get(key string) ([]string, bool) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	ids, ok := k.ids[key]
-	return ids, ok
-}
-
-// add keeps ids; when too many are kept it starts again with these.
-func (k *keptWalks) add(key string, ids []string) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if len(k.ids) >= maxKeptWalks {
-		clear(k.ids)
-	}
-	k.ids[key] = ids
 }

@@ -283,3 +283,23 @@ func TestVersionMemo(t *testing.T) {
 		t.Errorf("the next request: %q, %v", got.Name, err)
 	}
 }
+
+// forgetKept drops everything the store keeps, so that what follows reads
+// as it would at first (tests that trace each statement).
+func (s *Store) forgetKept() {
+	s.secretsFound.drop()
+	s.modules.drop()
+	s.users.drop()
+	s.totals.drop()
+	s.policyRuns.drop()
+	s.rows.drop()
+	s.tokenPages.drop()
+	s.walks.drop()
+}
+
+// drop empties the map.
+func (k *keptMap[V]) drop() {
+	k.mu.Lock()
+	k.m = nil
+	k.mu.Unlock()
+}

@@ -22,9 +22,9 @@ CREATE TRIGGER account_versions_account AFTER INSERT OR UPDATE OF name ON accoun
 
 -- Accounts in the order of their IDs, so that two statements that raise
 -- the same accounts lock them in one order.
-CREATE FUNCTION account_versions_raise(accounts TEXT[]) RETURNS void LANGUAGE sql AS $$
+CREATE FUNCTION account_versions_raise(ids TEXT[]) RETURNS void LANGUAGE sql AS $$
     UPDATE account_versions v SET version = v.version + 1
-        FROM (SELECT DISTINCT a FROM unnest(accounts) AS a ORDER BY a) x
+        FROM (SELECT DISTINCT a FROM unnest(ids) AS a ORDER BY a) x
         WHERE v.account_id = x.a;
 $$;
 

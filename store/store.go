@@ -49,6 +49,9 @@ type Store struct {
 	rows         keptByAccount[*keptMap[keptRow]]  // the list's rows
 	tokenPages   keptByAccount[*keptMap[Token]]    // TokenByID's, with what their pages show
 	walks        keptByAccount[*keptMap[[]string]] // the list's walks
+	// versionReads shares a read of an account's version among the
+	// requests asking at once, on PostgreSQL (version_reads.go).
+	versionReads versionReads
 
 	// Now is the store's clock; tests replace it.
 	Now func() time.Time

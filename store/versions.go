@@ -19,16 +19,30 @@ import (
 // period) is checked against the clock on every use, as it is on a read.
 
 // accountVersion reads the account's version: one row by its key, unless
-// the request read it already (WithVersionMemo).
+// the request read it already (WithVersionMemo). On PostgreSQL one read
+// answers all the requests asking at the same time (versionReads).
 func (s *Store) accountVersion(ctx context.Context, accountID string) (int64, error) {
 	memo := memoOf(ctx)
 	if v, ok := memo.get(accountID); ok {
 		return v, nil
 	}
+	read := func(ctx context.Context) (int64, error) {
+		var v int64
+		err := s.read.QueryRowContext(ctx, `SELECT version FROM account_versions WHERE account_id = ?`, accountID).Scan(&v)
+		if errors.Is(err, sql.ErrNoRows) {
+			return 0, ErrNotFound
+		}
+		return v, err
+	}
 	var v int64
-	err := s.read.QueryRowContext(ctx, `SELECT version FROM account_versions WHERE account_id = ?`, accountID).Scan(&v)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, ErrNotFound
+	var err error
+	if s.d.postgres {
+		v, err = s.versionReads.read(ctx, accountID, read)
+	} else {
+		// SQLite's read costs a few microseconds, less than waiting for
+		// another request's: shared, the API answered 5% fewer calls a
+		// second for the same CPU.
+		v, err = read(ctx)
 	}
 	if err == nil {
 		memo.set(accountID, v)

@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"errors"
+	"slices"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -52,17 +53,34 @@ const sessionTouchEvery = time.Minute
 // SessionUser returns the user of a session that has not expired, ended or
 // sat idle for SessionIdleTimeout, and marks the session as used; any other
 // ID is ErrNotFound.
+//
+// A session found is kept with its account's version (versions.go): ending
+// a session raises the version, as does any change to its user or account,
+// so while the version holds and the session was used within
+// sessionTouchEvery, the kept answer is the database's, and a request reads
+// only the version.
 func (s *Store) SessionUser(ctx context.Context, sessionID string) (User, error) {
 	now := s.Now()
 	digest := sessionDigest(sessionID)
-	var lastSeen, version int64
-	u, err := scanUser(s.read.QueryRowContext(ctx, `SELECT `+userColumns+`, se.last_seen_at, av.version
+	if k, ok := s.sessions.get(string(digest)); ok && now.UnixMilli() < k.expiresAt && now.Sub(time.UnixMilli(k.lastSeen)) < sessionTouchEvery {
+		v, err := s.accountVersion(ctx, k.user.AccountID)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return User{}, err
+		}
+		if err == nil && v == k.version {
+			u := k.user
+			u.HiddenColumns = slices.Clone(u.HiddenColumns)
+			return u, nil
+		}
+	}
+	var lastSeen, expiresAt, version int64
+	u, err := scanUser(s.read.QueryRowContext(ctx, `SELECT `+userColumns+`, se.last_seen_at, se.expires_at, av.version
 		FROM sessions se
 		JOIN users u ON u.id = se.user_id
 		JOIN accounts a ON a.id = u.account_id
 		JOIN account_versions av ON av.account_id = u.account_id
 		WHERE se.digest = ? AND se.expires_at > ? AND se.last_seen_at > ?`,
-		digest, now.UnixMilli(), now.Add(-SessionIdleTimeout).UnixMilli()), &lastSeen, &version)
+		digest, now.UnixMilli(), now.Add(-SessionIdleTimeout).UnixMilli()), &lastSeen, &expiresAt, &version)
 	if err != nil {
 		return User{}, err
 	}
@@ -70,16 +88,30 @@ func (s *Store) SessionUser(ctx context.Context, sessionID string) (User, error)
 		// Best effort: when the write cannot be made now (the database busy
 		// with a long write), the page is still served, and the next
 		// request tries again; the session is at worst idle a minute early.
-		_ = s.inTx(ctx, func(tx *sql.Tx) error {
+		if s.inTx(ctx, func(tx *sql.Tx) error {
 			_, err := tx.ExecContext(ctx, `UPDATE sessions SET last_seen_at = ? WHERE digest = ?`, now.UnixMilli(), digest)
 			return err
-		})
+		}) == nil {
+			lastSeen = now.UnixMilli()
+		}
 	}
+	kept := u
+	kept.HiddenColumns = slices.Clone(u.HiddenColumns)
+	s.sessions.put(string(digest), keptSession{user: kept, version: version, expiresAt: expiresAt, lastSeen: lastSeen})
 	// The account's version, read with the sign-in, serves the rest of
 	// the request (WithVersionMemo); after the touch, a write, which
 	// forgets it.
 	memoOf(ctx).set(u.AccountID, version)
 	return u, nil
+}
+
+// keptSession is a session as SessionUser found it, kept by its digest at
+// its account's version.
+type keptSession struct {
+	user      User
+	version   int64
+	expiresAt int64 // Unix milliseconds
+	lastSeen  int64 // Unix milliseconds, as the database has it
 }
 
 // EndSession ends a session at once. Ending one that is gone is not an error.

@@ -42,6 +42,7 @@ type Store struct {
 	// What is kept in memory of accounts, at a version of each
 	// (versions.go).
 	secretsFound keptMap[keptToken]                // tokens found by a secret's digest
+	sessions     keptMap[keptSession]              // sessions found by their digest
 	modules      keptByAccount[[]moduleBit]        // all of an account's modules
 	users        keptByAccount[[]User]             // an account's users
 	totals       keptByAccount[accountTotals]      // the counters by stored status
@@ -89,6 +90,7 @@ func Open(dsn string, keys Keys) (*Store, error) {
 func newStore(write *sql.DB, box *secretBox, d dialect) *Store {
 	s := &Store{write: write, secrets: box, Now: time.Now, d: d, oneToken: newOneTokenQueries(d)}
 	s.secretsFound.max = maxKeptSecrets
+	s.sessions.max = maxKeptSessions
 	for _, max := range []*int{&s.modules.max, &s.users.max, &s.totals.max, &s.policyRuns.max} {
 		*max = maxKeptAccounts
 	}

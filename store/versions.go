@@ -190,6 +190,7 @@ func keptIn[V any](k *keptByAccount[*keptMap[V]], accountID string, v int64, max
 // What is kept, at most: about 1 KB a token or row, a few MB in all.
 const (
 	maxKeptSecrets     = 10_000 // tokens found by a secret
+	maxKeptSessions    = 10_000 // sessions found by their ID
 	maxKeptAccounts    = 10_000 // accounts whose modules, users, counters are kept
 	maxKeptRowAccounts = 64     // accounts whose list rows, pages and walks are kept
 	maxKeptRows        = 250    // rows, or pages, of one account

@@ -288,6 +288,7 @@ func TestVersionMemo(t *testing.T) {
 // as it would at first (tests that trace each statement).
 func (s *Store) forgetKept() {
 	s.secretsFound.drop()
+	s.sessions.drop()
 	s.modules.drop()
 	s.users.drop()
 	s.totals.drop()

@@ -1,0 +1,9 @@
+-- Ending a session raises its account's version (SQLite's 021), once per
+-- statement: the removal of expired sessions ends many at once.
+CREATE FUNCTION account_versions_sessions_old() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM account_versions_raise(ARRAY(SELECT u.account_id FROM old_rows o JOIN users u ON u.id = o.user_id));
+    RETURN NULL;
+END $$;
+CREATE TRIGGER account_versions_session_delete AFTER DELETE ON sessions
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION account_versions_sessions_old();

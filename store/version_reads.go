@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 )
@@ -11,8 +12,8 @@ import (
 // the commits waiting for it. A request never takes the answer of a read
 // that began before it asked: that read may have missed a write committed
 // just before the request came. So a request either begins a read, when
-// none is running for the account, or waits for the next one, which begins
-// when the running one ends and answers everyone who asked in between.
+// none is running for the account, or joins the next one, which begins when
+// the running one ends and answers everyone who asked in between.
 // Under load on PostgreSQL, where a read is a round trip, this turns one
 // read a request into one read for every few; SQLite reads alone.
 type versionReads struct {
@@ -25,19 +26,26 @@ type versionRead struct {
 	done    chan struct{}
 	version int64
 	err     error
+	// begun is set, under the lock, as the read goes to the database:
+	// from then on, nobody may join it.
+	begun bool
 	// next begins when this read ends; it is made by the first request to
-	// ask while this one runs, and joined by the others.
+	// ask after this one began, and joined by the others.
 	next *versionRead
 	// askers counts the requests this read answers.
 	askers int
 }
 
-// versionReadTimeout bounds a shared read, which must not end when the
-// request that began it goes away: the others wait for its answer.
+// versionReadTimeout bounds a read that answers others: it must not end
+// when one of them goes away.
 const versionReadTimeout = 10 * time.Second
 
+// errVersionReadStopped answers the requests that waited for a read that
+// stopped without an answer (it panicked).
+var errVersionReadStopped = errors.New("store: the read of an account's version stopped without an answer")
+
 // read answers with the account's version from a read that began after the
-// call; read is the one read, made by one of the callers.
+// call; read is the one read, for this account.
 func (r *versionReads) read(ctx context.Context, accountID string, read func(context.Context) (int64, error)) (int64, error) {
 	r.mu.Lock()
 	if r.running == nil {
@@ -45,43 +53,61 @@ func (r *versionReads) read(ctx context.Context, accountID string, read func(con
 	}
 	running := r.running[accountID]
 	if running == nil {
-		mine := &versionRead{done: make(chan struct{}), askers: 1}
+		// None runs: this request reads, for itself alone.
+		mine := &versionRead{done: make(chan struct{}), begun: true, askers: 1}
 		r.running[accountID] = mine
 		r.mu.Unlock()
-		return r.run(ctx, accountID, mine, read)
+		r.run(ctx, accountID, mine, read)
+		return mine.version, mine.err
 	}
-	if next := running.next; next != nil {
-		next.askers++
-		r.mu.Unlock()
-		select {
-		case <-next.done:
-			return next.version, next.err
-		case <-ctx.Done():
-			return 0, ctx.Err()
+	wait := running
+	if running.begun {
+		if running.next == nil {
+			running.next = &versionRead{done: make(chan struct{})}
 		}
+		wait = running.next
 	}
-	mine := &versionRead{done: make(chan struct{}), askers: 1}
-	running.next = mine
+	wait.askers++
 	r.mu.Unlock()
-	// Others wait for this read; it begins when the running one ends, even
-	// if this request is gone by then.
-	<-running.done
-	return r.run(ctx, accountID, mine, read)
+	select {
+	case <-wait.done:
+		return wait.version, wait.err
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
 }
 
-// run makes the read, hands the account to the read queued behind it, and
-// answers everyone waiting.
-func (r *versionReads) run(ctx context.Context, accountID string, mine *versionRead, read func(context.Context) (int64, error)) (int64, error) {
-	readCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), versionReadTimeout)
-	mine.version, mine.err = read(readCtx)
-	cancel()
+// run makes the read, hands the account to the read queued behind it, if
+// any, which it begins, and answers everyone waiting, whatever happens.
+func (r *versionReads) run(ctx context.Context, accountID string, mine *versionRead, read func(context.Context) (int64, error)) {
+	mine.err = errVersionReadStopped
+	defer func() {
+		r.mu.Lock()
+		next := mine.next
+		if next != nil {
+			r.running[accountID] = next
+		} else {
+			delete(r.running, accountID)
+		}
+		r.mu.Unlock()
+		close(mine.done)
+		if next != nil {
+			go r.runQueued(accountID, next, read)
+		}
+	}()
+	mine.version, mine.err = read(ctx)
+}
+
+// runQueued makes a read that answers the requests that joined it, on no
+// one request's context: none of them going away ends it.
+func (r *versionReads) runQueued(accountID string, mine *versionRead, read func(context.Context) (int64, error)) {
+	// A read that panics answers its askers errVersionReadStopped (run)
+	// and must not take the server down from a goroutine of its own.
+	defer func() { _ = recover() }()
 	r.mu.Lock()
-	if mine.next != nil {
-		r.running[accountID] = mine.next
-	} else {
-		delete(r.running, accountID)
-	}
+	mine.begun = true
 	r.mu.Unlock()
-	close(mine.done)
-	return mine.version, mine.err
+	ctx, cancel := context.WithTimeout(context.Background(), versionReadTimeout)
+	defer cancel()
+	r.run(ctx, accountID, mine, read)
 }

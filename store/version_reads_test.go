@@ -110,25 +110,65 @@ func TestVersionReads(t *testing.T) {
 		}
 	})
 
-	t.Run("ReadOutlivesTheRequestThatBeganIt", func(t *testing.T) {
+	t.Run("QueuedReadOutlivesWhoAskedFirst", func(t *testing.T) {
 		var r versionReads
 		h := newHeldReads()
 		first := ask(&r, context.Background(), h)
 		<-h.began
 		gone, cancel := context.WithCancel(context.Background())
-		leader := ask(&r, gone, h)
+		queuedIt := ask(&r, gone, h)
 		waitQueued(t, &r, 1)
 		follower := ask(&r, context.Background(), h)
 		waitQueued(t, &r, 2)
 		cancel()
+		// Whoever queued the read may leave at once…
+		if a := answer(t, queuedIt); !errors.Is(a.err, context.Canceled) {
+			t.Errorf("the request that queued the read, gone: %+v, want context.Canceled", a)
+		}
 		h.release <- 1
 		answer(t, first)
 		<-h.began
 		h.release <- 2
+		// …and the read still answers the others.
 		if a := answer(t, follower); a.version != 2 || a.err != nil {
-			t.Errorf("follower: %+v, want read 2's answer though the request that began it is gone", a)
+			t.Errorf("follower: %+v, want read 2's answer", a)
 		}
-		answer(t, leader)
+	})
+
+	t.Run("PanickedReadFreesTheAccount", func(t *testing.T) {
+		var r versionReads
+		h := newHeldReads()
+		var calls atomic.Int32
+		read := func(ctx context.Context) (int64, error) {
+			if calls.Add(1) == 2 {
+				panic("driver")
+			}
+			return h.read(ctx)
+		}
+		asking := func() chan versionAnswer {
+			out := make(chan versionAnswer, 1)
+			go func() {
+				v, err := r.read(context.Background(), "ACC-1", read)
+				out <- versionAnswer{v, err}
+			}()
+			return out
+		}
+		first := asking()
+		<-h.began
+		waiter := asking()
+		waitQueued(t, &r, 1)
+		h.release <- 1
+		answer(t, first)
+		// The queued read panics in a goroutine of its own.
+		if a := answer(t, waiter); !errors.Is(a.err, errVersionReadStopped) {
+			t.Errorf("waiter of a read that panicked: %+v, want errVersionReadStopped", a)
+		}
+		later := asking()
+		<-h.began
+		h.release <- 3
+		if a := answer(t, later); a.version != 3 || a.err != nil {
+			t.Errorf("the next request after a read panicked: %+v", a)
+		}
 	})
 
 	t.Run("WaiterGoneLeavesTheOthers", func(t *testing.T) {

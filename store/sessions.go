@@ -21,7 +21,7 @@ func sessionDigest(id string) []byte {
 
 // CreateSession starts a sign-in session for the user that lasts at most
 // ttl, and returns its ID (256 random bits) for the cookie. Sessions that
-// have expired, anyone's, are removed on the way, so the table stays small.
+// have expired, anyone's, are removed after, so the table stays small.
 func (s *Store) CreateSession(ctx context.Context, userID string, ttl time.Duration) (string, error) {
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {
@@ -30,16 +30,23 @@ func (s *Store) CreateSession(ctx context.Context, userID string, ttl time.Durat
 	id := base64.RawURLEncoding.EncodeToString(b)
 	now := s.Now()
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= ?`, now.UnixMilli()); err != nil {
-			return err
-		}
 		// Signing in is a password confirmation of its own.
 		_, err := tx.ExecContext(ctx, `INSERT INTO sessions (digest, user_id, created_at, expires_at, confirmed_at, last_seen_at)
 			VALUES (?, ?, ?, ?, ?, ?)`,
 			sessionDigest(id), userID, now.UnixMilli(), now.Add(ttl).UnixMilli(), now.UnixMilli(), now.UnixMilli())
 		return err
 	})
-	return id, err
+	if err != nil {
+		return "", err
+	}
+	// Apart and best effort: removing a session raises its account's
+	// version (migration 021), and other accounts' writes must not hold up
+	// or fail a sign-in. What is left is removed at the next one.
+	_ = s.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= ?`, now.UnixMilli())
+		return err
+	})
+	return id, nil
 }
 
 // SessionIdleTimeout ends a session that has not been used for this long,

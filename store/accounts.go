@@ -229,9 +229,6 @@ func (s *Store) Authenticate(ctx context.Context, email, password string) (User,
 // Modules returns the account's enabled modules, by name.
 func (s *Store) Modules(ctx context.Context, accountID string) ([]Module, error) {
 	all, err := s.accountModules(ctx, accountID)
-	if errors.Is(err, ErrNotFound) {
-		return nil, nil
-	}
 	var out []Module
 	for _, m := range all {
 		if m.enabled {
@@ -243,9 +240,5 @@ func (s *Store) Modules(ctx context.Context, accountID string) ([]Module, error)
 
 // Users returns the account's users, by name.
 func (s *Store) Users(ctx context.Context, accountID string) ([]User, error) {
-	users, err := s.usersOf(ctx, accountID)
-	if errors.Is(err, ErrNotFound) {
-		return nil, nil
-	}
-	return users, err
+	return s.usersOf(ctx, accountID)
 }

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"strings"
 	"time"
@@ -71,7 +70,7 @@ func (s *Store) accountTotals(ctx context.Context, accountID string, now int64, 
 // storedTotals are the counters of the account's tokens by stored status,
 // kept at the account's version: every page of the list shows them.
 func (s *Store) storedTotals(ctx context.Context, accountID string) (accountTotals, error) {
-	t, err := keptRead(ctx, s, &s.totals, accountID, func() (accountTotals, error) {
+	return keptRead(ctx, s, &s.totals, accountID, func() (accountTotals, error) {
 		var t accountTotals
 		rows, err := s.listQuery(ctx, `SELECT status, n FROM token_counts WHERE account_id = ?`, accountID)
 		if err != nil {
@@ -93,10 +92,6 @@ func (s *Store) storedTotals(ctx context.Context, accountID string) (accountTota
 		}
 		return t, rows.Err()
 	})
-	if errors.Is(err, ErrNotFound) {
-		return accountTotals{}, nil
-	}
-	return t, err
 }
 
 // newPlan counts the tokens that match and chooses how to find them.

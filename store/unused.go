@@ -201,15 +201,11 @@ type UnusedNotice struct {
 // the account's version: most accounts have nothing to tell, and each list
 // view asks.
 func (s *Store) latestPolicyRun(ctx context.Context, accountID string) (int64, error) {
-	at, err := keptRead(ctx, s, &s.policyRuns, accountID, func() (int64, error) {
+	return keptRead(ctx, s, &s.policyRuns, accountID, func() (int64, error) {
 		var at int64
 		err := s.read.QueryRowContext(ctx, `SELECT COALESCE(MAX(at), 0) FROM unused_policy_runs WHERE account_id = ?`, accountID).Scan(&at)
 		return at, err
 	})
-	if errors.Is(err, ErrNotFound) {
-		return 0, nil
-	}
-	return at, err
 }
 
 // TakeUnusedNotice returns what the policy disabled in the user's account

@@ -159,11 +159,15 @@ func (k *keptByAccount[T]) keep(accountID string, v int64, value T) {
 // keptRead returns what k keeps of the account at the account's version,
 // or else what read gives, and keeps that at the version: read sees the
 // account as it was at that version or later, never earlier, so what is
-// kept is never older than its version says.
+// kept is never older than its version says. An account without a version
+// does not exist, and has nothing: the zero value.
 func keptRead[T any](ctx context.Context, s *Store, k *keptByAccount[T], accountID string, read func() (T, error)) (T, error) {
+	var zero T
 	v, err := s.accountVersion(ctx, accountID)
+	if errors.Is(err, ErrNotFound) {
+		return zero, nil
+	}
 	if err != nil {
-		var zero T
 		return zero, err
 	}
 	if value, ok := k.at(accountID, v); ok {

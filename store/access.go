@@ -92,11 +92,9 @@ func (s *Store) TokenBySecret(ctx context.Context, secret string) (Token, error)
 func (s *Store) findSecret(ctx context.Context, box *secretBox, secret string) (Token, error) {
 	digest := box.digest(secret)
 	if kept, ok := s.secretsFound.get(string(digest)); ok {
-		v, err := s.accountVersion(ctx, kept.t.AccountID)
-		if err != nil && !errors.Is(err, ErrNotFound) {
+		if still, err := s.stillAt(ctx, kept.t.AccountID, kept.version); err != nil {
 			return Token{}, err
-		}
-		if err == nil && v == kept.version {
+		} else if still {
 			return kept.t.clone(), nil
 		}
 	}

@@ -70,11 +70,9 @@ func (s *Store) SessionUser(ctx context.Context, sessionID string) (User, error)
 	now := s.Now()
 	digest := sessionDigest(sessionID)
 	if k, ok := s.sessions.get(string(digest)); ok && now.UnixMilli() < k.expiresAt && now.Sub(time.UnixMilli(k.lastSeen)) < sessionTouchEvery {
-		v, err := s.accountVersion(ctx, k.user.AccountID)
-		if err != nil && !errors.Is(err, ErrNotFound) {
+		if still, err := s.stillAt(ctx, k.user.AccountID, k.version); err != nil {
 			return User{}, err
-		}
-		if err == nil && v == k.version {
+		} else if still {
 			u := k.user
 			u.HiddenColumns = slices.Clone(u.HiddenColumns)
 			return u, nil

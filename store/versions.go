@@ -50,6 +50,17 @@ func (s *Store) accountVersion(ctx context.Context, accountID string) (int64, er
 	return v, err
 }
 
+// stillAt reports whether the account's version is still v: whether what
+// was kept at v may be used. An account gone has no version, and nothing
+// kept of it may be used.
+func (s *Store) stillAt(ctx context.Context, accountID string, v int64) (bool, error) {
+	now, err := s.accountVersion(ctx, accountID)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	return err == nil && now == v, err
+}
+
 // versionMemo is the version of an account that a request read, so that
 // its later reads use what is kept at that version without reading it
 // again: the request sees the account as it was when the version was read.

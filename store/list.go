@@ -316,8 +316,11 @@ func (s *Store) TokenIDs(ctx context.Context, accountID string, f TokenFilter) (
 // is used twice.
 func (s *Store) walkRead(ctx context.Context, accountID string, keep bool, query string, args []any) ([]string, error) {
 	var walks *keptMap[[]string]
-	key := query + "\x00" + fmt.Sprint(args...)
+	var key string
 	if keep {
+		// Go syntax quotes each argument: ("ab", "c") and ("a", "bc")
+		// are two keys.
+		key = fmt.Sprintf("%s\x00%#v", query, args)
 		v, err := s.accountVersion(ctx, accountID)
 		if err != nil {
 			return nil, err

@@ -304,3 +304,37 @@ func (k *keptMap[V]) drop() {
 	k.m = nil
 	k.mu.Unlock()
 }
+
+// TestKeptWalksByTheirArguments: two walks of one statement are kept apart
+// whenever their arguments differ, even when the arguments' text, run
+// together, is the same.
+func TestKeptWalksByTheirArguments(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	describe := func(name, description string) Token {
+		t.Helper()
+		tok, _ := f.createToken(t, name)
+		if _, _, err := f.s.UpdateToken(ctx, f.account.ID, tok.ID, TokenUpdate{Description: description, Only: []string{FieldDescription}}, f.actor); err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	abC := describe("ab", "c")
+	aBC := describe("a", "bc")
+	walk := func(name, description string) []string {
+		t.Helper()
+		ids, err := f.s.walkRead(WithVersionMemo(ctx), f.account.ID, true,
+			`SELECT t.id FROM tokens t WHERE t.account_id = ? AND t.name = ? AND t.description = ? ORDER BY t.id LIMIT ?`,
+			[]any{f.account.ID, name, description, 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ids
+	}
+	if got := walk("ab", "c"); !slices.Equal(got, []string{abC.ID}) {
+		t.Fatalf("name ab, description c: %v, want %s", got, abC.ID)
+	}
+	if got := walk("a", "bc"); !slices.Equal(got, []string{aBC.ID}) {
+		t.Errorf("name a, description bc, after the walk of ab and c was kept: %v, want %s", got, aBC.ID)
+	}
+}
